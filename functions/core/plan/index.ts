@@ -1,0 +1,20 @@
+export { analysePlan, type PhaseSchedule, type PlanAnalysis, type TaskSchedule } from './analysis.js';
+export { WorkingCalendar } from './calendar.js';
+export { planJsonSchema } from './json-schema.js';
+export * from './lexical.js';
+export { formatPlanError, type ParseOptions, type ParseResult, type PlanError, parsePlan } from './parse.js';
+export {
+  type Agent,
+  DEFAULT_SCHEDULES,
+  type Escalation,
+  type Gate,
+  JOBS,
+  type Job,
+  type Person,
+  type Phase,
+  type Plan,
+  type Schedule,
+  TASK_STATUSES,
+  type Task,
+  type TaskStatus,
+} from './schema.js';

@@ -1,0 +1,111 @@
+/**
+ * The lexical rules of the plan format (PLAN_FORMAT.md, "Lexical rules"): one place for every
+ * pattern, so the validator, the JSON Schema and the runtime agree on what a duration or a
+ * condition is.
+ */
+
+export const ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(m|h|d|w)$/;
+export const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+export const TIME_PATTERN = /^([01]\d|2[0-3]):([0-5]\d)$/;
+export const METRIC_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+/** Event types share the metric form: `agent.down`, `security.critical`, `deploy.finished`. */
+export const EVENT_TYPE_PATTERN = METRIC_PATTERN;
+export const CONDITION_PATTERN =
+  /^\s*([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*(<=|>=|==|!=|<|>)\s*(-?\d(?:_?\d)*(?:\.\d(?:_?\d)*)?)\s*$/;
+export const JIRA_PROJECT_PATTERN = /^[A-Z][A-Z0-9_]+$/;
+export const JIRA_KEY_PATTERN = /^([A-Z][A-Z0-9_]+)-([1-9]\d*)$/;
+export const GITHUB_REPO_PATTERN = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
+export const SLACK_CHANNEL_PATTERN = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{8,})$/;
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const MINUTES_PER_WORKING_DAY = 8 * 60;
+const WORKING_MINUTES = { m: 1, h: 60, d: MINUTES_PER_WORKING_DAY, w: 5 * MINUTES_PER_WORKING_DAY };
+const WALL_CLOCK_MINUTES = { m: 1, h: 60, d: 24 * 60, w: 7 * 24 * 60 };
+
+function durationParts(text: string): { amount: number; unit: 'm' | 'h' | 'd' | 'w' } {
+  const match = DURATION_PATTERN.exec(text);
+  if (!match) throw new RangeError(`invalid duration "${text}"`);
+  return { amount: Number(match[1]), unit: match[2] as 'm' | 'h' | 'd' | 'w' };
+}
+
+/** An estimate in working minutes: `d` and `w` are working days (8h) and weeks (5d). */
+export function workingMinutes(duration: string): number {
+  const { amount, unit } = durationParts(duration);
+  return Math.round(amount * WORKING_MINUTES[unit]);
+}
+
+/** An SLA, heartbeat or window in wall-clock milliseconds: `1d` is 24 hours here. */
+export function wallClockMillis(duration: string): number {
+  const { amount, unit } = durationParts(duration);
+  return Math.round(amount * WALL_CLOCK_MINUTES[unit] * 60_000);
+}
+
+/** True for a real calendar date in `YYYY-MM-DD` form (so `2026-02-30` is not one). */
+export function isCalendarDate(text: string): boolean {
+  const match = DATE_PATTERN.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+const knownTimeZones = new Map<string, boolean>();
+
+/** True for an IANA time zone name the runtime knows (`America/New_York`, `UTC`). */
+export function isTimeZone(name: string): boolean {
+  let known = knownTimeZones.get(name);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: name });
+      known = /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(name);
+    } catch {
+      known = false;
+    }
+    knownTimeZones.set(name, known);
+  }
+  return known;
+}
+
+export type ComparisonOperator = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+/** A parsed `<metric> <op> <number>` condition. */
+export interface Condition {
+  readonly metric: string;
+  readonly op: ComparisonOperator;
+  readonly value: number;
+  /** The condition as written in the plan, for messages. */
+  readonly text: string;
+}
+
+export function parseCondition(text: string): Condition {
+  const match = CONDITION_PATTERN.exec(text);
+  if (!match) throw new RangeError(`invalid condition "${text}"`);
+  return {
+    metric: match[1] as string,
+    op: match[2] as ComparisonOperator,
+    value: Number((match[3] as string).replaceAll('_', '')),
+    text: text.trim(),
+  };
+}
+
+/** Whether a metric value satisfies a condition; a missing value never does. */
+export function holds(condition: Condition, value: number | undefined): boolean {
+  if (value === undefined || Number.isNaN(value)) return false;
+  switch (condition.op) {
+    case '<':
+      return value < condition.value;
+    case '<=':
+      return value <= condition.value;
+    case '>':
+      return value > condition.value;
+    case '>=':
+      return value >= condition.value;
+    case '==':
+      return value === condition.value;
+    case '!=':
+      return value !== condition.value;
+  }
+}

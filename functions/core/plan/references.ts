@@ -1,0 +1,353 @@
+import { findCycles } from './graph.js';
+import { JIRA_KEY_PATTERN } from './lexical.js';
+import { didYouMean } from './suggest.js';
+
+/** Where a problem is, as keys and indexes into the plan document. */
+export type Path = readonly (string | number)[];
+
+export interface Issue {
+  readonly path: Path;
+  readonly message: string;
+}
+
+/** Escalation targets that resolve through the agent an escalation is about. */
+const ROLE_TARGETS = ['owner', 'backup'] as const;
+
+type Raw = Record<string, unknown>;
+
+const records = (value: unknown): [Raw, number][] =>
+  Array.isArray(value)
+    ? value.flatMap((item, index): [Raw, number][] =>
+        item !== null && typeof item === 'object' && !Array.isArray(item) ? [[item as Raw, index]] : [],
+      )
+    : [];
+
+const strings = (value: unknown): [string, number][] =>
+  Array.isArray(value)
+    ? value.flatMap((item, index): [string, number][] => (typeof item === 'string' ? [[item, index]] : []))
+    : [];
+
+const record = (value: unknown): Raw =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Raw) : {};
+
+interface Declared {
+  readonly path: Path;
+  readonly index: number;
+}
+
+/** Collects the ids of one kind, reporting duplicates; returns id → where it is declared. */
+function declare(kind: string, entries: [Raw, Path][], issues: Issue[]): Map<string, Declared> {
+  const ids = new Map<string, Declared>();
+  for (const [entry, path] of entries) {
+    const id = entry.id;
+    if (typeof id !== 'string') continue;
+    const first = ids.get(id);
+    if (first) {
+      issues.push({
+        path: [...path, 'id'],
+        message: `duplicate ${kind} id "${id}" (first declared at ${formatPath(first.path)})`,
+      });
+    } else {
+      ids.set(id, { path, index: ids.size });
+    }
+  }
+  return ids;
+}
+
+/** `phases[1].tasks[0].dependsOn[0]` */
+export function formatPath(path: Path): string {
+  let text = '';
+  for (const part of path) text += typeof part === 'number' ? `[${part}]` : text ? `.${part}` : part;
+  return text;
+}
+
+interface TaskRef {
+  readonly id: string;
+  readonly phase: number;
+  readonly path: Path;
+  readonly node: number;
+}
+
+/**
+ * The rules a schema cannot express: unique ids, references that resolve, no dependency cycles
+ * among phases or tasks, and no task depending on a later phase. Works on the raw document so it can
+ * report these problems alongside structural ones, ignoring whatever is malformed.
+ */
+export function checkReferences(plan: unknown): Issue[] {
+  const issues: Issue[] = [];
+  const root = record(plan);
+  const people = declare(
+    'person',
+    records(root.people).map(([p, i]) => [p, ['people', i]]),
+    issues,
+  );
+  const agents = declare(
+    'agent',
+    records(root.agents).map(([a, i]) => [a, ['agents', i]]),
+    issues,
+  );
+  const phaseEntries = records(root.phases);
+  const phases = declare(
+    'phase',
+    phaseEntries.map(([p, i]) => [p, ['phases', i]]),
+    issues,
+  );
+  const gates = declare(
+    'gate',
+    records(root.gates).map(([g, i]) => [g, ['gates', i]]),
+    issues,
+  );
+  const resources = declare(
+    'resource',
+    records(root.resources).map(([r, i]) => [r, ['resources', i]]),
+    issues,
+  );
+  declare(
+    'escalation rule',
+    records(root.escalations).map(([e, i]) => [e, ['escalations', i]]),
+    issues,
+  );
+  declare(
+    'schedule',
+    records(root.schedules).map(([s, i]) => [s, ['schedules', i]]),
+    issues,
+  );
+  const taskEntries = phaseEntries.flatMap(([phase, p]) =>
+    records(phase.tasks).map(([task, t]): [Raw, Path] => [task, ['phases', p, 'tasks', t]]),
+  );
+  const tasks = declare('task', taskEntries, issues);
+
+  const refer = (
+    path: Path,
+    value: unknown,
+    kind: string,
+    ids: ReadonlyMap<string, unknown>,
+    extra: readonly string[] = [],
+  ) => {
+    if (typeof value !== 'string' || ids.has(value) || extra.includes(value)) return;
+    issues.push({
+      path,
+      message: `unknown ${kind} "${value}"${didYouMean(value, [...ids.keys(), ...extra])}`,
+    });
+  };
+
+  for (const [person, i] of records(root.people)) {
+    if ((ROLE_TARGETS as readonly unknown[]).includes(person.id)) {
+      issues.push({
+        path: ['people', i, 'id'],
+        message: `"${person.id}" is reserved for escalation targets; choose another person id`,
+      });
+    }
+  }
+  for (const [agent, i] of records(root.agents)) {
+    refer(['agents', i, 'owner'], agent.owner, 'person', people);
+    refer(['agents', i, 'backup'], agent.backup, 'person', people);
+  }
+  for (const [resource, i] of records(root.resources))
+    refer(['resources', i, 'owner'], resource.owner, 'agent', agents);
+
+  const gateUsers = new Map<string, string>();
+  for (const [phase, p] of phaseEntries) {
+    strings(phase.dependsOn).forEach(([dependency, d]) => {
+      refer(['phases', p, 'dependsOn', d], dependency, 'phase', phases);
+    });
+    refer(['phases', p, 'gate'], phase.gate, 'gate', gates);
+    if (typeof phase.gate === 'string' && gates.has(phase.gate)) {
+      const user = gateUsers.get(phase.gate);
+      if (user !== undefined) {
+        issues.push({
+          path: ['phases', p, 'gate'],
+          message: `gate "${phase.gate}" is already the gate of phase "${user}"; each phase needs its own gate`,
+        });
+      } else gateUsers.set(phase.gate, String(phase.id));
+    }
+  }
+
+  const jiraProjects = strings(record(record(root.integrations).jira).projects).map(([key]) => key);
+  for (const [task, path] of taskEntries) {
+    refer([...path, 'agent'], task.agent, 'agent', agents);
+    strings(task.touches).forEach(([resource, r]) => {
+      refer([...path, 'touches', r], resource, 'resource', resources);
+    });
+    const seen = new Set<string>();
+    for (const [dependency, d] of strings(task.dependsOn)) {
+      if (dependency === task.id)
+        issues.push({ path: [...path, 'dependsOn', d], message: `task "${dependency}" depends on itself` });
+      else if (seen.has(dependency))
+        issues.push({ path: [...path, 'dependsOn', d], message: `"${dependency}" is listed twice` });
+      else refer([...path, 'dependsOn', d], dependency, 'task', tasks);
+      seen.add(dependency);
+    }
+    const key = typeof task.jira === 'string' ? JIRA_KEY_PATTERN.exec(task.jira) : null;
+    if (key && jiraProjects.length > 0 && !jiraProjects.includes(key[1] as string)) {
+      issues.push({
+        path: [...path, 'jira'],
+        message: `issue key "${task.jira}" is not in integrations.jira.projects (${jiraProjects.join(', ')}), so Convoy would never link it`,
+      });
+    }
+  }
+
+  for (const [gate, g] of records(root.gates)) {
+    strings(gate.approvers).forEach(([approver, a]) => {
+      refer(['gates', g, 'approvers', a], approver, 'person', people);
+    });
+  }
+  for (const [rule, e] of records(root.escalations)) {
+    const hasWhen = rule.when !== undefined;
+    const hasOn = rule.on !== undefined;
+    if (hasWhen === hasOn) {
+      issues.push({
+        path: ['escalations', e],
+        message: hasWhen
+          ? 'has both "when" and "on"; a rule needs exactly one of them'
+          : 'needs exactly one of "when" (a condition) or "on" (an event type)',
+      });
+    }
+    if (rule.resolvedBy !== undefined && hasWhen && !hasOn) {
+      issues.push({
+        path: ['escalations', e, 'resolvedBy'],
+        message:
+          'applies to event rules ("on") only; a "when" rule resolves itself when its condition stops holding',
+      });
+    }
+    const targets = (path: Path, list: unknown) =>
+      strings(list).forEach(([target, t]) => {
+        refer([...path, t], target, 'person', people, ROLE_TARGETS);
+      });
+    targets(['escalations', e, 'notify'], rule.notify);
+    records(rule.levels).forEach(([level, l]) => {
+      targets(['escalations', e, 'levels', l, 'notify'], level.notify);
+    });
+  }
+
+  checkDependencies(phaseEntries, phases, tasks, issues);
+  return issues;
+}
+
+function checkDependencies(
+  phaseEntries: [Raw, number][],
+  phases: ReadonlyMap<string, Declared>,
+  taskIds: ReadonlyMap<string, Declared>,
+  issues: Issue[],
+): void {
+  // Phase graph, by declaration index (duplicates are already reported and ignored here).
+  const phaseOf = new Map<string, number>();
+  const phasePaths: Path[] = [];
+  const phaseIds: string[] = [];
+  const phaseDeps: number[][] = [];
+  const phaseDepIndex: number[][] = [];
+  for (const [phase, p] of phaseEntries) {
+    if (typeof phase.id !== 'string' || phases.get(phase.id)?.path[1] !== p) continue;
+    phaseOf.set(phase.id, phaseIds.length);
+    phaseIds.push(phase.id);
+    phasePaths.push(['phases', p]);
+  }
+  for (const [phase, p] of phaseEntries) {
+    if (typeof phase.id !== 'string' || phases.get(phase.id)?.path[1] !== p) continue;
+    const deps: number[] = [];
+    const indexes: number[] = [];
+    for (const [dependency, d] of strings(phase.dependsOn)) {
+      const target = phaseOf.get(dependency);
+      if (target !== undefined && !deps.includes(target)) {
+        deps.push(target);
+        indexes.push(d);
+      }
+    }
+    phaseDeps.push(deps);
+    phaseDepIndex.push(indexes);
+  }
+  const phaseCycles = findCycles(phaseDeps);
+  for (const cycle of phaseCycles) {
+    const first = cycle[0] as number;
+    const next = cycle[1 % cycle.length] as number;
+    const entry = phaseDepIndex[first]?.[phaseDeps[first]?.indexOf(next) ?? 0] ?? 0;
+    issues.push({
+      path: [...(phasePaths[first] as Path), 'dependsOn', entry],
+      message: `dependency cycle among phases: ${[...cycle, first].map((i) => phaseIds[i]).join(' → ')} (each depends on the next)`,
+    });
+  }
+
+  // Ancestors of each phase: the phases it waits for, directly or not.
+  const ancestors = phaseDeps.map((_, start) => {
+    const seen = new Set<number>();
+    const todo = [...(phaseDeps[start] as number[])];
+    while (todo.length > 0) {
+      const phase = todo.pop() as number;
+      if (seen.has(phase)) continue;
+      seen.add(phase);
+      todo.push(...(phaseDeps[phase] as number[]));
+    }
+    return seen;
+  });
+
+  // Task graph: tasks, then one node per phase standing for "all tasks of this phase done".
+  const tasks: TaskRef[] = [];
+  const taskNode = new Map<string, number>();
+  const rawTasks: Raw[] = [];
+  for (const [phase, p] of phaseEntries) {
+    const phaseIndex = typeof phase.id === 'string' ? phaseOf.get(phase.id) : undefined;
+    if (phaseIndex === undefined || phasePaths[phaseIndex]?.[1] !== p) continue;
+    for (const [task, t] of records(phase.tasks)) {
+      if (
+        typeof task.id !== 'string' ||
+        taskIds.get(task.id)?.path[3] !== t ||
+        taskIds.get(task.id)?.path[1] !== p
+      )
+        continue;
+      taskNode.set(task.id, tasks.length);
+      tasks.push({ id: task.id, phase: phaseIndex, path: ['phases', p, 'tasks', t], node: tasks.length });
+      rawTasks.push(task);
+    }
+  }
+  const phaseNode = (phase: number) => tasks.length + phase;
+  const adjacency: number[][] = Array.from({ length: tasks.length + phaseIds.length }, () => []);
+  const explicitIndex = new Map<string, number>();
+  tasks.forEach((task, n) => {
+    for (const [dependency, d] of strings(rawTasks[n]?.dependsOn)) {
+      const target = taskNode.get(dependency);
+      if (target === undefined || target === n) continue;
+      const targetPhase = (tasks[target] as TaskRef).phase;
+      if (targetPhase !== task.phase && ancestors[targetPhase]?.has(task.phase)) {
+        issues.push({
+          path: [...task.path, 'dependsOn', d],
+          message: `task "${task.id}" of phase "${phaseIds[task.phase]}" depends on task "${dependency}" of the later phase "${phaseIds[targetPhase]}" (which waits for phase "${phaseIds[task.phase]}")`,
+        });
+        continue;
+      }
+      (adjacency[n] as number[]).push(target);
+      explicitIndex.set(`${n}>${target}`, d);
+    }
+    if (phaseCycles.length === 0) {
+      for (const dependency of phaseDeps[task.phase] as number[])
+        (adjacency[n] as number[]).push(phaseNode(dependency));
+      (adjacency[phaseNode(task.phase)] as number[]).push(n);
+    }
+  });
+  if (phaseCycles.length === 0) {
+    const populated = new Set(tasks.map((task) => task.phase));
+    phaseDeps.forEach((deps, phase) => {
+      if (!populated.has(phase)) {
+        for (const dependency of deps) (adjacency[phaseNode(phase)] as number[]).push(phaseNode(dependency));
+      }
+    });
+  }
+
+  const label = (node: number) =>
+    node < tasks.length
+      ? (tasks[node] as TaskRef).id
+      : `(every task of phase "${phaseIds[node - tasks.length]}")`;
+  for (const cycle of findCycles(adjacency)) {
+    // Start at a task whose next hop is an explicit dependsOn entry: that is where the error points.
+    const rotation = Math.max(
+      0,
+      cycle.findIndex((node, i) => explicitIndex.has(`${node}>${cycle[(i + 1) % cycle.length]}`)),
+    );
+    const ordered = [...cycle.slice(rotation), ...cycle.slice(0, rotation)];
+    const first = ordered[0] as number;
+    const entry = explicitIndex.get(`${first}>${ordered[1 % ordered.length]}`) ?? 0;
+    issues.push({
+      path: [...(tasks[first] as TaskRef).path, 'dependsOn', entry],
+      message: `dependency cycle: ${[...ordered, first].map(label).join(' → ')} (each depends on the next)`,
+    });
+  }
+}

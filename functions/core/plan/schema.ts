@@ -1,0 +1,332 @@
+import { z } from 'zod';
+import {
+  CONDITION_PATTERN,
+  DATE_PATTERN,
+  DURATION_PATTERN,
+  EVENT_TYPE_PATTERN,
+  GITHUB_REPO_PATTERN,
+  ID_PATTERN,
+  isCalendarDate,
+  isTimeZone,
+  JIRA_KEY_PATTERN,
+  JIRA_PROJECT_PATTERN,
+  SLACK_CHANNEL_PATTERN,
+  TIME_PATTERN,
+  WEEKDAYS,
+  type Weekday,
+  workingMinutes,
+} from './lexical.js';
+
+/**
+ * The plan format as one zod schema. It is the single source of truth for the structure of a plan:
+ * the validator runs it, `convoy schema` prints it as JSON Schema, and the `Plan` type is inferred
+ * from it. Cross-references (dangling ids, cycles) are checked in `references.ts`, because JSON
+ * Schema cannot express them.
+ */
+
+function quoted(input: unknown): string {
+  return typeof input === 'string' ? JSON.stringify(input) : String(input);
+}
+
+function pattern(regex: RegExp, what: string, example: string) {
+  // A missing value falls through to the generic "required" message; a wrong type names the form.
+  const typeError = (issue: { input?: unknown }) =>
+    issue.input === undefined
+      ? undefined
+      : `expected a ${what} (${example}), got ${typeof issue.input} ${quoted(issue.input)}`;
+  return z.string({ error: typeError }).regex(regex, {
+    error: (issue) => `invalid ${what} ${quoted(issue.input)} (expected ${example})`,
+  });
+}
+
+const id = (what = 'id') =>
+  pattern(
+    ID_PATTERN,
+    what,
+    'lower-case letters, digits and "-", starting with a letter, at most 63 characters',
+  );
+
+const duration = pattern(
+  DURATION_PATTERN,
+  'duration',
+  'a number and a unit m, h, d or w, e.g. 30m, 2h, 1.5d, 2w',
+);
+
+// Refinements run even when the pattern failed; each checks only what the pattern cannot.
+const date = pattern(DATE_PATTERN, 'date', 'YYYY-MM-DD').refine(
+  (value) => !DATE_PATTERN.test(value) || isCalendarDate(value),
+  {
+    error: (issue) => `invalid date ${quoted(issue.input)} (no such day in the calendar)`,
+  },
+);
+
+const timeOfDay = pattern(TIME_PATTERN, 'time of day', 'HH:MM on a 24-hour clock, e.g. "09:00"');
+
+const weekday = z.enum(WEEKDAYS, {
+  error: (issue) => `invalid weekday ${quoted(issue.input)} (expected one of ${WEEKDAYS.join(', ')})`,
+});
+
+const condition = pattern(
+  CONDITION_PATTERN,
+  'condition',
+  '"<metric> <op> <number>" with op one of < <= > >= == !=, e.g. "tps >= 2_000_000"',
+);
+
+const eventType = pattern(
+  EVENT_TYPE_PATTERN,
+  'event type',
+  'dotted lower-case words, e.g. security.critical',
+);
+
+const slackChannel = pattern(
+  SLACK_CHANNEL_PATTERN,
+  'Slack channel',
+  'a channel name like "#sprint-20" or an id',
+);
+
+const idList = (what: string) => z.array(id(what)).default([]);
+
+const name = z.string().min(1).optional().describe('Display name; defaults to the id.');
+
+/** Fills in `name` from the id, as PLAN_FORMAT.md says for every named entity. */
+const named = <T extends { id: string; name?: string | undefined }>(entity: T) => ({
+  ...entity,
+  name: entity.name ?? entity.id,
+});
+
+export const personSchema = z
+  .strictObject({
+    id: id('person id'),
+    name,
+    slack: z
+      .string()
+      .regex(/^[UW][A-Z0-9]{2,}$/, {
+        error: (issue) => `invalid Slack user id ${quoted(issue.input)} (expected an id like U0123ABCD)`,
+      })
+      .optional()
+      .describe('Slack user id, for mentions and direct messages.'),
+    email: z.email({ error: (issue) => `invalid email ${quoted(issue.input)}` }).optional(),
+  })
+  .transform(named);
+
+export const agentSchema = z
+  .strictObject({
+    id: id('agent id'),
+    name,
+    kind: z.enum(['ai', 'human']).default('ai'),
+    role: z.string().optional().describe('Free text: what this agent does.'),
+    owner: id('person id').describe('Person who answers for this agent.'),
+    backup: id('person id').optional().describe('Person who takes over when the agent is down.'),
+    channel: slackChannel.optional().describe("Slack channel for this agent's updates."),
+    heartbeat: duration
+      .optional()
+      .describe('Expected heartbeat interval (wall clock); two missed intervals in a row = agent.down.'),
+    restartSla: duration.optional().describe('Time allowed to bring a down agent back (wall clock).'),
+  })
+  .transform(named);
+
+export const taskSchema = z
+  .strictObject({
+    id: id('task id'),
+    title: z.string().min(1).optional().describe('Defaults to the id.'),
+    agent: id('agent id'),
+    estimate: duration
+      .refine((value) => !DURATION_PATTERN.test(value) || workingMinutes(value) > 0, {
+        error: 'must be more than zero',
+      })
+      .describe('Working time: 1d = 8h, 1w = 5d.'),
+    dependsOn: idList('task id').describe('Task ids of this phase or an earlier one.'),
+    jira: pattern(JIRA_KEY_PATTERN, 'JIRA issue key', 'an upper-case key like PAY-102').optional(),
+    touches: idList('resource id').describe('Shared resources this task changes.'),
+    deliverables: z.array(z.string()).default([]),
+  })
+  .transform((task) => ({ ...task, title: task.title ?? task.id }));
+
+export const phaseSchema = z
+  .strictObject({
+    id: id('phase id'),
+    name,
+    dependsOn: idList('phase id').describe('Every task of this phase waits for every task of these phases.'),
+    due: date.optional().describe('Target finish date; schedule slip is measured against it.'),
+    gate: id('gate id').optional().describe('Gate evaluated when the tasks of this phase are done.'),
+    tasks: z.array(taskSchema).default([]),
+  })
+  .transform(named);
+
+export const gateSchema = z
+  .strictObject({
+    id: id('gate id'),
+    name,
+    criteria: z
+      .array(
+        z.strictObject({
+          go: condition.describe('Must hold for GO.'),
+          caution: condition.optional().describe('Looser bound: CAUTION instead of NO-GO while it holds.'),
+        }),
+      )
+      .default([]),
+    cautionWindow: duration.default('1d').describe('Extended validation before a CAUTION is re-evaluated.'),
+    maxCautions: z.int().min(0).default(2).describe('CAUTIONs in a row before the gate is treated as NO-GO.'),
+    approvers: idList('person id').describe('People who may override a NO-GO or accept a CAUTION.'),
+  })
+  .transform(named);
+
+const target = id('target').describe('A person id, or owner / backup of the agent the escalation is about.');
+
+export const escalationSchema = z
+  .strictObject({
+    id: id('rule id'),
+    name,
+    when: condition.optional().describe('A condition over metrics (exactly one of when / on).'),
+    on: eventType.optional().describe('An event type (exactly one of when / on).'),
+    notify: z.array(target).min(1, { error: 'needs at least one target' }),
+    sla: duration.default('2h').describe('Time to resolve before the next level.'),
+    levels: z
+      .array(
+        z.strictObject({
+          notify: z.array(target).min(1, { error: 'needs at least one target' }),
+          sla: duration.default('2h'),
+        }),
+      )
+      .default([]),
+    resolvedBy: eventType.optional().describe('Event type that resolves an event rule.'),
+  })
+  .transform(named);
+
+export const JOBS = ['standup', 'sync', 'report', 'gate-review', 'weekly-summary'] as const;
+
+export const scheduleSchema = z
+  .strictObject({
+    id: id('schedule id'),
+    name,
+    job: z.enum(JOBS),
+    at: timeOfDay,
+    days: z.array(weekday).min(1).optional().describe('Default: the project workdays.'),
+    every: z.int().min(1).optional().describe('Every Nth working day counted from project.start.'),
+    channel: slackChannel.optional().describe('Default: integrations.slack.channel.'),
+  })
+  .transform(named);
+
+export const TASK_STATUSES = ['todo', 'in_progress', 'in_review', 'done'] as const;
+
+export const integrationsSchema = z.strictObject({
+  jira: z
+    .strictObject({
+      site: z
+        .url({ protocol: /^https?$/, error: (issue) => `invalid URL ${quoted(issue.input)}` })
+        .optional(),
+      projects: z
+        .array(pattern(JIRA_PROJECT_PATTERN, 'JIRA project key', 'upper-case letters and digits, e.g. PAY'))
+        .optional()
+        .describe('Issue keys are only taken from these projects.'),
+      statuses: z
+        .strictObject({
+          todo: z.string().min(1).optional(),
+          in_progress: z.string().min(1).default('In Progress'),
+          in_review: z.string().min(1).default('In Review'),
+          done: z.string().min(1).default('Done'),
+        })
+        .default({ in_progress: 'In Progress', in_review: 'In Review', done: 'Done' }),
+    })
+    .optional(),
+  github: z
+    .strictObject({
+      repos: z
+        .array(pattern(GITHUB_REPO_PATTERN, 'GitHub repository', 'owner/name'))
+        .optional()
+        .describe('Default: events from any repository count.'),
+      doneOn: z.enum(['merged', 'never']).default('merged'),
+    })
+    .optional(),
+  slack: z
+    .strictObject({
+      channel: slackChannel.optional().describe('Default channel for scheduled posts.'),
+      escalations: slackChannel.optional().describe('Default: channel.'),
+    })
+    .optional(),
+});
+
+export const projectSchema = z
+  .strictObject({
+    id: id('project id'),
+    name,
+    timezone: z.string().refine(isTimeZone, {
+      error: (issue) =>
+        `unknown time zone ${quoted(issue.input)} (expected an IANA name like America/New_York)`,
+    }),
+    start: date.describe('Baseline start: the first working day on or after it.'),
+    workdays: z
+      .array(weekday)
+      .min(1, { error: 'needs at least one working day' })
+      .default(['mon', 'tue', 'wed', 'thu', 'fri']),
+    holidays: z.array(date).default([]),
+  })
+  .transform(named);
+
+export const planSchema = z.strictObject({
+  version: z.literal(1, {
+    error: (issue) => `unsupported version ${quoted(issue.input)} (this Convoy reads version 1)`,
+  }),
+  project: projectSchema,
+  people: z.array(personSchema).default([]),
+  agents: z.array(agentSchema).min(1, { error: 'needs at least one agent' }),
+  phases: z.array(phaseSchema).min(1, { error: 'needs at least one phase' }),
+  gates: z.array(gateSchema).default([]),
+  escalations: z.array(escalationSchema).default([]),
+  schedules: z
+    .array(scheduleSchema)
+    .optional()
+    .describe('Default: standup 09:00, sync 16:00, report 17:00, gate-review Fri 17:00.'),
+  handoff: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Checklist confirmed when a task is handed off or done.'),
+  resources: z
+    .array(z.strictObject({ id: id('resource id'), name, owner: id('agent id') }).transform(named))
+    .default([]),
+  integrations: integrationsSchema.default({}),
+});
+
+export type PlanInput = z.input<typeof planSchema>;
+type ParsedPlan = z.output<typeof planSchema>;
+export type Person = z.output<typeof personSchema>;
+export type Agent = z.output<typeof agentSchema>;
+export type Task = z.output<typeof taskSchema>;
+export type Gate = z.output<typeof gateSchema>;
+export type Escalation = z.output<typeof escalationSchema>;
+export type Job = (typeof JOBS)[number];
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export type Phase = z.output<typeof phaseSchema>;
+export type Schedule = Omit<z.output<typeof scheduleSchema>, 'days'> & { days: Weekday[] };
+
+/** A valid plan with every default applied. */
+export type Plan = Omit<ParsedPlan, 'schedules'> & { schedules: Schedule[] };
+
+/** The schedules a plan runs when it declares none (PLAN_FORMAT.md, "schedules"). */
+export const DEFAULT_SCHEDULES: readonly {
+  id: string;
+  name: string;
+  job: Job;
+  at: string;
+  days?: Weekday[];
+}[] = [
+  { id: 'standup', name: 'standup', job: 'standup', at: '09:00' },
+  { id: 'sync', name: 'sync', job: 'sync', at: '16:00' },
+  { id: 'report', name: 'report', job: 'report', at: '17:00' },
+  { id: 'gate-review', name: 'gate-review', job: 'gate-review', at: '17:00', days: ['fri'] },
+];
+
+/** Applies the defaults that depend on other fields (schedule days, the escalations channel). */
+export function completePlan(parsed: ParsedPlan): Plan {
+  const declared = parsed.schedules ?? DEFAULT_SCHEDULES.map((schedule) => ({ ...schedule }));
+  const schedules = declared.map((schedule) => ({
+    ...schedule,
+    days: schedule.days ?? [...parsed.project.workdays],
+  }));
+  const slack = parsed.integrations.slack;
+  const integrations =
+    slack?.channel && !slack.escalations
+      ? { ...parsed.integrations, slack: { ...slack, escalations: slack.channel } }
+      : parsed.integrations;
+  return { ...parsed, schedules, integrations };
+}

@@ -1,0 +1,24 @@
+import type { Io } from './io.js';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly description: string;
+  /** Shown as `--name VALUE` in help. */
+  readonly value?: string;
+}
+
+export interface CommandArgs {
+  readonly positionals: string[];
+  readonly values: Record<string, string | boolean | undefined>;
+}
+
+/** One `convoy` subcommand: its help text and what it does. Returns the exit code. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  readonly details?: readonly string[];
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly run: (args: CommandArgs, io: Io) => Promise<number>;
+}

@@ -1,0 +1,88 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, Billing, type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+/**
+ * Physical name of the coordination state table. It is fixed so that stacks in
+ * replica regions can find their replica by name without a cross-region reference.
+ */
+export const STATE_TABLE_NAME = 'convoy-state';
+
+/** Name of the general-purpose global secondary index (`gsi1pk` / `gsi1sk`). */
+export const STATE_TABLE_GSI1 = 'gsi1';
+
+/** Attribute DynamoDB reads to expire items (epoch seconds). */
+export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+
+/** Properties of {@link StateTable}. */
+export interface StateTableProps {
+  /**
+   * Regions, other than the stack's own, that get a replica of the table.
+   *
+   * @default - no replicas: a single-region table
+   */
+  readonly replicaRegions?: readonly string[];
+
+  /**
+   * What happens to the table (and every replica) when it leaves the stack.
+   * Coordination state is the only record of a plan's progress, so it is kept by default.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Whether deletion protection is on for the table and every replica.
+   *
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+}
+
+/**
+ * The coordination state table: one single-table-design DynamoDB global table
+ * (`pk` / `sk` plus index `gsi1`), on-demand, with point-in-time recovery, TTL on
+ * `expiresAt` and one replica per extra region.
+ *
+ * Create it once, in the primary region's stack; stacks in replica regions use
+ * {@link StateTable.fromReplica} to reach their local replica.
+ */
+export class StateTable extends Construct {
+  /**
+   * References the replica of the state table in the region of the stack that `scope` belongs to.
+   * Grants on the result cover the table's indexes too.
+   */
+  static fromReplica(scope: Construct, id: string): ITableV2 {
+    return TableV2.fromTableAttributes(scope, id, {
+      tableName: STATE_TABLE_NAME,
+      globalIndexes: [STATE_TABLE_GSI1],
+    });
+  }
+
+  /** The global table; its replicas share its name. */
+  readonly table: TableV2;
+
+  constructor(scope: Construct, id: string, props: StateTableProps = {}) {
+    super(scope, id);
+
+    const deletionProtection = props.deletionProtection ?? true;
+    this.table = new TableV2(this, 'Table', {
+      tableName: STATE_TABLE_NAME,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: STATE_TABLE_TTL_ATTRIBUTE,
+      deletionProtection,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      globalSecondaryIndexes: [
+        {
+          indexName: STATE_TABLE_GSI1,
+          partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+        },
+      ],
+      replicas: (props.replicaRegions ?? []).map((region) => ({ region })),
+    });
+  }
+}

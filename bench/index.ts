@@ -1,0 +1,9 @@
+import { run as planAnalysis } from './plan-analysis.bench.js';
+
+/** Every benchmark, in order; exits non-zero when any misses its target. */
+const benches = [planAnalysis];
+
+let ok = true;
+for (const bench of benches) ok = bench() && ok;
+console.log(ok ? '\nall targets met' : '\nsome targets were missed');
+process.exitCode = ok ? 0 : 1;

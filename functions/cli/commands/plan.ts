@@ -82,7 +82,7 @@ export function renderAnalysis(
           schedule.finish > phase.due;
         return [
           phase.id,
-          phase.name === phase.id ? '' : phase.name,
+          phase.name === phase.id ? '' : truncate(phase.name, 48),
           schedule ? `${schedule.start} → ${schedule.finish}` : '',
           `${phase.tasks.length} tasks`,
           phase.due === undefined
@@ -110,7 +110,7 @@ export function renderAnalysis(
         const task = titles.get(id);
         return [
           id,
-          task?.title === id ? '' : (task?.title ?? ''),
+          task?.title === id ? '' : truncate(task?.title ?? '', 56),
           schedule?.agent ?? '',
           schedule ? `${schedule.start} → ${schedule.finish}` : '',
           task?.estimate ?? '',
@@ -123,6 +123,10 @@ export function renderAnalysis(
   if (analysis.warnings.length === 0) out.push(`  ${style('green', 'none')}`);
   for (const warning of analysis.warnings) out.push(`  ${style('yellow', '!')} ${warning}`);
   return `${out.join('\n')}\n`;
+}
+
+function truncate(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
 
 function abbreviate(ids: string[], limit: number): string {

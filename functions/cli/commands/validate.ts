@@ -19,17 +19,20 @@ export const validateCommand: Command = {
       const result = parsePlan(await readUserFile(io, file), { file });
       if (result.ok) {
         const tasks = result.plan.phases.reduce((sum, phase) => sum + phase.tasks.length, 0);
-        io.stdout(
-          `${style('green', '✓')} ${file}: valid (${result.plan.phases.length} phases, ${tasks} tasks, ${result.plan.agents.length} agents)\n`,
-        );
+        const counts = [
+          plural(result.plan.phases.length, 'phase'),
+          plural(tasks, 'task'),
+          plural(result.plan.agents.length, 'agent'),
+        ];
+        io.stdout(`${style('green', '✓')} ${file}: valid (${counts.join(', ')})\n`);
       } else {
         invalid++;
         for (const error of result.errors) io.stderr(`${formatPlanError(error)}\n`);
-        io.stderr(
-          `${style('red', '✗')} ${file}: ${result.errors.length} problem${result.errors.length === 1 ? '' : 's'}\n`,
-        );
+        io.stderr(`${style('red', '✗')} ${file}: ${plural(result.errors.length, 'problem')}\n`);
       }
     }
     return invalid === 0 ? EXIT.ok : EXIT.failed;
   },
 };
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

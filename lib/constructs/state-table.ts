@@ -1,18 +1,24 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import {
+  DEFAULT_TABLE_NAME,
+  GSI1_NAME,
+  GSI1_PARTITION_KEY,
+  GSI1_SORT_KEY,
+  PARTITION_KEY,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '../../functions/adapters/dynamodb/table-definition.js';
 
-/**
- * Physical name of the coordination state table. It is fixed so that stacks in
- * replica regions can find their replica by name without a cross-region reference.
- */
-export const STATE_TABLE_NAME = 'convoy-state';
+/** Physical name of the coordination state table; see {@link DEFAULT_TABLE_NAME}. */
+export const STATE_TABLE_NAME = DEFAULT_TABLE_NAME;
 
 /** Name of the general-purpose global secondary index (`gsi1pk` / `gsi1sk`). */
-export const STATE_TABLE_GSI1 = 'gsi1';
+export const STATE_TABLE_GSI1 = GSI1_NAME;
 
 /** Attribute DynamoDB reads to expire items (epoch seconds). */
-export const STATE_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+export const STATE_TABLE_TTL_ATTRIBUTE = TTL_ATTRIBUTE;
 
 /** Properties of {@link StateTable}. */
 export interface StateTableProps {
@@ -68,8 +74,8 @@ export class StateTable extends Construct {
     const deletionProtection = props.deletionProtection ?? true;
     this.table = new TableV2(this, 'Table', {
       tableName: STATE_TABLE_NAME,
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: AttributeType.STRING },
       billing: Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: STATE_TABLE_TTL_ATTRIBUTE,
@@ -78,8 +84,8 @@ export class StateTable extends Construct {
       globalSecondaryIndexes: [
         {
           indexName: STATE_TABLE_GSI1,
-          partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+          partitionKey: { name: GSI1_PARTITION_KEY, type: AttributeType.STRING },
+          sortKey: { name: GSI1_SORT_KEY, type: AttributeType.STRING },
         },
       ],
       replicas: (props.replicaRegions ?? []).map((region) => ({ region })),

@@ -1,0 +1,431 @@
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  AgentState,
+  AuditEvent,
+  Handoff,
+  MetricPoint,
+  PhaseState,
+  ProjectSnapshot,
+  Risk,
+  StoredPlan,
+  TaskState,
+} from '../../core/coordination/model.js';
+import { ValidationError, VersionConflictError } from '../../core/errors.js';
+import type { Plan } from '../../core/plan/index.js';
+import type {
+  CoordinationStore,
+  EventPage,
+  TokenRecord,
+  TokenStore,
+  VersionedWrite,
+} from '../../core/ports.js';
+import { idOf, itemKind, type Key, keys } from './keys.js';
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** DynamoDB allows at most 100 items in one transaction. */
+const MAX_TRANSACTION_ITEMS = 100;
+
+/** Plan versions never change once written, so each container keeps the ones it has read. */
+const planCache = new Map<string, Plan>();
+const PLAN_CACHE_LIMIT = 32;
+
+/**
+ * The coordination state in one DynamoDB table (key schema in keys.ts). Conditional writes compare
+ * a `version` attribute; everything a request changes goes into one transaction.
+ */
+export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async currentPlan(project: string): Promise<StoredPlan | undefined> {
+    const pointer = await this.get(keys.planPointer(project));
+    return pointer ? this.loadPlan(project, pointer) : undefined;
+  }
+
+  private async loadPlan(project: string, pointer: Item): Promise<StoredPlan> {
+    const versionKey = pointer.planKey as Key;
+    const cacheKey = `${versionKey.pk}/${versionKey.sk}`;
+    let plan = planCache.get(cacheKey);
+    if (!plan) {
+      const item = await this.get(versionKey);
+      if (!item)
+        throw new Error(`plan version ${String(pointer.version)} of ${project} is missing from the table`);
+      plan = JSON.parse(gunzipSync(item.plan as Uint8Array).toString('utf8')) as Plan;
+      if (planCache.size >= PLAN_CACHE_LIMIT) planCache.delete(planCache.keys().next().value as string);
+      planCache.set(cacheKey, plan);
+    }
+    return {
+      project,
+      version: pointer.version as number,
+      plan,
+      appliedAt: pointer.appliedAt as string,
+      appliedBy: pointer.appliedBy as string,
+    };
+  }
+
+  async savePlan(
+    project: string,
+    plan: Plan,
+    expectedVersion: number,
+    meta: { at: string; by: string; event: AuditEvent },
+  ): Promise<StoredPlan> {
+    const version = expectedVersion + 1;
+    // A random suffix keeps two concurrent applies of the same version from overwriting each other's
+    // body: only the one whose pointer update wins is ever read.
+    const planKey = keys.planVersion(project, version);
+    planKey.sk += `#${randomBytes(4).toString('hex')}`;
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...planKey,
+          version,
+          plan: gzipSync(JSON.stringify(plan)),
+          appliedAt: meta.at,
+          appliedBy: meta.by,
+        },
+      }),
+    );
+    await this.transact([
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.planPointer(project), version, planKey, appliedAt: meta.at, appliedBy: meta.by },
+          ...this.versionCondition(expectedVersion),
+        },
+      },
+      this.eventPut(project, meta.event),
+    ]);
+    return { project, version, plan, appliedAt: meta.at, appliedBy: meta.by };
+  }
+
+  async snapshot(project: string): Promise<ProjectSnapshot | undefined> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.projectPartition(project) },
+    });
+    const pointer = items.find((item) => item.sk === 'PLAN');
+    if (!pointer) return undefined;
+    const phases = new Map<string, PhaseState>();
+    const tasks = new Map<string, TaskState>();
+    const agents = new Map<string, AgentState>();
+    const metrics = new Map<string, MetricPoint>();
+    for (const item of items) {
+      const sk = item.sk as string;
+      switch (itemKind(sk)) {
+        case 'phase':
+          phases.set(idOf(sk), toPhase(item));
+          break;
+        case 'task':
+          tasks.set(idOf(sk), toTask(item));
+          break;
+        case 'agent':
+          agents.set(idOf(sk), toAgent(item));
+          break;
+        case 'metric':
+          metrics.set(idOf(sk), { name: idOf(sk), value: item.value as number, at: item.at as string });
+          break;
+        default:
+      }
+    }
+    return { plan: await this.loadPlan(project, pointer), phases, tasks, agents, metrics };
+  }
+
+  async getTasks(project: string, ids: readonly string[]): Promise<Map<string, TaskState>> {
+    const found = new Map<string, TaskState>();
+    const unique = [...new Set(ids)];
+    for (let start = 0; start < unique.length; start += 100) {
+      let request: Record<string, { Keys: Key[]; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: {
+          Keys: unique.slice(start, start + 100).map((id) => keys.task(project, id)),
+          ConsistentRead: true,
+        },
+      };
+      while (request && Object.keys(request).length > 0) {
+        const response = await this.client.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of response.Responses?.[this.tableName] ?? [])
+          found.set(idOf(item.sk as string), toTask(item));
+        request = response.UnprocessedKeys as typeof request;
+      }
+    }
+    return found;
+  }
+
+  async getPhase(project: string, id: string): Promise<PhaseState | undefined> {
+    const item = await this.get(keys.phase(project, id));
+    return item ? toPhase(item) : undefined;
+  }
+
+  async commit(
+    project: string,
+    change: {
+      readonly tasks?: readonly VersionedWrite<TaskState>[];
+      readonly phases?: readonly VersionedWrite<PhaseState>[];
+      readonly events: readonly AuditEvent[];
+      readonly handoffs?: readonly Handoff[];
+    },
+  ): Promise<void> {
+    const items: TransactItem[] = [
+      ...(change.tasks ?? []).map(({ next, expectedVersion }) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.task(project, next.id), ...next },
+          ...this.versionCondition(expectedVersion),
+        },
+      })),
+      ...(change.phases ?? []).map(({ next, expectedVersion }) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.phase(project, next.id), ...next },
+          ...this.versionCondition(expectedVersion),
+        },
+      })),
+      ...(change.handoffs ?? []).map((handoff) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.handoff(project, handoff.id), ...handoff },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      })),
+      ...change.events.map((event) => this.eventPut(project, event)),
+    ];
+    await this.transact(items);
+  }
+
+  async recordHeartbeat(
+    project: string,
+    agent: string,
+    heartbeat: { at: string; task?: string; completion?: number; risk?: Risk; note?: string },
+  ): Promise<AgentState> {
+    const names: Record<string, string> = {
+      '#at': 'lastHeartbeatAt',
+      '#id': 'id',
+      '#count': 'heartbeats',
+      '#version': 'version',
+    };
+    const values: Record<string, unknown> = { ':at': heartbeat.at, ':id': agent, ':one': 1 };
+    const sets = ['#at = :at', '#id = :id'];
+    const fields = {
+      currentTask: heartbeat.task,
+      completion: heartbeat.completion,
+      risk: heartbeat.risk,
+      note: heartbeat.note,
+    };
+    for (const [name, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      names[`#${name}`] = name;
+      values[`:${name}`] = value;
+      sets.push(`#${name} = :${name}`);
+    }
+    // SET and ADD in one UpdateItem: no read, so concurrent heartbeats all count.
+    const response = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.agent(project, agent),
+        UpdateExpression: `SET ${sets.join(', ')} ADD #count :one, #version :one`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toAgent(response.Attributes ?? {});
+  }
+
+  async putMetrics(project: string, points: readonly MetricPoint[]): Promise<void> {
+    if (points.length > MAX_TRANSACTION_ITEMS)
+      throw new ValidationError(`at most ${MAX_TRANSACTION_ITEMS} metrics per request`);
+    await this.transact(
+      points.map((point, seq) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.metricPoint(project, point.name, point.at, seq), ...point },
+        },
+      })),
+    );
+    // The latest value of each metric is a cache of its series, moved only forward in time.
+    const latest = new Map<string, MetricPoint>();
+    for (const point of points) {
+      const current = latest.get(point.name);
+      if (!current || current.at <= point.at) latest.set(point.name, point);
+    }
+    await Promise.all(
+      [...latest.values()].map((point) =>
+        this.client
+          .send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: keys.latestMetric(project, point.name),
+              UpdateExpression: 'SET #value = :value, #at = :at',
+              ConditionExpression: 'attribute_not_exists(#at) OR #at <= :at',
+              ExpressionAttributeNames: { '#value': 'value', '#at': 'at' },
+              ExpressionAttributeValues: { ':value': point.value, ':at': point.at },
+            }),
+          )
+          .catch((error: Error) => {
+            if (error.name !== 'ConditionalCheckFailedException') throw error;
+          }),
+      ),
+    );
+  }
+
+  async appendEvents(project: string, events: readonly AuditEvent[]): Promise<void> {
+    await this.transact(events.map((event) => this.eventPut(project, event)));
+  }
+
+  async listEvents(
+    project: string,
+    query: { type?: string; since?: string; limit: number; cursor?: string },
+  ): Promise<EventPage> {
+    const byType = query.type !== undefined;
+    const [pkName, skName] = byType ? ['gsi1pk', 'gsi1sk'] : ['pk', 'sk'];
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      ...(byType ? { IndexName: 'gsi1' } : {}),
+      KeyConditionExpression: `#pk = :pk${query.since ? ' AND #sk >= :since' : ''}`,
+      ExpressionAttributeNames: { '#pk': pkName, ...(query.since ? { '#sk': skName } : {}) },
+      ExpressionAttributeValues: {
+        ':pk': byType ? keys.eventsOfType(project, query.type as string) : keys.events(project),
+        ...(query.since ? { ':since': query.since } : {}),
+      },
+      ScanIndexForward: false,
+      Limit: query.limit,
+      ...(query.cursor ? { ExclusiveStartKey: decodeCursor(query.cursor) } : {}),
+    };
+    const response = await this.client.send(new QueryCommand(input));
+    const events = (response.Items ?? []).map(toEvent);
+    return {
+      events,
+      ...(response.LastEvaluatedKey ? { cursor: encodeCursor(response.LastEvaluatedKey) } : {}),
+    };
+  }
+
+  async saveToken(hash: string, record: TokenRecord): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.token(hash), ...record },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async findToken(hash: string): Promise<TokenRecord | undefined> {
+    const item = await this.get(keys.token(hash));
+    if (!item) return undefined;
+    const { pk: _pk, sk: _sk, ...record } = item;
+    return record as unknown as TokenRecord;
+  }
+
+  private eventPut(project: string, event: AuditEvent): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...keys.event(project, event.id),
+          gsi1pk: keys.eventsOfType(project, event.type),
+          gsi1sk: event.id,
+          ...event,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  private versionCondition(expectedVersion: number) {
+    return expectedVersion === 0
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : {
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        };
+  }
+
+  private async transact(items: TransactItem[]): Promise<void> {
+    if (items.length === 0) return;
+    if (items.length > MAX_TRANSACTION_ITEMS)
+      throw new Error(`a transaction holds at most ${MAX_TRANSACTION_ITEMS} items, got ${items.length}`);
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      // A failed condition or a concurrent transaction on the same item: the caller re-reads and retries.
+      if (error instanceof TransactionCanceledException) {
+        const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+        if (codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict'))
+          throw new VersionConflictError();
+      }
+      if ((error as Error).name === 'TransactionConflictException') throw new VersionConflictError();
+      throw error;
+    }
+  }
+
+  private async get(key: Key): Promise<Item | undefined> {
+    const response = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    return response.Item;
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const response = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ConsistentRead: true,
+          ...input,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...(response.Items ?? []));
+      start = response.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (key && typeof key === 'object' && typeof key.pk === 'string' && typeof key.sk === 'string')
+      return key;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ValidationError(
+    'cursor is not one this API returned; pass the "cursor" of the previous page unchanged',
+  );
+}
+
+const strip = <T>(item: Item, drop: readonly string[]): T =>
+  Object.fromEntries(Object.entries(item).filter(([key]) => !drop.includes(key))) as T;
+
+const toTask = (item: Item) => strip<TaskState>(item, ['pk', 'sk']);
+const toPhase = (item: Item) => strip<PhaseState>(item, ['pk', 'sk']);
+const toAgent = (item: Item) => strip<AgentState>(item, ['pk', 'sk']);
+const toEvent = (item: Item) => strip<AuditEvent>(item, ['pk', 'sk', 'gsi1pk', 'gsi1sk']);
+
+/** Event and handoff ids: the ISO time first, so they sort by time, then random bits against collisions. */
+export const timeOrderedIds = { next: (at: string) => `${at}#${randomBytes(5).toString('hex')}` };

@@ -1,0 +1,64 @@
+/**
+ * The single-table key schema of the coordination table, in one place. Every item has a partition
+ * key `pk` and sort key `sk`; `gsi1pk`/`gsi1sk` index the items that need a second access path;
+ * `expiresAt` (epoch seconds) lets DynamoDB delete items whose time is up.
+ *
+ * | item                  | pk                          | sk                         | gsi1pk / gsi1sk                    |
+ * | --------------------- | --------------------------- | -------------------------- | ---------------------------------- |
+ * | current plan pointer  | `PROJECT#<project>`         | `PLAN`                     |                                    |
+ * | plan version N        | `PROJECT#<project>#PLANS`   | `V#<N, 8 digits>`          |                                    |
+ * | phase state           | `PROJECT#<project>`         | `PHASE#<phase>`            |                                    |
+ * | task state            | `PROJECT#<project>`         | `TASK#<task>`              |                                    |
+ * | agent state           | `PROJECT#<project>`         | `AGENT#<agent>`            |                                    |
+ * | latest metric value   | `PROJECT#<project>`         | `METRIC#<name>`            |                                    |
+ * | metric point          | `PROJECT#<project>#METRIC#<name>` | `<ISO time>#<seq>`   |                                    |
+ * | audit event           | `PROJECT#<project>#EVENTS`  | `<event id>`               | `PROJECT#<project>#EVENT#<type>` / `<event id>` |
+ * | handoff               | `PROJECT#<project>#HANDOFFS`| `<handoff id>`             |                                    |
+ * | API token             | `TOKEN#<sha-256 hex>`       | `TOKEN`                    |                                    |
+ * | idempotency record    | `IDEMPOTENCY#<key>`         | `IDEMPOTENCY`              | (expires via `expiresAt`)          |
+ *
+ * The project partition (`PROJECT#<project>`) holds exactly the state a status needs, so a status
+ * is one Query however many tasks the plan has; time series and the audit trail live in their own
+ * partitions so they never slow that Query down.
+ */
+
+export type Key = { pk: string; sk: string };
+
+const project = (id: string) => `PROJECT#${id}`;
+
+export const keys = {
+  planPointer: (p: string): Key => ({ pk: project(p), sk: 'PLAN' }),
+  planVersion: (p: string, version: number): Key => ({
+    pk: `${project(p)}#PLANS`,
+    sk: `V#${String(version).padStart(8, '0')}`,
+  }),
+  phase: (p: string, id: string): Key => ({ pk: project(p), sk: `PHASE#${id}` }),
+  task: (p: string, id: string): Key => ({ pk: project(p), sk: `TASK#${id}` }),
+  agent: (p: string, id: string): Key => ({ pk: project(p), sk: `AGENT#${id}` }),
+  latestMetric: (p: string, name: string): Key => ({ pk: project(p), sk: `METRIC#${name}` }),
+  metricPoint: (p: string, name: string, at: string, seq: number): Key => ({
+    pk: `${project(p)}#METRIC#${name}`,
+    sk: `${at}#${String(seq).padStart(3, '0')}`,
+  }),
+  events: (p: string) => `${project(p)}#EVENTS`,
+  event: (p: string, id: string): Key => ({ pk: `${project(p)}#EVENTS`, sk: id }),
+  eventsOfType: (p: string, type: string) => `${project(p)}#EVENT#${type}`,
+  handoff: (p: string, id: string): Key => ({ pk: `${project(p)}#HANDOFFS`, sk: id }),
+  token: (hash: string): Key => ({ pk: `TOKEN#${hash}`, sk: 'TOKEN' }),
+  idempotency: (key: string): Key => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
+  /** The partition holding a project's state items. */
+  projectPartition: project,
+} as const;
+
+/** The kind of a project-partition item, from its sort key. */
+export function itemKind(sk: string): 'plan' | 'phase' | 'task' | 'agent' | 'metric' | undefined {
+  if (sk === 'PLAN') return 'plan';
+  if (sk.startsWith('PHASE#')) return 'phase';
+  if (sk.startsWith('TASK#')) return 'task';
+  if (sk.startsWith('AGENT#')) return 'agent';
+  if (sk.startsWith('METRIC#')) return 'metric';
+  return undefined;
+}
+
+/** The id part of a project-partition sort key (`TASK#task-2a` → `task-2a`). */
+export const idOf = (sk: string) => sk.slice(sk.indexOf('#') + 1);

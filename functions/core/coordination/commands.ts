@@ -1,0 +1,485 @@
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+  VersionConflictError,
+} from '../errors.js';
+import type { Plan, TaskStatus } from '../plan/index.js';
+import { didYouMean } from '../plan/suggest.js';
+import type { Clock, CoordinationStore, EventPage } from '../ports.js';
+import { checkTransition, definition, progressPhases } from './lifecycle.js';
+import {
+  type Actor,
+  type AgentState,
+  type AuditEvent,
+  describeActor,
+  type Handoff,
+  type MetricPoint,
+  type PhaseState,
+  type Risk,
+  type StoredPlan,
+  type TaskState,
+} from './model.js';
+
+/** Produces ids that sort by creation time (events, handoffs). */
+export interface IdGenerator {
+  next(at: string): string;
+}
+
+/** What every coordination use case needs. */
+export interface CoordinationPorts {
+  readonly store: CoordinationStore;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+/**
+ * Runs a read-decide-write step again when a conditional write lost a race, with jittered backoff,
+ * so concurrent writers on one item all get their turn and none is lost.
+ */
+async function withRetries<T>(step: () => Promise<T>, attempts = 30): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= attempts) throw error;
+      // Full jitter (a random delay up to a growing cap) spreads a herd of writers on one item apart.
+      const delay = Math.random() * Math.min(250, 4 * 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+function event(
+  ports: CoordinationPorts,
+  at: string,
+  actor: Actor,
+  fields: Omit<AuditEvent, 'id' | 'at' | 'actor'>,
+): AuditEvent {
+  return { id: ports.ids.next(at), at, actor: describeActor(actor), ...fields };
+}
+
+async function requirePlan(ports: CoordinationPorts, project: string): Promise<StoredPlan> {
+  const stored = await ports.store.currentPlan(project);
+  if (!stored)
+    throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
+  return stored;
+}
+
+function requireTask(plan: Plan, taskId: string) {
+  const found = definition(plan, taskId);
+  if (!found) {
+    const ids = plan.phases.flatMap((phase) => phase.tasks.map((task) => task.id));
+    throw new NotFoundError(
+      `task ${taskId} is not in the plan of project ${plan.project.id}${didYouMean(taskId, ids)}`,
+    );
+  }
+  return found;
+}
+
+function requireAgent(plan: Plan, agentId: string) {
+  const agent = plan.agents.find((candidate) => candidate.id === agentId);
+  if (!agent) {
+    throw new NotFoundError(
+      `agent ${agentId} is not in the plan of project ${plan.project.id}${didYouMean(
+        agentId,
+        plan.agents.map((a) => a.id),
+      )}`,
+    );
+  }
+  return agent;
+}
+
+/**
+ * Who may act for an agent: the agent itself, the people who own or back it up (humans step in
+ * when an agent is down), and the admin.
+ */
+export function assertMayActFor(plan: Plan, actor: Actor, agentId: string, what: string): void {
+  if (actor.kind === 'admin' || actor.kind === 'system') return;
+  if (actor.kind === 'agent' && actor.id === agentId) return;
+  const agent = plan.agents.find((candidate) => candidate.id === agentId);
+  if (actor.kind === 'person' && agent && (agent.owner === actor.id || agent.backup === actor.id)) return;
+  throw new ForbiddenError(
+    `${describeActor(actor)} may not ${what} of agent ${agentId}; only that agent, its owner or backup, or an admin may`,
+  );
+}
+
+export interface PlanChanges {
+  readonly tasksAdded: string[];
+  readonly tasksRemoved: string[];
+  readonly tasksChanged: string[];
+  readonly phasesAdded: string[];
+  readonly phasesRemoved: string[];
+  readonly agentsAdded: string[];
+  readonly agentsRemoved: string[];
+}
+
+/** What differs between two plans, by id. A task "changed" when its definition or phase differs. */
+export function diffPlans(before: Plan | undefined, after: Plan): PlanChanges {
+  const tasks = (plan: Plan | undefined) =>
+    new Map(
+      plan?.phases.flatMap((phase) =>
+        phase.tasks.map((task) => [task.id, JSON.stringify({ phase: phase.id, ...task })]),
+      ) ?? [],
+    );
+  const ids = <T extends { id: string }>(list: readonly T[] | undefined) =>
+    new Set(list?.map((item) => item.id) ?? []);
+  const [oldTasks, newTasks] = [tasks(before), tasks(after)];
+  const [oldPhases, newPhases] = [ids(before?.phases), ids(after.phases)];
+  const [oldAgents, newAgents] = [ids(before?.agents), ids(after.agents)];
+  const added = (a: Iterable<string>, b: { has(id: string): boolean }) => [...a].filter((id) => !b.has(id));
+  return {
+    tasksAdded: added(newTasks.keys(), oldTasks),
+    tasksRemoved: added(oldTasks.keys(), newTasks),
+    tasksChanged: [...newTasks]
+      .filter(([id, text]) => oldTasks.has(id) && oldTasks.get(id) !== text)
+      .map(([id]) => id),
+    phasesAdded: added(newPhases, oldPhases),
+    phasesRemoved: added(oldPhases, newPhases),
+    agentsAdded: added(newAgents, oldAgents),
+    agentsRemoved: added(oldAgents, newAgents),
+  };
+}
+
+export interface ApplyResult {
+  readonly project: string;
+  readonly version: number;
+  /** False when the plan is identical to the current one (nothing was written). */
+  readonly changed: boolean;
+  readonly created: boolean;
+  readonly changes: PlanChanges;
+  readonly phases: Record<string, PhaseState['status']>;
+}
+
+/**
+ * Applies a (validated) plan: the first apply creates the project's state; a later one keeps the
+ * progress of every task that still exists, starts new ones at `todo`, and answers with what changed.
+ */
+export async function applyPlan(
+  ports: CoordinationPorts,
+  input: { project: string; plan: Plan; actor: Actor },
+): Promise<ApplyResult> {
+  const { project, plan, actor } = input;
+  if (plan.project.id !== project) {
+    throw new ValidationError(
+      `the plan's project.id is "${plan.project.id}" but it is being applied to project "${project}"`,
+    );
+  }
+  return withRetries(async () => {
+    const current = await ports.store.currentPlan(project);
+    const changes = diffPlans(current?.plan, plan);
+    const identical = current !== undefined && JSON.stringify(current.plan) === JSON.stringify(plan);
+    let stored = current as StoredPlan;
+    if (!identical) {
+      const at = ports.clock.now().toISOString();
+      const applied = event(ports, at, actor, {
+        type: 'plan.applied',
+        subject: project,
+        note: `plan version ${(current?.version ?? 0) + 1}`,
+        data: { ...changes },
+      });
+      stored = await ports.store.savePlan(project, plan, current?.version ?? 0, {
+        at,
+        by: describeActor(actor),
+        event: applied,
+      });
+    }
+    const { phases } = await settlePhases(ports, project, actor);
+    return {
+      project,
+      version: stored.version,
+      changed: !identical,
+      created: current === undefined,
+      changes,
+      phases: statuses(phases.values()),
+    };
+  });
+}
+
+/** Moves phases forward as far as the current state allows and records each move. */
+async function settlePhases(
+  ports: CoordinationPorts,
+  project: string,
+  actor: Actor,
+): Promise<{ phases: ReadonlyMap<string, PhaseState>; moved: PhaseState[] }> {
+  return withRetries(async () => {
+    const snapshot = await ports.store.snapshot(project);
+    if (!snapshot) return { phases: new Map(), moved: [] };
+    const at = ports.clock.now().toISOString();
+    const changed = progressPhases(snapshot.plan.plan, snapshot.phases, snapshot.tasks, at);
+    if (changed.length === 0) return { phases: snapshot.phases, moved: [] };
+    await ports.store.commit(project, {
+      phases: changed.map((next) => ({ next, expectedVersion: next.version - 1 })),
+      events: changed.map((next) =>
+        event(ports, at, actor, {
+          type: next.status === 'passed' ? 'phase.passed' : 'phase.activated',
+          subject: next.id,
+          note: next.status === 'passed' ? 'all its tasks are done' : 'every phase it depends on has passed',
+        }),
+      ),
+    });
+    const phases = new Map(snapshot.phases);
+    for (const phase of changed) phases.set(phase.id, phase);
+    return { phases, moved: changed };
+  });
+}
+
+const statuses = (phases: Iterable<PhaseState>) =>
+  Object.fromEntries([...phases].map((phase) => [phase.id, phase.status]));
+
+export interface TaskResult {
+  readonly task: TaskState;
+  readonly changed: boolean;
+  /** Phases whose status changed as a consequence (a phase passing, the next becoming active). */
+  readonly phases: Record<string, PhaseState['status']>;
+}
+
+/** Moves a task along its lifecycle; 409 (ConflictError) with the reason when the rules forbid it. */
+export async function transitionTask(
+  ports: CoordinationPorts,
+  input: { project: string; task: string; to: TaskStatus; note?: string; actor: Actor },
+): Promise<TaskResult> {
+  const { project, actor } = input;
+  const stored = await requirePlan(ports, project);
+  const { task: taskDef, phase } = requireTask(stored.plan, input.task);
+  assertMayActFor(stored.plan, actor, taskDef.agent, 'move the tasks');
+  const result = await withRetries(async () => {
+    const states = await ports.store.getTasks(project, [taskDef.id, ...taskDef.dependsOn]);
+    const task = states.get(taskDef.id) ?? initialTask(taskDef.id, stored.appliedAt);
+    // Task state is created on first write, so a predecessor nobody touched yet is simply todo.
+    const predecessors = new Map(
+      taskDef.dependsOn.map((id) => [id, states.get(id) ?? initialTask(id, stored.appliedAt)]),
+    );
+    const phaseState = await ports.store.getPhase(project, phase.id);
+    // Like tasks, a phase has state only once it has moved; until then it is pending.
+    const phaseStatus = phaseState?.status ?? 'pending';
+    const check = checkTransition({
+      plan: stored.plan,
+      task,
+      to: input.to,
+      actor,
+      phaseStatus,
+      predecessors,
+    });
+    if (check.outcome === 'forbidden') throw new ConflictError(check.reason);
+    if (check.outcome === 'unchanged') return { task, changed: false };
+    const at = ports.clock.now().toISOString();
+    // Finishing a task lifts its blocker: a done task cannot be blocked, and would otherwise stay so.
+    const unblocks = input.to === 'done' && task.blocked;
+    const { blockedReason: _reason, ...unblocked } = task;
+    const next: TaskState = {
+      ...(unblocks ? { ...unblocked, blocked: false } : task),
+      status: input.to,
+      updatedAt: at,
+      updatedBy: describeActor(actor),
+      version: task.version + 1,
+    };
+    await ports.store.commit(project, {
+      tasks: [{ next, expectedVersion: task.version }],
+      events: [
+        event(ports, at, actor, {
+          type: 'task.transitioned',
+          subject: task.id,
+          ...(input.note ? { note: input.note } : {}),
+          data: {
+            from: task.status,
+            to: input.to,
+            agent: taskDef.agent,
+            ...(unblocks ? { unblocked: task.blockedReason ?? true } : {}),
+          },
+        }),
+      ],
+    });
+    return { task: next, changed: true };
+  });
+  // Only a task reaching done can complete a phase (an admin reopening one leaves its phase as it is).
+  const moved =
+    result.changed && input.to === 'done'
+      ? (await settlePhases(ports, project, { kind: 'system' })).moved
+      : [];
+  return { ...result, phases: statuses(moved) };
+}
+
+function initialTask(id: string, at: string): TaskState {
+  return { id, status: 'todo', blocked: false, updatedAt: at, updatedBy: 'system', version: 0 };
+}
+
+/** Raises (with a reason) or clears the blocked flag of a task that is not done. */
+export async function setBlocker(
+  ports: CoordinationPorts,
+  input: { project: string; task: string; reason: string | null; actor: Actor },
+): Promise<TaskResult> {
+  const { project, actor } = input;
+  const stored = await requirePlan(ports, project);
+  const { task: taskDef } = requireTask(stored.plan, input.task);
+  assertMayActFor(stored.plan, actor, taskDef.agent, 'block or unblock the tasks');
+  return withRetries(async () => {
+    const task =
+      (await ports.store.getTasks(project, [taskDef.id])).get(taskDef.id) ??
+      initialTask(taskDef.id, stored.appliedAt);
+    if (task.status === 'done')
+      throw new ConflictError(
+        `task ${task.id} is done; a done task cannot be ${input.reason === null ? 'unblocked' : 'blocked'}`,
+      );
+    const blocked = input.reason !== null;
+    if (task.blocked === blocked && (input.reason ?? undefined) === task.blockedReason)
+      return { task, changed: false, phases: {} };
+    const at = ports.clock.now().toISOString();
+    const { blockedReason: _previous, ...rest } = task;
+    const next: TaskState = {
+      ...rest,
+      blocked,
+      ...(blocked ? { blockedReason: input.reason as string } : {}),
+      updatedAt: at,
+      updatedBy: describeActor(actor),
+      version: task.version + 1,
+    };
+    await ports.store.commit(project, {
+      tasks: [{ next, expectedVersion: task.version }],
+      events: [
+        event(ports, at, actor, {
+          type: blocked ? 'task.blocked' : 'task.unblocked',
+          subject: task.id,
+          ...(blocked
+            ? { note: input.reason as string }
+            : task.blockedReason
+              ? { note: `was: ${task.blockedReason}` }
+              : {}),
+          data: { agent: taskDef.agent },
+        }),
+      ],
+    });
+    return { task: next, changed: true, phases: {} };
+  });
+}
+
+/** Records an agent's heartbeat: it is alive, what it works on, how far along, at what risk. */
+export async function recordHeartbeat(
+  ports: CoordinationPorts,
+  input: {
+    project: string;
+    agent: string;
+    task?: string;
+    completion?: number;
+    risk?: Risk;
+    note?: string;
+    actor: Actor;
+  },
+): Promise<AgentState> {
+  const stored = await requirePlan(ports, input.project);
+  requireAgent(stored.plan, input.agent);
+  assertMayActFor(stored.plan, input.actor, input.agent, 'send heartbeats');
+  if (input.task !== undefined) {
+    const { task } = requireTask(stored.plan, input.task);
+    if (task.agent !== input.agent)
+      throw new ValidationError(`task ${task.id} belongs to agent ${task.agent}, not ${input.agent}`);
+  }
+  const { project, agent, actor: _actor, ...heartbeat } = input;
+  return ports.store.recordHeartbeat(project, agent, { ...heartbeat, at: ports.clock.now().toISOString() });
+}
+
+/**
+ * Records a handoff from a task to the tasks that continue its work. Every item of the plan's
+ * handoff checklist must be confirmed; 422 lists those that are not.
+ */
+export async function recordHandoff(
+  ports: CoordinationPorts,
+  input: {
+    project: string;
+    task: string;
+    to: readonly string[];
+    checklist: Readonly<Record<string, boolean>>;
+    notes?: string;
+    actor: Actor;
+  },
+): Promise<Handoff> {
+  const stored = await requirePlan(ports, input.project);
+  const plan = stored.plan;
+  const { task } = requireTask(plan, input.task);
+  for (const target of input.to) requireTask(plan, target);
+  assertMayActFor(plan, input.actor, task.agent, 'hand off the tasks');
+  const unknown = Object.keys(input.checklist).filter((item) => !plan.handoff.includes(item));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `checklist has items that are not in the plan's handoff checklist: ${unknown.map((item) => `"${item}"${didYouMean(item, plan.handoff)}`).join(', ')}`,
+    );
+  }
+  const unconfirmed = plan.handoff.filter((item) => input.checklist[item] !== true);
+  if (unconfirmed.length > 0) {
+    throw new UnprocessableError(
+      `handoff of ${task.id} is missing ${unconfirmed.length} confirmed checklist item${unconfirmed.length === 1 ? '' : 's'}: ${unconfirmed.map((item) => `"${item}"`).join(', ')}`,
+      unconfirmed.map((item) => ({ item, confirmed: input.checklist[item] ?? null })),
+    );
+  }
+  const at = ports.clock.now().toISOString();
+  const handoff: Handoff = {
+    id: ports.ids.next(at),
+    task: task.id,
+    to: [...input.to],
+    checklist: { ...input.checklist },
+    ...(input.notes ? { notes: input.notes } : {}),
+    at,
+    by: describeActor(input.actor),
+  };
+  await ports.store.commit(input.project, {
+    handoffs: [handoff],
+    events: [
+      event(ports, at, input.actor, {
+        type: 'task.handed_off',
+        subject: task.id,
+        ...(input.notes ? { note: input.notes } : {}),
+        data: { to: [...input.to], handoff: handoff.id },
+      }),
+    ],
+  });
+  return handoff;
+}
+
+/** Appends metric points (at most 100 a request), each timestamped now unless it says when. */
+export async function recordMetrics(
+  ports: CoordinationPorts,
+  input: { project: string; metrics: readonly { name: string; value: number; at?: string }[] },
+): Promise<MetricPoint[]> {
+  await requirePlan(ports, input.project);
+  const now = ports.clock.now();
+  const points = input.metrics.map((metric, index) => {
+    if (metric.at !== undefined && Date.parse(metric.at) > now.getTime() + 5 * 60_000) {
+      throw new ValidationError(`metrics[${index}].at: ${metric.at} is in the future`);
+    }
+    return {
+      name: metric.name,
+      value: metric.value,
+      at: metric.at === undefined ? now.toISOString() : new Date(metric.at).toISOString(),
+    };
+  });
+  await ports.store.putMetrics(input.project, points);
+  return points;
+}
+
+/** Adds an event of any type to the audit trail (and, later, to escalation rules that listen for it). */
+export async function recordEvent(
+  ports: CoordinationPorts,
+  input: { project: string; type: string; subject?: string; note?: string; actor: Actor },
+): Promise<AuditEvent> {
+  await requirePlan(ports, input.project);
+  const at = ports.clock.now().toISOString();
+  const recorded = event(ports, at, input.actor, {
+    type: input.type,
+    ...(input.subject ? { subject: input.subject } : {}),
+    ...(input.note ? { note: input.note } : {}),
+  });
+  await ports.store.appendEvents(input.project, [recorded]);
+  return recorded;
+}
+
+/** The audit trail, newest first. */
+export async function listEvents(
+  ports: CoordinationPorts,
+  input: { project: string; type?: string; since?: string; limit?: number; cursor?: string },
+): Promise<EventPage> {
+  await requirePlan(ports, input.project);
+  const { project, limit, ...query } = input;
+  return ports.store.listEvents(project, { ...query, limit: limit ?? 50 });
+}

@@ -1,0 +1,92 @@
+import type {
+  AgentState,
+  AuditEvent,
+  Handoff,
+  MetricPoint,
+  PhaseState,
+  ProjectSnapshot,
+  Risk,
+  StoredPlan,
+  TaskState,
+} from './coordination/model.js';
+import type { Plan } from './plan/index.js';
+
+/** The interfaces the core needs from the outside world. Adapters implement them. */
+
+export interface Clock {
+  now(): Date;
+}
+
+/** A conditional write: applied only if the item still has `expectedVersion` (0 = must not exist). */
+export interface VersionedWrite<T> {
+  readonly next: T;
+  readonly expectedVersion: number;
+}
+
+export interface EventPage {
+  readonly events: AuditEvent[];
+  /** Opaque; pass it back to get the next (older) page. Absent on the last page. */
+  readonly cursor?: string;
+}
+
+/**
+ * Coordination state of every project. Every method that changes state is atomic: it either
+ * happens completely or not at all, and conditional writes fail with `VersionConflictError`.
+ */
+export interface CoordinationStore {
+  currentPlan(project: string): Promise<StoredPlan | undefined>;
+  /**
+   * Stores a new plan version and makes it current, creating the state of phases (pending), tasks
+   * (todo) and agents that have none; existing state is kept, so progress survives a re-apply. Fails with `VersionConflictError` when the current
+   * version is no longer `expectedVersion` (0 when there is none).
+   */
+  savePlan(
+    project: string,
+    plan: Plan,
+    expectedVersion: number,
+    meta: { at: string; by: string; event: AuditEvent },
+  ): Promise<StoredPlan>;
+  snapshot(project: string): Promise<ProjectSnapshot | undefined>;
+  getTasks(project: string, ids: readonly string[]): Promise<Map<string, TaskState>>;
+  getPhase(project: string, id: string): Promise<PhaseState | undefined>;
+  /** Writes task and phase changes and their audit events in one transaction. */
+  commit(
+    project: string,
+    change: {
+      readonly tasks?: readonly VersionedWrite<TaskState>[];
+      readonly phases?: readonly VersionedWrite<PhaseState>[];
+      readonly events: readonly AuditEvent[];
+      readonly handoffs?: readonly Handoff[];
+    },
+  ): Promise<void>;
+  /** Records a heartbeat without reading first: counts always add up under concurrency. */
+  recordHeartbeat(
+    project: string,
+    agent: string,
+    heartbeat: { at: string; task?: string; completion?: number; risk?: Risk; note?: string },
+  ): Promise<AgentState>;
+  /** Appends metric points (one transaction) and moves each metric's latest value forward. */
+  putMetrics(project: string, points: readonly MetricPoint[]): Promise<void>;
+  appendEvents(project: string, events: readonly AuditEvent[]): Promise<void>;
+  listEvents(
+    project: string,
+    query: { type?: string; since?: string; limit: number; cursor?: string },
+  ): Promise<EventPage>;
+}
+
+export type TokenRole = 'admin' | 'agent' | 'person';
+
+export interface TokenRecord {
+  readonly role: TokenRole;
+  /** The project an agent or person token belongs to; admin tokens serve every project. */
+  readonly project?: string;
+  /** The agent or person id. */
+  readonly subject?: string;
+  readonly createdAt: string;
+}
+
+/** API tokens, stored only as SHA-256 hashes. */
+export interface TokenStore {
+  saveToken(hash: string, record: TokenRecord): Promise<void>;
+  findToken(hash: string): Promise<TokenRecord | undefined>;
+}

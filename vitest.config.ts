@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// The global setup creates SDK clients in this process too; tests run on Node 20, Lambda on 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

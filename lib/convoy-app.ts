@@ -4,6 +4,22 @@ import { ConvoyStack } from './convoy-stack.js';
 /** Context key listing the regions to deploy to; the first one is the primary. */
 export const REGIONS_CONTEXT_KEY = 'convoy:regions';
 
+/**
+ * Context key of the HTTP API's custom domain name, such as `convoy.example.com`: the same name in every
+ * region, so DNS (latency-based or failover records) can send clients to any of them through each stack's
+ * `ApiDomainTarget` output. Requires {@link CERTIFICATE_ARN_CONTEXT_KEY}.
+ * Default: no custom domain; the API is reached at each region's execute-api URL (`ApiUrl` output).
+ */
+export const DOMAIN_NAME_CONTEXT_KEY = 'convoy:domainName';
+
+/**
+ * Context key of the ACM certificate for {@link DOMAIN_NAME_CONTEXT_KEY}. ACM certificates are regional,
+ * so the value is either one ARN, for a single-region app, or an object giving each region's certificate:
+ * `{"us-east-1": "arn:aws:acm:us-east-1:…", "eu-west-1": "arn:aws:acm:eu-west-1:…"}` (on the command line,
+ * the same object as a JSON string). Requires {@link DOMAIN_NAME_CONTEXT_KEY}. Default: no custom domain.
+ */
+export const CERTIFICATE_ARN_CONTEXT_KEY = 'convoy:certificateArn';
+
 /** Regions used when {@link REGIONS_CONTEXT_KEY} is not set. */
 export const DEFAULT_REGIONS: readonly [primary: string, ...replicas: string[]] = ['us-east-1'];
 
@@ -23,22 +39,40 @@ export interface ConvoyApp {
  * (default `["us-east-1"]`) to `app`. Stacks in replica regions depend on the primary
  * one, so a deployment creates the global table before anything uses its replicas.
  *
- * @throws Error when `convoy:regions` is not a non-empty array of unique region names.
+ * The HTTP API gets a custom domain when `convoy:domainName` and `convoy:certificateArn` are set.
+ *
+ * @throws Error when `convoy:regions` is not a non-empty array of unique region names, or when the
+ * custom domain settings are incomplete or invalid.
  */
 export function buildConvoyApp(app: App): ConvoyApp {
   const [primaryRegion, ...replicaRegions] = readRegions(app.node.tryGetContext(REGIONS_CONTEXT_KEY));
   const account = process.env.CDK_DEFAULT_ACCOUNT;
+  const domainName = app.node.tryGetContext(DOMAIN_NAME_CONTEXT_KEY);
+  const certificateArn = app.node.tryGetContext(CERTIFICATE_ARN_CONTEXT_KEY);
+  // Every region's settings are checked before any stack is built, so a bad value fails fast.
+  const domains = new Map(
+    [primaryRegion, ...replicaRegions].map((region) => [
+      region,
+      readApiDomain(domainName, certificateArn, region),
+    ]),
+  );
+  const apiDomain = (region: string) => ({
+    apiDomainName: domains.get(region)?.domainName,
+    apiCertificateArn: domains.get(region)?.certificateArn,
+  });
 
   const primary = new ConvoyStack(app, stackId(primaryRegion), {
     env: { account, region: primaryRegion },
     primaryRegion,
     replicaRegions,
+    ...apiDomain(primaryRegion),
   });
   const secondaries = replicaRegions.map((region) => {
     const stack = new ConvoyStack(app, stackId(region), {
       env: { account, region },
       primaryRegion,
       replicaRegions,
+      ...apiDomain(region),
     });
     stack.addStackDependency(primary, 'the primary stack creates the global state table and its replicas');
     return stack;
@@ -56,7 +90,12 @@ export function readRegions(raw: unknown): [primary: string, ...replicas: string
   if (raw === undefined) {
     return [...DEFAULT_REGIONS];
   }
-  const value = typeof raw === 'string' ? parseJson(raw) : raw;
+  const value =
+    typeof raw === 'string'
+      ? parseJson(raw, (text, cause) =>
+          regionsError(`must be a JSON array of region names, got the string ${text}`, cause),
+        )
+      : raw;
   if (!Array.isArray(value)) {
     throw regionsError(`must be an array of region names, got ${describeValue(value)}`);
   }
@@ -78,11 +117,75 @@ export function readRegions(raw: unknown): [primary: string, ...replicas: string
   return regions;
 }
 
-function parseJson(text: string): unknown {
+/** The HTTP API's custom domain in one region. */
+export interface ApiDomain {
+  readonly domainName: string;
+  readonly certificateArn: string;
+}
+
+/**
+ * Validates the raw `convoy:domainName` and `convoy:certificateArn` context values and picks the
+ * certificate of `region`; undefined when neither is set.
+ */
+export function readApiDomain(
+  rawDomainName: unknown,
+  rawCertificateArn: unknown,
+  region: string,
+): ApiDomain | undefined {
+  if (rawDomainName === undefined && rawCertificateArn === undefined) {
+    return undefined;
+  }
+  if (rawDomainName === undefined || rawCertificateArn === undefined) {
+    const [given, missing] =
+      rawDomainName === undefined
+        ? [CERTIFICATE_ARN_CONTEXT_KEY, DOMAIN_NAME_CONTEXT_KEY]
+        : [DOMAIN_NAME_CONTEXT_KEY, CERTIFICATE_ARN_CONTEXT_KEY];
+    throw new Error(
+      `Invalid context: "${given}" is set but "${missing}" is not; a custom domain for the API needs both, ` +
+        `e.g. -c ${DOMAIN_NAME_CONTEXT_KEY}=convoy.example.com -c ${CERTIFICATE_ARN_CONTEXT_KEY}=arn:aws:acm:…`,
+    );
+  }
+  if (typeof rawDomainName !== 'string' || rawDomainName === '') {
+    throw new Error(
+      `Invalid context "${DOMAIN_NAME_CONTEXT_KEY}": must be a domain name like "convoy.example.com", ` +
+        `got ${describeValue(rawDomainName)}`,
+    );
+  }
+  return { domainName: rawDomainName, certificateArn: certificateArnFor(rawCertificateArn, region) };
+}
+
+function certificateArnFor(raw: unknown, region: string): string {
+  const value =
+    typeof raw === 'string' && raw.trimStart().startsWith('{')
+      ? parseJson(raw, (text, cause) =>
+          certificateError(`must be an ARN or a JSON object, got the string ${text}`, cause),
+        )
+      : raw;
+  if (typeof value === 'string' && value !== '') {
+    return value;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw certificateError(
+      `must be an ACM certificate ARN or an object of ARNs by region, got ${describeValue(value)}`,
+    );
+  }
+  const arn = (value as Record<string, unknown>)[region];
+  if (typeof arn !== 'string' || arn === '') {
+    throw certificateError(`has no certificate ARN for region ${region}, got ${describeValue(arn)}`);
+  }
+  return arn;
+}
+
+function certificateError(problem: string, cause?: unknown): Error {
+  const example = `e.g. -c '${CERTIFICATE_ARN_CONTEXT_KEY}={"us-east-1":"arn:aws:acm:us-east-1:…"}'`;
+  return new Error(`Invalid context "${CERTIFICATE_ARN_CONTEXT_KEY}": ${problem} (${example})`, { cause });
+}
+
+function parseJson(text: string, error: (quoted: string, cause: unknown) => Error): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw regionsError(`must be a JSON array of region names, got the string ${JSON.stringify(text)}`, cause);
+    throw error(JSON.stringify(text), cause);
   }
 }
 
@@ -92,6 +195,7 @@ function regionsError(problem: string, cause?: unknown): Error {
 }
 
 function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'string' ? JSON.stringify(value) : `${typeof value} ${JSON.stringify(value)}`;

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps, Tags, Token } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { ConvoyHttpApi } from './constructs/http-api.js';
 import { StateTable } from './constructs/state-table.js';
 
 const CONVOY_TAGS: Readonly<Record<string, string>> = { project: 'convoy' };
@@ -21,6 +22,20 @@ export interface ConvoyStackProps extends StackProps {
    * @default - none: a single-region deployment
    */
   readonly replicaRegions?: readonly string[];
+
+  /**
+   * Custom domain name of the HTTP API in this region. Requires `apiCertificateArn`.
+   *
+   * @default - no custom domain
+   */
+  readonly apiDomainName?: string;
+
+  /**
+   * ARN of the ACM certificate for `apiDomainName`, in this stack's region. Requires `apiDomainName`.
+   *
+   * @default - no custom domain
+   */
+  readonly apiCertificateArn?: string;
 }
 
 /**
@@ -33,6 +48,9 @@ export class ConvoyStack extends Stack {
 
   /** The coordination state table as seen from this region: bind functions to this. */
   readonly table: ITableV2;
+
+  /** The HTTP API and the functions behind it. */
+  readonly httpApi: ConvoyHttpApi;
 
   constructor(scope: Construct, id: string, props: ConvoyStackProps) {
     // Stack tags reach resources CloudFormation creates outside the template; Tags.of covers the
@@ -67,6 +85,22 @@ export class ConvoyStack extends Stack {
       description: 'Name of the coordination state table (the same in every region)',
       value: this.table.tableName,
     });
+
+    this.httpApi = new ConvoyHttpApi(this, 'HttpApi', {
+      table: this.table,
+      domainName: props.apiDomainName,
+      certificateArn: props.apiCertificateArn,
+    });
+    new CfnOutput(this, 'ApiUrl', {
+      description: "URL of the HTTP API's execute-api endpoint in this region",
+      value: this.httpApi.url,
+    });
+    if (this.httpApi.domainName) {
+      new CfnOutput(this, 'ApiDomainTarget', {
+        description: `Regional endpoint to point the DNS record of ${props.apiDomainName} at`,
+        value: this.httpApi.domainName.regionalDomainName,
+      });
+    }
 
     for (const [key, value] of Object.entries(CONVOY_TAGS)) {
       Tags.of(this).add(key, value);

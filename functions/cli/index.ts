@@ -1,12 +1,22 @@
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../core/plan/suggest.js';
 import type { Command } from './command.js';
+import { applyCommand } from './commands/apply.js';
+import { devCommand } from './commands/dev.js';
 import { planCommand } from './commands/plan.js';
 import { schemaCommand } from './commands/schema.js';
+import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type Io, processIo, styler, UsageError } from './io.js';
 
-export const COMMANDS: readonly Command[] = [validateCommand, planCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [
+  validateCommand,
+  planCommand,
+  devCommand,
+  applyCommand,
+  statusCommand,
+  schemaCommand,
+];
 
 const VERSION = '0.1.0';
 

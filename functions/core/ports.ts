@@ -90,3 +90,22 @@ export interface TokenStore {
   saveToken(hash: string, record: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;
 }
+
+export type IdempotencyClaim =
+  | { readonly state: 'new' }
+  /** Another delivery with this key is being processed right now. */
+  | { readonly state: 'in_progress' }
+  | { readonly state: 'done'; readonly fingerprint: string; readonly outcome: unknown };
+
+/**
+ * Records that a delivery (an API request with an Idempotency-Key, a webhook, a scheduled job) was
+ * handled, so a duplicate or a retry has its effect once. Records expire on their own.
+ */
+export interface IdempotencyStore {
+  /** Claims `key` for `holdSeconds` unless a live record holds it already. */
+  claim(key: string, fingerprint: string, now: Date, holdSeconds: number): Promise<IdempotencyClaim>;
+  /** Stores the outcome of a claimed key, kept for `keepSeconds`. */
+  complete(key: string, fingerprint: string, outcome: unknown, now: Date, keepSeconds: number): Promise<void>;
+  /** Gives a claimed key up after a failure, so a retry can run. */
+  release(key: string): Promise<void>;
+}

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConvoyStack } from '../../lib/convoy-stack.js';
-import { buildTestApp } from './convoy-test-app.js';
+import { buildTestApp, SYNTH_TIMEOUT_MS } from './convoy-test-app.js';
 
 interface GlobalTableReplica {
   readonly Region: string;
@@ -25,11 +25,11 @@ describe('StateTable', () => {
 
     // Synthesis is the slow part, so the app is built once and every test reads the same templates.
     beforeAll(() => {
-      const { stacks } = buildTestApp(['us-east-1', 'eu-west-1']);
+      const { stacks } = buildTestApp(['us-east-1', 'eu-west-1'], { bundling: false });
       [primaryStack, secondaryStack] = stacks as [ConvoyStack, ConvoyStack];
       primary = Template.fromStack(primaryStack);
       secondary = Template.fromStack(secondaryStack);
-    });
+    }, SYNTH_TIMEOUT_MS);
 
     it('creates one on-demand global table with the fixed name and keys when the stack is primary', () => {
       // Assess
@@ -139,11 +139,11 @@ describe('StateTable', () => {
     let template: Template;
 
     beforeAll(() => {
-      const built = buildTestApp(undefined);
+      const built = buildTestApp(undefined, { bundling: false });
       stacks = built.stacks;
       appStacks = built.app.node.children.filter((child) => Stack.isStack(child));
       template = Template.fromStack(built.primary);
-    });
+    }, SYNTH_TIMEOUT_MS);
 
     it('builds one stack in us-east-1 when convoy:regions is absent', () => {
       // Assess
@@ -185,7 +185,7 @@ describe('buildConvoyApp', () => {
 
   it('parses the value when convoy:regions arrives as a JSON string from the command line', () => {
     // Act
-    const { stacks } = buildTestApp('["us-east-1","eu-west-1"]');
+    const { stacks } = buildTestApp('["us-east-1","eu-west-1"]', { bundling: false });
 
     // Assess
     expect(stacks.map((stack) => stack.region)).toEqual(['us-east-1', 'eu-west-1']);

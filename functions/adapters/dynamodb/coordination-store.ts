@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -28,6 +29,8 @@ import type { Plan } from '../../core/plan/index.js';
 import type {
   CoordinationStore,
   EventPage,
+  IdempotencyClaim,
+  IdempotencyStore,
   TokenRecord,
   TokenStore,
   VersionedWrite,
@@ -48,7 +51,7 @@ const PLAN_CACHE_LIMIT = 32;
  * The coordination state in one DynamoDB table (key schema in keys.ts). Conditional writes compare
  * a `version` attribute; everything a request changes goes into one transaction.
  */
-export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore {
+export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore, IdempotencyStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -331,6 +334,61 @@ export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore 
     if (!item) return undefined;
     const { pk: _pk, sk: _sk, ...record } = item;
     return record as unknown as TokenRecord;
+  }
+
+  async claim(key: string, fingerprint: string, now: Date, holdSeconds: number): Promise<IdempotencyClaim> {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    try {
+      // TTL deletion lags by up to days, so an expired record is treated as absent here too.
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.idempotency(key),
+            state: 'in_progress',
+            fingerprint,
+            expiresAt: nowSeconds + holdSeconds,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': nowSeconds },
+        }),
+      );
+      return { state: 'new' };
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+    const record = await this.get(keys.idempotency(key));
+    if (record?.state !== 'done') return { state: 'in_progress' };
+    return {
+      state: 'done',
+      fingerprint: record.fingerprint as string,
+      outcome: JSON.parse(record.outcome as string),
+    };
+  }
+
+  async complete(
+    key: string,
+    fingerprint: string,
+    outcome: unknown,
+    now: Date,
+    keepSeconds: number,
+  ): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.idempotency(key),
+          state: 'done',
+          fingerprint,
+          outcome: JSON.stringify(outcome),
+          expiresAt: Math.floor(now.getTime() / 1000) + keepSeconds,
+        },
+      }),
+    );
+  }
+
+  async release(key: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.idempotency(key) }));
   }
 
   private eventPut(project: string, event: AuditEvent): TransactItem {

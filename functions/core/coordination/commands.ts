@@ -36,17 +36,19 @@ export interface CoordinationPorts {
 }
 
 /**
- * Runs a read-decide-write step again when a conditional write lost a race, with jittered backoff,
- * so concurrent writers on one item all get their turn and none is lost.
+ * Runs a read-decide-write step again when a conditional write lost a race, with full-jitter
+ * backoff, so concurrent writers on one item all get their turn and none is lost. Gives up (the
+ * caller answers 409 "retry") once `budgetMs` is spent, well before a Lambda function times out.
  */
-async function withRetries<T>(step: () => Promise<T>, attempts = 30): Promise<T> {
+async function withRetries<T>(step: () => Promise<T>, budgetMs = 4000): Promise<T> {
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
     } catch (error) {
-      if (!(error instanceof VersionConflictError) || attempt >= attempts) throw error;
-      // Full jitter (a random delay up to a growing cap) spreads a herd of writers on one item apart.
+      // A random delay up to a growing cap spreads a herd of writers on one item apart.
       const delay = Math.random() * Math.min(250, 4 * 2 ** attempt);
+      if (!(error instanceof VersionConflictError) || Date.now() - started + delay > budgetMs) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -268,14 +270,7 @@ export async function transitionTask(
     const at = ports.clock.now().toISOString();
     // Finishing a task lifts its blocker: a done task cannot be blocked, and would otherwise stay so.
     const unblocks = input.to === 'done' && task.blocked;
-    const { blockedReason: _reason, ...unblocked } = task;
-    const next: TaskState = {
-      ...(unblocks ? { ...unblocked, blocked: false } : task),
-      status: input.to,
-      updatedAt: at,
-      updatedBy: describeActor(actor),
-      version: task.version + 1,
-    };
+    const next = nextVersion(task, { status: input.to, ...(unblocks ? { blocked: false } : {}) }, actor, at);
     await ports.store.commit(project, {
       tasks: [{ next, expectedVersion: task.version }],
       events: [
@@ -300,6 +295,25 @@ export async function transitionTask(
       ? (await settlePhases(ports, project, { kind: 'system' })).moved
       : [];
   return { ...result, phases: statuses(moved) };
+}
+
+/** The next version of a task: who changed it and when; a reason only while it is blocked. */
+function nextVersion(
+  task: TaskState,
+  changes: Partial<Pick<TaskState, 'status' | 'blocked' | 'blockedReason'>>,
+  actor: Actor,
+  at: string,
+): TaskState {
+  const next: TaskState = {
+    ...task,
+    ...changes,
+    updatedAt: at,
+    updatedBy: describeActor(actor),
+    version: task.version + 1,
+  };
+  if (next.blocked) return next;
+  const { blockedReason: _cleared, ...unblocked } = next;
+  return unblocked;
 }
 
 function initialTask(id: string, at: string): TaskState {
@@ -327,15 +341,12 @@ export async function setBlocker(
     if (task.blocked === blocked && (input.reason ?? undefined) === task.blockedReason)
       return { task, changed: false, phases: {} };
     const at = ports.clock.now().toISOString();
-    const { blockedReason: _previous, ...rest } = task;
-    const next: TaskState = {
-      ...rest,
-      blocked,
-      ...(blocked ? { blockedReason: input.reason as string } : {}),
-      updatedAt: at,
-      updatedBy: describeActor(actor),
-      version: task.version + 1,
-    };
+    const next = nextVersion(
+      task,
+      { blocked, ...(blocked ? { blockedReason: input.reason as string } : {}) },
+      actor,
+      at,
+    );
     await ports.store.commit(project, {
       tasks: [{ next, expectedVersion: task.version }],
       events: [

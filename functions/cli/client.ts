@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from './io.js';
+
+export interface Target {
+  readonly url: string;
+  readonly project?: string;
+  readonly token?: string;
+}
+
+/**
+ * Where a command talks to: explicit options first, then what a running `convoy dev` left in
+ * `.convoy/dev.json` (its URL, project and tokens file, whose admin token is used).
+ */
+export async function resolveTarget(
+  values: Record<string, string | boolean | undefined>,
+  stateDir = '.convoy',
+): Promise<Target> {
+  let dev: { url?: string; project?: string; tokensFile?: string } = {};
+  try {
+    dev = JSON.parse(await readFile(join(stateDir, 'dev.json'), 'utf8'));
+  } catch {
+    // no local instance recorded
+  }
+  let token = typeof values.token === 'string' ? values.token : process.env.CONVOY_TOKEN;
+  if (token === undefined && dev.tokensFile) {
+    try {
+      token = (JSON.parse(await readFile(dev.tokensFile, 'utf8')) as { admin?: string }).admin;
+    } catch {
+      // the tokens file is gone; the request will say 401
+    }
+  }
+  const url = typeof values.url === 'string' ? values.url : dev.url;
+  if (!url)
+    throw new UsageError(
+      'no --url given and no running convoy dev found in .convoy/dev.json; start one with `convoy dev` or pass --url',
+    );
+  const project = typeof values.project === 'string' ? values.project : dev.project;
+  return { url: url.replace(/\/+$/, ''), ...(project ? { project } : {}), ...(token ? { token } : {}) };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** One request to the Convoy API; errors come back as ApiError with the server's message. */
+export async function request<T>(
+  target: Target,
+  method: string,
+  path: string,
+  body?: { text: string; type: string },
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${target.url}${path}`, {
+      method,
+      headers: {
+        ...(target.token ? { authorization: `Bearer ${target.token}` } : {}),
+        ...(body ? { 'content-type': body.type } : {}),
+      },
+      ...(body ? { body: body.text } : {}),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    throw new UsageError(
+      `cannot reach ${target.url}${cause ? ` (${cause})` : ''}: is convoy dev running, and is --url right?`,
+    );
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string; details?: unknown[] } } | undefined)
+      ?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'http_error',
+      error?.message ?? `${response.status} ${response.statusText}`,
+      error?.details,
+    );
+  }
+  return parsed as T;
+}

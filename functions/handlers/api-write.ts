@@ -1,0 +1,158 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { z } from 'zod';
+import {
+  applyPlan,
+  recordEvent,
+  recordHandoff,
+  recordHeartbeat,
+  recordMetrics,
+  setBlocker,
+  transitionTask,
+} from '../core/coordination/commands.js';
+import { describeActor } from '../core/coordination/model.js';
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { formatPlanError, parsePlan } from '../core/plan/index.js';
+import { didYouMean } from '../core/plan/suggest.js';
+import type { TokenRole } from '../core/ports.js';
+import { type Dependencies, dependencies } from './dependencies.js';
+import { type ApiRequest, apiHandler, jsonBody, type RouteDefinition } from './http/api.js';
+import { createToken, hashToken } from './http/auth.js';
+import {
+  blockerBody,
+  eventBody,
+  handoffBody,
+  heartbeatBody,
+  metricsBody,
+  transitionBody,
+  unblockBody,
+} from './http/schemas.js';
+import { logError, logger } from './logger.js';
+
+const project = (request: ApiRequest) => request.params.project as string;
+
+/** The project and the caller, which every use case takes. */
+const scope = (request: ApiRequest) => ({ project: project(request), actor: request.actor });
+
+/** A route open to any token of the project: validate the JSON body, run one use case, answer `status`. */
+function command<S extends z.ZodType>(
+  schema: S,
+  status: number,
+  run: (body: z.output<S>, request: ApiRequest, deps: Dependencies) => Promise<unknown>,
+): RouteDefinition {
+  return {
+    access: 'project',
+    run: async (request, deps) => ({ status, body: await run(jsonBody(request, schema), request, deps) }),
+  };
+}
+
+/** `PUT /v1/plans/{project}`: YAML or JSON, validated exactly as `convoy validate` does. */
+async function putPlan(request: ApiRequest, deps: Dependencies) {
+  const type = (request.event.headers?.['content-type'] ?? '').toLowerCase();
+  const json =
+    type.includes('json') || (!type.includes('yaml') && request.rawBody.trimStart().startsWith('{'));
+  const file = json ? 'plan.json' : 'plan.yaml';
+  const parsed = parsePlan(request.rawBody, { file, format: json ? 'json' : 'yaml' });
+  if (!parsed.ok) {
+    const shown = parsed.errors.slice(0, 5).map(formatPlanError).join('\n');
+    const more = parsed.errors.length > 5 ? `\n… and ${parsed.errors.length - 5} more` : '';
+    throw new ValidationError(
+      `the plan is invalid (${parsed.errors.length} problem${parsed.errors.length === 1 ? '' : 's'}):\n${shown}${more}`,
+      parsed.errors,
+    );
+  }
+  const result = await applyPlan(deps, {
+    project: project(request),
+    plan: parsed.plan,
+    actor: request.actor,
+  });
+  return { status: result.created ? 201 : 200, body: result };
+}
+
+/** `POST …/agents/{agent}/tokens` and `…/people/{person}/tokens`: a new token, shown only in this response. */
+function issueToken(role: Exclude<TokenRole, 'admin'>) {
+  return async (request: ApiRequest, deps: Dependencies) => {
+    const subject = (role === 'agent' ? request.params.agent : request.params.person) as string;
+    const stored = await deps.store.currentPlan(project(request));
+    if (!stored) throw new NotFoundError(`project ${project(request)} has no plan`);
+    const ids = role === 'agent' ? stored.plan.agents.map((a) => a.id) : stored.plan.people.map((p) => p.id);
+    if (!ids.includes(subject))
+      throw new NotFoundError(
+        `${role === 'agent' ? 'agent' : 'person'} ${subject} is not in the plan${didYouMean(subject, ids)}`,
+      );
+    const token = createToken();
+    const createdAt = deps.clock.now().toISOString();
+    await deps.tokens.saveToken(hashToken(token), { role, project: project(request), subject, createdAt });
+    await deps.store.appendEvents(project(request), [
+      {
+        id: deps.ids.next(createdAt),
+        type: 'token.created',
+        at: createdAt,
+        actor: describeActor(request.actor),
+        subject: `${role}:${subject}`,
+      },
+    ]);
+    return {
+      status: 201,
+      body: {
+        token,
+        role,
+        subject,
+        project: project(request),
+        createdAt,
+        note: 'store this token now: it is not shown again',
+      },
+    };
+  };
+}
+
+/** The routes of the agent API that change coordination state. */
+export const handler = middy(
+  apiHandler(
+    {
+      'PUT /v1/plans/{project}': { access: 'admin', run: putPlan },
+      'POST /v1/plans/{project}/agents/{agent}/heartbeat': command(
+        heartbeatBody,
+        200,
+        async (body, request, deps) => ({
+          agent: await recordHeartbeat(deps, {
+            ...body,
+            ...scope(request),
+            agent: request.params.agent as string,
+          }),
+        }),
+      ),
+      'POST /v1/plans/{project}/tasks/{task}/transitions': command(
+        transitionBody,
+        200,
+        (body, request, deps) =>
+          transitionTask(deps, { ...body, ...scope(request), task: request.params.task as string }),
+      ),
+      'POST /v1/plans/{project}/tasks/{task}/blocker': command(
+        blockerBody,
+        200,
+        ({ reason }, request, deps) =>
+          setBlocker(deps, { ...scope(request), task: request.params.task as string, reason }),
+      ),
+      'DELETE /v1/plans/{project}/tasks/{task}/blocker': command(unblockBody, 200, (_body, request, deps) =>
+        setBlocker(deps, { ...scope(request), task: request.params.task as string, reason: null }),
+      ),
+      'POST /v1/plans/{project}/handoffs': command(handoffBody, 201, async (body, request, deps) => ({
+        handoff: await recordHandoff(deps, { ...body, ...scope(request) }),
+      })),
+      'POST /v1/plans/{project}/metrics': command(metricsBody, 201, async (body, request, deps) => ({
+        metrics: await recordMetrics(deps, {
+          project: project(request),
+          metrics: 'metrics' in body ? body.metrics : [body],
+        }),
+      })),
+      'POST /v1/plans/{project}/events': command(eventBody, 201, async (body, request, deps) => ({
+        event: await recordEvent(deps, { ...body, ...scope(request) }),
+      })),
+      'POST /v1/plans/{project}/agents/{agent}/tokens': { access: 'admin', run: issueToken('agent') },
+      'POST /v1/plans/{project}/people/{person}/tokens': { access: 'admin', run: issueToken('person') },
+    },
+    dependencies,
+    logError,
+  ),
+).use(injectLambdaContext(logger));

@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { z } from 'zod';
+import { type Actor, describeActor } from '../../core/coordination/model.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+  VersionConflictError,
+} from '../../core/errors.js';
+import { didYouMean } from '../../core/plan/suggest.js';
+import type { TokenRecord } from '../../core/ports.js';
+import type { Dependencies } from '../dependencies.js';
+import { authenticate, UnauthorizedError } from './auth.js';
+
+/** Bodies above this are refused with 413 before anything is parsed. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export interface ApiRequest {
+  readonly event: APIGatewayProxyEventV2;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly rawBody: string;
+  readonly actor: Actor;
+  readonly token: TokenRecord;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface RouteDefinition {
+  /** `admin`: only admin tokens; `project`: any token valid for the project in the path. */
+  readonly access: 'admin' | 'project';
+  readonly run: (request: ApiRequest, deps: Dependencies) => Promise<ApiResponse>;
+}
+
+export class PayloadTooLargeError extends Error {
+  constructor(bytes: number) {
+    super(`the request body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** JSON body of a request, validated against a zod schema; 400 naming the field otherwise. */
+export function jsonBody<S extends z.ZodType>(request: ApiRequest, schema: S): z.output<S> {
+  let data: unknown;
+  if (request.rawBody.trim() === '') data = {};
+  else {
+    try {
+      data = JSON.parse(request.rawBody);
+    } catch (error) {
+      throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  return validate(schema, data, 'body');
+}
+
+export function validate<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((issue) => {
+    const path = [where, ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(schema, issue.path);
+      return issue.keys.map(
+        (key) =>
+          `${path}.${key}: unknown field${didYouMean(key, known) || (known.length ? ` (expected one of: ${known.join(', ')})` : '')}`,
+      );
+    }
+    if (issue.code === 'invalid_type' && valueAt(data, issue.path) === undefined)
+      return [`${path}: required field is missing`];
+    return [`${path}: ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`];
+  });
+  throw new ValidationError(problems.join('; '), problems);
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let value = data;
+  for (const part of path)
+    value = value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[part] : undefined;
+  return value;
+}
+
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: unknown = schema;
+  for (const part of path) {
+    const def = (current as { def?: Record<string, unknown> }).def;
+    if (def?.type === 'object') current = (def.shape as Record<string, unknown>)[String(part)];
+    else if (def?.type === 'array') current = def.element;
+    else return [];
+  }
+  const def = (current as { def?: Record<string, unknown> }).def;
+  return def?.type === 'object' ? Object.keys(def.shape as object) : [];
+}
+
+function errorBody(code: string, message: string, details?: readonly unknown[]) {
+  return { error: { code, message, ...(details && details.length > 0 ? { details } : {}) } };
+}
+
+/** Maps domain errors to statuses; only 4xx messages reach the caller, never internals. */
+export function errorResponse(error: unknown, log: (message: string, error: unknown) => void): ApiResponse {
+  if (error instanceof UnauthorizedError)
+    return { status: 401, body: errorBody('unauthorized', error.message) };
+  if (error instanceof PayloadTooLargeError)
+    return { status: 413, body: errorBody('payload_too_large', error.message) };
+  if (error instanceof ValidationError)
+    return { status: 400, body: errorBody('invalid_request', error.message, error.details) };
+  if (error instanceof ForbiddenError) return { status: 403, body: errorBody('forbidden', error.message) };
+  if (error instanceof NotFoundError) return { status: 404, body: errorBody('not_found', error.message) };
+  if (error instanceof ConflictError) return { status: 409, body: errorBody('conflict', error.message) };
+  if (error instanceof VersionConflictError) {
+    return {
+      status: 409,
+      body: errorBody('concurrent_update', 'too many concurrent updates of the same item; retry the request'),
+    };
+  }
+  if (error instanceof UnprocessableError)
+    return { status: 422, body: errorBody('unprocessable', error.message, error.details) };
+  log('unhandled error', error);
+  return {
+    status: 500,
+    body: errorBody('internal', 'something went wrong on our side; the request can be retried'),
+  };
+}
+
+const json = (response: ApiResponse, replayed = false): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: response.status,
+  headers: {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+  },
+  body: JSON.stringify(response.body),
+});
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** How long a first delivery holds its key while it runs, and how long its outcome is kept. */
+const HOLD_SECONDS = 60;
+const KEEP_SECONDS = 24 * 60 * 60;
+
+/**
+ * Runs a state-changing request at most once per `Idempotency-Key` (per caller, route and path):
+ * a retry with the same key and body gets the first response again, marked `idempotent-replayed`.
+ */
+async function once(
+  key: string,
+  request: ApiRequest,
+  deps: Dependencies,
+  run: () => Promise<ApiResponse>,
+): Promise<{ response: ApiResponse; replayed: boolean }> {
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new ValidationError(
+      'Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice)',
+    );
+  }
+  const scope = sha256(
+    [describeActor(request.actor), request.event.routeKey, request.event.rawPath, key].join('\n'),
+  );
+  const fingerprint = sha256(request.rawBody);
+  const claim = await deps.idempotency.claim(scope, fingerprint, deps.clock.now(), HOLD_SECONDS);
+  if (claim.state === 'in_progress') {
+    return {
+      response: {
+        status: 409,
+        body: errorBody(
+          'request_in_progress',
+          'a request with this Idempotency-Key is still being processed; retry in a moment',
+        ),
+      },
+      replayed: false,
+    };
+  }
+  if (claim.state === 'done') {
+    if (claim.fingerprint !== fingerprint) {
+      throw new UnprocessableError(
+        'this Idempotency-Key was already used with a different request body; use a new key for a new request',
+      );
+    }
+    return { response: claim.outcome as ApiResponse, replayed: true };
+  }
+  try {
+    const response = await run();
+    if (response.status >= 500) await deps.idempotency.release(scope);
+    else await deps.idempotency.complete(scope, fingerprint, response, deps.clock.now(), KEEP_SECONDS);
+    return { response, replayed: false };
+  } catch (error) {
+    // A 4xx outcome is final and kept; anything else frees the key for a retry.
+    const response = errorResponse(error, () => undefined);
+    if (response.status >= 500) {
+      await deps.idempotency.release(scope);
+      throw error;
+    }
+    await deps.idempotency.complete(scope, fingerprint, response, deps.clock.now(), KEEP_SECONDS);
+    return { response, replayed: false };
+  }
+}
+
+/**
+ * A Lambda handler for a set of routes (keyed by API Gateway route key). Parses and authenticates
+ * the request, runs the route, maps errors; the same function serves API Gateway and `convoy dev`.
+ */
+export function apiHandler(
+  routes: Readonly<Record<string, RouteDefinition>>,
+  deps: () => Dependencies,
+  log: (message: string, error: unknown) => void,
+) {
+  return async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+    try {
+      const route = routes[event.routeKey];
+      if (!route) throw new NotFoundError(`no route ${event.routeKey}`);
+      const rawBody = event.body
+        ? event.isBase64Encoded
+          ? Buffer.from(event.body, 'base64').toString('utf8')
+          : event.body
+        : '';
+      const bytes = Buffer.byteLength(rawBody);
+      if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(bytes);
+      const headers = Object.fromEntries(
+        Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+      );
+      const dependencies = deps();
+      const { actor, record } = await authenticate(headers.authorization, dependencies.tokens);
+      const params = (event.pathParameters ?? {}) as Record<string, string>;
+      if (route.access === 'admin' && actor.kind !== 'admin')
+        throw new ForbiddenError('this route needs an admin token');
+      if (record.role !== 'admin' && params.project !== undefined && record.project !== params.project) {
+        throw new ForbiddenError(`this token belongs to project ${record.project}, not ${params.project}`);
+      }
+      const query = (event.queryStringParameters ?? {}) as Record<string, string>;
+      const request: ApiRequest = { event, params, query, rawBody, actor, token: record };
+      const key = headers['idempotency-key'];
+      if (key !== undefined && event.requestContext.http.method !== 'GET') {
+        const { response, replayed } = await once(key, request, dependencies, () =>
+          route.run(request, dependencies),
+        );
+        return json(response, replayed);
+      }
+      return json(await route.run(request, dependencies));
+    } catch (error) {
+      return json(errorResponse(error, log));
+    }
+  };
+}

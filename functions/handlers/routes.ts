@@ -1,0 +1,42 @@
+/**
+ * Every HTTP route Convoy serves, and which Lambda entry point serves it. The CDK stack creates
+ * one API Gateway route per entry and the local server dispatches with the same table, so a
+ * route exists in both places or in neither.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** The Lambda entry points behind the HTTP API: `functions/handlers/<name>.ts`. */
+export const HTTP_HANDLERS = {
+  health: { description: 'Liveness check', tableAccess: 'none' },
+  'api-read': { description: 'Agent API: read-only routes (status, audit trail)', tableAccess: 'read' },
+  'api-write': { description: 'Agent API: routes that change coordination state', tableAccess: 'readwrite' },
+} as const satisfies Record<string, { description: string; tableAccess: 'none' | 'read' | 'readwrite' }>;
+
+export type HttpHandlerName = keyof typeof HTTP_HANDLERS;
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** API Gateway syntax: `{name}` is a path parameter. */
+  readonly path: string;
+  readonly handler: HttpHandlerName;
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/health', handler: 'health' },
+  { method: 'GET', path: '/v1/plans/{project}/status', handler: 'api-read' },
+  { method: 'GET', path: '/v1/plans/{project}/events', handler: 'api-read' },
+  { method: 'PUT', path: '/v1/plans/{project}', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/agents/{agent}/heartbeat', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/tasks/{task}/transitions', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/tasks/{task}/blocker', handler: 'api-write' },
+  { method: 'DELETE', path: '/v1/plans/{project}/tasks/{task}/blocker', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/handoffs', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/metrics', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/events', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/agents/{agent}/tokens', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/people/{person}/tokens', handler: 'api-write' },
+];
+
+/** `GET /v1/plans/{project}/status`: the route key API Gateway puts in `event.routeKey`. */
+export const routeKey = (route: Pick<RouteSpec, 'method' | 'path'>) => `${route.method} ${route.path}`;

@@ -1,0 +1,214 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_TABLE_NAME, ensureTable } from '../adapters/dynamodb/table-definition.js';
+import { type ApplyResult, applyPlan } from '../core/coordination/commands.js';
+import { formatPlanError, type Plan, parsePlan } from '../core/plan/index.js';
+import { type Dependencies, dependencies, setDependencies } from '../handlers/dependencies.js';
+import { createToken, hashToken } from '../handlers/http/auth.js';
+import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
+import { type LocalApiServer, loadHandlers, startLocalApi } from './http-server.js';
+
+/** A problem that stops `convoy dev` from starting; the message says what to do. */
+export class DevStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DevStartError';
+  }
+}
+
+export interface DevOptions {
+  readonly planFile: string;
+  /** @default 3000 */
+  readonly port?: number;
+  /** Where DynamoDB Local keeps its data and tokens.json is written. @default '.convoy/data' */
+  readonly dataDir?: string;
+  /** Where `convoy status` and `convoy apply` find the running instance. @default '.convoy' */
+  readonly stateDir?: string;
+  /** One line per request and per lifecycle step. @default console.log */
+  readonly log?: (line: string) => void;
+}
+
+export interface DevTokens {
+  admin: string;
+  agents: Record<string, string>;
+  people: Record<string, string>;
+}
+
+export interface DevRuntime {
+  readonly url: string;
+  readonly project: string;
+  readonly tokensFile: string;
+  readonly tokens: DevTokens;
+  readonly applied: ApplyResult;
+  readonly dynamodb: DynamoDbLocal;
+  stop(): Promise<void>;
+}
+
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new DevStartError(
+              `port ${port} is already in use (another convoy dev?); stop it or choose another port with --port ${port + 1}`,
+            )
+          : error,
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort()));
+  });
+}
+
+async function readPlan(file: string): Promise<Plan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new DevStartError(
+      `cannot read the plan ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
+  }
+  const parsed = parsePlan(text, { file });
+  if (!parsed.ok) {
+    throw new DevStartError(
+      `the plan is invalid; fix these and start again:\n${parsed.errors.map(formatPlanError).join('\n')}`,
+    );
+  }
+  return parsed.plan;
+}
+
+/**
+ * Keeps the tokens of an earlier run when they are still known to the store, and creates the missing
+ * ones: an admin token, one per agent and one per person of the plan.
+ */
+async function ensureTokens(
+  deps: Dependencies,
+  plan: Plan,
+  file: string,
+): Promise<{ tokens: DevTokens; created: number }> {
+  let previous: Partial<DevTokens> = {};
+  try {
+    previous = JSON.parse(await readFile(file, 'utf8')) as DevTokens;
+  } catch {
+    // no earlier run, or an unreadable file: start afresh
+  }
+  const project = plan.project.id;
+  const createdAt = deps.clock.now().toISOString();
+  let created = 0;
+  const keep = async (
+    token: string | undefined,
+    matches: (record: Awaited<ReturnType<Dependencies['tokens']['findToken']>>) => boolean,
+  ) => token !== undefined && matches(await deps.tokens.findToken(hashToken(token)));
+  const issue = async (role: 'admin' | 'agent' | 'person', subject?: string) => {
+    const token = createToken();
+    await deps.tokens.saveToken(hashToken(token), {
+      role,
+      ...(role === 'admin' ? {} : { project, subject }),
+      createdAt,
+    });
+    created++;
+    return token;
+  };
+  const admin = (await keep(previous.admin, (r) => r?.role === 'admin'))
+    ? (previous.admin as string)
+    : await issue('admin');
+  const agents: Record<string, string> = {};
+  for (const agent of plan.agents) {
+    const old = previous.agents?.[agent.id];
+    agents[agent.id] = (await keep(
+      old,
+      (r) => r?.role === 'agent' && r.project === project && r.subject === agent.id,
+    ))
+      ? (old as string)
+      : await issue('agent', agent.id);
+  }
+  const people: Record<string, string> = {};
+  for (const person of plan.people) {
+    const old = previous.people?.[person.id];
+    people[person.id] = (await keep(
+      old,
+      (r) => r?.role === 'person' && r.project === project && r.subject === person.id,
+    ))
+      ? (old as string)
+      : await issue('person', person.id);
+  }
+  return { tokens: { admin, agents, people }, created };
+}
+
+/**
+ * Runs Convoy on this machine: DynamoDB Local (persistent under `dataDir`), the table, the plan
+ * applied, tokens written to `dataDir/tokens.json`, and the HTTP API served by the real handlers.
+ */
+export async function startDev(options: DevOptions): Promise<DevRuntime> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const port = options.port ?? 3000;
+  const dataDir = resolve(options.dataDir ?? '.convoy/data');
+  const stateDir = resolve(options.stateDir ?? '.convoy');
+  const plan = await readPlan(options.planFile);
+  await assertPortFree(port);
+
+  const dynamodb = await startDynamoDbLocal({ dataDir });
+  let api: LocalApiServer | undefined;
+  try {
+    await ensureTable(dynamodb.client(), DEFAULT_TABLE_NAME);
+    process.env.CONVOY_TABLE_NAME = DEFAULT_TABLE_NAME;
+    process.env.CONVOY_DYNAMODB_ENDPOINT = dynamodb.endpoint;
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+    setDependencies(undefined);
+    const deps = dependencies();
+
+    const applied = await applyPlan(deps, { project: plan.project.id, plan, actor: { kind: 'admin' } });
+    const tokensFile = join(dataDir, 'tokens.json');
+    const { tokens, created } = await ensureTokens(deps, plan, tokensFile);
+    await mkdir(dirname(tokensFile), { recursive: true });
+    await writeFile(tokensFile, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+    await chmod(tokensFile, 0o600);
+
+    api = await startLocalApi({ port, handlers: await loadHandlers(), log });
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(
+      join(stateDir, 'dev.json'),
+      `${JSON.stringify({ url: api.url, project: plan.project.id, tokensFile, dynamodbEndpoint: dynamodb.endpoint, pid: process.pid }, null, 2)}\n`,
+    );
+    log(
+      applied.created
+        ? `applied plan ${plan.project.id} (version ${applied.version})`
+        : applied.changed
+          ? `re-applied plan ${plan.project.id} as version ${applied.version}: ${describeChanges(applied)}`
+          : `plan ${plan.project.id} unchanged (version ${applied.version}); state kept from the last run`,
+    );
+    log(`${created} new token${created === 1 ? '' : 's'}; tokens are in ${tokensFile}`);
+    const server = api;
+    return {
+      url: server.url,
+      project: plan.project.id,
+      tokensFile,
+      tokens,
+      applied,
+      dynamodb,
+      async stop() {
+        await server.close();
+        await dynamodb.stop();
+      },
+    };
+  } catch (error) {
+    await api?.close();
+    await dynamodb.stop();
+    throw error;
+  }
+}
+
+function describeChanges(result: ApplyResult): string {
+  const { changes } = result;
+  const parts = [
+    [changes.tasksAdded, 'tasks added'],
+    [changes.tasksRemoved, 'tasks removed'],
+    [changes.tasksChanged, 'tasks changed'],
+    [changes.phasesAdded, 'phases added'],
+    [changes.phasesRemoved, 'phases removed'],
+  ] as const;
+  const said = parts.filter(([ids]) => ids.length > 0).map(([ids, what]) => `${what}: ${ids.join(', ')}`);
+  return said.length > 0 ? said.join('; ') : 'no task or phase changes';
+}

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { MAX_BODY_BYTES } from '../handlers/http/api.js';
+import { HTTP_HANDLERS, type HttpHandlerName, ROUTES, type RouteSpec, routeKey } from '../handlers/routes.js';
+
+export type LambdaHttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2 | string>;
+
+interface CompiledRoute {
+  readonly spec: RouteSpec;
+  readonly pattern: RegExp;
+  readonly names: string[];
+}
+
+const compiled: CompiledRoute[] = ROUTES.map((spec) => {
+  const names: string[] = [];
+  const source = spec.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { spec, pattern: new RegExp(`^${source}$`), names };
+});
+
+/** Loads the real Lambda entry points, exactly as API Gateway would invoke them. */
+export async function loadHandlers(): Promise<Record<HttpHandlerName, LambdaHttpHandler>> {
+  const entries = await Promise.all(
+    (Object.keys(HTTP_HANDLERS) as HttpHandlerName[]).map(async (name) => {
+      const module = (await import(`../handlers/${name}.ts`)) as { handler: LambdaHttpHandler };
+      return [name, module.handler] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<HttpHandlerName, LambdaHttpHandler>;
+}
+
+/** The event API Gateway (HTTP API, payload v2) sends for a request. */
+export function toApiGatewayEvent(
+  request: IncomingMessage,
+  url: URL,
+  route: RouteSpec,
+  pathParameters: Record<string, string>,
+  body: string,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const queryStringParameters: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    queryStringParameters[name] =
+      queryStringParameters[name] === undefined ? value : `${queryStringParameters[name]},${value}`;
+  }
+  const now = new Date();
+  const key = routeKey(route);
+  return {
+    version: '2.0',
+    routeKey: key,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(url.search ? { queryStringParameters } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'convoy-dev',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: key,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body ? { body } : {}),
+    isBase64Encoded: false,
+  };
+}
+
+/** The deployed functions' timeout (lib/constructs/app-function.ts), counted down as in Lambda. */
+const TIMEOUT_MS = 10_000;
+
+function lambdaContext(name: string, requestId: string): Context {
+  const deadline = Date.now() + TIMEOUT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `convoy-dev-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:convoy-dev-${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/convoy-dev-${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface LocalApiServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  response.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+/**
+ * Serves the API routes on a local port through the very same Lambda handlers: each Node request
+ * becomes an API Gateway v2 event, each handler result an HTTP response. One log line per request.
+ */
+export async function startLocalApi(options: {
+  port: number;
+  host?: string;
+  handlers: Record<HttpHandlerName, LambdaHttpHandler>;
+  log?: (line: string) => void;
+}): Promise<LocalApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((line: string) => console.log(line));
+  const server = createServer((request, response) => {
+    const started = process.hrtime.bigint();
+    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? host}`);
+    response.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log(
+        `${new Date().toISOString()} ${request.method} ${url.pathname}${url.search} ${response.statusCode} ${ms.toFixed(1)}ms`,
+      );
+    });
+    const candidates = compiled.filter((route) => route.pattern.test(url.pathname));
+    const route = candidates.find((candidate) => candidate.spec.method === request.method);
+    if (!route) {
+      const allowed = candidates.map((candidate) => candidate.spec.method);
+      if (allowed.length > 0) {
+        send(
+          response,
+          405,
+          {
+            error: {
+              code: 'method_not_allowed',
+              message: `${request.method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}`,
+            },
+          },
+          { allow: allowed.join(', ') },
+        );
+      } else {
+        send(response, 404, {
+          error: { code: 'not_found', message: `no route ${request.method} ${url.pathname}` },
+        });
+      }
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Keep reading to drain the socket, but stop buffering well past the limit the handler enforces.
+      if (size <= MAX_BODY_BYTES + 1) chunks.push(chunk);
+      else if (!refused) {
+        refused = true;
+        send(response, 413, {
+          error: {
+            code: 'payload_too_large',
+            message: `the request body is over the limit of ${MAX_BODY_BYTES} bytes (256 KB)`,
+          },
+        });
+      }
+    });
+    request.on('end', () => {
+      if (refused) return;
+      const match = route.pattern.exec(url.pathname) as RegExpExecArray;
+      const pathParameters = Object.fromEntries(
+        route.names.map((name, i) => [name, decodeURIComponent(match[i + 1] as string)]),
+      );
+      const event = toApiGatewayEvent(
+        request,
+        url,
+        route.spec,
+        pathParameters,
+        Buffer.concat(chunks).toString('utf8'),
+      );
+      options.handlers[route.spec.handler](
+        event,
+        lambdaContext(route.spec.handler, event.requestContext.requestId),
+      )
+        .then((result) => {
+          const structured = typeof result === 'string' ? { statusCode: 200, body: result } : result;
+          const headers = Object.fromEntries(
+            Object.entries(structured.headers ?? {}).map(([name, value]) => [name, String(value)]),
+          );
+          response.writeHead(structured.statusCode ?? 200, headers);
+          response.end(structured.body ?? '');
+        })
+        .catch((error: unknown) => {
+          console.error(error);
+          send(response, 500, {
+            error: { code: 'internal', message: 'the handler failed; see the log above' },
+          });
+        });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

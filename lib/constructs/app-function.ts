@@ -1,0 +1,133 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The repository root: every entry point, the lock file and the tsconfig are found from here. */
+const REPO_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+
+/** Environment variable that carries the state table's name to a function bound with {@link AppFunction.bindTable}. */
+export const TABLE_NAME_ENV = 'CONVOY_TABLE_NAME';
+
+/** How much of the state table a function may touch. */
+export type TableAccess = 'read' | 'readwrite';
+
+// An ESM bundle has no `require`, which esbuild's wrappers for CommonJS dependencies call. The aliases keep
+// the banner's names from colliding with a bundled module that imports createRequire itself.
+const REQUIRE_SHIM =
+  "import { createRequire as __convoyCreateRequire } from 'node:module';" +
+  'const require = __convoyCreateRequire(import.meta.url);';
+
+/** Properties of {@link AppFunction}. */
+export interface AppFunctionProps {
+  /**
+   * The entry point: `functions/handlers/<entryName>.ts`, which must export `handler`.
+   */
+  readonly entryName: string;
+
+  /**
+   * Description of the function.
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * Memory, in MB; Lambda allocates CPU in proportion to it.
+   *
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * The longest one invocation may run.
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Extra environment variables, set over the house ones.
+   *
+   * @default - only `POWERTOOLS_SERVICE_NAME` and `NODE_OPTIONS` (and `CONVOY_TABLE_NAME` once bound)
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+
+  /**
+   * How long the function's logs are kept.
+   *
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * A Convoy Lambda function with the house defaults: Node.js 22 on ARM64, an ESM bundle built by the
+ * locally installed esbuild (minified, with source maps, the AWS SDK left to the runtime), X-Ray
+ * tracing, and its own log group with a retention period.
+ *
+ * The log group is created next to the function, in `scope`, as `<id>LogGroup`: a function constructor
+ * cannot create children before calling `super`, and passing the group in avoids the log group Lambda
+ * would otherwise create with no retention. Like any CDK log group it is retained when it leaves the stack.
+ *
+ * Grant table access with {@link AppFunction.bindTable}, which also tells the function the table's name.
+ */
+export class AppFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+
+    super(scope, id, {
+      entry: join(REPO_ROOT, 'functions', 'handlers', `${props.entryName}.ts`),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'convoy',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        // Synth must work offline with no Docker: CDK bundles with the project's own esbuild (installed
+        // with tsx) and would only fall back to a Docker image if it could not find one.
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        // Prefer the ESM build of a dependency, which esbuild can tree-shake.
+        mainFields: ['module', 'main'],
+        banner: REQUIRE_SHIM,
+        minify: true,
+        sourceMap: true,
+        // Stack traces only need the mappings; embedding the sources would double the bundle.
+        sourcesContent: false,
+        // The Node.js 22 runtime provides AWS SDK v3; everything else is bundled.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+  }
+
+  /**
+   * Lets the function use `table` with the least privilege `access` needs (data-plane actions on the table
+   * and its indexes only) and passes the table's name in `CONVOY_TABLE_NAME`.
+   */
+  bindTable(table: ITableV2, access: TableAccess): void {
+    if (access === 'readwrite') {
+      table.grantReadWriteData(this);
+    } else {
+      table.grantReadData(this);
+    }
+    this.addEnvironment(TABLE_NAME_ENV, table.tableName);
+  }
+}

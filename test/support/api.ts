@@ -1,0 +1,101 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDbCoordinationStore,
+  timeOrderedIds,
+} from '../../functions/adapters/dynamodb/coordination-store.js';
+import { applyPlan } from '../../functions/core/coordination/commands.js';
+import { type Dependencies, setDependencies } from '../../functions/handlers/dependencies.js';
+import { createToken, hashToken } from '../../functions/handlers/http/auth.js';
+import { type LocalApiServer, loadHandlers, startLocalApi } from '../../functions/local/http-server.js';
+import { validPlan } from '../fixtures/plans.js';
+import { createTestTable } from './dynamodb.js';
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+export interface TestApi {
+  readonly url: string;
+  readonly deps: Dependencies;
+  readonly admin: string;
+  /** Applies a plan (YAML) directly through the use case, as `convoy dev` does at start. */
+  apply(yaml: string): Promise<void>;
+  /** A token for an agent or person of a project, stored as the API stores its own. */
+  token(role: 'agent' | 'person', project: string, subject: string): Promise<string>;
+  call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real local HTTP server and Lambda handlers over a fresh table of the run's DynamoDB Local: what
+ * `convoy dev` serves, minus the plan file and the tokens file.
+ */
+export async function startTestApi(): Promise<TestApi> {
+  const { client, tableName } = await createTestTable();
+  const store = new DynamoDbCoordinationStore(
+    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName,
+  );
+  const deps: Dependencies = {
+    store,
+    tokens: store,
+    idempotency: store,
+    clock: { now: () => new Date() },
+    ids: timeOrderedIds,
+  };
+  setDependencies(deps);
+  const server: LocalApiServer = await startLocalApi({
+    port: 0,
+    handlers: await loadHandlers(),
+    log: () => undefined,
+  });
+  const admin = createToken();
+  await store.saveToken(hashToken(admin), { role: 'admin', createdAt: new Date().toISOString() });
+  return {
+    url: server.url,
+    deps,
+    admin,
+    async apply(yaml) {
+      const plan = validPlan(yaml);
+      await applyPlan(deps, { project: plan.project.id, plan, actor: { kind: 'admin' } });
+    },
+    async token(role, project, subject) {
+      const token = createToken();
+      await store.saveToken(hashToken(token), {
+        role,
+        project,
+        subject,
+        createdAt: new Date().toISOString(),
+      });
+      return token;
+    },
+    async call(method, path, options = {}) {
+      const token = options.token === undefined ? admin : options.token;
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...options.headers,
+        },
+        ...(options.raw !== undefined
+          ? { body: options.raw }
+          : options.body !== undefined
+            ? { body: JSON.stringify(options.body) }
+            : {}),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : {}, headers: response.headers };
+    },
+    async close() {
+      await server.close();
+      setDependencies(undefined);
+    },
+  };
+}

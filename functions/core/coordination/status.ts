@@ -1,4 +1,5 @@
-import { TASK_STATUSES, type TaskStatus, wallClockMillis, workingMinutes } from '../plan/index.js';
+import { wallClockMillis, workingMinutes } from '../plan/lexical.js';
+import { TASK_STATUSES, type TaskStatus } from '../plan/schema.js';
 import type { PhaseStatus, ProjectSnapshot, Risk, TaskState } from './model.js';
 
 export type AgentStatus = 'active' | 'idle' | 'down';

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { RISKS } from '../../core/coordination/model.js';
-import { EVENT_TYPE_PATTERN, ID_PATTERN, METRIC_PATTERN, TASK_STATUSES } from '../../core/plan/index.js';
+// Direct module imports keep the YAML parsers out of bundles that never read a plan file.
+import { EVENT_TYPE_PATTERN, ID_PATTERN, METRIC_PATTERN } from '../../core/plan/lexical.js';
+import { TASK_STATUSES } from '../../core/plan/schema.js';
 
 /** Request bodies and queries of the agent API. Unknown fields are errors, as in plan files. */
 

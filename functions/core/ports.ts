@@ -9,6 +9,7 @@ import type {
   StoredPlan,
   TaskState,
 } from './coordination/model.js';
+import type { JiraCommand, OutboxEntry, RemoteLink } from './integrations/model.js';
 import type { Plan } from './plan/index.js';
 
 /** The interfaces the core needs from the outside world. Adapters implement them. */
@@ -108,4 +109,51 @@ export interface IdempotencyStore {
   complete(key: string, fingerprint: string, outcome: unknown, now: Date, keepSeconds: number): Promise<void>;
   /** Gives a claimed key up after a failure, so a retry can run. */
   release(key: string): Promise<void>;
+}
+
+/**
+ * JIRA as Convoy writes to it (jira.js adapter). Methods throw `IntegrationError`, classified as
+ * retryable or not. Status names, never transition ids: ids differ between workflows.
+ */
+export interface IssueTracker {
+  /** Moves an issue to the status with this name (case-insensitive) through whichever transition leads there. */
+  transition(issue: string, status: string): Promise<'moved' | 'already'>;
+  /** Adds or updates (by globalId) a remote link on an issue. */
+  upsertRemoteLink(issue: string, link: RemoteLink): Promise<void>;
+  addComment(issue: string, body: string): Promise<void>;
+  addWorklog(issue: string, seconds: number, comment?: string): Promise<void>;
+}
+
+/** Runs one outbox command against the tracker. */
+export type CommandRunner = (command: JiraCommand) => Promise<void>;
+
+/** The durable queue of JIRA commands (DynamoDB). */
+export interface Outbox {
+  /** Adds entries; an id already present is left as it is, so redeliveries enqueue nothing new. */
+  enqueue(entries: readonly { id: string; project: string; command: JiraCommand }[], now: Date): Promise<number>;
+  /** Entries whose `notBefore` has come, oldest first. */
+  due(now: Date, limit: number): Promise<OutboxEntry[]>;
+  complete(id: string): Promise<void>;
+  retryLater(id: string, attempts: number, notBefore: Date, error: string): Promise<void>;
+  /** Moves an entry that ran out of retries to the dead-letter store. */
+  deadLetter(id: string, attempts: number, error: string, now: Date): Promise<void>;
+  deadLetters(): Promise<OutboxEntry[]>;
+}
+
+/** A rate limit shared by every worker of a JIRA site (token bucket). */
+export interface RateLimiter {
+  /** Resolves to 0 when a request may go now, else the milliseconds to wait before asking again. */
+  tryAcquire(now: Date): Promise<number>;
+}
+
+/** Slack as Convoy posts to it. */
+export interface ChatPoster {
+  /** Posts a message, or updates the one posted earlier under the same key; returns its ts. */
+  post(channel: string, message: ChatMessage, key: string): Promise<string>;
+}
+
+export interface ChatMessage {
+  /** Plain-text fallback for notifications and clients without Block Kit. */
+  readonly text: string;
+  readonly blocks: readonly Record<string, unknown>[];
 }

@@ -16,6 +16,10 @@
  * | handoff               | `PROJECT#<project>#HANDOFFS`| `<handoff id>`             |                                    |
  * | API token             | `TOKEN#<sha-256 hex>`       | `TOKEN`                    |                                    |
  * | idempotency record    | `IDEMPOTENCY#<key>`         | `IDEMPOTENCY`              | (expires via `expiresAt`)          |
+ * | project registry      | `PROJECTS`                  | `<project>`                |                                    |
+ * | outbox entry          | `OUTBOX#<id>`               | `OUTBOX`                   | `OUTBOX#PENDING` or `OUTBOX#DEAD` / `<notBefore>#<id>` |
+ * | rate-limit bucket     | `RATELIMIT#<name>`          | `BUCKET`                   |                                    |
+ * | Slack message ref     | `SLACKMSG#<key>`            | `MESSAGE`                  | (expires via `expiresAt`)          |
  *
  * The project partition (`PROJECT#<project>`) holds exactly the state a status needs, so a status
  * is one Query however many tasks the plan has; time series and the audit trail live in their own
@@ -46,6 +50,13 @@ export const keys = {
   handoff: (p: string, id: string): Key => ({ pk: `${project(p)}#HANDOFFS`, sk: id }),
   token: (hash: string): Key => ({ pk: `TOKEN#${hash}`, sk: 'TOKEN' }),
   idempotency: (key: string): Key => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
+  project: (p: string): Key => ({ pk: 'PROJECTS', sk: p }),
+  outboxEntry: (id: string): Key => ({ pk: `OUTBOX#${id}`, sk: 'OUTBOX' }),
+  /** gsi1pk of outbox entries waiting to run (gsi1sk `<notBefore>#<id>`) and of dead letters. */
+  outboxPending: 'OUTBOX#PENDING',
+  outboxDead: 'OUTBOX#DEAD',
+  rateLimit: (name: string): Key => ({ pk: `RATELIMIT#${name}`, sk: 'BUCKET' }),
+  slackMessage: (key: string): Key => ({ pk: `SLACKMSG#${key}`, sk: 'MESSAGE' }),
   /** The partition holding a project's state items. */
   projectPartition: project,
 } as const;

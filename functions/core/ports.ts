@@ -36,6 +36,8 @@ export interface EventPage {
  */
 export interface CoordinationStore {
   currentPlan(project: string): Promise<StoredPlan | undefined>;
+  /** Every project that has a plan (webhooks carry no project; they are routed to these). */
+  listProjects(): Promise<string[]>;
   /**
    * Stores a new plan version and makes it current, creating the state of phases (pending), tasks
    * (todo) and agents that have none; existing state is kept, so progress survives a re-apply. Fails with `VersionConflictError` when the current
@@ -116,7 +118,10 @@ export interface IdempotencyStore {
  * retryable or not. Status names, never transition ids: ids differ between workflows.
  */
 export interface IssueTracker {
-  /** Moves an issue to the status with this name (case-insensitive) through whichever transition leads there. */
+  /**
+   * Moves an issue to the status with this name (case-insensitive) through whichever transition leads
+   * there; failing that, runs the transition with this name or name prefix (smart commits name transitions).
+   */
   transition(issue: string, status: string): Promise<'moved' | 'already'>;
   /** Adds or updates (by globalId) a remote link on an issue. */
   upsertRemoteLink(issue: string, link: RemoteLink): Promise<void>;
@@ -124,13 +129,16 @@ export interface IssueTracker {
   addWorklog(issue: string, seconds: number, comment?: string): Promise<void>;
 }
 
-/** Runs one outbox command against the tracker. */
-export type CommandRunner = (command: JiraCommand) => Promise<void>;
+/** Runs one outbox command against the tracker; the entry tells which project (and so which site) it is for. */
+export type CommandRunner = (command: JiraCommand, entry: OutboxEntry) => Promise<void>;
 
 /** The durable queue of JIRA commands (DynamoDB). */
 export interface Outbox {
   /** Adds entries; an id already present is left as it is, so redeliveries enqueue nothing new. */
-  enqueue(entries: readonly { id: string; project: string; command: JiraCommand }[], now: Date): Promise<number>;
+  enqueue(
+    entries: readonly { id: string; project: string; command: JiraCommand }[],
+    now: Date,
+  ): Promise<number>;
   /** Entries whose `notBefore` has come, oldest first. */
   due(now: Date, limit: number): Promise<OutboxEntry[]>;
   complete(id: string): Promise<void>;
@@ -156,4 +164,12 @@ export interface ChatMessage {
   /** Plain-text fallback for notifications and clients without Block Kit. */
   readonly text: string;
   readonly blocks: readonly Record<string, unknown>[];
+}
+
+/**
+ * Work handed to a worker to do after the request that produced it has been answered (SQS deployed,
+ * an in-process queue locally). Delivery is at least once, so consumers must be idempotent.
+ */
+export interface WorkQueue<T> {
+  send(message: T): Promise<void>;
 }

@@ -4,6 +4,13 @@ export interface HandlerConfig {
   /** Set by `convoy dev` and the tests to point the SDK at DynamoDB Local. */
   readonly dynamodbEndpoint?: string;
   readonly region: string;
+  /** SQS queue of verified GitHub deliveries (deployed); convoy dev uses an in-process queue. */
+  readonly githubQueueUrl?: string;
+  /** Overrides every plan's JIRA site: tests and self-hosted endpoints. */
+  readonly jiraBaseUrl?: string;
+  readonly slackApiUrl?: string;
+  /** JIRA requests per minute per site. @default 100 */
+  readonly jiraRequestsPerMinute: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig {
@@ -16,5 +23,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig 
     tableName,
     ...(env.CONVOY_DYNAMODB_ENDPOINT ? { dynamodbEndpoint: env.CONVOY_DYNAMODB_ENDPOINT } : {}),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(env.CONVOY_GITHUB_QUEUE_URL ? { githubQueueUrl: env.CONVOY_GITHUB_QUEUE_URL } : {}),
+    ...(env.CONVOY_JIRA_BASE_URL ? { jiraBaseUrl: env.CONVOY_JIRA_BASE_URL } : {}),
+    ...(env.CONVOY_SLACK_API_URL ? { slackApiUrl: env.CONVOY_SLACK_API_URL } : {}),
+    jiraRequestsPerMinute:
+      positive(env.CONVOY_JIRA_REQUESTS_PER_MINUTE, 'CONVOY_JIRA_REQUESTS_PER_MINUTE') ?? 100,
   };
+}
+
+function positive(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1)
+    throw new Error(`${name} must be a whole number of at least 1, got "${value}"`);
+  return number;
 }

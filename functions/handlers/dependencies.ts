@@ -1,16 +1,58 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCoordinationStore, timeOrderedIds } from '../adapters/dynamodb/coordination-store.js';
+import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
+import { SqsWorkQueue } from '../adapters/sqs/sqs-queue.js';
 import type { CoordinationPorts } from '../core/coordination/commands.js';
-import type { IdempotencyStore, TokenStore } from '../core/ports.js';
+import type { GithubDelivery } from '../core/integrations/github-events.js';
+import type { IdempotencyStore, TokenStore, WorkQueue } from '../core/ports.js';
 import { readConfig } from './config.js';
+import { buildIntegrations, type IntegrationDependencies } from './integrations.js';
+import { logger } from './logger.js';
+import { loadSecrets, type Secrets } from './secrets.js';
 
 export interface Dependencies extends CoordinationPorts {
   readonly tokens: TokenStore;
   readonly idempotency: IdempotencyStore;
+  /** Where verified GitHub deliveries wait for the worker (SQS deployed, in process locally). */
+  readonly githubQueue?: WorkQueue<GithubDelivery>;
+  /** Integration credentials; never logged. */
+  readonly secrets: () => Promise<Secrets>;
 }
 
 let cached: Dependencies | undefined;
+let documentClient: DynamoDBDocumentClient | undefined;
+let table: string | undefined;
+let integrationsCache: Promise<IntegrationDependencies> | undefined;
+
+/** The JIRA and Slack side, built once per container from the same table and credentials. */
+export function integrations(): Promise<IntegrationDependencies> {
+  if (!integrationsCache) {
+    const deps = dependencies();
+    const config = readConfig();
+    integrationsCache = buildIntegrations(deps, {
+      documentClient: documentClient as DynamoDBDocumentClient,
+      tableName: table as string,
+      print: (line) => logger.info(line),
+      ...(config.jiraBaseUrl ? { jiraBaseUrl: config.jiraBaseUrl } : {}),
+      ...(config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {}),
+      jiraRequestsPerMinute: config.jiraRequestsPerMinute,
+    });
+  }
+  return integrationsCache;
+}
+
+/** The table the dependencies use, for adapters built next to them (convoy dev, tests). */
+export function stateTable(): { documentClient: DynamoDBDocumentClient; tableName: string } {
+  dependencies();
+  return { documentClient: documentClient as DynamoDBDocumentClient, tableName: table as string };
+}
+
+/** Replaces the integrations, for convoy dev and tests that wire their own. */
+export function setIntegrations(next: IntegrationDependencies | undefined): void {
+  integrationsCache = next === undefined ? undefined : Promise.resolve(next);
+}
 
 /**
  * The composition root: built on first use (so `convoy dev` can set the environment first) and
@@ -28,16 +70,25 @@ export function dependencies(): Dependencies {
           }
         : {}),
     });
-    const store = new DynamoDbCoordinationStore(
-      DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-      config.tableName,
-    );
+    documentClient = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    table = config.tableName;
+    const store = new DynamoDbCoordinationStore(documentClient, table);
+    const queueUrl = config.githubQueueUrl;
     cached = {
       store,
+      outbox: new DynamoDbOutbox(documentClient, table),
       tokens: store,
       idempotency: store,
       clock: { now: () => new Date() },
       ids: timeOrderedIds,
+      ...(queueUrl
+        ? {
+            githubQueue: new SqsWorkQueue<GithubDelivery>(new SQSClient({ region: config.region }), queueUrl),
+          }
+        : {}),
+      secrets: () => loadSecrets(),
     };
   }
   return cached;

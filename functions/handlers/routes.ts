@@ -11,6 +11,18 @@ export const HTTP_HANDLERS = {
   health: { description: 'Liveness check', tableAccess: 'none' },
   'api-read': { description: 'Agent API: read-only routes (status, audit trail)', tableAccess: 'read' },
   'api-write': { description: 'Agent API: routes that change coordination state', tableAccess: 'readwrite' },
+  'webhook-github': {
+    description: 'GitHub webhooks: verify, deduplicate, queue for the worker',
+    tableAccess: 'readwrite',
+  },
+  'webhook-jira': {
+    description: 'JIRA webhooks: issue status changes back to tasks',
+    tableAccess: 'readwrite',
+  },
+  'slack-interactions': {
+    description: 'Slack buttons: verify the signature and acknowledge within 3 s',
+    tableAccess: 'readwrite',
+  },
 } as const satisfies Record<string, { description: string; tableAccess: 'none' | 'read' | 'readwrite' }>;
 
 export type HttpHandlerName = keyof typeof HTTP_HANDLERS;
@@ -36,7 +48,27 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/plans/{project}/events', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/agents/{agent}/tokens', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/people/{person}/tokens', handler: 'api-write' },
+  { method: 'POST', path: '/webhooks/github', handler: 'webhook-github' },
+  { method: 'POST', path: '/webhooks/jira', handler: 'webhook-jira' },
+  { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions' },
 ];
+
+/**
+ * Lambda entry points that no route invokes: `functions/handlers/<name>.ts`, triggered by a queue or
+ * a schedule. `convoy dev` runs the same code in process.
+ */
+export const WORKERS = {
+  'github-worker': {
+    description: 'Applies queued GitHub deliveries to tasks, JIRA commands and Slack',
+    trigger: 'github-deliveries queue',
+  },
+  'jira-worker': {
+    description: 'Drains the JIRA outbox under the rate limit, retrying and dead-lettering',
+    trigger: 'every minute, and when commands are enqueued',
+  },
+} as const;
+
+export type WorkerName = keyof typeof WORKERS;
 
 /** `GET /v1/plans/{project}/status`: the route key API Gateway puts in `event.routeKey`. */
 export const routeKey = (route: Pick<RouteSpec, 'method' | 'path'>) => `${route.method} ${route.path}`;

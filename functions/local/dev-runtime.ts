@@ -3,11 +3,22 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME, ensureTable } from '../adapters/dynamodb/table-definition.js';
 import { type ApplyResult, applyPlan } from '../core/coordination/commands.js';
+import { type GithubDelivery, handleGithubDelivery } from '../core/integrations/github-events.js';
+import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import { formatPlanError, type Plan, parsePlan } from '../core/plan/index.js';
-import { type Dependencies, dependencies, setDependencies } from '../handlers/dependencies.js';
+import { readConfig } from '../handlers/config.js';
+import {
+  type Dependencies,
+  dependencies,
+  setDependencies,
+  setIntegrations,
+  stateTable,
+} from '../handlers/dependencies.js';
 import { createToken, hashToken } from '../handlers/http/auth.js';
+import { buildIntegrations } from '../handlers/integrations.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
 import { type LocalApiServer, loadHandlers, startLocalApi } from './http-server.js';
+import { InProcessQueue } from './in-process-queue.js';
 
 /** A problem that stops `convoy dev` from starting; the message says what to do. */
 export class DevStartError extends Error {
@@ -151,13 +162,46 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
 
   const dynamodb = await startDynamoDbLocal({ dataDir });
   let api: LocalApiServer | undefined;
+  let queue: InProcessQueue<GithubDelivery> | undefined;
+  let drainer: { stop(): Promise<void> } | undefined;
   try {
     await ensureTable(dynamodb.client(), DEFAULT_TABLE_NAME);
     process.env.CONVOY_TABLE_NAME = DEFAULT_TABLE_NAME;
     process.env.CONVOY_DYNAMODB_ENDPOINT = dynamodb.endpoint;
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     setDependencies(undefined);
-    const deps = dependencies();
+    setIntegrations(undefined);
+    const base = dependencies();
+    const config = readConfig();
+    const integrations = await buildIntegrations(base, {
+      ...stateTable(),
+      print: log,
+      ...(config.jiraBaseUrl ? { jiraBaseUrl: config.jiraBaseUrl } : {}),
+      ...(config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {}),
+      jiraRequestsPerMinute: config.jiraRequestsPerMinute,
+    });
+    setIntegrations(integrations);
+    // The local stand-ins for SQS + the GitHub worker and for the scheduled JIRA worker.
+    queue = new InProcessQueue<GithubDelivery>({
+      consume: async (delivery) => {
+        await handleGithubDelivery(integrations.github, delivery);
+      },
+      onDeadLetter: (delivery, error) =>
+        log(`github delivery ${delivery.id} (${delivery.event}) failed: ${(error as Error).message}`),
+    });
+    const deps: Dependencies = { ...base, githubQueue: queue };
+    setDependencies(deps);
+    drainer = startDrainLoop(integrations.drain, log);
+    const secrets = await deps.secrets();
+    log(
+      `JIRA: ${integrations.jiraLive ? 'sending commands' : 'printing commands (set CONVOY_JIRA_EMAIL and CONVOY_JIRA_API_TOKEN to send them)'}`,
+    );
+    log(
+      `Slack: ${secrets.CONVOY_SLACK_BOT_TOKEN ? 'posting' : 'printing messages (set CONVOY_SLACK_BOT_TOKEN to post them)'}`,
+    );
+    log(
+      `GitHub: ${secrets.CONVOY_GITHUB_WEBHOOK_SECRET ? 'webhooks accepted at POST /webhooks/github' : 'webhooks refused until CONVOY_GITHUB_WEBHOOK_SECRET is set'}`,
+    );
 
     const applied = await applyPlan(deps, { project: plan.project.id, plan, actor: { kind: 'admin' } });
     const tokensFile = join(dataDir, 'tokens.json');
@@ -190,11 +234,14 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       dynamodb,
       async stop() {
         await server.close();
+        await queue?.stop();
+        await drainer?.stop();
         await dynamodb.stop();
       },
     };
   } catch (error) {
     await api?.close();
+    await drainer?.stop();
     await dynamodb.stop();
     throw error;
   }
@@ -211,4 +258,31 @@ function describeChanges(result: ApplyResult): string {
   ] as const;
   const said = parts.filter(([ids]) => ids.length > 0).map(([ids, what]) => `${what}: ${ids.join(', ')}`);
   return said.length > 0 ? said.join('; ') : 'no task or phase changes';
+}
+
+/**
+ * The local JIRA worker: one drain at a time (overlapping drains would send commands twice), every
+ * two seconds, each ending well within the interval.
+ */
+function startDrainLoop(ports: Parameters<typeof drainOutbox>[0], log: (line: string) => void) {
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    if (running) return;
+    running = drainOutbox(ports, { maxRunMs: 1_500 })
+      .then((report) => {
+        if (report.deadLettered > 0)
+          log(`jira: ${report.deadLettered} command(s) gave up (see sync.failed in the audit trail)`);
+      })
+      .catch((error: Error) => log(`jira worker: ${error.message}`))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  const timer = setInterval(tick, 2_000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

@@ -18,6 +18,8 @@ export interface ApiResponse<T = Record<string, unknown>> {
 
 export interface TestApi {
   readonly url: string;
+  /** The test's own table, for adapters the test builds itself. */
+  readonly table: { readonly documentClient: DynamoDBDocumentClient; readonly tableName: string };
   readonly deps: Dependencies;
   readonly admin: string;
   /** Applies a plan (YAML) directly through the use case, as `convoy dev` does at start. */
@@ -38,16 +40,17 @@ export interface TestApi {
  */
 export async function startTestApi(): Promise<TestApi> {
   const { client, tableName } = await createTestTable();
-  const store = new DynamoDbCoordinationStore(
-    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-    tableName,
-  );
+  const documentClient = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const store = new DynamoDbCoordinationStore(documentClient, tableName);
   const deps: Dependencies = {
     store,
     tokens: store,
     idempotency: store,
     clock: { now: () => new Date() },
     ids: timeOrderedIds,
+    secrets: async () => ({}),
   };
   setDependencies(deps);
   const server: LocalApiServer = await startLocalApi({
@@ -59,6 +62,7 @@ export async function startTestApi(): Promise<TestApi> {
   await store.saveToken(hashToken(admin), { role: 'admin', createdAt: new Date().toISOString() });
   return {
     url: server.url,
+    table: { documentClient, tableName },
     deps,
     admin,
     async apply(yaml) {

@@ -115,8 +115,17 @@ export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore,
         },
       },
       this.eventPut(project, meta.event),
+      { Put: { TableName: this.tableName, Item: { ...keys.project(project), project, version } } },
     ]);
     return { project, version, plan, appliedAt: meta.at, appliedBy: meta.by };
+  }
+
+  async listProjects(): Promise<string[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'PROJECTS' },
+    });
+    return items.map((item) => item.sk as string);
   }
 
   async snapshot(project: string): Promise<ProjectSnapshot | undefined> {

@@ -8,7 +8,7 @@ import {
 } from '../errors.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
 import { didYouMean } from '../plan/suggest.js';
-import type { Clock, CoordinationStore, EventPage } from '../ports.js';
+import type { Clock, CoordinationStore, EventPage, Outbox } from '../ports.js';
 import { checkTransition, definition, progressPhases } from './lifecycle.js';
 import {
   type Actor,
@@ -33,6 +33,8 @@ export interface CoordinationPorts {
   readonly store: CoordinationStore;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Where JIRA commands go; without one, JIRA is not kept in step (plans without integrations.jira). */
+  readonly outbox?: Outbox;
 }
 
 /**
@@ -99,7 +101,7 @@ function requireAgent(plan: Plan, agentId: string) {
  * when an agent is down), and the admin.
  */
 export function assertMayActFor(plan: Plan, actor: Actor, agentId: string, what: string): void {
-  if (actor.kind === 'admin' || actor.kind === 'system') return;
+  if (actor.kind === 'admin' || actor.kind === 'system' || actor.kind === 'integration') return;
   if (actor.kind === 'agent' && actor.id === agentId) return;
   const agent = plan.agents.find((candidate) => candidate.id === agentId);
   if (actor.kind === 'person' && agent && (agent.owner === actor.id || agent.backup === actor.id)) return;
@@ -289,12 +291,41 @@ export async function transitionTask(
     });
     return { task: next, changed: true };
   });
+  // Also on an unchanged retry: if the first attempt failed after its commit, this enqueues what it missed.
+  await followInJira(ports, stored.plan, taskDef.jira, result.task, actor);
   // Only a task reaching done can complete a phase (an admin reopening one leaves its phase as it is).
   const moved =
     result.changed && input.to === 'done'
       ? (await settlePhases(ports, project, { kind: 'system' })).moved
       : [];
   return { ...result, phases: statuses(moved) };
+}
+
+/**
+ * Keeps the task's JIRA issue in step: its status moves to the name the plan maps the task status to.
+ * The command id is the task version, so a retried request enqueues nothing new; a change that came
+ * from JIRA itself is not sent back (no ping-pong).
+ */
+async function followInJira(
+  ports: CoordinationPorts,
+  plan: Plan,
+  issue: string | undefined,
+  task: TaskState,
+  actor: Actor,
+) {
+  const statuses = plan.integrations.jira?.statuses;
+  const status = statuses?.[task.status];
+  if (!ports.outbox || !issue || !status || (actor.kind === 'integration' && actor.id === 'jira')) return;
+  await ports.outbox.enqueue(
+    [
+      {
+        id: `task:${plan.project.id}:${task.id}:v${task.version}`,
+        project: plan.project.id,
+        command: { kind: 'transition', issue, status },
+      },
+    ],
+    ports.clock.now(),
+  );
 }
 
 /** The next version of a task: who changed it and when; a reason only while it is blocked. */

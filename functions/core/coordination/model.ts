@@ -5,7 +5,9 @@ export type Actor =
   | { readonly kind: 'admin' }
   | { readonly kind: 'agent'; readonly id: string }
   | { readonly kind: 'person'; readonly id: string }
-  | { readonly kind: 'system' };
+  | { readonly kind: 'system' }
+  /** A change that arrived from GitHub or JIRA; JIRA's own changes are never echoed back to it. */
+  | { readonly kind: 'integration'; readonly id: 'github' | 'jira' };
 
 /** `admin`, `agent:grpc-agent`, `person:pm`, `system`: how an actor appears in the audit trail. */
 export function describeActor(actor: Actor): string {

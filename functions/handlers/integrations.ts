@@ -1,0 +1,122 @@
+import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
+import { DynamoDbRateLimiter } from '../adapters/dynamodb/rate-limiter.js';
+import { printingRunner, trackerRunner } from '../adapters/jira/command-runner.js';
+import { JiraIssueTracker } from '../adapters/jira/jira-issue-tracker.js';
+import { githubNotices } from '../adapters/slack/github-notices.js';
+import { DynamoDbMessageRefs } from '../adapters/slack/message-refs.js';
+import { createChatPoster } from '../adapters/slack/slack-chat-poster.js';
+import type { GithubNotices, GithubPorts } from '../core/integrations/github-events.js';
+import { IntegrationError, type JiraCommand, type OutboxEntry } from '../core/integrations/model.js';
+import type { DrainPorts } from '../core/integrations/outbox-worker.js';
+import type { ChatPoster } from '../core/ports.js';
+import type { Dependencies } from './dependencies.js';
+
+export interface IntegrationDependencies {
+  readonly chat: ChatPoster;
+  readonly notices: GithubNotices;
+  /** Everything `drainOutbox` needs. */
+  readonly drain: DrainPorts;
+  /** What the GitHub worker needs. */
+  readonly github: GithubPorts;
+  /** Whether JIRA commands are really sent (credentials present) or printed and recorded. */
+  readonly jiraLive: boolean;
+}
+
+export interface IntegrationOptions {
+  readonly documentClient: ConstructorParameters<typeof DynamoDbOutbox>[0];
+  readonly tableName: string;
+  /** Where messages and JIRA calls go when there are no credentials (convoy dev's terminal). */
+  readonly print: (line: string) => void;
+  /** CONVOY_JIRA_BASE_URL: overrides every plan's JIRA site (tests, self-hosted JIRA). */
+  readonly jiraBaseUrl?: string;
+  /** CONVOY_SLACK_API_URL. */
+  readonly slackApiUrl?: string;
+  /** JIRA requests per minute per site (JIRA Cloud's documented budget is 100). @default 100 */
+  readonly jiraRequestsPerMinute?: number;
+}
+
+/**
+ * Builds the JIRA and Slack side of Convoy from the credentials: real clients when they are set,
+ * printing stand-ins that keep an audit trail when they are not, so `convoy dev` works offline.
+ */
+export async function buildIntegrations(
+  deps: Dependencies,
+  options: IntegrationOptions,
+): Promise<IntegrationDependencies> {
+  const secrets = await deps.secrets();
+  const outbox = new DynamoDbOutbox(options.documentClient, options.tableName);
+  const chat = createChatPoster({
+    ...(secrets.CONVOY_SLACK_BOT_TOKEN ? { botToken: secrets.CONVOY_SLACK_BOT_TOKEN } : {}),
+    ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
+    refs: new DynamoDbMessageRefs(options.documentClient, options.tableName),
+    print: options.print,
+  });
+  const jiraLive = Boolean(secrets.CONVOY_JIRA_EMAIL && secrets.CONVOY_JIRA_API_TOKEN);
+  const siteOf = async (project: string) =>
+    options.jiraBaseUrl ?? (await deps.store.currentPlan(project))?.plan.integrations.jira?.site;
+  const trackers = new Map<string, ReturnType<typeof trackerRunner>>();
+  const record = async (entry: OutboxEntry, line: string) => {
+    await deps.store.appendEvents(entry.project, [
+      {
+        id: deps.ids.next(deps.clock.now().toISOString()),
+        type: 'jira.not_sent',
+        at: deps.clock.now().toISOString(),
+        actor: 'system',
+        subject: entry.command.issue,
+        note: line,
+      },
+    ]);
+  };
+  const printing = printingRunner(options.print, record);
+  const run = async (command: JiraCommand, entry: OutboxEntry) => {
+    const site = await siteOf(entry.project);
+    if (!jiraLive) {
+      await printing(command, entry);
+      return;
+    }
+    if (!site) {
+      throw new IntegrationError(
+        `project ${entry.project} has no integrations.jira.site and CONVOY_JIRA_BASE_URL is not set: Convoy does not know where to send ${command.issue}`,
+        false,
+      );
+    }
+    let runner = trackers.get(site);
+    if (!runner) {
+      runner = trackerRunner(
+        new JiraIssueTracker({
+          baseUrl: site,
+          email: secrets.CONVOY_JIRA_EMAIL as string,
+          apiToken: secrets.CONVOY_JIRA_API_TOKEN as string,
+        }),
+      );
+      trackers.set(site, runner);
+    }
+    await runner(command, entry);
+  };
+  const drain: DrainPorts = {
+    outbox,
+    run,
+    // One bucket per deployment: plans of one Convoy share their JIRA site in practice.
+    limiter: new DynamoDbRateLimiter(options.documentClient, options.tableName, {
+      name: `jira:${options.jiraBaseUrl ?? 'sites'}`,
+      capacity: options.jiraRequestsPerMinute ?? 100,
+    }),
+    clock: deps.clock,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    async recordFailure(entry, error) {
+      await deps.store.appendEvents(entry.project, [
+        {
+          id: deps.ids.next(deps.clock.now().toISOString()),
+          type: 'sync.failed',
+          at: deps.clock.now().toISOString(),
+          actor: 'system',
+          subject: entry.command.issue,
+          note: `JIRA ${entry.command.kind} for ${entry.command.issue}: ${error}`,
+          data: { entry: entry.id },
+        },
+      ]);
+    },
+  };
+  const notices = githubNotices(chat);
+  return { chat, notices, drain, github: { ...deps, outbox, notices }, jiraLive };
+}

@@ -1,0 +1,71 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { verifyGithubSignature } from '../adapters/github/verify-signature.js';
+import { GITHUB_EVENTS } from '../core/integrations/github-events.js';
+import { dependencies } from './dependencies.js';
+import {
+  DELIVERY_KEEP_SECONDS,
+  fingerprint,
+  MAX_WEBHOOK_BYTES,
+  refuse,
+  reply,
+  webhookRequest,
+} from './http/webhook.js';
+import { logger } from './logger.js';
+import { secretList } from './secrets.js';
+
+const HANDLED = new Set(GITHUB_EVENTS());
+
+/**
+ * `POST /webhooks/github`: checks the signature before anything is parsed, remembers the delivery id
+ * so a redelivery has no second effect, queues the delivery for the worker and answers 202 at once.
+ */
+export const handler = middy(async (event: APIGatewayProxyEventV2) => {
+  const { rawBody, headers } = webhookRequest(event);
+  if (Buffer.byteLength(rawBody) > MAX_WEBHOOK_BYTES)
+    return refuse(413, 'payload_too_large', 'the payload is over 10 MB');
+  const deps = dependencies();
+  const secrets = await deps.secrets();
+  const check = await verifyGithubSignature(
+    secretList(secrets.CONVOY_GITHUB_WEBHOOK_SECRET),
+    rawBody,
+    headers['x-hub-signature-256'],
+  );
+  if (!check.ok) return refuse(401, 'unauthorized', check.reason);
+
+  const delivery = headers['x-github-delivery'];
+  const name = headers['x-github-event'];
+  if (!delivery || !name)
+    return refuse(400, 'invalid_request', 'missing X-GitHub-Delivery or X-GitHub-Event header');
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(rawBody) as Record<string, unknown>;
+  } catch {
+    return refuse(
+      400,
+      'invalid_request',
+      'the payload is not JSON (set the webhook content type to application/json)',
+    );
+  }
+  if (name === 'ping') return reply(200, { ok: true, delivery });
+  if (!HANDLED.has(name))
+    return reply(202, { ignored: true, delivery, reason: `Convoy does not use ${name} events` });
+
+  const key = `github:${delivery}`;
+  const print = fingerprint(rawBody);
+  const claim = await deps.idempotency.claim(key, print, deps.clock.now(), 300);
+  if (claim.state !== 'new') return reply(claim.state === 'done' ? 200 : 202, { duplicate: true, delivery });
+  try {
+    if (!deps.githubQueue)
+      throw new Error('no queue for GitHub deliveries is configured (CONVOY_GITHUB_QUEUE_URL)');
+    await deps.githubQueue.send({ id: delivery, event: name, payload });
+    await deps.idempotency.complete(key, print, { queued: true }, deps.clock.now(), DELIVERY_KEEP_SECONDS);
+  } catch (error) {
+    // Not remembered: GitHub's redelivery (or a manual one) will find the key free and try again.
+    await deps.idempotency.release(key);
+    logger.error('could not queue a GitHub delivery', error as Error);
+    return refuse(503, 'unavailable', 'the delivery could not be queued; redeliver it');
+  }
+  return reply(202, { accepted: true, delivery, event: name });
+}).use(injectLambdaContext(logger));

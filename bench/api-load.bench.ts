@@ -1,0 +1,609 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ensureTable } from '../functions/adapters/dynamodb/table-definition.js';
+import { MAX_BODY_BYTES } from '../functions/handlers/http/api.js';
+
+/**
+ * Issue #3: 100 simulated agents sending heartbeats and transitions to `convoy dev` for 10 s, against
+ * raw single-item PutItem on the same DynamoDB Local as the floor, and the resident memory of the
+ * convoy process (not Java).
+ */
+
+const AGENTS = 100;
+const WARM_UP_MS = 2_000;
+const MEASURE_MS = 10_000;
+const RSS_SAMPLE_MS = 500;
+const MAX_TASKS_PER_AGENT = 40;
+const PROJECT = 'bench';
+/** The CLI that runs `convoy dev`; CONVOY_BENCH_CLI measures another build of it (an absolute path). */
+const CLI =
+  process.env.CONVOY_BENCH_CLI ?? resolve(dirname(fileURLToPath(import.meta.url)), '../bin/convoy.mjs');
+
+// As bin/convoy.mjs does for convoy dev: the SDK of the floor client would otherwise warn on Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * Where DynamoDB Local keeps its database. On a disk every write waits for SQLite's fsyncs, so both
+ * the API and the floor would measure the disk, not Convoy; tmpfs takes the disk out of both.
+ * CONVOY_BENCH_DIR chooses another parent directory (e.g. /tmp to include the disk).
+ */
+const BENCH_PARENT = process.env.CONVOY_BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+
+/** Extra node flags for the convoy dev child, e.g. CONVOY_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
+const CHILD_NODE_ARGS = (process.env.CONVOY_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
+/** The targets of issue #3. */
+const TARGETS = { throughputRatio: 0.5, p99Ratio: 2, rssMb: 150 } as const;
+
+const chainOf = (agent: number, length: number) => Array.from({ length }, (_, t) => `t${agent}-${t}`);
+
+/** One phase, 100 agents, each owning a chain of `perAgent` tasks (each depends on the previous one). */
+function benchPlan(perAgent: number) {
+  return {
+    version: 1,
+    project: { id: PROJECT, timezone: 'UTC', start: '2026-01-05' },
+    people: [{ id: 'pm' }],
+    agents: Array.from({ length: AGENTS }, (_, a) => ({ id: `agent-${a}`, owner: 'pm' })),
+    phases: [
+      {
+        id: 'load',
+        tasks: Array.from({ length: AGENTS }, (_, a) =>
+          chainOf(a, perAgent).map((id, t, chain) => ({
+            id,
+            agent: `agent-${a}`,
+            estimate: '1h',
+            ...(t > 0 ? { dependsOn: [chain[t - 1] as string] } : {}),
+          })),
+        ).flat(),
+      },
+    ],
+  };
+}
+
+/** The longest chains (at most 40 a agent) whose plan still fits in one `PUT /v1/plans` body. */
+function largestPlan(): { plan: ReturnType<typeof benchPlan>; perAgent: number; bytes: number } {
+  for (let perAgent = MAX_TASKS_PER_AGENT; perAgent > 0; perAgent--) {
+    const plan = benchPlan(perAgent);
+    const bytes = Buffer.byteLength(JSON.stringify(plan));
+    if (bytes <= MAX_BODY_BYTES) return { plan, perAgent, bytes };
+  }
+  throw new Error('not even one task per agent fits in a request body');
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise((done) => server.close(done));
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Resident memory of a process in MB, from /proc (Linux). */
+function rssMb(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU time of a process in ms, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  try {
+    // The command name in parentheses may contain spaces; the fields after it are fixed.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The Java child (DynamoDB Local) of a process, found by parent pid. */
+function javaChildOf(parent: number): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [, comm = '', rest = ''] = /^\d+ \((.*)\) (.*)$/s.exec(stat) ?? [];
+      if (comm === 'java' && Number(rest.split(' ')[1]) === parent) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return undefined;
+}
+
+/** CPU used by convoy dev (node), DynamoDB Local (Java) and this process, in ms. */
+interface CpuSnapshot {
+  readonly convoy: number;
+  readonly java: number;
+  readonly bench: number;
+}
+
+function cpuProbe(convoyPid: number, javaPid: number | undefined): () => CpuSnapshot {
+  return () => {
+    const own = process.cpuUsage();
+    return {
+      convoy: cpuMs(convoyPid),
+      java: javaPid === undefined ? Number.NaN : cpuMs(javaPid),
+      bench: (own.user + own.system) / 1000,
+    };
+  };
+}
+
+/** Nearest-rank percentile of sorted values. */
+const percentile = (sorted: readonly number[], q: number) =>
+  sorted.length === 0 ? Number.NaN : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);
+
+interface Sample {
+  readonly kind: string;
+  readonly end: number;
+  readonly ms: number;
+  readonly ok: boolean;
+}
+
+interface LoadResult {
+  /** CPU spent in the measured window, per successful request (ms). */
+  readonly cpuPerRequest: CpuSnapshot;
+  readonly requests: number;
+  readonly failed: number;
+  readonly perSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  /** Latency by kind of request (for the API: heartbeat, start/review transition, transition to done). */
+  readonly byKind: ReadonlyMap<string, { count: number; p50: number; p99: number }>;
+}
+
+/**
+ * The measured window (after the warm-up): throughput counts the requests that finished in it, latency
+ * those that started in it, so the first request of each agent (token lookup, cold connections, all
+ * 100 at once) stays in the warm-up even when it ends after it.
+ */
+function summarise(
+  samples: readonly Sample[],
+  from: number,
+  to: number,
+  cpu: readonly [CpuSnapshot, CpuSnapshot],
+): LoadResult {
+  const finished = samples.filter((sample) => sample.end >= from && sample.end < to);
+  const failed = finished.filter((sample) => !sample.ok).length;
+  const started = samples.filter((sample) => sample.end - sample.ms >= from && sample.end - sample.ms < to);
+  const sortedTimes = (list: readonly Sample[]) => list.map((sample) => sample.ms).sort((x, y) => x - y);
+  const sorted = sortedTimes(started);
+  const [before, after] = cpu;
+  const per = (key: keyof CpuSnapshot) => (after[key] - before[key]) / (finished.length - failed);
+  const byKind = new Map<string, { count: number; p50: number; p99: number }>();
+  for (const kind of [...new Set(started.map((sample) => sample.kind))].sort()) {
+    const times = sortedTimes(started.filter((sample) => sample.kind === kind));
+    byKind.set(kind, { count: times.length, p50: percentile(times, 0.5), p99: percentile(times, 0.99) });
+  }
+  return {
+    byKind,
+    cpuPerRequest: { convoy: per('convoy'), java: per('java'), bench: per('bench') },
+    requests: finished.length,
+    failed,
+    perSecond: (finished.length - failed) / ((to - from) / 1000),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    max: sorted.at(-1) ?? Number.NaN,
+  };
+}
+
+/**
+ * Runs `loops` concurrent loops for warm-up + measured window and summarises the window. Each loop
+ * gets the deadline and a `timed` wrapper recording one sample per call.
+ */
+async function load(
+  loops: number,
+  probe: () => CpuSnapshot,
+  body: (
+    index: number,
+    deadline: number,
+    timed: (kind: string, call: () => Promise<boolean>) => Promise<boolean>,
+  ) => Promise<void>,
+): Promise<LoadResult> {
+  const samples: Sample[] = [];
+  const timed = async (kind: string, call: () => Promise<boolean>) => {
+    const start = performance.now();
+    let ok = false;
+    try {
+      ok = await call();
+    } finally {
+      const end = performance.now();
+      samples.push({ kind, end, ms: end - start, ok });
+    }
+    return ok;
+  };
+  const start = performance.now();
+  const deadline = start + WARM_UP_MS + MEASURE_MS;
+  const cpu: CpuSnapshot[] = [];
+  const windowStart = setTimeout(() => cpu.push(probe()), WARM_UP_MS);
+  const windowEnd = setTimeout(() => cpu.push(probe()), WARM_UP_MS + MEASURE_MS);
+  try {
+    await Promise.all(Array.from({ length: loops }, (_, index) => body(index, deadline, timed)));
+  } finally {
+    clearTimeout(windowStart);
+    clearTimeout(windowEnd);
+  }
+  // The loops can end a moment before the last timer fires.
+  while (cpu.length < 2) cpu.push(probe());
+  return summarise(samples, start + WARM_UP_MS, deadline, cpu as [CpuSnapshot, CpuSnapshot]);
+}
+
+/** A keep-alive HTTP/1.1 JSON client (one socket per concurrent loop). */
+function apiClient(baseUrl: string) {
+  const url = new URL(baseUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: AGENTS });
+  const errors = new Map<string, number>();
+  let firstError: string | undefined;
+  function post(path: string, token: string, body: unknown): Promise<{ status: number; text: string }> {
+    const payload = JSON.stringify(body);
+    return new Promise((done, fail) => {
+      const req = httpRequest(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          res.on('end', () => done({ status: res.statusCode ?? 0, text }));
+          res.on('error', fail);
+        },
+      );
+      req.on('error', fail);
+      req.end(payload);
+    });
+  }
+  return {
+    errors,
+    get firstError() {
+      return firstError;
+    },
+    /** True on 2xx; anything else is counted by kind and status, and the first one kept for the report. */
+    async call(kind: string, path: string, token: string, body: unknown): Promise<boolean> {
+      let outcome: string;
+      try {
+        const { status, text } = await post(path, token, body);
+        if (status >= 200 && status < 300) return true;
+        outcome = `${kind} ${status}`;
+        firstError ??= `${kind} ${path} ${JSON.stringify(body)} → ${status} ${text.slice(0, 300)}`;
+      } catch (error) {
+        outcome = `${kind} ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+        firstError ??= `${kind} ${path} → ${(error as Error).message}`;
+      }
+      errors.set(outcome, (errors.get(outcome) ?? 0) + 1);
+      return false;
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+const STEPS = ['in_progress', 'in_review', 'done'] as const;
+
+interface DevInfo {
+  readonly url: string;
+  readonly project: string;
+  readonly tokensFile: string;
+  readonly dynamodbEndpoint: string;
+  readonly pid: number;
+}
+
+/** Starts `convoy dev` as a child process and resolves once /health answers and dev.json is written. */
+async function startConvoyDev(dir: string, planFile: string, logFile: string) {
+  const port = await freePort();
+  const dataDir = join(dir, 'data');
+  const log = openSync(logFile, 'w');
+  const child = spawn(
+    process.execPath,
+    [...CHILD_NODE_ARGS, CLI, 'dev', '--plan', planFile, '--port', String(port), '--data', dataDir],
+    {
+      cwd: dir,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  );
+  closeSync(log);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  try {
+    return { child, exited, info: await untilReady(child, join(dir, '.convoy', 'dev.json'), logFile) };
+  } catch (error) {
+    await stopChild(child, exited);
+    throw error;
+  }
+}
+
+async function untilReady(child: ChildProcess, stateFile: string, logFile: string): Promise<DevInfo> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `convoy dev exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(logFile)}`,
+      );
+    }
+    if (Date.now() > deadline) throw new Error(`convoy dev was not ready within 90 s:\n${tail(logFile)}`);
+    if (existsSync(stateFile)) {
+      const info = JSON.parse(await readFile(stateFile, 'utf8')) as DevInfo;
+      const health = await fetch(`${info.url}/health`).catch(() => undefined);
+      if (health?.ok) return info;
+    }
+    await sleep(100);
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+/** SIGTERM (convoy dev then stops DynamoDB Local itself), SIGKILL after 15 s. */
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The API load: each agent alternates a heartbeat and one step of its current task. */
+async function apiLoad(
+  alive: () => boolean,
+  info: DevInfo,
+  tokens: { agents: Record<string, string> },
+  perAgent: number,
+  probe: () => CpuSnapshot,
+) {
+  const client = apiClient(info.url);
+  const progress = Array.from({ length: AGENTS }, () => ({ task: 0, step: 0 }));
+  const rss: number[] = [];
+  const sampler = setInterval(() => {
+    const mb = rssMb(info.pid);
+    if (mb !== undefined) rss.push(mb);
+  }, RSS_SAMPLE_MS);
+  let result: LoadResult;
+  try {
+    result = await load(AGENTS, probe, async (a, deadline, timed) => {
+      const agent = `agent-${a}`;
+      const token = tokens.agents[agent];
+      if (!token) throw new Error(`tokens.json has no token for ${agent}`);
+      const chain = chainOf(a, perAgent);
+      const state = progress[a] as { task: number; step: number };
+      while (performance.now() < deadline && alive()) {
+        const task = chain[state.task];
+        const heartbeat = task ? { task, completion: Math.round((state.step * 100) / 3), risk: 'green' } : {};
+        await timed('heartbeat', () =>
+          client.call('heartbeat', `/v1/plans/${PROJECT}/agents/${agent}/heartbeat`, token, heartbeat),
+        );
+        if (!task || performance.now() >= deadline) continue;
+        const to = STEPS[state.step] as string;
+        const moved = await timed(to === 'done' ? 'transition to done' : 'transition (start, review)', () =>
+          client.call('transition', `/v1/plans/${PROJECT}/tasks/${task}/transitions`, token, { to }),
+        );
+        if (moved && ++state.step === STEPS.length) {
+          state.step = 0;
+          state.task++;
+        }
+      }
+    });
+  } finally {
+    clearInterval(sampler);
+    client.close();
+  }
+  const end = rssMb(info.pid);
+  if (end !== undefined) rss.push(end);
+  const expected = { done: 0, in_progress: 0, in_review: 0 };
+  for (const { task, step } of progress) {
+    expected.done += task;
+    if (step === 1) expected.in_progress++;
+    if (step === 2) expected.in_review++;
+  }
+  const exhausted = progress.filter((p) => p.task >= perAgent).length;
+  return { result, errors: client.errors, firstError: client.firstError, rss, expected, exhausted };
+}
+
+/** The floor: single-item PutItem of task-sized items, straight to the same DynamoDB Local. */
+async function rawPutLoad(endpoint: string, probe: () => CpuSnapshot, round: string): Promise<LoadResult> {
+  // Configured as the handlers' client is (functions/handlers/dependencies.ts): SDK defaults.
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'benchlocal', secretAccessKey: 'benchlocal' },
+  });
+  const table = 'convoy-bench-floor';
+  try {
+    await ensureTable(client, table);
+    return await load(AGENTS, probe, async (a, deadline, timed) => {
+      for (let seq = 0; performance.now() < deadline; seq++) {
+        const at = new Date().toISOString();
+        await timed('PutItem', async () => {
+          try {
+            await client.send(
+              new PutItemCommand({
+                TableName: table,
+                // The attributes of a task item (see coordination-store.ts commit()).
+                Item: {
+                  pk: { S: `PROJECT#${PROJECT}` },
+                  sk: { S: `TASK#${round}-t${a}-${seq}` },
+                  id: { S: `${round}-t${a}-${seq}` },
+                  status: { S: STEPS[seq % 3] as string },
+                  blocked: { BOOL: false },
+                  updatedAt: { S: at },
+                  updatedBy: { S: `agent:agent-${a}` },
+                  version: { N: String((seq % 3) + 1) },
+                },
+              }),
+            );
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      }
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Status counts the server holds for the one phase, to check the loops' own bookkeeping. */
+async function serverCounts(info: DevInfo, admin: string) {
+  const response = await fetch(`${info.url}/v1/plans/${PROJECT}/status`, {
+    headers: { authorization: `Bearer ${admin}` },
+  });
+  if (!response.ok) throw new Error(`status → ${response.status} ${await response.text()}`);
+  const status = (await response.json()) as { phases: { tasks: Record<string, number> }[] };
+  return status.phases[0]?.tasks ?? {};
+}
+
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+const line = (name: string, text: string, verdict = '') =>
+  console.log(`  ${name.padEnd(44)} ${text}${verdict}`);
+const check = (ok: boolean, target: string) => `  ${ok ? '✓' : '✗'} target ${target}`;
+
+export async function run(): Promise<boolean> {
+  const dir = await mkdtemp(join(BENCH_PARENT, 'convoy-bench-'));
+  const planFile = join(dir, 'plan.json');
+  const logFile = join(dir, 'convoy-dev.log');
+  const { plan, perAgent, bytes } = largestPlan();
+  await writeFile(planFile, JSON.stringify(plan));
+  let dev: Awaited<ReturnType<typeof startConvoyDev>> | undefined;
+  try {
+    await promisify(execFile)(process.execPath, [CLI, 'validate', planFile]).catch(
+      (error: { stderr?: string }) => {
+        throw new Error(`the benchmark plan is invalid:\n${error.stderr ?? error}`);
+      },
+    );
+    console.log(
+      `\nplan: 1 phase, ${AGENTS} agents, ${perAgent} chained tasks each (${(AGENTS * perAgent).toLocaleString('en-US')} tasks), ` +
+        `${(bytes / 1024).toFixed(0)} KB as JSON (PUT limit ${MAX_BODY_BYTES / 1024} KB); ` +
+        `data in ${BENCH_PARENT}; ${availableParallelism()} CPUs, load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
+    );
+    dev = await startConvoyDev(dir, planFile, logFile);
+    const { info, child } = dev;
+    if (info.pid !== child.pid)
+      throw new Error(`dev.json names pid ${info.pid}, but the child is ${child.pid}`);
+    const tokens = JSON.parse(await readFile(info.tokensFile, 'utf8')) as {
+      admin: string;
+      agents: Record<string, string>;
+    };
+    const idleRss = rssMb(info.pid) ?? Number.NaN;
+    const javaPid = javaChildOf(info.pid);
+    const probe = cpuProbe(info.pid, javaPid);
+
+    // The floor is measured before and after the API load, while convoy dev is idle, against the very
+    // same DynamoDB Local, and the better of the two counts. The JVM is still compiling during whatever
+    // runs first, so a single floor would favour whichever of the two loads ran second (by up to 2x in
+    // the ratio); the first run warms the JVM for the API load, the second is the floor on a warm JVM.
+    const rawBefore = await rawPutLoad(info.dynamodbEndpoint, probe, 'before');
+    const alive = () => child.exitCode === null && child.signalCode === null;
+    const api = await apiLoad(alive, info, tokens, perAgent, probe);
+    if (!alive()) throw new Error(`convoy dev exited during the load:\n${tail(logFile)}`);
+    const held = await serverCounts(info, tokens.admin);
+    const rawAfter = await rawPutLoad(info.dynamodbEndpoint, probe, 'after');
+    const raw = rawAfter.perSecond >= rawBefore.perSecond ? rawAfter : rawBefore;
+
+    const a = api.result;
+    const throughputRatio = a.perSecond / raw.perSecond;
+    const p99Ratio = a.p99 / raw.p99;
+    const peak = Math.max(...api.rss);
+    const end = api.rss.at(-1) ?? Number.NaN;
+    const javaRss = javaPid === undefined ? undefined : rssMb(javaPid);
+    const consistent =
+      held.done === api.expected.done &&
+      held.in_progress === api.expected.in_progress &&
+      held.in_review === api.expected.in_review;
+
+    console.log(
+      `\nAPI load vs raw PutItem (${AGENTS} concurrent loops, ${WARM_UP_MS / 1000} s warm-up + ${MEASURE_MS / 1000} s measured, same DynamoDB Local)`,
+    );
+    line(
+      'API heartbeats + transitions',
+      `${a.perSecond.toFixed(0).padStart(6)} req/s   p50 ${ms(a.p50)}, p99 ${ms(a.p99)}, max ${ms(a.max)} (${a.requests.toLocaleString('en-US')} requests, ${a.failed} non-2xx)`,
+    );
+    for (const [when, run] of [
+      ['before', rawBefore],
+      ['after', rawAfter],
+    ] as const) {
+      line(
+        `raw PutItem (single item), ${when} the API`,
+        `${run.perSecond.toFixed(0).padStart(6)} req/s   p50 ${ms(run.p50)}, p99 ${ms(run.p99)}, max ${ms(run.max)} (${run.requests.toLocaleString('en-US')} requests, ${run.failed} failed)${run === raw ? '  ← floor' : ''}`,
+      );
+    }
+    for (const [kind, stats] of a.byKind) {
+      line(
+        `  ${kind}`,
+        `${stats.count.toLocaleString('en-US').padStart(6)} requests p50 ${ms(stats.p50)}, p99 ${ms(stats.p99)}`,
+      );
+    }
+    const cpu = (c: CpuSnapshot, convoy: boolean) =>
+      `${convoy ? `convoy ${c.convoy.toFixed(2)} + ` : ''}Java ${c.java.toFixed(2)} + load generator ${c.bench.toFixed(2)} ms`;
+    line('CPU per API request', cpu(a.cpuPerRequest, true));
+    line('CPU per raw PutItem (floor)', cpu(raw.cpuPerRequest, false));
+    const throughputOk = throughputRatio >= TARGETS.throughputRatio;
+    const p99Ok = p99Ratio <= TARGETS.p99Ratio;
+    const rssOk = peak < TARGETS.rssMb;
+    const errorsOk = a.failed === 0 && api.errors.size === 0;
+    line(
+      'throughput API / raw',
+      `${throughputRatio.toFixed(2).padStart(6)}`,
+      check(throughputOk, `≥ ${TARGETS.throughputRatio}`),
+    );
+    line('p99 API / raw', `${p99Ratio.toFixed(2).padStart(6)}`, check(p99Ok, `≤ ${TARGETS.p99Ratio}`));
+    line(
+      'convoy dev RSS (node, not Java)',
+      `peak ${peak.toFixed(0)} MB, end ${end.toFixed(0)} MB (idle before load ${idleRss.toFixed(0)} MB, ${api.rss.length} samples; Java, not counted: ${javaRss?.toFixed(0) ?? '?'} MB)`,
+      check(rssOk, `< ${TARGETS.rssMb} MB`),
+    );
+    line(
+      'non-2xx API responses',
+      `${[...api.errors].map(([what, count]) => `${count} × ${what}`).join(', ') || '0'}`,
+      check(errorsOk, '0'),
+    );
+    if (api.firstError) console.log(`    first: ${api.firstError}`);
+    line(
+      'server state = what the agents did',
+      `done ${held.done ?? 0}, in_review ${held.in_review ?? 0}, in_progress ${held.in_progress ?? 0}` +
+        `${api.exhausted > 0 ? `; ${api.exhausted} agents finished their chain (heartbeats only after that)` : ''}`,
+      check(
+        consistent,
+        `= done ${api.expected.done}, in_review ${api.expected.in_review}, in_progress ${api.expected.in_progress}`,
+      ),
+    );
+    return throughputOk && p99Ok && rssOk && errorsOk && consistent;
+  } finally {
+    if (dev) await stopChild(dev.child, dev.exited);
+    await rm(dir, { recursive: true, force: true });
+  }
+}

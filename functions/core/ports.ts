@@ -52,6 +52,17 @@ export interface CoordinationStore {
   snapshot(project: string): Promise<ProjectSnapshot | undefined>;
   getTasks(project: string, ids: readonly string[]): Promise<Map<string, TaskState>>;
   getPhase(project: string, id: string): Promise<PhaseState | undefined>;
+  /** Tasks and one phase in a single read: what a transition needs to check the lifecycle. */
+  getTaskContext(
+    project: string,
+    taskIds: readonly string[],
+    phase: string,
+  ): Promise<{ tasks: Map<string, TaskState>; phase?: PhaseState }>;
+  /**
+   * Adds `delta` to the count of a phase's tasks that are done and returns the new count: a cheap
+   * hint of when the phase may be complete, verified against the tasks themselves before it passes.
+   */
+  countDone(project: string, phase: string, delta: number): Promise<number>;
   /** Writes task and phase changes and their audit events in one transaction. */
   commit(
     project: string,

@@ -21,6 +21,9 @@ export interface Dependencies extends CoordinationPorts {
   readonly secrets: () => Promise<Secrets>;
 }
 
+const LOCAL_AUTHORIZATION =
+  'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
+
 let cached: Dependencies | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
 let table: string | undefined;
@@ -67,6 +70,14 @@ export function dependencies(): Dependencies {
         ? {
             endpoint: config.dynamodbEndpoint,
             credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+            // DynamoDB Local reads the access key from the header but checks no signature, so a
+            // constant one saves the SigV4 work on every call.
+            signer: {
+              sign: async (request: { headers: Record<string, string> }) => {
+                request.headers.authorization = LOCAL_AUTHORIZATION;
+                return request;
+              },
+            } as never,
           }
         : {}),
     });

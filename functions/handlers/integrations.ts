@@ -1,10 +1,9 @@
 import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
 import { DynamoDbRateLimiter } from '../adapters/dynamodb/rate-limiter.js';
 import { printingRunner, trackerRunner } from '../adapters/jira/command-runner.js';
-import { JiraIssueTracker } from '../adapters/jira/jira-issue-tracker.js';
+import { ConsoleChatPoster } from '../adapters/slack/console-chat-poster.js';
 import { githubNotices } from '../adapters/slack/github-notices.js';
 import { DynamoDbMessageRefs } from '../adapters/slack/message-refs.js';
-import { createChatPoster } from '../adapters/slack/slack-chat-poster.js';
 import type { GithubNotices, GithubPorts } from '../core/integrations/github-events.js';
 import { IntegrationError, type JiraCommand, type OutboxEntry } from '../core/integrations/model.js';
 import type { DrainPorts } from '../core/integrations/outbox-worker.js';
@@ -45,12 +44,16 @@ export async function buildIntegrations(
 ): Promise<IntegrationDependencies> {
   const secrets = await deps.secrets();
   const outbox = new DynamoDbOutbox(options.documentClient, options.tableName);
-  const chat = createChatPoster({
-    ...(secrets.CONVOY_SLACK_BOT_TOKEN ? { botToken: secrets.CONVOY_SLACK_BOT_TOKEN } : {}),
-    ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
-    refs: new DynamoDbMessageRefs(options.documentClient, options.tableName),
-    print: options.print,
-  });
+  // The Slack and JIRA clients (and axios under jira.js) load only when their credentials are set:
+  // `convoy dev` without them stays small, and so does a cold start.
+  const chat: ChatPoster = secrets.CONVOY_SLACK_BOT_TOKEN
+    ? (await import('../adapters/slack/slack-chat-poster.js')).createChatPoster({
+        botToken: secrets.CONVOY_SLACK_BOT_TOKEN,
+        ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
+        refs: new DynamoDbMessageRefs(options.documentClient, options.tableName),
+        print: options.print,
+      })
+    : new ConsoleChatPoster(options.print);
   const jiraLive = Boolean(secrets.CONVOY_JIRA_EMAIL && secrets.CONVOY_JIRA_API_TOKEN);
   const siteOf = async (project: string) =>
     options.jiraBaseUrl ?? (await deps.store.currentPlan(project))?.plan.integrations.jira?.site;
@@ -82,6 +85,7 @@ export async function buildIntegrations(
     }
     let runner = trackers.get(site);
     if (!runner) {
+      const { JiraIssueTracker } = await import('../adapters/jira/jira-issue-tracker.js');
       runner = trackerRunner(
         new JiraIssueTracker({
           baseUrl: site,

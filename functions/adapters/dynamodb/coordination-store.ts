@@ -43,6 +43,12 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 /** DynamoDB allows at most 100 items in one transaction. */
 const MAX_TRANSACTION_ITEMS = 100;
 
+/**
+ * How long a container trusts the plan pointer it read. A plan applied through this container is
+ * seen at once; one applied elsewhere within a second at most.
+ */
+const POINTER_CACHE_MS = 1_000;
+
 /** Plan versions never change once written, so each container keeps the ones it has read. */
 const planCache = new Map<string, Plan>();
 const PLAN_CACHE_LIMIT = 32;
@@ -57,9 +63,17 @@ export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore,
     private readonly tableName: string,
   ) {}
 
+  /** Plan pointers read in the last second: every request reads one, and plans change rarely. */
+  private readonly pointers = new Map<string, { item: Item | undefined; until: number }>();
+
   async currentPlan(project: string): Promise<StoredPlan | undefined> {
-    const pointer = await this.get(keys.planPointer(project));
-    return pointer ? this.loadPlan(project, pointer) : undefined;
+    let cached = this.pointers.get(project);
+    if (!cached || cached.until < Date.now()) {
+      cached = { item: await this.get(keys.planPointer(project)), until: Date.now() + POINTER_CACHE_MS };
+      if (this.pointers.size > 1000) this.pointers.clear();
+      this.pointers.set(project, cached);
+    }
+    return cached.item ? this.loadPlan(project, cached.item) : undefined;
   }
 
   private async loadPlan(project: string, pointer: Item): Promise<StoredPlan> {
@@ -117,6 +131,7 @@ export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore,
       this.eventPut(project, meta.event),
       { Put: { TableName: this.tableName, Item: { ...keys.project(project), project, version } } },
     ]);
+    this.pointers.delete(project);
     return { project, version, plan, appliedAt: meta.at, appliedBy: meta.by };
   }
 
@@ -178,6 +193,53 @@ export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore,
       }
     }
     return found;
+  }
+
+  async getTaskContext(
+    project: string,
+    taskIds: readonly string[],
+    phase: string,
+  ): Promise<{ tasks: Map<string, TaskState>; phase?: PhaseState }> {
+    const wanted = [...new Set(taskIds)];
+    if (wanted.length > 99) {
+      const [tasks, phaseState] = await Promise.all([
+        this.getTasks(project, wanted),
+        this.getPhase(project, phase),
+      ]);
+      return { tasks, ...(phaseState ? { phase: phaseState } : {}) };
+    }
+    const tasks = new Map<string, TaskState>();
+    let phaseState: PhaseState | undefined;
+    let request: Record<string, { Keys: Key[]; ConsistentRead: boolean }> | undefined = {
+      [this.tableName]: {
+        Keys: [...wanted.map((id) => keys.task(project, id)), keys.phase(project, phase)],
+        ConsistentRead: true,
+      },
+    };
+    while (request && Object.keys(request).length > 0) {
+      const response = await this.client.send(new BatchGetCommand({ RequestItems: request }));
+      for (const item of response.Responses?.[this.tableName] ?? []) {
+        const sk = item.sk as string;
+        if (itemKind(sk) === 'phase') phaseState = toPhase(item);
+        else tasks.set(idOf(sk), toTask(item));
+      }
+      request = response.UnprocessedKeys as typeof request;
+    }
+    return { tasks, ...(phaseState ? { phase: phaseState } : {}) };
+  }
+
+  async countDone(project: string, phase: string, delta: number): Promise<number> {
+    const response = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.phaseDoneCount(project, phase),
+        UpdateExpression: 'ADD #done :delta',
+        ExpressionAttributeNames: { '#done': 'done' },
+        ExpressionAttributeValues: { ':delta': delta },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(response.Attributes?.done ?? 0);
   }
 
   async getPhase(project: string, id: string): Promise<PhaseState | undefined> {

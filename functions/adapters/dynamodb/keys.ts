@@ -11,6 +11,7 @@
  * | task state            | `PROJECT#<project>`         | `TASK#<task>`              |                                    |
  * | agent state           | `PROJECT#<project>`         | `AGENT#<agent>`            |                                    |
  * | latest metric value   | `PROJECT#<project>`         | `METRIC#<name>`            |                                    |
+ * | phase done counter    | `PROJECT#<project>`         | `DONE#<phase>`             |                                    |
  * | metric point          | `PROJECT#<project>#METRIC#<name>` | `<ISO time>#<seq>`   |                                    |
  * | audit event           | `PROJECT#<project>#EVENTS`  | `<event id>`               | `PROJECT#<project>#EVENT#<type>` / `<event id>` |
  * | handoff               | `PROJECT#<project>#HANDOFFS`| `<handoff id>`             |                                    |
@@ -40,6 +41,7 @@ export const keys = {
   task: (p: string, id: string): Key => ({ pk: project(p), sk: `TASK#${id}` }),
   agent: (p: string, id: string): Key => ({ pk: project(p), sk: `AGENT#${id}` }),
   latestMetric: (p: string, name: string): Key => ({ pk: project(p), sk: `METRIC#${name}` }),
+  phaseDoneCount: (p: string, phase: string): Key => ({ pk: project(p), sk: `DONE#${phase}` }),
   metricPoint: (p: string, name: string, at: string, seq: number): Key => ({
     pk: `${project(p)}#METRIC#${name}`,
     sk: `${at}#${String(seq).padStart(3, '0')}`,

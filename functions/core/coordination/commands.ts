@@ -250,15 +250,15 @@ export async function transitionTask(
   const { task: taskDef, phase } = requireTask(stored.plan, input.task);
   assertMayActFor(stored.plan, actor, taskDef.agent, 'move the tasks');
   const result = await withRetries(async () => {
-    const states = await ports.store.getTasks(project, [taskDef.id, ...taskDef.dependsOn]);
+    const context = await ports.store.getTaskContext(project, [taskDef.id, ...taskDef.dependsOn], phase.id);
+    const states = context.tasks;
     const task = states.get(taskDef.id) ?? initialTask(taskDef.id, stored.appliedAt);
     // Task state is created on first write, so a predecessor nobody touched yet is simply todo.
     const predecessors = new Map(
       taskDef.dependsOn.map((id) => [id, states.get(id) ?? initialTask(id, stored.appliedAt)]),
     );
-    const phaseState = await ports.store.getPhase(project, phase.id);
     // Like tasks, a phase has state only once it has moved; until then it is pending.
-    const phaseStatus = phaseState?.status ?? 'pending';
+    const phaseStatus = context.phase?.status ?? 'pending';
     const check = checkTransition({
       plan: stored.plan,
       task,
@@ -268,7 +268,7 @@ export async function transitionTask(
       predecessors,
     });
     if (check.outcome === 'forbidden') throw new ConflictError(check.reason);
-    if (check.outcome === 'unchanged') return { task, changed: false };
+    if (check.outcome === 'unchanged') return { task, changed: false, from: task.status };
     const at = ports.clock.now().toISOString();
     // Finishing a task lifts its blocker: a done task cannot be blocked, and would otherwise stay so.
     const unblocks = input.to === 'done' && task.blocked;
@@ -289,16 +289,19 @@ export async function transitionTask(
         }),
       ],
     });
-    return { task: next, changed: true };
+    return { task: next, changed: true, from: task.status };
   });
   // Also on an unchanged retry: if the first attempt failed after its commit, this enqueues what it missed.
   await followInJira(ports, stored.plan, taskDef.jira, result.task, actor);
   // Only a task reaching done can complete a phase (an admin reopening one leaves its phase as it is).
-  const moved =
-    result.changed && input.to === 'done'
-      ? (await settlePhases(ports, project, { kind: 'system' })).moved
-      : [];
-  return { ...result, phases: statuses(moved) };
+  // The done counter says when that may have happened; only then are the tasks read to check it.
+  let moved: PhaseState[] = [];
+  if (result.changed && (input.to === 'done' || result.from === 'done')) {
+    const done = await ports.store.countDone(project, phase.id, input.to === 'done' ? 1 : -1);
+    if (input.to === 'done' && done >= phase.tasks.length)
+      moved = (await settlePhases(ports, project, { kind: 'system' })).moved;
+  }
+  return { task: result.task, changed: result.changed, phases: statuses(moved) };
 }
 
 /**

@@ -9,7 +9,7 @@ import type {
   StoredPlan,
   TaskState,
 } from './coordination/model.js';
-import type { JiraCommand, OutboxEntry, RemoteLink } from './integrations/model.js';
+import type { OutboxCommand, OutboxEntry, RemoteLink } from './integrations/model.js';
 import type { Plan } from './plan/index.js';
 
 /** The interfaces the core needs from the outside world. Adapters implement them. */
@@ -141,13 +141,13 @@ export interface IssueTracker {
 }
 
 /** Runs one outbox command against the tracker; the entry tells which project (and so which site) it is for. */
-export type CommandRunner = (command: JiraCommand, entry: OutboxEntry) => Promise<void>;
+export type CommandRunner = (command: OutboxCommand, entry: OutboxEntry) => Promise<void>;
 
-/** The durable queue of JIRA commands (DynamoDB). */
+/** The durable queue of JIRA commands and Slack posts (DynamoDB). */
 export interface Outbox {
   /** Adds entries; an id already present is left as it is, so redeliveries enqueue nothing new. */
   enqueue(
-    entries: readonly { id: string; project: string; command: JiraCommand }[],
+    entries: readonly { id: string; project: string; command: OutboxCommand }[],
     now: Date,
   ): Promise<number>;
   /** Entries whose `notBefore` has come, oldest first. */

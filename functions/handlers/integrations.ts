@@ -2,10 +2,15 @@ import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
 import { DynamoDbRateLimiter } from '../adapters/dynamodb/rate-limiter.js';
 import { printingRunner, trackerRunner } from '../adapters/jira/command-runner.js';
 import { ConsoleChatPoster } from '../adapters/slack/console-chat-poster.js';
-import { githubNotices } from '../adapters/slack/github-notices.js';
+import { githubNotices, noticeMessage } from '../adapters/slack/github-notices.js';
 import { DynamoDbMessageRefs } from '../adapters/slack/message-refs.js';
 import type { GithubNotices, GithubPorts } from '../core/integrations/github-events.js';
-import { IntegrationError, type JiraCommand, type OutboxEntry } from '../core/integrations/model.js';
+import {
+  IntegrationError,
+  lineOf,
+  type OutboxCommand,
+  type OutboxEntry,
+} from '../core/integrations/model.js';
 import type { DrainPorts } from '../core/integrations/outbox-worker.js';
 import type { ChatPoster } from '../core/ports.js';
 import type { Dependencies } from './dependencies.js';
@@ -65,13 +70,17 @@ export async function buildIntegrations(
         type: 'jira.not_sent',
         at: deps.clock.now().toISOString(),
         actor: 'system',
-        subject: entry.command.issue,
+        subject: lineOf(entry.command),
         note: line,
       },
     ]);
   };
   const printing = printingRunner(options.print, record);
-  const run = async (command: JiraCommand, entry: OutboxEntry) => {
+  const run = async (command: OutboxCommand, entry: OutboxEntry) => {
+    if (command.kind === 'slack') {
+      await chat.post(command.channel, noticeMessage(command.notice), command.key);
+      return;
+    }
     const site = await siteOf(entry.project);
     if (!jiraLive) {
       await printing(command, entry);
@@ -114,8 +123,8 @@ export async function buildIntegrations(
           type: 'sync.failed',
           at: deps.clock.now().toISOString(),
           actor: 'system',
-          subject: entry.command.issue,
-          note: `JIRA ${entry.command.kind} for ${entry.command.issue}: ${error}`,
+          subject: lineOf(entry.command),
+          note: `${entry.command.kind === 'slack' ? 'Slack post' : `JIRA ${entry.command.kind}`} for ${lineOf(entry.command)}: ${error}`,
           data: { entry: entry.id },
         },
       ]);

@@ -6,6 +6,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../errors.js';
+import type { TaskNotice } from '../integrations/model.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
 import { didYouMean } from '../plan/suggest.js';
 import type { Clock, CoordinationStore, EventPage, Outbox } from '../ports.js';
@@ -293,6 +294,21 @@ export async function transitionTask(
   });
   // Also on an unchanged retry: if the first attempt failed after its commit, this enqueues what it missed.
   await followInJira(ports, stored.plan, taskDef.jira, result.task, actor);
+  if (input.to === 'done' && result.task.status === 'done') {
+    await notify(
+      ports,
+      stored.plan,
+      taskDef.agent,
+      `task-done:${project}:${taskDef.id}:v${result.task.version}`,
+      {
+        type: 'task-done',
+        project,
+        task: { id: taskDef.id, title: taskDef.title },
+        by: result.task.updatedBy,
+        ...(input.note ? { note: input.note } : {}),
+      },
+    );
+  }
   // Only a task reaching done can complete a phase (an admin reopening one leaves its phase as it is).
   // The done counter says when that may have happened; only then are the tasks read to check it.
   let moved: PhaseState[] = [];
@@ -331,6 +347,26 @@ async function followInJira(
   );
 }
 
+/**
+ * Tells the team in Slack, through the outbox (so a Slack outage loses nothing and a retry posts
+ * nothing new): in the agent's own channel, or the project's when the agent has none.
+ */
+async function notify(
+  ports: CoordinationPorts,
+  plan: Plan,
+  agentId: string,
+  key: string,
+  notice: TaskNotice,
+) {
+  const agent = plan.agents.find((candidate) => candidate.id === agentId);
+  const channel = agent?.channel ?? plan.integrations.slack?.channel;
+  if (!ports.outbox || !channel) return;
+  await ports.outbox.enqueue(
+    [{ id: `slack:${key}`, project: plan.project.id, command: { kind: 'slack', channel, key, notice } }],
+    ports.clock.now(),
+  );
+}
+
 /** The next version of a task: who changed it and when; a reason only while it is blocked. */
 function nextVersion(
   task: TaskState,
@@ -363,7 +399,7 @@ export async function setBlocker(
   const stored = await requirePlan(ports, project);
   const { task: taskDef } = requireTask(stored.plan, input.task);
   assertMayActFor(stored.plan, actor, taskDef.agent, 'block or unblock the tasks');
-  return withRetries(async () => {
+  const result = await withRetries(async (): Promise<TaskResult> => {
     const task =
       (await ports.store.getTasks(project, [taskDef.id])).get(taskDef.id) ??
       initialTask(taskDef.id, stored.appliedAt);
@@ -398,6 +434,22 @@ export async function setBlocker(
     });
     return { task: next, changed: true, phases: {} };
   });
+  if (result.task.blocked && input.reason !== null) {
+    await notify(
+      ports,
+      stored.plan,
+      taskDef.agent,
+      `task-blocked:${project}:${taskDef.id}:v${result.task.version}`,
+      {
+        type: 'task-blocked',
+        project,
+        task: { id: taskDef.id, title: taskDef.title },
+        by: result.task.updatedBy,
+        reason: result.task.blockedReason ?? input.reason,
+      },
+    );
+  }
+  return result;
 }
 
 /** Records an agent's heartbeat: it is alive, what it works on, how far along, at what risk. */
@@ -478,6 +530,16 @@ export async function recordHandoff(
         data: { to: [...input.to], handoff: handoff.id },
       }),
     ],
+  });
+  const title = (id: string) => definition(plan, id)?.task.title ?? id;
+  await notify(ports, plan, task.agent, `handoff:${input.project}:${handoff.id}`, {
+    type: 'task-handed-off',
+    project: input.project,
+    task: { id: task.id, title: task.title },
+    by: handoff.by,
+    to: handoff.to.map((id) => ({ id, title: title(id) })),
+    checklist: handoff.checklist,
+    ...(handoff.notes ? { notes: handoff.notes } : {}),
   });
   return handoff;
 }

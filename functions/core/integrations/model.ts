@@ -19,13 +19,60 @@ export type JiraCommand =
   | { readonly kind: 'comment'; readonly issue: string; readonly body: string }
   | { readonly kind: 'worklog'; readonly issue: string; readonly seconds: number; readonly comment?: string };
 
+/** What the team hears about in Slack, as data; the Slack adapter turns it into Block Kit. */
+export type TaskNotice =
+  | {
+      readonly type: 'task-done';
+      readonly project: string;
+      readonly task: NoticeTask;
+      readonly by: string;
+      readonly note?: string;
+    }
+  | {
+      readonly type: 'task-blocked';
+      readonly project: string;
+      readonly task: NoticeTask;
+      readonly by: string;
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'task-handed-off';
+      readonly project: string;
+      readonly task: NoticeTask;
+      readonly by: string;
+      readonly to: readonly NoticeTask[];
+      readonly checklist: Readonly<Record<string, boolean>>;
+      readonly notes?: string;
+    };
+
+export interface NoticeTask {
+  readonly id: string;
+  readonly title: string;
+}
+
+/** A Slack post that waits in the outbox like a JIRA command: retried, never posted twice (by key). */
+export interface SlackPost {
+  readonly kind: 'slack';
+  readonly channel: string;
+  /** The message's identity: a retry updates the message posted under it instead of posting again. */
+  readonly key: string;
+  readonly notice: TaskNotice;
+}
+
+/** Everything the outbox carries to the outside world. */
+export type OutboxCommand = JiraCommand | SlackPost;
+
+/** What an outbox command is ordered by: a JIRA issue's commands run in order, as do a channel's posts. */
+export const lineOf = (command: OutboxCommand): string =>
+  command.kind === 'slack' ? `slack:${command.channel}` : command.issue.toUpperCase();
+
 /** A command in the outbox, with what the worker needs to retry it. */
 export interface OutboxEntry {
   /** Deterministic (e.g. delivery id + command index), so a redelivered webhook enqueues nothing new. */
   readonly id: string;
   /** The project whose audit trail hears about the command's fate (`sync.failed`). */
   readonly project: string;
-  readonly command: JiraCommand;
+  readonly command: OutboxCommand;
   /** 0 before the first try. */
   readonly attempts: number;
   /** ISO time when the entry may next be tried. */

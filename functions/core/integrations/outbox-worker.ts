@@ -1,5 +1,5 @@
 import type { Clock, CommandRunner, Outbox, RateLimiter } from '../ports.js';
-import { IntegrationError, type JiraCommand, type OutboxEntry } from './model.js';
+import { IntegrationError, lineOf, type OutboxCommand, type OutboxEntry } from './model.js';
 
 /** How the worker retries a command that failed for a reason that may pass (429, 5xx, network). */
 export interface RetryPolicy {
@@ -36,7 +36,7 @@ export interface DrainOptions {
    * How many HTTP requests a command makes to JIRA; the worker takes one limiter token for each.
    * @default 2 for a transition (GET the issue's transitions, POST one), 1 for anything else
    */
-  readonly requestsPerCommand?: (command: JiraCommand) => number;
+  readonly requestsPerCommand?: (command: OutboxCommand) => number;
 }
 
 export interface DrainPorts {
@@ -80,7 +80,9 @@ const MAX_ERROR_LENGTH = 1_000;
 const END_OF_TIME = new Date('9999-01-01T00:00:00.000Z');
 
 /** The default of {@link DrainOptions.requestsPerCommand}. */
-export function requestsPerCommand(command: JiraCommand): number {
+export function requestsPerCommand(command: OutboxCommand): number {
+  // Slack posts cost no JIRA request; the Slack poster paces its channels itself.
+  if (command.kind === 'slack') return 0;
   return command.kind === 'transition' ? 2 : 1;
 }
 
@@ -142,7 +144,7 @@ export async function drainOutbox(ports: DrainPorts, options: DrainOptions = {})
   }
 
   /** Takes a token for each request of `command`; false when the wait would outlast the drain. */
-  async function acquire(command: JiraCommand): Promise<boolean> {
+  async function acquire(command: OutboxCommand): Promise<boolean> {
     let tokens = cost(command);
     while (tokens > 0) {
       const wait = await limiter.tryAcquire(clock.now());
@@ -273,7 +275,7 @@ function classify(error: unknown): Failure {
 const truncate = (text: string) =>
   text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 
-const issueOf = (entry: OutboxEntry) => entry.command.issue.toUpperCase();
+const issueOf = (entry: OutboxEntry) => lineOf(entry.command);
 
 /** Ids are usually `<delivery>#<index>`: compare numbers as numbers, so `#10` follows `#9`. */
 const compareIds = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });

@@ -86,7 +86,9 @@ interface Call {
  */
 function scriptedJira(clock: Clock, script: (command: JiraCommand, at: number) => Error | undefined) {
   const calls: Call[] = [];
-  const run: CommandRunner = async (command) => {
+  const run: CommandRunner = async (outboxCommand) => {
+    if (outboxCommand.kind === 'slack') throw new Error('these tests enqueue JIRA commands only');
+    const command = outboxCommand;
     const at = clock.now().getTime();
     const failure = script(command, at);
     calls.push({ at, command, ...(failure ? { failure } : {}) });

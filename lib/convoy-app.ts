@@ -20,6 +20,21 @@ export const DOMAIN_NAME_CONTEXT_KEY = 'convoy:domainName';
  */
 export const CERTIFICATE_ARN_CONTEXT_KEY = 'convoy:certificateArn';
 
+/**
+ * Context key of the region whose stack drains the JIRA outbox: one of `convoy:regions`. The outbox is in
+ * the global table, so only one region's JIRA worker runs on its schedule; the others keep theirs disabled,
+ * ready to take over. To move the drain, set this to another region and deploy every stack: the primary's
+ * deploys first, so there is a moment with no drain rather than one with two.
+ * Default: the primary region.
+ */
+export const ACTIVE_REGION_CONTEXT_KEY = 'convoy:activeRegion';
+
+/**
+ * Context key of JIRA's request budget per site, per minute, which the functions that talk to JIRA share.
+ * Default: 100, JIRA Cloud's documented budget.
+ */
+export const JIRA_REQUESTS_PER_MINUTE_CONTEXT_KEY = 'convoy:jiraRequestsPerMinute';
+
 /** Regions used when {@link REGIONS_CONTEXT_KEY} is not set. */
 export const DEFAULT_REGIONS: readonly [primary: string, ...replicas: string[]] = ['us-east-1'];
 
@@ -39,10 +54,12 @@ export interface ConvoyApp {
  * (default `["us-east-1"]`) to `app`. Stacks in replica regions depend on the primary
  * one, so a deployment creates the global table before anything uses its replicas.
  *
- * The HTTP API gets a custom domain when `convoy:domainName` and `convoy:certificateArn` are set.
+ * The HTTP API gets a custom domain when `convoy:domainName` and `convoy:certificateArn` are set. The JIRA
+ * outbox is drained in the `convoy:activeRegion` region only (default: the primary).
  *
- * @throws Error when `convoy:regions` is not a non-empty array of unique region names, or when the
- * custom domain settings are incomplete or invalid.
+ * @throws Error when `convoy:regions` is not a non-empty array of unique region names, when the
+ * custom domain settings are incomplete or invalid, when `convoy:activeRegion` is not one of the regions,
+ * or when `convoy:jiraRequestsPerMinute` is not a whole number of at least 1.
  */
 export function buildConvoyApp(app: App): ConvoyApp {
   const [primaryRegion, ...replicaRegions] = readRegions(app.node.tryGetContext(REGIONS_CONTEXT_KEY));
@@ -56,6 +73,14 @@ export function buildConvoyApp(app: App): ConvoyApp {
       readApiDomain(domainName, certificateArn, region),
     ]),
   );
+  const activeRegion = readActiveRegion(app.node.tryGetContext(ACTIVE_REGION_CONTEXT_KEY), [
+    primaryRegion,
+    ...replicaRegions,
+  ]);
+  const jiraRequestsPerMinute = readJiraRequestsPerMinute(
+    app.node.tryGetContext(JIRA_REQUESTS_PER_MINUTE_CONTEXT_KEY),
+  );
+  const shared = { primaryRegion, replicaRegions, activeRegion, jiraRequestsPerMinute };
   const apiDomain = (region: string) => ({
     apiDomainName: domains.get(region)?.domainName,
     apiCertificateArn: domains.get(region)?.certificateArn,
@@ -63,18 +88,19 @@ export function buildConvoyApp(app: App): ConvoyApp {
 
   const primary = new ConvoyStack(app, stackId(primaryRegion), {
     env: { account, region: primaryRegion },
-    primaryRegion,
-    replicaRegions,
+    ...shared,
     ...apiDomain(primaryRegion),
   });
   const secondaries = replicaRegions.map((region) => {
     const stack = new ConvoyStack(app, stackId(region), {
       env: { account, region },
-      primaryRegion,
-      replicaRegions,
+      ...shared,
       ...apiDomain(region),
     });
-    stack.addStackDependency(primary, 'the primary stack creates the global state table and its replicas');
+    stack.addStackDependency(
+      primary,
+      'the primary stack creates the global state table, the integrations secret and their replicas',
+    );
     return stack;
   });
 
@@ -115,6 +141,41 @@ export function readRegions(raw: unknown): [primary: string, ...replicas: string
     );
   }
   return regions;
+}
+
+/**
+ * Validates the raw `convoy:activeRegion` context value against the configured regions; the primary
+ * (first) region when it is not set.
+ */
+export function readActiveRegion(raw: unknown, regions: readonly [string, ...string[]]): string {
+  if (raw === undefined) {
+    return regions[0];
+  }
+  if (typeof raw !== 'string' || !regions.includes(raw)) {
+    throw new Error(
+      `Invalid context "${ACTIVE_REGION_CONTEXT_KEY}": must be one of the regions in "${REGIONS_CONTEXT_KEY}" ` +
+        `(${regions.join(', ')}), got ${describeValue(raw)}`,
+    );
+  }
+  return raw;
+}
+
+/**
+ * Validates the raw `convoy:jiraRequestsPerMinute` context value, a number or (from the command line)
+ * a numeric string; undefined when it is not set.
+ */
+export function readJiraRequestsPerMinute(raw: unknown): number | undefined {
+  if (raw === undefined) {
+    return undefined;
+  }
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new Error(
+      `Invalid context "${JIRA_REQUESTS_PER_MINUTE_CONTEXT_KEY}": must be a whole number of at least 1, ` +
+        `got ${describeValue(raw)} (e.g. -c ${JIRA_REQUESTS_PER_MINUTE_CONTEXT_KEY}=100)`,
+    );
+  }
+  return value;
 }
 
 /** The HTTP API's custom domain in one region. */

@@ -1,7 +1,9 @@
 import { CfnOutput, Stack, type StackProps, Tags, Token } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { ROUTES } from '../functions/handlers/routes.js';
 import { ConvoyHttpApi } from './constructs/http-api.js';
+import { ConvoyIntegrations } from './constructs/integrations.js';
 import { StateTable } from './constructs/state-table.js';
 
 const CONVOY_TAGS: Readonly<Record<string, string>> = { project: 'convoy' };
@@ -36,6 +38,21 @@ export interface ConvoyStackProps extends StackProps {
    * @default - no custom domain
    */
   readonly apiCertificateArn?: string;
+
+  /**
+   * The region whose JIRA worker drains the outbox on its schedule; in every other region the schedule
+   * exists but is disabled. Must be the primary region or a replica region.
+   *
+   * @default - the primary region
+   */
+  readonly activeRegion?: string;
+
+  /**
+   * JIRA requests per minute per site, shared by the functions that talk to JIRA and Slack.
+   *
+   * @default 100
+   */
+  readonly jiraRequestsPerMinute?: number;
 }
 
 /**
@@ -52,6 +69,9 @@ export class ConvoyStack extends Stack {
   /** The HTTP API and the functions behind it. */
   readonly httpApi: ConvoyHttpApi;
 
+  /** The GitHub, JIRA and Slack integrations: secret, queue, workers and alarms. */
+  readonly integrations: ConvoyIntegrations;
+
   constructor(scope: Construct, id: string, props: ConvoyStackProps) {
     // Stack tags reach resources CloudFormation creates outside the template; Tags.of covers the
     // template itself, including the table's replicas in other regions.
@@ -67,6 +87,13 @@ export class ConvoyStack extends Stack {
     if (replicaRegions.includes(primaryRegion)) {
       throw new Error(
         `ConvoyStack ${id}: replicaRegions must not contain the primary region ${primaryRegion}`,
+      );
+    }
+    const activeRegion = props.activeRegion ?? primaryRegion;
+    if (activeRegion !== primaryRegion && !replicaRegions.includes(activeRegion)) {
+      throw new Error(
+        `ConvoyStack ${id}: activeRegion ${activeRegion} is neither the primary region (${primaryRegion}) ` +
+          `nor a replica region (${replicaRegions.join(', ') || 'none'})`,
       );
     }
     if (this.region !== primaryRegion && !replicaRegions.includes(this.region)) {
@@ -102,8 +129,38 @@ export class ConvoyStack extends Stack {
       });
     }
 
+    this.integrations = new ConvoyIntegrations(this, 'Integrations', {
+      table: this.table,
+      httpFunctions: this.httpApi.functions,
+      secretSource: this.isPrimary ? 'create' : 'replica',
+      secretReplicaRegions: replicaRegions,
+      jiraDrainEnabled: this.region === activeRegion,
+      jiraRequestsPerMinute: props.jiraRequestsPerMinute,
+    });
+    new CfnOutput(this, 'IntegrationsSecretArn', {
+      description: this.isPrimary
+        ? 'Secret holding the GitHub, JIRA and Slack credentials: fill it with aws secretsmanager put-secret-value'
+        : "This region's read-only replica of the credentials secret: fill the primary region's",
+      value: this.integrations.secret.secretArn,
+    });
+    // Webhooks registered with a custom domain keep working when DNS sends them to another region.
+    const baseUrl = props.apiDomainName ? `https://${props.apiDomainName}/` : this.httpApi.url;
+    for (const [outputId, handler, description] of [
+      ['GithubWebhookUrl', 'webhook-github', 'Payload URL of the GitHub webhook'],
+      ['JiraWebhookUrl', 'webhook-jira', 'URL of the JIRA webhook'],
+      ['SlackInteractionsUrl', 'slack-interactions', "Request URL of the Slack app's interactivity"],
+    ] as const) {
+      new CfnOutput(this, outputId, { description, value: `${baseUrl}${routePath(handler).slice(1)}` });
+    }
+
     for (const [key, value] of Object.entries(CONVOY_TAGS)) {
       Tags.of(this).add(key, value);
     }
   }
+}
+
+function routePath(handler: (typeof ROUTES)[number]['handler']): string {
+  const route = ROUTES.find((candidate) => candidate.handler === handler);
+  if (!route) throw new Error(`no route is served by the ${handler} handler`);
+  return route.path;
 }

@@ -2,9 +2,9 @@ import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
 import { DynamoDbRateLimiter } from '../adapters/dynamodb/rate-limiter.js';
 import { printingRunner, trackerRunner } from '../adapters/jira/command-runner.js';
 import { ConsoleChatPoster } from '../adapters/slack/console-chat-poster.js';
-import { githubNotices, noticeMessage } from '../adapters/slack/github-notices.js';
 import { DynamoDbMessageRefs } from '../adapters/slack/message-refs.js';
-import type { GithubNotices, GithubPorts } from '../core/integrations/github-events.js';
+import { noticeMessage } from '../adapters/slack/notice-messages.js';
+import type { GithubPorts } from '../core/integrations/github-events.js';
 import {
   IntegrationError,
   lineOf,
@@ -17,7 +17,6 @@ import type { Dependencies } from './dependencies.js';
 
 export interface IntegrationDependencies {
   readonly chat: ChatPoster;
-  readonly notices: GithubNotices;
   /** Everything `drainOutbox` needs. */
   readonly drain: DrainPorts;
   /** What the GitHub worker needs. */
@@ -51,6 +50,7 @@ export async function buildIntegrations(
   const outbox = new DynamoDbOutbox(options.documentClient, options.tableName);
   // The Slack and JIRA clients (and axios under jira.js) load only when their credentials are set:
   // `convoy dev` without them stays small, and so does a cold start.
+  const slackLive = Boolean(secrets.CONVOY_SLACK_BOT_TOKEN);
   const chat: ChatPoster = secrets.CONVOY_SLACK_BOT_TOKEN
     ? (await import('../adapters/slack/slack-chat-poster.js')).createChatPoster({
         botToken: secrets.CONVOY_SLACK_BOT_TOKEN,
@@ -63,11 +63,11 @@ export async function buildIntegrations(
   const siteOf = async (project: string) =>
     options.jiraBaseUrl ?? (await deps.store.currentPlan(project))?.plan.integrations.jira?.site;
   const trackers = new Map<string, ReturnType<typeof trackerRunner>>();
-  const record = async (entry: OutboxEntry, line: string) => {
+  const recordNotSent = async (entry: OutboxEntry, type: string, line: string) => {
     await deps.store.appendEvents(entry.project, [
       {
         id: deps.ids.next(deps.clock.now().toISOString()),
-        type: 'jira.not_sent',
+        type,
         at: deps.clock.now().toISOString(),
         actor: 'system',
         subject: lineOf(entry.command),
@@ -75,10 +75,17 @@ export async function buildIntegrations(
       },
     ]);
   };
-  const printing = printingRunner(options.print, record);
+  const printing = printingRunner(options.print, (entry, line) =>
+    recordNotSent(entry, 'jira.not_sent', line),
+  );
   const run = async (command: OutboxCommand, entry: OutboxEntry) => {
     if (command.kind === 'slack') {
-      await chat.post(command.channel, noticeMessage(command.notice), command.key);
+      const site =
+        options.jiraBaseUrl ?? (await deps.store.currentPlan(entry.project))?.plan.integrations.jira?.site;
+      const message = noticeMessage(command.notice, site ? { jiraSite: site } : {});
+      await chat.post(command.channel, message, command.key);
+      // Without a bot token the message was printed; the trail keeps what Slack would have shown.
+      if (!slackLive) await recordNotSent(entry, 'slack.not_sent', `${command.channel}: ${message.text}`);
       return;
     }
     const site = await siteOf(entry.project);
@@ -130,6 +137,5 @@ export async function buildIntegrations(
       ]);
     },
   };
-  const notices = githubNotices(chat);
-  return { chat, notices, drain, github: { ...deps, outbox, notices }, jiraLive };
+  return { chat, drain, github: { ...deps, outbox }, jiraLive };
 }

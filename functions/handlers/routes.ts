@@ -63,7 +63,7 @@ export const WORKERS = {
     trigger: 'github-deliveries queue',
   },
   'jira-worker': {
-    description: 'Drains the JIRA outbox under the rate limit, retrying and dead-lettering',
+    description: 'Drains the outbox (JIRA under its rate limit, Slack), retrying and dead-lettering',
     trigger: 'every minute, and when commands are enqueued',
   },
 } as const;

@@ -1,6 +1,7 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_HANDLERS, type HttpHandlerName, ROUTES, routeKey } from '../../functions/handlers/routes.js';
 import { TABLE_NAME_ENV } from '../../lib/constructs/app-function.js';
@@ -223,7 +224,11 @@ describe('ConvoyHttpApi', () => {
     it('keeps every log group for one month and sends each function to its own', () => {
       for (const stack of stacks) {
         // Act
-        const logGroupIds = Object.keys(stack.template.findResources('AWS::Logs::LogGroup'));
+        // Other constructs add functions, and log groups, of their own: count the API's only.
+        const logGroupIds = stack.stack.httpApi.node
+          .findAll()
+          .filter((child) => child instanceof LogGroup)
+          .map((group) => stack.logicalId(group.node.defaultChild as CfnElement));
         const used = HANDLER_NAMES.map(
           (name) =>
             (stack.functionProperties(name).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,

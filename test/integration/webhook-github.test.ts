@@ -31,6 +31,7 @@ phases:
 integrations:
   jira: { site: https://example.atlassian.net, projects: [PAY] }
   github: { repos: [Codertocat/Hello-World, octo-org/convoy] }
+  slack: { channel: "#convoy" }
 `;
 
 let api: TestApi;
@@ -152,6 +153,11 @@ describe('POST /webhooks/github', () => {
           kind: 'remote-link',
           issue: 'PAY-2',
           link: expect.objectContaining({ globalId: 'github-pr:octo-org/convoy#7' }),
+        }),
+        expect.objectContaining({
+          kind: 'slack',
+          channel: '#convoy',
+          notice: expect.objectContaining({ type: 'pr-merged', number: 7, tasks: ['api', 'docs'] }),
         }),
       ]),
     );

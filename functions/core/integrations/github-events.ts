@@ -7,9 +7,9 @@ import {
 import type { Actor, StoredPlan } from '../coordination/model.js';
 import { ConflictError } from '../errors.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
-import type { ChatMessage, ChatPoster, Outbox } from '../ports.js';
+import type { Outbox } from '../ports.js';
 import { extractIssueKeys, parseSmartCommits } from './issue-keys.js';
-import type { JiraCommand } from './model.js';
+import type { GithubNotice, JiraCommand } from './model.js';
 
 /** One webhook delivery, after its signature was checked. */
 export interface GithubDelivery {
@@ -20,30 +20,8 @@ export interface GithubDelivery {
   readonly payload: Record<string, unknown>;
 }
 
-/** How Convoy tells the team about GitHub activity; builders live in the Slack adapter. */
-export interface GithubNotices {
-  readonly chat: ChatPoster;
-  prMerged(pr: {
-    repo: string;
-    number: number;
-    title: string;
-    url: string;
-    author: string;
-    tasks: string[];
-    issues: string[];
-  }): ChatMessage;
-  buildFailing(build: {
-    repo: string;
-    workflow: string;
-    branch: string;
-    url: string;
-    failureRate: number | undefined;
-  }): ChatMessage;
-}
-
 export interface GithubPorts extends CoordinationPorts {
   readonly outbox: Outbox;
-  readonly notices?: GithubNotices;
 }
 
 export interface GithubOutcome {
@@ -263,21 +241,20 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
         await move(project, task, 'done', why);
       else await activity(project, task, 'github.pull_request', `${why}: ${title}`);
     }
-    if (closed && merged && ports.notices) {
+    if (closed && merged) {
       const author = str(obj(pr.user).login);
-      const channel = plan.integrations.slack?.channel;
-      if (channel) {
-        const message = ports.notices.prMerged({
-          repo: repository,
-          number,
-          title,
-          url,
-          author,
-          tasks,
-          issues: keys,
-        });
-        await ports.notices.chat.post(channel, message, `pr-merged:${project}:${repository}#${number}`);
-      }
+      const notice = {
+        type: 'pr-merged',
+        project,
+        repo: repository,
+        number,
+        title,
+        url,
+        author,
+        tasks,
+        issues: keys,
+      } as const;
+      await post(ports, plan, `pr-merged:${project}:${repository}#${number}`, notice);
     }
   },
 
@@ -417,17 +394,27 @@ async function buildFinished(
   const failureRate = finished === 0 ? undefined : failed / finished;
   if (failureRate !== undefined)
     await recordMetrics(ports, { project, metrics: [{ name: 'build.failure_rate', value: failureRate }] });
-  const channel = plan.integrations.slack?.channel;
-  if (FAILED.has(build.conclusion) && ports.notices && channel) {
-    const message = ports.notices.buildFailing({
+  if (FAILED.has(build.conclusion)) {
+    await post(ports, plan, `build-failing:${project}:${context.delivery.id}`, {
+      type: 'build-failing',
+      project,
       repo: repository,
       workflow: build.name,
       branch: build.branch,
       url: build.url,
-      failureRate,
+      failureRate: failureRate ?? 1,
     });
-    await ports.notices.chat.post(channel, message, `build-failing:${project}:${context.delivery.id}`);
   }
+}
+
+/** Posts to the project's channel through the outbox: kept through a Slack outage, posted once. */
+async function post(ports: GithubPorts, plan: Plan, key: string, notice: GithubNotice) {
+  const channel = plan.integrations.slack?.channel;
+  if (!channel) return;
+  await ports.outbox.enqueue(
+    [{ id: `slack:${key}`, project: plan.project.id, command: { kind: 'slack', channel, key, notice } }],
+    ports.clock.now(),
+  );
 }
 
 async function securityAlert(

@@ -45,6 +45,31 @@ export type TaskNotice =
       readonly notes?: string;
     };
 
+/** What the team hears about GitHub activity. */
+export type GithubNotice =
+  | {
+      readonly type: 'pr-merged';
+      readonly project: string;
+      readonly repo: string;
+      readonly number: number;
+      readonly title: string;
+      readonly url: string;
+      readonly author: string;
+      readonly tasks: readonly string[];
+      readonly issues: readonly string[];
+    }
+  | {
+      readonly type: 'build-failing';
+      readonly project: string;
+      readonly repo: string;
+      readonly workflow: string;
+      readonly branch: string;
+      readonly url: string;
+      readonly failureRate: number;
+    };
+
+export type Notice = TaskNotice | GithubNotice;
+
 export interface NoticeTask {
   readonly id: string;
   readonly title: string;
@@ -56,7 +81,7 @@ export interface SlackPost {
   readonly channel: string;
   /** The message's identity: a retry updates the message posted under it instead of posting again. */
   readonly key: string;
-  readonly notice: TaskNotice;
+  readonly notice: Notice;
 }
 
 /** Everything the outbox carries to the outside world. */

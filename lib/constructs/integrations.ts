@@ -1,0 +1,307 @@
+import { Aws, Duration, SecretValue } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IAlarmAction,
+  type IMetric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { HttpHandlerName } from '../../functions/handlers/routes.js';
+import { WORKERS } from '../../functions/handlers/routes.js';
+import { SECRET_NAMES } from '../../functions/handlers/secrets.js';
+import { AppFunction } from './app-function.js';
+
+/** Name of the Secrets Manager secret holding the integration credentials, in every region. */
+export const INTEGRATIONS_SECRET_NAME = 'convoy/integrations';
+
+/** Name of the SNS topic every Convoy alarm notifies, in every region. */
+export const ALARM_TOPIC_NAME = 'convoy-alarms';
+
+/** Environment variable that carries the integration secret's ARN (read by functions/handlers/secrets.ts). */
+export const SECRETS_ARN_ENV = 'CONVOY_SECRETS_ARN';
+
+/** Environment variable that carries the GitHub deliveries queue's URL (read by functions/handlers/config.ts). */
+export const GITHUB_QUEUE_URL_ENV = 'CONVOY_GITHUB_QUEUE_URL';
+
+/** Environment variable that carries the JIRA request budget per site (read by functions/handlers/config.ts). */
+export const JIRA_REQUESTS_PER_MINUTE_ENV = 'CONVOY_JIRA_REQUESTS_PER_MINUTE';
+
+/** JIRA Cloud's documented budget, used when {@link ConvoyIntegrationsProps.jiraRequestsPerMinute} is not set. */
+export const DEFAULT_JIRA_REQUESTS_PER_MINUTE = 100;
+
+/** The HTTP functions that verify signed requests, and so read the integration secret. */
+export const WEBHOOK_HANDLERS = [
+  'webhook-github',
+  'webhook-jira',
+  'slack-interactions',
+] as const satisfies readonly HttpHandlerName[];
+
+/** How long the GitHub worker may spend on one batch of (at most 10) deliveries. */
+const GITHUB_WORKER_TIMEOUT = Duration.seconds(30);
+
+/** The JIRA worker's drain stops starting requests after 50 s (functions/handlers/jira-worker.ts). */
+const JIRA_WORKER_TIMEOUT = Duration.seconds(60);
+
+/** Delivery attempts of a GitHub delivery before it moves to the dead-letter queue. */
+const GITHUB_MAX_RECEIVE_COUNT = 5;
+
+/** Properties of {@link ConvoyIntegrations}. */
+export interface ConvoyIntegrationsProps {
+  /** The coordination state table as seen from this region; both workers read and write it. */
+  readonly table: ITableV2;
+
+  /**
+   * The functions behind the HTTP API, by handler name (`ConvoyHttpApi.functions`). The webhook and
+   * Slack functions get the secret, and `webhook-github` the queue.
+   */
+  readonly httpFunctions: Readonly<Record<HttpHandlerName, AppFunction>>;
+
+  /**
+   * Where the integration secret comes from: `'create'` makes it in this stack (the primary region's),
+   * replicated to `secretReplicaRegions`; `'replica'` uses the read-only replica that the primary
+   * region's stack made in this region, so one `put-secret-value` reaches every region.
+   *
+   * @default 'create'
+   */
+  readonly secretSource?: 'create' | 'replica';
+
+  /**
+   * Regions that get a read-only replica of the secret. Only used when `secretSource` is `'create'`.
+   *
+   * @default - no replicas
+   */
+  readonly secretReplicaRegions?: readonly string[];
+
+  /**
+   * Whether the schedule that runs the JIRA worker every minute is enabled. The outbox lives in the global
+   * table, so exactly one region's schedule may be enabled: two regions draining it would send every
+   * command twice.
+   *
+   * @default true
+   */
+  readonly jiraDrainEnabled?: boolean;
+
+  /**
+   * JIRA requests per minute per site, shared by every function that talks to JIRA or Slack.
+   *
+   * @default DEFAULT_JIRA_REQUESTS_PER_MINUTE - 100, JIRA Cloud's documented budget
+   */
+  readonly jiraRequestsPerMinute?: number;
+}
+
+/**
+ * Convoy's GitHub, JIRA and Slack integrations in one region:
+ *
+ * - the `convoy/integrations` secret: a JSON object with one key per name in `SECRET_NAMES`
+ *   (functions/handlers/secrets.ts), created with empty placeholders so no credential is ever in a template.
+ *   Fill it in the primary region; replicas follow:
+ *   `aws secretsmanager put-secret-value --secret-id convoy/integrations --secret-string file://secrets.json`;
+ * - the GitHub deliveries queue, encrypted and TLS-only, with a dead-letter queue, and the `github-worker`
+ *   that consumes it with partial batch responses;
+ * - the `jira-worker`, which drains the JIRA outbox every minute (EventBridge Scheduler), one run at a time;
+ * - alarms on the dead-letter queue's depth and on the errors of the workers and webhook functions,
+ *   notifying the `convoy-alarms` SNS topic, which teams subscribe their pager to.
+ *
+ * The webhook functions come from the HTTP API; this construct adds their environment and grants.
+ */
+export class ConvoyIntegrations extends Construct {
+  /** The integration credentials: the secret itself, or this region's replica of it. */
+  readonly secret: ISecret;
+
+  /** Verified GitHub deliveries waiting for {@link githubWorker}. */
+  readonly githubQueue: Queue;
+
+  /** Where a GitHub delivery goes after failing {@link GITHUB_MAX_RECEIVE_COUNT} times. */
+  readonly githubDeadLetterQueue: Queue;
+
+  /** Applies queued GitHub deliveries. */
+  readonly githubWorker: AppFunction;
+
+  /** Drains the JIRA outbox. */
+  readonly jiraWorker: AppFunction;
+
+  /** Runs {@link jiraWorker} every minute, when enabled. */
+  readonly jiraDrainSchedule: Schedule;
+
+  /** The topic every alarm notifies. */
+  readonly alarmTopic: Topic;
+
+  /** Every alarm: the dead-letter queue's depth, then the errors of each worker and webhook function. */
+  readonly alarms: readonly Alarm[];
+
+  constructor(scope: Construct, id: string, props: ConvoyIntegrationsProps) {
+    super(scope, id);
+    const { table, httpFunctions } = props;
+
+    this.secret =
+      (props.secretSource ?? 'create') === 'create'
+        ? new Secret(this, 'Secret', {
+            secretName: INTEGRATIONS_SECRET_NAME,
+            description:
+              'Convoy GitHub, JIRA and Slack credentials (JSON). Fill with aws secretsmanager put-secret-value ' +
+              'in the primary region; replicas follow',
+            // Placeholders only. CloudFormation writes this value when the secret is created, and again only
+            // if the template's value changes (a new key in SECRET_NAMES): that deploy resets the credentials,
+            // which then have to be put again.
+            secretObjectValue: Object.fromEntries(
+              SECRET_NAMES.map((name) => [name, SecretValue.unsafePlainText('')]),
+            ),
+            replicaRegions: (props.secretReplicaRegions ?? []).map((region) => ({ region })),
+          })
+        : Secret.fromSecretNameV2(this, 'Secret', INTEGRATIONS_SECRET_NAME);
+
+    this.githubDeadLetterQueue = new Queue(this, 'GithubDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.githubQueue = new Queue(this, 'GithubQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's guidance for Lambda consumers: a batch that is retried while the worker still runs it would
+      // be applied twice, so a message stays hidden for six worker timeouts.
+      visibilityTimeout: Duration.seconds(6 * GITHUB_WORKER_TIMEOUT.toSeconds()),
+      deadLetterQueue: { queue: this.githubDeadLetterQueue, maxReceiveCount: GITHUB_MAX_RECEIVE_COUNT },
+    });
+
+    const jiraRequestsPerMinute = props.jiraRequestsPerMinute ?? DEFAULT_JIRA_REQUESTS_PER_MINUTE;
+    const talksToJiraAndSlack = {
+      [JIRA_REQUESTS_PER_MINUTE_ENV]: String(jiraRequestsPerMinute),
+    };
+
+    this.githubWorker = new AppFunction(this, 'GithubWorkerFunction', {
+      entryName: 'github-worker',
+      description: WORKERS['github-worker'].description,
+      timeout: GITHUB_WORKER_TIMEOUT,
+      environment: talksToJiraAndSlack,
+    });
+    this.githubWorker.bindTable(table, 'readwrite');
+    this.githubWorker.addEventSource(
+      new SqsEventSource(this.githubQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    this.jiraWorker = new AppFunction(this, 'JiraWorkerFunction', {
+      entryName: 'jira-worker',
+      description: WORKERS['jira-worker'].description,
+      timeout: JIRA_WORKER_TIMEOUT,
+      // A command taken by two overlapping drains would be sent to JIRA twice, so at most one runs at a
+      // time. The drain stops starting requests after 50 s, so a run ends before the next tick.
+      reservedConcurrentExecutions: 1,
+      environment: talksToJiraAndSlack,
+    });
+    this.jiraWorker.bindTable(table, 'readwrite');
+    // Scheduler invokes asynchronously: a tick that arrives while a drain still runs is throttled and would
+    // wait in Lambda's queue for hours. The next tick is a minute away, so a late or failed one is dropped.
+    this.jiraWorker.configureAsyncInvoke({ maxEventAge: Duration.minutes(1), retryAttempts: 0 });
+
+    this.jiraDrainSchedule = new Schedule(this, 'JiraDrainSchedule', {
+      description: 'Drains the Convoy JIRA outbox; enabled in one region only',
+      schedule: ScheduleExpression.rate(Duration.minutes(1)),
+      target: new LambdaInvoke(this.jiraWorker, {
+        // Retries of the Invoke call itself (throttled API, service errors), within the tick's minute.
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(1),
+      }),
+      enabled: props.jiraDrainEnabled ?? true,
+    });
+
+    const credentialed = [
+      ...WEBHOOK_HANDLERS.map((name) => httpFunctions[name]),
+      this.githubWorker,
+      this.jiraWorker,
+    ];
+    for (const fn of credentialed) {
+      fn.addEnvironment(SECRETS_ARN_ENV, this.secret.secretArn);
+      this.secret.grantRead(fn);
+    }
+    const githubWebhook = httpFunctions['webhook-github'];
+    githubWebhook.addEnvironment(GITHUB_QUEUE_URL_ENV, this.githubQueue.queueUrl);
+    this.githubQueue.grantSendMessages(githubWebhook);
+
+    this.alarmTopic = createAlarmTopic(this);
+    const action = new SnsAction(this.alarmTopic);
+    const errorAlarmFunctions: [name: string, fn: AppFunction][] = [
+      ['github-worker', this.githubWorker],
+      ['jira-worker', this.jiraWorker],
+      ...WEBHOOK_HANDLERS.map((name): [string, AppFunction] => [name, httpFunctions[name]]),
+    ];
+    this.alarms = [
+      alarm(this, 'GithubDeadLetterAlarm', action, {
+        metric: this.githubDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        description:
+          `GitHub deliveries failed ${GITHUB_MAX_RECEIVE_COUNT} times and wait in the dead-letter queue; ` +
+          'see the github-worker logs, fix the cause, then redrive them',
+      }),
+      ...errorAlarmFunctions.map(([name, fn]) =>
+        alarm(this, `${pascalCase(name)}ErrorsAlarm`, action, {
+          metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+          description: `The ${name} function failed (an uncaught error or a timeout) in the last 5 minutes`,
+        }),
+      ),
+    ];
+  }
+}
+
+function createAlarmTopic(scope: Construct): Topic {
+  // Not encrypted at rest: CloudWatch cannot publish to a topic under the AWS-managed SNS key, and alarm
+  // notifications carry alarm names and states only.
+  const topic = new Topic(scope, 'AlarmTopic', {
+    topicName: ALARM_TOPIC_NAME,
+    displayName: 'Convoy alarms',
+    enforceSSL: true,
+  });
+  // The topic policy that enforceSSL attaches replaces SNS's default one, which let this account's alarms
+  // publish; this statement restores that, and no more.
+  topic.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'AllowCloudWatchAlarms',
+      principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        ArnLike: {
+          'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+        },
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      },
+    }),
+  );
+  return topic;
+}
+
+function alarm(
+  scope: Construct,
+  id: string,
+  action: IAlarmAction,
+  { metric, description }: { readonly metric: IMetric; readonly description: string },
+): Alarm {
+  const created = new Alarm(scope, id, {
+    metric,
+    alarmDescription: description,
+    threshold: 0,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    // No data means no messages or no invocations: nothing is wrong.
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  created.addAlarmAction(action);
+  created.addOkAction(action);
+  return created;
+}
+
+function pascalCase(name: string): string {
+  return name.replace(/(^|-)([a-z0-9])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
+}

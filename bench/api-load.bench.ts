@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
@@ -24,9 +24,14 @@ const MEASURE_MS = 10_000;
 const RSS_SAMPLE_MS = 500;
 const MAX_TASKS_PER_AGENT = 40;
 const PROJECT = 'bench';
-/** The CLI that runs `convoy dev`; CONVOY_BENCH_CLI measures another build of it (an absolute path). */
-const CLI =
-  process.env.CONVOY_BENCH_CLI ?? resolve(dirname(fileURLToPath(import.meta.url)), '../bin/convoy.mjs');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The CLI that runs `convoy dev`: the bundle `npm start` runs (built here first), or another build
+ * named by CONVOY_BENCH_CLI (an absolute path; bin/convoy.mjs measures the tsx-from-source path).
+ */
+const CLI = process.env.CONVOY_BENCH_CLI ?? resolve(ROOT, 'dist/convoy.mjs');
+if (!process.env.CONVOY_BENCH_CLI)
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 
 // As bin/convoy.mjs does for convoy dev: the SDK of the floor client would otherwise warn on Node 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// The published entry: registers tsx so the TypeScript CLI runs without a build step.
+// The entry `npx convoy` runs: registers tsx so the TypeScript CLI runs from source, no build step.
+// `npm start` runs the esbuild bundle instead (dist/convoy.mjs): smaller and faster to start.
 import { register } from 'tsx/esm/api';
 
-// The CLI and convoy dev run on Node 20 here; deployed handlers run on Node 22 (see lib/constructs).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 await import('./convoy.ts');

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../handlers/http/api.js';
-import { HTTP_HANDLERS, type HttpHandlerName, ROUTES, type RouteSpec, routeKey } from '../handlers/routes.js';
+import { type HttpHandlerName, ROUTES, type RouteSpec, routeKey } from '../handlers/routes.js';
 
 export type LambdaHttpHandler = (
   event: APIGatewayProxyEventV2,
@@ -25,15 +25,10 @@ const compiled: CompiledRoute[] = ROUTES.map((spec) => {
   return { spec, pattern: new RegExp(`^${source}$`), names };
 });
 
-/** Loads the real Lambda entry points, exactly as API Gateway would invoke them. */
+/** The real Lambda entry points, exactly as API Gateway invokes them. */
 export async function loadHandlers(): Promise<Record<HttpHandlerName, LambdaHttpHandler>> {
-  const entries = await Promise.all(
-    (Object.keys(HTTP_HANDLERS) as HttpHandlerName[]).map(async (name) => {
-      const module = (await import(`../handlers/${name}.ts`)) as { handler: LambdaHttpHandler };
-      return [name, module.handler] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<HttpHandlerName, LambdaHttpHandler>;
+  // Imported on first use: the handlers read their configuration when they first run.
+  return (await import('./handler-registry.js')).HTTP_HANDLER_MODULES;
 }
 
 /** The event API Gateway (HTTP API, payload v2) sends for a request. */

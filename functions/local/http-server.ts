@@ -84,7 +84,7 @@ export function toApiGatewayEvent(
 /** The deployed functions' timeout (lib/constructs/app-function.ts), counted down as in Lambda. */
 const TIMEOUT_MS = 10_000;
 
-function lambdaContext(name: string, requestId: string): Context {
+export function lambdaContext(name: string, requestId: string): Context {
   const deadline = Date.now() + TIMEOUT_MS;
   return {
     callbackWaitsForEmptyEventLoop: false,

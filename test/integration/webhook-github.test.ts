@@ -1,12 +1,17 @@
 import { createRequire } from 'node:module';
 import { sign } from '@octokit/webhooks-methods';
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
+import type { GithubDelivery } from '../../functions/core/integrations/github-events.js';
 import {
-  type GithubDelivery,
-  handleGithubDelivery,
-} from '../../functions/core/integrations/github-events.js';
-import { type Dependencies, setDependencies } from '../../functions/handlers/dependencies.js';
+  type Dependencies,
+  setDependencies,
+  setIntegrations,
+} from '../../functions/handlers/dependencies.js';
+import { handler as githubWorker } from '../../functions/handlers/github-worker.js';
+import { buildIntegrations } from '../../functions/handlers/integrations.js';
+import { lambdaContext } from '../../functions/local/http-server.js';
 import { InProcessQueue } from '../../functions/local/in-process-queue.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 
@@ -44,8 +49,14 @@ beforeAll(async () => {
   const base = api.deps;
   outbox = new DynamoDbOutbox(api.table.documentClient, api.table.tableName);
   const ports = { ...base, outbox };
+  setIntegrations(await buildIntegrations(base, { ...api.table, print: () => undefined }));
+  // Deliveries run through the real worker Lambda, as SQS would invoke it.
   queue = new InProcessQueue<GithubDelivery>({
-    consume: (delivery) => handleGithubDelivery(ports, delivery).then(() => undefined),
+    consume: async (delivery) => {
+      const event = { Records: [{ messageId: delivery.id, body: JSON.stringify(delivery) }] } as SQSEvent;
+      const result = await githubWorker(event, lambdaContext('github-worker', delivery.id));
+      if (result.batchItemFailures.length > 0) throw new Error(`delivery ${delivery.id} failed`);
+    },
     retryDelayMs: 10,
   });
   const deps: Dependencies = {
@@ -276,5 +287,41 @@ describe('POST /webhooks/github', () => {
 
     // Assess: a cancelled run is not finished; 2 failed of 4 finished.
     expect(status.body.metrics['build.failure_rate']?.value).toBe(0.5);
+  });
+
+  it('never writes a secret to the logs, whatever the delivery', async () => {
+    // Prepare: capture everything the process writes while deliveries succeed, fail and are refused.
+    const captured: string[] = [];
+    const writes = [process.stdout, process.stderr].map((stream) => {
+      const original = stream.write.bind(stream);
+      stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        captured.push(String(chunk));
+        return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof stream.write;
+      return () => {
+        stream.write = original as typeof stream.write;
+      };
+    });
+    const project = `gh-${++counter}`;
+    await api.apply(plan(project));
+
+    // Act
+    try {
+      await deliver('pull_request', pullRequest('opened'));
+      await deliver('pull_request', pullRequest('opened'), { secret: 'guess' });
+      await deliver('push', { commits: 'not a list', repository: { full_name: 'octo-org/convoy' } });
+      await deliver('ping', { zen: SECRET });
+      // A delivery that cannot be queued is logged as an error (and answered 503 for redelivery).
+      await queue.stop();
+      const unqueued = await deliver('pull_request', pullRequest('opened'));
+      expect(unqueued.status).toBe(503);
+    } finally {
+      for (const restore of writes) restore();
+    }
+
+    // Assess: the payload that quotes the secret is the only place it may appear, and it is not logged.
+    expect(captured.join('')).toContain('"level":"ERROR"');
+    expect(captured.join('')).not.toContain(OLD_SECRET);
+    expect(captured.join('')).not.toContain(SECRET);
   });
 });

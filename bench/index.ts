@@ -1,8 +1,9 @@
 import { run as apiLoad } from './api-load.bench.js';
 import { run as planAnalysis } from './plan-analysis.bench.js';
+import { run as webhooks } from './webhooks.bench.js';
 
 /** Every benchmark, in order; exits non-zero when any misses its target. */
-const benches = [planAnalysis, apiLoad];
+const benches = [planAnalysis, apiLoad, webhooks];
 
 let ok = true;
 for (const bench of benches) ok = (await bench()) && ok;

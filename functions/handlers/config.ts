@@ -27,14 +27,23 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig 
     ...(env.CONVOY_JIRA_BASE_URL ? { jiraBaseUrl: env.CONVOY_JIRA_BASE_URL } : {}),
     ...(env.CONVOY_SLACK_API_URL ? { slackApiUrl: env.CONVOY_SLACK_API_URL } : {}),
     jiraRequestsPerMinute:
-      positive(env.CONVOY_JIRA_REQUESTS_PER_MINUTE, 'CONVOY_JIRA_REQUESTS_PER_MINUTE') ?? 100,
+      positive(env.CONVOY_JIRA_REQUESTS_PER_MINUTE, 'CONVOY_JIRA_REQUESTS_PER_MINUTE', 1000) ?? 100,
   };
 }
 
-function positive(value: string | undefined, name: string): number | undefined {
+/** A configuration value that makes no sense: the message names the variable and what it accepts. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function positive(value: string | undefined, name: string, max: number): number | undefined {
   if (value === undefined || value === '') return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1)
-    throw new Error(`${name} must be a whole number of at least 1, got "${value}"`);
+  if (!Number.isInteger(number) || number < 1 || number > max) {
+    throw new ConfigError(`${name} must be a whole number from 1 to ${max}, got "${value}"`);
+  }
   return number;
 }

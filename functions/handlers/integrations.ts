@@ -15,6 +15,8 @@ import type { DrainPorts } from '../core/integrations/outbox-worker.js';
 import type { ChatPoster } from '../core/ports.js';
 import type { Dependencies } from './dependencies.js';
 
+const JIRA_WINDOW_MS = 65_000;
+
 export interface IntegrationDependencies {
   readonly chat: ChatPoster;
   /** Everything `drainOutbox` needs. */
@@ -120,6 +122,9 @@ export async function buildIntegrations(
     limiter: new DynamoDbRateLimiter(options.documentClient, options.tableName, {
       name: `jira:${options.jiraBaseUrl ?? 'sites'}`,
       capacity: options.jiraRequestsPerMinute ?? 100,
+      // JIRA counts a request when it arrives, up to a few seconds after its token was taken (a
+      // transition's POST follows its GET); returning tokens after 65 s keeps any 60 s at JIRA within the limit.
+      windowMs: JIRA_WINDOW_MS,
     }),
     clock: deps.clock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -6,7 +6,7 @@ import { type ApplyResult, applyPlan } from '../core/coordination/commands.js';
 import { type GithubDelivery, handleGithubDelivery } from '../core/integrations/github-events.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import { formatPlanError, type Plan, parsePlan } from '../core/plan/index.js';
-import { readConfig } from '../handlers/config.js';
+import { ConfigError, readConfig } from '../handlers/config.js';
 import {
   type Dependencies,
   dependencies,
@@ -158,6 +158,13 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   const dataDir = resolve(options.dataDir ?? '.convoy/data');
   const stateDir = resolve(options.stateDir ?? '.convoy');
   const plan = await readPlan(options.planFile);
+  // Settings are checked before anything starts, so a typo costs no JVM start.
+  try {
+    readConfig({ ...process.env, CONVOY_TABLE_NAME: DEFAULT_TABLE_NAME });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new DevStartError(error.message);
+    throw error;
+  }
   await assertPortFree(port);
 
   const dynamodb = await startDynamoDbLocal({ dataDir });

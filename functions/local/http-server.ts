@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../handlers/http/api.js';
+import { MAX_WEBHOOK_BYTES } from '../handlers/http/webhook.js';
 import { type HttpHandlerName, ROUTES, type RouteSpec, routeKey } from '../handlers/routes.js';
 
 export type LambdaHttpHandler = (
@@ -160,16 +161,18 @@ export async function startLocalApi(options: {
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    // Webhooks carry large payloads (a push with many commits); the API's bodies stay small.
+    const limit = route.spec.path.startsWith('/webhooks/') ? MAX_WEBHOOK_BYTES : MAX_BODY_BYTES;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       // Keep reading to drain the socket, but stop buffering well past the limit the handler enforces.
-      if (size <= MAX_BODY_BYTES + 1) chunks.push(chunk);
+      if (size <= limit + 1) chunks.push(chunk);
       else if (!refused) {
         refused = true;
         send(response, 413, {
           error: {
             code: 'payload_too_large',
-            message: `the request body is over the limit of ${MAX_BODY_BYTES} bytes (256 KB)`,
+            message: `the request body is over the limit of ${limit} bytes for ${route.spec.path}`,
           },
         });
       }

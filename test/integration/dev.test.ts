@@ -127,4 +127,30 @@ describe('convoy dev', () => {
       /the plan is invalid; fix these and start again:\n.*plan\.yaml:10:12: agents\[0\]\.owner: unknown person "pmm"/,
     );
   });
+
+  it('refuses to start with a clear message when a setting is out of range', async () => {
+    // Prepare
+    const ws = workspace();
+    process.env.CONVOY_JIRA_REQUESTS_PER_MINUTE = '2000';
+
+    // Act
+    const start = startDev({
+      planFile: ws.planFile,
+      port: await freePort(),
+      dataDir: ws.dataDir,
+      stateDir: ws.stateDir,
+      log: () => undefined,
+    });
+
+    // Assess
+    try {
+      await expect(start).rejects.toThrow(
+        new DevStartError(
+          'CONVOY_JIRA_REQUESTS_PER_MINUTE must be a whole number from 1 to 1000, got "2000"',
+        ),
+      );
+    } finally {
+      delete process.env.CONVOY_JIRA_REQUESTS_PER_MINUTE;
+    }
+  });
 });

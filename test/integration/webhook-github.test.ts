@@ -209,6 +209,25 @@ describe('POST /webhooks/github', () => {
     ]);
   });
 
+  it('accepts a push far larger than the API body limit (GitHub sends up to 25 MB)', async () => {
+    // Prepare: 300 KB of commits, over the agent API's 256 KB.
+    const commits = Array.from({ length: 600 }, (_, i) => ({
+      id: `c${i}`,
+      message: `chore: ${'x'.repeat(480)}`,
+      author: { username: 'octocat' },
+    }));
+
+    // Act
+    const response = await deliver('push', {
+      ref: 'refs/heads/main',
+      commits,
+      repository: { full_name: 'octo-org/convoy' },
+    });
+
+    // Assess
+    expect(response.status).toBe(202);
+  });
+
   it('accepts the secret being rotated out, and rejects a wrong, missing or malformed signature before parsing', async () => {
     // Act
     const rotated = await deliver('ping', { zen: 'hi' }, { secret: OLD_SECRET });

@@ -1,8 +1,7 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +10,7 @@ import { promisify } from 'node:util';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../functions/adapters/dynamodb/table-definition.js';
 import { MAX_BODY_BYTES } from '../functions/handlers/http/api.js';
+import { type DevInfo, freePort, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
 
 /**
  * Issue #3: 100 simulated agents sending heartbeats and transitions to `convoy dev` for 10 s, against
@@ -82,27 +82,6 @@ function largestPlan(): { plan: ReturnType<typeof benchPlan>; perAgent: number; 
     if (bytes <= MAX_BODY_BYTES) return { plan, perAgent, bytes };
   }
   throw new Error('not even one task per agent fits in a request body');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise((done) => server.close(done));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-/** Resident memory of a process in MB, from /proc (Linux). */
-function rssMb(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -313,14 +292,6 @@ function apiClient(baseUrl: string) {
 
 const STEPS = ['in_progress', 'in_review', 'done'] as const;
 
-interface DevInfo {
-  readonly url: string;
-  readonly project: string;
-  readonly tokensFile: string;
-  readonly dynamodbEndpoint: string;
-  readonly pid: number;
-}
-
 /** Starts `convoy dev` as a child process and resolves once /health answers and dev.json is written. */
 async function startConvoyDev(dir: string, planFile: string, logFile: string) {
   const port = await freePort();
@@ -343,41 +314,6 @@ async function startConvoyDev(dir: string, planFile: string, logFile: string) {
     await stopChild(child, exited);
     throw error;
   }
-}
-
-async function untilReady(child: ChildProcess, stateFile: string, logFile: string): Promise<DevInfo> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `convoy dev exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(logFile)}`,
-      );
-    }
-    if (Date.now() > deadline) throw new Error(`convoy dev was not ready within 90 s:\n${tail(logFile)}`);
-    if (existsSync(stateFile)) {
-      const info = JSON.parse(await readFile(stateFile, 'utf8')) as DevInfo;
-      const health = await fetch(`${info.url}/health`).catch(() => undefined);
-      if (health?.ok) return info;
-    }
-    await sleep(100);
-  }
-}
-
-function tail(file: string, lines = 20): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
-  }
-}
-
-/** SIGTERM (convoy dev then stops DynamoDB Local itself), SIGKILL after 15 s. */
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** The API load: each agent alternates a heartbeat and one step of its current task. */

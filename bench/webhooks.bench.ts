@@ -4,7 +4,6 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -16,6 +15,7 @@ import {
   type RecordedRequest,
   startJiraServer,
 } from '../test/support/jira-server.js';
+import { type DevInfo, freePort, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
 
 /**
  * Issue #4: GitHub webhooks through `convoy dev`, with JIRA played by the spec-validating local
@@ -180,13 +180,6 @@ async function signed(action: Action, number: number, key: string): Promise<Sign
 /* convoy dev as a child process (as in api-load.bench.ts)                                         */
 /* ---------------------------------------------------------------------------------------------- */
 
-interface DevInfo {
-  readonly url: string;
-  readonly project: string;
-  readonly tokensFile: string;
-  readonly pid: number;
-}
-
 interface Dev {
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
@@ -194,15 +187,6 @@ interface Dev {
   readonly admin: string;
   readonly logFile: string;
   alive(): boolean;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise((done) => server.close(done));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
 }
 
 /** The child's environment: ours, without any CONVOY_ setting of the shell that would change the run. */
@@ -239,32 +223,6 @@ async function startConvoyDev(dir: string, plan: unknown, env: Record<string, st
   }
 }
 
-async function untilReady(child: ChildProcess, stateFile: string, logFile: string): Promise<DevInfo> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `convoy dev exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(logFile)}`,
-      );
-    }
-    if (Date.now() > deadline) throw new Error(`convoy dev was not ready within 90 s:\n${tail(logFile)}`);
-    if (existsSync(stateFile)) {
-      const info = JSON.parse(await readFile(stateFile, 'utf8')) as DevInfo;
-      const health = await fetch(`${info.url}/health`).catch(() => undefined);
-      if (health?.ok) return info;
-    }
-    await sleep(100);
-  }
-}
-
-function tail(file: string, lines = 20): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
-  }
-}
-
 /** Lines of convoy dev's output that say something failed (request lines and start-up notes aside). */
 function logProblems(file: string): string[] {
   let text = '';
@@ -289,24 +247,6 @@ function serverTimes(file: string, from: number, to: number): number[] {
     if (at >= from && at < to) times.push(Number(match[2]));
   }
   return times.sort((a, b) => a - b);
-}
-
-/** SIGTERM (convoy dev then stops DynamoDB Local itself), SIGKILL after 15 s. */
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function rssMb(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** User + system CPU time of a process in ms, from /proc (Linux; clock ticks of 10 ms). */

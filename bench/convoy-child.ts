@@ -1,0 +1,70 @@
+/** Running `convoy dev` as a child process, for the benchmarks that load it from outside. */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** What a running `convoy dev` child writes to .convoy/dev.json. */
+export interface DevInfo {
+  readonly url: string;
+  readonly project: string;
+  readonly tokensFile: string;
+  readonly dynamodbEndpoint: string;
+  readonly pid: number;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise((done) => server.close(done));
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+/** Resident memory of a process in MB, from /proc (Linux). */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function untilReady(child: ChildProcess, stateFile: string, logFile: string): Promise<DevInfo> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `convoy dev exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(logFile)}`,
+      );
+    }
+    if (Date.now() > deadline) throw new Error(`convoy dev was not ready within 90 s:\n${tail(logFile)}`);
+    if (existsSync(stateFile)) {
+      const info = JSON.parse(await readFile(stateFile, 'utf8')) as DevInfo;
+      const health = await fetch(`${info.url}/health`).catch(() => undefined);
+      if (health?.ok) return info;
+    }
+    await sleep(100);
+  }
+}
+
+export function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+/** SIGTERM (convoy dev then stops DynamoDB Local itself), SIGKILL after 15 s. */
+export async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}

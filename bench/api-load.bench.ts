@@ -1,7 +1,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../functions/adapters/dynamodb/table-definition.js';
 import { MAX_BODY_BYTES } from '../functions/handlers/http/api.js';
-import { type DevInfo, freePort, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
+import { type DevInfo, freePort, postJson, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
 
 /**
  * Issue #3: 100 simulated agents sending heartbeats and transitions to `convoy dev` for 10 s, against
@@ -237,34 +237,7 @@ function apiClient(baseUrl: string) {
   const errors = new Map<string, number>();
   let firstError: string | undefined;
   function post(path: string, token: string, body: unknown): Promise<{ status: number; text: string }> {
-    const payload = JSON.stringify(body);
-    return new Promise((done, fail) => {
-      const req = httpRequest(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path,
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(payload),
-          },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          res.on('end', () => done({ status: res.statusCode ?? 0, text }));
-          res.on('error', fail);
-        },
-      );
-      req.on('error', fail);
-      req.end(payload);
-    });
+    return postJson(agent, url, path, { authorization: `Bearer ${token}` }, JSON.stringify(body));
   }
   return {
     errors,

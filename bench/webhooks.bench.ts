@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,7 +15,7 @@ import {
   type RecordedRequest,
   startJiraServer,
 } from '../test/support/jira-server.js';
-import { type DevInfo, freePort, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
+import { type DevInfo, freePort, postJson, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
 
 /**
  * Issue #4: GitHub webhooks through `convoy dev`, with JIRA played by the spec-validating local
@@ -267,35 +267,8 @@ function cpuMs(pid: number): number {
 function client(baseUrl: string, sockets: number) {
   const url = new URL(baseUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: sockets });
-  function post(path: string, headers: Record<string, string>, body: string) {
-    return new Promise<{ status: number; text: string }>((done, fail) => {
-      const req = httpRequest(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path,
-          headers: {
-            ...headers,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            text += chunk;
-          });
-          res.on('end', () => done({ status: res.statusCode ?? 0, text }));
-          res.on('error', fail);
-        },
-      );
-      req.on('error', fail);
-      req.end(body);
-    });
-  }
+  const post = (path: string, headers: Record<string, string>, body: string) =>
+    postJson(agent, url, path, headers, body);
   return {
     /** POST /webhooks/github as GitHub sends it; a network failure is status 0. */
     async deliver(delivery: Signed, id = randomUUID()): Promise<{ status: number; text: string }> {

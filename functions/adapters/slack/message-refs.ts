@@ -6,12 +6,13 @@ import { keys } from '../dynamodb/keys.js';
 export interface MessageRef {
   /** The channel id Slack answered with (`C0123…`), even when the post named `#channel`. */
   readonly channel: string;
+  /** The message's ts; for a shared file (keys `file:…`), the file's id. */
   readonly ts: string;
 }
 
 /**
  * The messages Convoy posted, by the caller's idempotency key, so that a retried job updates the
- * message it posted before instead of posting a second one.
+ * message it posted before instead of posting a second one; likewise the files it shared.
  */
 export interface MessageRefs {
   get(key: string): Promise<MessageRef | undefined>;

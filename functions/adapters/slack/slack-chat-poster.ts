@@ -8,14 +8,17 @@ import {
   WebClient,
 } from '@slack/web-api';
 import { IntegrationError } from '../../core/integrations/model.js';
-import type { ChatMessage, ChatPoster } from '../../core/ports.js';
+import type { ChatFile, ChatMessage, ChatPoster } from '../../core/ports.js';
 import { ConsoleChatPoster } from './console-chat-poster.js';
 import type { MessageRefs } from './message-refs.js';
 
 export interface SlackChatPosterOptions {
   /** The bot token (`xoxb-…`). It is sent only in the Authorization header and never appears in errors. */
   readonly token: string;
-  /** Where the message references live, so a retried post updates instead of posting again. */
+  /**
+   * Where the message references live, so a retried post updates instead of posting again, and a
+   * retried upload shares nothing new (files are kept under `file:<key>`, the file id as the `ts`).
+   */
   readonly refs: MessageRefs;
   /**
    * Base URL of Slack's Web API; tests and self-hosted proxies point it elsewhere.
@@ -29,7 +32,7 @@ export interface SlackChatPosterOptions {
    */
   readonly minIntervalMs?: number;
   /**
-   * How long one post may wait out 429 answers before it gives up with a retryable
+   * How long one post or upload may wait out 429 answers before it gives up with a retryable
    * `IntegrationError` carrying `retryAfterMs`, so the job is retried later instead of holding a Lambda.
    * @default 30_000
    */
@@ -102,6 +105,23 @@ class ChannelPacer {
 
 type SlackResult = { channel: string; ts: string };
 
+/**
+ * What to check when Slack refuses the token for a call: the bot token scopes the call needs. Sharing
+ * a file also needs the app to be a member of the channel (`chat:write.public` does not cover files).
+ */
+const SCOPE_ADVICE: Readonly<Record<string, string>> = {
+  'chat.postMessage': "the app's chat:write scope",
+  'chat.update': "the app's chat:write scope",
+  'files.uploadV2': "the app's files:write scope",
+  'users.conversations':
+    "the app's channels:read and groups:read scopes (needed to find a #channel's id), or give the channel by id",
+};
+
+/** What `files.completeUploadExternal` takes as `channel_id`; a `#name` gets `invalid_arguments`. */
+const CHANNEL_ID = /^[CGDZ][A-Z0-9]{8,}$/;
+/** Least time between two `users.conversations` listings made because a name was not found. */
+const RELIST_AFTER_MS = 60_000;
+
 const AUTH_ERRORS = new Set([
   'not_authed',
   'invalid_auth',
@@ -116,12 +136,17 @@ const CHANNEL_ERRORS = new Set(['channel_not_found', 'not_in_channel', 'is_archi
 const TRANSIENT_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
 
 /**
- * Posts Convoy's messages with Slack's WebClient. The client's own retries are off: it would retry
- * a 5xx or a dropped connection by itself, and a `chat.postMessage` that Slack may already have
- * carried out must not be sent again blindly. Instead, 429s (never carried out) are waited out here
- * within a budget, and every other failure goes back to the caller as a classified
- * `IntegrationError`; the caller's retry finds the stored `ts` when the first attempt did post, and
- * updates that message instead of posting another.
+ * Posts Convoy's messages and shares its files with Slack's WebClient. The client's own retries are
+ * off: it would retry a 5xx or a dropped connection by itself, and a `chat.postMessage` or
+ * `files.completeUploadExternal` that Slack may already have carried out must not be sent again
+ * blindly. Instead, 429s (never carried out) are waited out here within a budget, and every other
+ * failure goes back to the caller as a classified `IntegrationError`; the caller's retry finds the
+ * stored `ts` (or file id) when the first attempt did post (or share), and updates that message
+ * (or shares nothing) instead of posting another.
+ *
+ * Bot token scopes: `chat:write` to post; `files:write` to share files, in channels the app is a
+ * member of; `channels:read` (and `groups:read` for private channels) only when files are shared to
+ * a channel given by `#name` that this poster has not posted to (see {@link SlackChatPoster.upload}).
  */
 export class SlackChatPoster implements ChatPoster {
   private readonly client: WebClient;
@@ -130,6 +155,11 @@ export class SlackChatPoster implements ChatPoster {
   private readonly refs: MessageRefs;
   private readonly token: string;
   private readonly apiUrl: string;
+  /** `#name` → channel id, learned from chat.postMessage answers and users.conversations. */
+  private readonly channelIds = new Map<string, string>();
+  /** The users.conversations listing under way, shared by concurrent lookups. */
+  private listing: Promise<void> | undefined;
+  private listedAt = 0;
 
   constructor(options: SlackChatPosterOptions) {
     if (!options.token) throw new Error('no Slack bot token: set CONVOY_SLACK_BOT_TOKEN');
@@ -156,7 +186,7 @@ export class SlackChatPoster implements ChatPoster {
       const content = { text: message.text, blocks: message.blocks };
       const ref = await this.refs.get(key);
       if (ref) {
-        const updated = await this.call(lane, 'chat.update', {
+        const updated = await this.call(lane, 'chat.update', ref.channel, {
           channel: ref.channel,
           ts: ref.ts,
           ...content,
@@ -164,49 +194,175 @@ export class SlackChatPoster implements ChatPoster {
         if (updated) return ref.ts;
         // The message was deleted in Slack since: post it again rather than lose the update.
       }
-      const posted = await this.call(lane, 'chat.postMessage', {
+      const posted = await this.call(lane, 'chat.postMessage', channel, {
         channel,
         ...content,
         unfurl_links: false,
         unfurl_media: false,
       });
       if (!posted) throw new IntegrationError(`Slack chat.postMessage to ${channel} found no message`, false);
+      if (channel.startsWith('#')) this.channelIds.set(channel, posted.channel);
       await this.refs.put(key, posted.channel, posted.ts);
       return posted.ts;
     });
   }
 
-  /** One Web API call, paced, with 429s waited out; `undefined` when chat.update finds no message. */
-  private async call(
+  /**
+   * Shares the file with `files.uploadV2` (files.getUploadURLExternal, a POST of the bytes to the
+   * absolute `upload_url` it answers, files.completeUploadExternal), paced with the channel's posts.
+   * The file id is stored under `file:<key>` once Slack has shared it, so a retry after a success
+   * shares nothing new. As with chat.postMessage, an answer lost after Slack completed the upload
+   * (a 5xx or dropped connection on the last call) leaves no id behind, and the retry shares again.
+   *
+   * files.completeUploadExternal takes a channel id only. A `#name` is resolved from what this
+   * poster learned posting to it (chat.postMessage answers with the id, and a report is posted
+   * before its chart), else from users.conversations: the channels the app is a member of, which
+   * are the only ones it may share files in. That listing is made once per poster (and again at
+   * most once a minute when a name is missing from it); it needs `channels:read`, and
+   * `groups:read` to find private channels (without it, public channels are listed alone). Plans
+   * that give channel ids need neither.
+   */
+  upload(channel: string, file: ChatFile, key: string): Promise<string> {
+    return this.pacer.serialize(channel, async (lane) => {
+      const refKey = `file:${key}`;
+      const ref = await this.refs.get(refKey);
+      if (ref) return ref.ts;
+      if (file.bytes.byteLength === 0) {
+        throw new IntegrationError(
+          `Slack upload of ${file.filename} to ${channel}: the file is empty`,
+          false,
+        );
+      }
+      const channelId = await this.resolve(channel);
+      const shared = await this.share(lane, channel, channelId, file);
+      await this.refs.put(refKey, channelId, shared);
+      return shared;
+    });
+  }
+
+  private async share(lane: Lane, channel: string, channelId: string, file: ChatFile): Promise<string> {
+    const result = await this.paced(lane, 'files.uploadV2', channel, async () => {
+      try {
+        return await this.client.files.uploadV2({
+          channel_id: channelId,
+          // uploadV2 takes binary data only as a Buffer (a string would be read as a path).
+          file: Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength),
+          filename: file.filename,
+          title: file.title,
+          ...(file.altText ? { alt_text: file.altText } : {}),
+        });
+      } catch (error) {
+        // A channel renamed or deleted since its id was learned: look the name up afresh next time.
+        if (error instanceof WebAPIPlatformError && CHANNEL_ERRORS.has(error.data.error))
+          this.channelIds.delete(channel);
+        throw error;
+      }
+    });
+    // uploadV2 answers { ok, files: [<one files.completeUploadExternal answer per channel>] }.
+    const completions = (result as { files?: { files?: { id?: unknown }[] }[] }).files;
+    const id = completions?.[0]?.files?.[0]?.id;
+    if (typeof id !== 'string') {
+      throw new IntegrationError(`Slack files.uploadV2 to ${channel} answered ok without a file id`, false);
+    }
+    return id;
+  }
+
+  /** The channel id for a channel id or `#name`. */
+  private async resolve(channel: string): Promise<string> {
+    if (CHANNEL_ID.test(channel)) return channel;
+    const known = this.channelIds.get(channel);
+    if (known) return known;
+    if (!this.listing && (this.listedAt === 0 || Date.now() - this.listedAt >= RELIST_AFTER_MS)) {
+      this.listing = this.listChannels(channel).finally(() => {
+        this.listing = undefined;
+      });
+    }
+    await this.listing;
+    const listed = this.channelIds.get(channel);
+    if (listed) return listed;
+    throw new IntegrationError(
+      `Slack upload to ${channel} found no such channel among those the Convoy app is a member of: check the channel exists and invite the Convoy app to it`,
+      false,
+    );
+  }
+
+  /** Learns the ids of every channel the app is a member of. */
+  private async listChannels(forChannel: string): Promise<void> {
+    await this.paced(undefined, 'users.conversations', forChannel, async () => {
+      try {
+        await this.collectChannels('public_channel,private_channel');
+      } catch (error) {
+        if (!(error instanceof WebAPIPlatformError && error.data.error === 'missing_scope')) throw error;
+        // Slack refuses the whole listing without groups:read; public channels need only channels:read.
+        await this.collectChannels('public_channel');
+      }
+    });
+    this.listedAt = Date.now();
+  }
+
+  private async collectChannels(types: string): Promise<void> {
+    const pages = this.client.paginate('users.conversations', { types, exclude_archived: true, limit: 200 });
+    for await (const page of pages) {
+      for (const entry of (page as { channels?: { id?: unknown; name?: unknown }[] }).channels ?? []) {
+        if (typeof entry.id === 'string' && typeof entry.name === 'string')
+          this.channelIds.set(`#${entry.name}`, entry.id);
+      }
+    }
+  }
+
+  /** One chat call, paced, with 429s waited out; `undefined` when chat.update finds no message. */
+  private call(
     lane: Lane,
     method: 'chat.postMessage' | 'chat.update',
+    channel: string,
     args: Record<string, unknown>,
   ): Promise<SlackResult | undefined> {
-    const started = Date.now();
-    for (;;) {
-      await this.pacer.ready(lane);
+    return this.paced(lane, method, channel, async () => {
+      let result: { channel?: unknown; ts?: unknown };
       try {
-        const result = (await this.client.apiCall(method, args)) as { channel?: unknown; ts?: unknown };
-        this.pacer.done(lane);
-        if (typeof result.ts !== 'string' || typeof result.channel !== 'string') {
-          throw new IntegrationError(`Slack ${method} answered ok without a channel and ts`, false);
-        }
-        return { channel: result.channel, ts: result.ts };
+        result = (await this.client.apiCall(method, args)) as { channel?: unknown; ts?: unknown };
       } catch (error) {
-        if (error instanceof IntegrationError) throw error;
         if (
           method === 'chat.update' &&
           error instanceof WebAPIPlatformError &&
           error.data.error === 'message_not_found'
-        ) {
-          this.pacer.done(lane);
+        )
           return undefined;
-        }
-        const failure = this.classify(method, String(args.channel), error);
-        this.pacer.done(lane, failure.retryAfterMs);
+        throw error;
+      }
+      if (typeof result.ts !== 'string' || typeof result.channel !== 'string') {
+        throw new IntegrationError(`Slack ${method} answered ok without a channel and ts`, false);
+      }
+      return { channel: result.channel, ts: result.ts };
+    });
+  }
+
+  /**
+   * Runs `attempt` when the channel's lane is ready (unpaced without a lane), waiting out 429s
+   * within the budget; any other failure is thrown classified.
+   */
+  private async paced<T>(
+    lane: Lane | undefined,
+    method: string,
+    channel: string,
+    attempt: () => Promise<T>,
+  ): Promise<T> {
+    const started = Date.now();
+    for (;;) {
+      if (lane) await this.pacer.ready(lane);
+      try {
+        const result = await attempt();
+        if (lane) this.pacer.done(lane);
+        return result;
+      } catch (error) {
+        const failure = error instanceof IntegrationError ? error : this.classify(method, channel, error);
+        if (lane) this.pacer.done(lane, failure.retryAfterMs);
         const waited = Date.now() - started;
-        if (failure.status === 429 && waited + (failure.retryAfterMs ?? 0) <= this.rateLimitBudgetMs)
+        const wait = failure.retryAfterMs ?? 0;
+        if (failure.status === 429 && waited + wait <= this.rateLimitBudgetMs) {
+          if (!lane) await sleep(wait);
           continue;
+        }
         throw failure;
       }
     }
@@ -245,7 +401,7 @@ export class SlackChatPoster implements ChatPoster {
         return make(`${what} failed: Slack reported ${code}; retry later`, true);
       if (AUTH_ERRORS.has(code)) {
         return make(
-          `${what} was refused (${code}): check CONVOY_SLACK_BOT_TOKEN and the app's chat:write scope`,
+          `${what} was refused (${code}): check CONVOY_SLACK_BOT_TOKEN and ${SCOPE_ADVICE[method] ?? "the app's scopes"}`,
           false,
         );
       }
@@ -277,6 +433,8 @@ export interface ChatPosterConfig {
   readonly refs: MessageRefs;
   /** Where `convoy dev` prints messages when there is no token. */
   readonly print: (line: string) => void;
+  /** Where `convoy dev` writes shared files (charts) when there is no token; by default they are only announced. */
+  readonly fileDir?: string;
 }
 
 /** The poster for a configuration: Slack with a bot token, the console without one. */
@@ -287,5 +445,5 @@ export function createChatPoster(config: ChatPosterConfig): ChatPoster {
         refs: config.refs,
         ...(config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {}),
       })
-    : new ConsoleChatPoster(config.print);
+    : new ConsoleChatPoster(config.print, config.fileDir ? { fileDir: config.fileDir } : {});
 }

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { App } from 'aws-cdk-lib';
+import { formatPlanError, type Plan, parsePlan } from '../functions/core/plan/index.js';
 import { ConvoyStack } from './convoy-stack.js';
 
 /** Context key listing the regions to deploy to; the first one is the primary. */
@@ -21,11 +25,11 @@ export const DOMAIN_NAME_CONTEXT_KEY = 'convoy:domainName';
 export const CERTIFICATE_ARN_CONTEXT_KEY = 'convoy:certificateArn';
 
 /**
- * Context key of the region whose stack drains the JIRA outbox: one of `convoy:regions`. The outbox is in
- * the global table, so only one region's JIRA worker runs on its schedule; the others keep theirs disabled,
- * ready to take over. To move the drain, set this to another region and deploy every stack: the primary's
- * deploys first, so there is a moment with no drain rather than one with two.
- * Default: the primary region.
+ * Context key of the active region: one of `convoy:regions`. Only its stack runs anything on a schedule: the
+ * plans' scheduled jobs, the monitors and the JIRA outbox drain. They all work on the global table, so the
+ * other regions keep their schedules disabled, ready to take over; two active regions would post every standup
+ * and send every JIRA command twice. The API and webhooks serve in every region. docs/operations.md says how
+ * to move it without a moment with two active regions. Default: the primary region.
  */
 export const ACTIVE_REGION_CONTEXT_KEY = 'convoy:activeRegion';
 
@@ -34,6 +38,16 @@ export const ACTIVE_REGION_CONTEXT_KEY = 'convoy:activeRegion';
  * Default: 100, JIRA Cloud's documented budget.
  */
 export const JIRA_REQUESTS_PER_MINUTE_CONTEXT_KEY = 'convoy:jiraRequestsPerMinute';
+
+/**
+ * Context key listing the plan files whose schedules the stacks run, relative to the app's directory (where
+ * cdk.json is): `["examples/sprint-20-23.yaml"]`, or on the command line the same array as a JSON string, or
+ * one path. Each is parsed at synth time; an invalid plan fails synth with its problems. Default: none.
+ */
+export const PLANS_CONTEXT_KEY = 'convoy:plans';
+
+/** The directory of the CDK app, which relative paths in {@link PLANS_CONTEXT_KEY} start from. */
+const APP_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Regions used when {@link REGIONS_CONTEXT_KEY} is not set. */
 export const DEFAULT_REGIONS: readonly [primary: string, ...replicas: string[]] = ['us-east-1'];
@@ -54,12 +68,14 @@ export interface ConvoyApp {
  * (default `["us-east-1"]`) to `app`. Stacks in replica regions depend on the primary
  * one, so a deployment creates the global table before anything uses its replicas.
  *
- * The HTTP API gets a custom domain when `convoy:domainName` and `convoy:certificateArn` are set. The JIRA
- * outbox is drained in the `convoy:activeRegion` region only (default: the primary).
+ * The HTTP API gets a custom domain when `convoy:domainName` and `convoy:certificateArn` are set. Every stack
+ * has the schedules of the plans listed in `convoy:plans`; they, the monitors and the JIRA outbox drain are
+ * enabled in the `convoy:activeRegion` region only (default: the primary).
  *
  * @throws Error when `convoy:regions` is not a non-empty array of unique region names, when the
  * custom domain settings are incomplete or invalid, when `convoy:activeRegion` is not one of the regions,
- * or when `convoy:jiraRequestsPerMinute` is not a whole number of at least 1.
+ * when `convoy:jiraRequestsPerMinute` is not a whole number of at least 1, or when `convoy:plans` is not a
+ * list of readable, valid plan files with distinct project ids.
  */
 export function buildConvoyApp(app: App): ConvoyApp {
   const [primaryRegion, ...replicaRegions] = readRegions(app.node.tryGetContext(REGIONS_CONTEXT_KEY));
@@ -80,7 +96,8 @@ export function buildConvoyApp(app: App): ConvoyApp {
   const jiraRequestsPerMinute = readJiraRequestsPerMinute(
     app.node.tryGetContext(JIRA_REQUESTS_PER_MINUTE_CONTEXT_KEY),
   );
-  const shared = { primaryRegion, replicaRegions, activeRegion, jiraRequestsPerMinute };
+  const plans = readPlans(app.node.tryGetContext(PLANS_CONTEXT_KEY));
+  const shared = { primaryRegion, replicaRegions, activeRegion, jiraRequestsPerMinute, plans };
   const apiDomain = (region: string) => ({
     apiDomainName: domains.get(region)?.domainName,
     apiCertificateArn: domains.get(region)?.certificateArn,
@@ -176,6 +193,65 @@ export function readJiraRequestsPerMinute(raw: unknown): number | undefined {
     );
   }
   return value;
+}
+
+/**
+ * Reads and validates the plans named by the raw `convoy:plans` context value: an array of paths, a JSON
+ * array of paths as a string (from the command line), or one path. Relative paths start at the app's
+ * directory, `root`.
+ */
+export function readPlans(raw: unknown, root: string = APP_ROOT): Plan[] {
+  if (raw === undefined) {
+    return [];
+  }
+  const value =
+    typeof raw === 'string' && raw.trimStart().startsWith('[')
+      ? parseJson(raw, (text, cause) =>
+          plansError(`must be a JSON array of plan file paths, got the string ${text}`, cause),
+        )
+      : typeof raw === 'string'
+        ? [raw]
+        : raw;
+  if (!Array.isArray(value)) {
+    throw plansError(`must be an array of plan file paths, got ${describeValue(value)}`);
+  }
+  const plans = value.map((path: unknown, index) => {
+    if (typeof path !== 'string' || path.trim() === '') {
+      throw plansError(`entry ${index} is not a file path: ${describeValue(path)}`);
+    }
+    let text: string;
+    try {
+      text = readFileSync(isAbsolute(path) ? path : resolve(root, path), 'utf8');
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      throw plansError(
+        `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (cause as Error).message}`,
+        cause,
+      );
+    }
+    const result = parsePlan(text, { file: path });
+    if (!result.ok) {
+      const problems = result.errors.map((error) => `  ${formatPlanError(error)}`).join('\n');
+      throw new Error(
+        `Invalid plan in context "${PLANS_CONTEXT_KEY}": ${path} has ${result.errors.length} ` +
+          `problem${result.errors.length === 1 ? '' : 's'} (run convoy validate ${path}):\n${problems}`,
+      );
+    }
+    return result.plan;
+  });
+  const ids = plans.map((plan) => plan.project.id);
+  const repeated = ids.filter((id, index) => ids.indexOf(id) !== index);
+  if (repeated.length > 0) {
+    throw plansError(
+      `names two plans of project ${[...new Set(repeated)].join(', ')}; project ids must differ`,
+    );
+  }
+  return plans;
+}
+
+function plansError(problem: string, cause?: unknown): Error {
+  const example = `e.g. -c '${PLANS_CONTEXT_KEY}=["examples/sprint-20-23.yaml"]'`;
+  return new Error(`Invalid context "${PLANS_CONTEXT_KEY}": ${problem} (${example})`, { cause });
 }
 
 /** The HTTP API's custom domain in one region. */

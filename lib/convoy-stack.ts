@@ -1,9 +1,11 @@
 import { CfnOutput, Stack, type StackProps, Tags, Token } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import type { Plan } from '../functions/core/plan/index.js';
 import { ROUTES } from '../functions/handlers/routes.js';
 import { ConvoyHttpApi } from './constructs/http-api.js';
 import { ConvoyIntegrations } from './constructs/integrations.js';
+import { ConvoySchedules } from './constructs/schedules.js';
 import { StateTable } from './constructs/state-table.js';
 
 const CONVOY_TAGS: Readonly<Record<string, string>> = { project: 'convoy' };
@@ -40,12 +42,19 @@ export interface ConvoyStackProps extends StackProps {
   readonly apiCertificateArn?: string;
 
   /**
-   * The region whose JIRA worker drains the outbox on its schedule; in every other region the schedule
-   * exists but is disabled. Must be the primary region or a replica region.
+   * The region whose schedules run: the plans' scheduled jobs, the monitors and the JIRA outbox drain. In
+   * every other region they exist but are disabled. Must be the primary region or a replica region.
    *
    * @default - the primary region
    */
   readonly activeRegion?: string;
+
+  /**
+   * The plans whose schedules this stack runs (when it is in the active region), with distinct project ids.
+   *
+   * @default - none: only the monitors and the JIRA drain are scheduled
+   */
+  readonly plans?: readonly Plan[];
 
   /**
    * JIRA requests per minute per site, shared by the functions that talk to JIRA and Slack.
@@ -71,6 +80,9 @@ export class ConvoyStack extends Stack {
 
   /** The GitHub, JIRA and Slack integrations: secret, queue, workers and alarms. */
   readonly integrations: ConvoyIntegrations;
+
+  /** The plans' scheduled jobs and the monitors, with their dead-letter queues and alarms. */
+  readonly schedules: ConvoySchedules;
 
   constructor(scope: Construct, id: string, props: ConvoyStackProps) {
     // Stack tags reach resources CloudFormation creates outside the template; Tags.of covers the
@@ -143,6 +155,15 @@ export class ConvoyStack extends Stack {
         : "This region's read-only replica of the credentials secret: fill the primary region's",
       value: this.integrations.secret.secretArn,
     });
+    this.schedules = new ConvoySchedules(this, 'Schedules', {
+      table: this.table,
+      plans: props.plans,
+      secret: this.integrations.secret,
+      alarmTopic: this.integrations.alarmTopic,
+      enabled: this.region === activeRegion,
+      jiraRequestsPerMinute: props.jiraRequestsPerMinute,
+    });
+
     // Webhooks registered with a custom domain keep working when DNS sends them to another region.
     const baseUrl = props.apiDomainName ? `https://${props.apiDomainName}/` : this.httpApi.url;
     for (const [outputId, handler, description] of [

@@ -1,5 +1,6 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   HTTP_HANDLERS,
@@ -26,6 +27,8 @@ const CREDENTIALED: readonly FunctionName[] = [
   'slack-interactions',
   'github-worker',
   'jira-worker',
+  'scheduled-job',
+  'monitor',
 ];
 const UNCREDENTIALED: readonly FunctionName[] = ['api-read', 'api-write', 'health'];
 const ALL_FUNCTIONS: readonly FunctionName[] = [
@@ -68,9 +71,11 @@ class StackUnderTest {
   }
 
   fn(name: FunctionName): AppFunction {
-    const { integrations, httpApi } = this.stack;
+    const { integrations, httpApi, schedules } = this.stack;
     if (name === 'github-worker') return integrations.githubWorker;
     if (name === 'jira-worker') return integrations.jiraWorker;
+    if (name === 'scheduled-job') return schedules.jobFunction;
+    if (name === 'monitor') return schedules.monitorFunction;
     return httpApi.functions[name];
   }
 
@@ -148,7 +153,9 @@ describe('ConvoyIntegrations', () => {
         const deadLetters = stack.resource(stack.logicalId(githubDeadLetterQueue));
 
         // Assess
-        stack.template.resourceCountIs('AWS::SQS::Queue', 2);
+        expect(
+          stack.stack.integrations.node.findAll().filter((child) => child instanceof Queue),
+        ).toHaveLength(2);
         expect(queue.Properties.RedrivePolicy, stack.name).toEqual({
           deadLetterTargetArn: { 'Fn::GetAtt': [stack.logicalId(githubDeadLetterQueue), 'Arn'] },
           maxReceiveCount: 5,
@@ -249,9 +256,15 @@ describe('ConvoyIntegrations', () => {
     it('runs one jira-worker at a time, for at most 60 s, and drops a tick it cannot take within a minute', () => {
       for (const stack of stacks) {
         // Act
-        const invokeConfig = stack.onlyResource('AWS::Lambda::EventInvokeConfig');
+        const invokeConfigs = Object.values(
+          stack.template.findResources('AWS::Lambda::EventInvokeConfig', {
+            Properties: { FunctionName: { Ref: stack.logicalId(stack.fn('jira-worker')) } },
+          }),
+        );
+        const invokeConfig = invokeConfigs[0] as Resource;
 
         // Assess
+        expect(invokeConfigs, stack.name).toHaveLength(1);
         expect(stack.properties('jira-worker'), stack.name).toMatchObject({
           ReservedConcurrentExecutions: 1,
           Timeout: 60,
@@ -272,7 +285,7 @@ describe('ConvoyIntegrations', () => {
     it('invokes the jira-worker every minute with a retry policy, through a role that may invoke it only', () => {
       for (const stack of stacks) {
         // Act
-        const schedule = stack.onlyResource('AWS::Scheduler::Schedule');
+        const schedule = stack.resource(stack.logicalId(stack.stack.integrations.jiraDrainSchedule));
         const target = schedule.Properties.Target as { Arn: unknown; RoleArn: { 'Fn::GetAtt': [string] } };
         const roleStatements = stack.statementsOfRole(target.RoleArn['Fn::GetAtt'][0]);
         const jiraWorker = stack.logicalId(stack.fn('jira-worker'));
@@ -382,10 +395,13 @@ describe('ConvoyIntegrations', () => {
     it('lets the webhook-github function, and nothing else, send to the queue and know its URL', () => {
       for (const stack of stacks) {
         // Act
+        const queueId = stack.logicalId(stack.stack.integrations.githubQueue);
         const sendingRoles = Object.values(stack.template.findResources('AWS::IAM::Policy'))
           .filter((policy) =>
-            (policy.Properties.PolicyDocument.Statement as Statement[]).some((statement) =>
-              actions(statement).some((action) => ['sqs:SendMessage', 'sqs:*'].includes(action)),
+            (policy.Properties.PolicyDocument.Statement as Statement[]).some(
+              (statement) =>
+                actions(statement).some((action) => ['sqs:SendMessage', 'sqs:*'].includes(action)) &&
+                (JSON.stringify(statement.Resource).includes(queueId) || statement.Resource === '*'),
             ),
           )
           .flatMap(roleRefs);
@@ -469,7 +485,7 @@ describe('ConvoyIntegrations', () => {
 
         // Assess
         stack.template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'convoy-alarms' });
-        expect(alarms, stack.name).toHaveLength(6);
+        expect(alarms, stack.name).toHaveLength(6 + stack.stack.schedules.alarms.length);
         for (const alarm of alarms) {
           expect(alarm.Properties, stack.name).toMatchObject({
             AlarmActions: [{ Ref: topicId }],

@@ -1,0 +1,178 @@
+import type { Agent } from '../plan/index.js';
+import {
+  byPlannedStart,
+  doneInPeriod,
+  indexContext,
+  isReady,
+  type ReportIndex,
+  type TaskView,
+  waitingFor,
+} from './context.js';
+import { formatDay, formatInstant, workingDaysBetween } from './dates.js';
+import type { Inline, ListItem, ReportContext, ReportDocument, ReportSection, RichText } from './model.js';
+import {
+  agentLine,
+  documentFrame,
+  finishedInPeriod,
+  listItem,
+  type MergedPr,
+  mergedPrs,
+  note,
+  paragraph,
+  progressSummary,
+  prTable,
+  prText,
+  pushTo,
+} from './sections.js';
+import { code, joinRich, plural, relativeWorkingDays, strong, taskText } from './text.js';
+
+/** How many ready tasks the standup lists per agent: what it will pick up next, not its backlog. */
+const NEXT_TASKS = 3;
+
+/** A task in progress: its status, what the agent last reported, and when it is planned to finish. */
+function workingText(index: ReportIndex, view: TaskView): Inline[] {
+  const parts: Inline[] = [...taskText(view)];
+  const details: string[] = [];
+  if (view.state.status === 'in_review') details.push('in review');
+  const agent = index.agentStatus.get(view.task.agent);
+  if (agent?.currentTask === view.task.id && agent.reportedCompletion !== null)
+    details.push(`${agent.reportedCompletion}% reported`);
+  if (view.schedule)
+    details.push(
+      `planned finish ${formatDay(view.schedule.finish)} (${relativeWorkingDays(workingDaysBetween(index.calendar, index.today, view.schedule.finish))})`,
+    );
+  if (details.length > 0) parts.push(` — ${details.join(', ')}`);
+  if (view.state.blocked) parts.push(' ⛔ blocked');
+  return parts;
+}
+
+/** What a todo task waits for: unfinished predecessors, a phase that has not started. */
+export function waitingText(index: ReportIndex, view: TaskView): Inline[] {
+  const waiting = waitingFor(index, view);
+  const reasons: RichText[] = waiting.tasks.map((dependency) => [code(dependency.task.id)]);
+  if (waiting.phase) reasons.push([`phase ${waiting.phase.name} to start`]);
+  if (view.state.blocked) reasons.push(['its blocker to be cleared']);
+  return reasons.length === 0 ? [] : [' — waits for ', ...joinRich(reasons)];
+}
+
+function nextItems(index: ReportIndex, own: readonly TaskView[]): ListItem {
+  const todo = own.filter((view) => view.state.status === 'todo').sort(byPlannedStart);
+  if (todo.length === 0) return listItem([strong('Next:'), ' nothing left to start']);
+  const ready = todo.filter((view) => isReady(index, view)).slice(0, NEXT_TASKS);
+  if (ready.length > 0)
+    return listItem(
+      [strong('Next, ready to start:')],
+      ready.map((view) => [...taskText(view), ...lateStart(index, view)]),
+    );
+  const [first] = todo as [TaskView];
+  return listItem(
+    [strong('Next:'), ' nothing ready yet'],
+    [[...taskText(first), ...waitingText(index, first), ...lateStart(index, first)]],
+  );
+}
+
+/** ` (planned to start Mon Jan 12, 3 working days ago)` for work that should have started already. */
+function lateStart(index: ReportIndex, view: TaskView): Inline[] {
+  const start = view.schedule?.start;
+  if (start === undefined || start >= index.today) return [];
+  return [
+    ` (planned to start ${formatDay(start)}, ${plural(workingDaysBetween(index.calendar, start, index.today), 'working day')} ago)`,
+  ];
+}
+
+function agentSection(
+  index: ReportIndex,
+  agent: Agent,
+  own: readonly TaskView[],
+  prs: readonly MergedPr[],
+): ReportSection {
+  const since = formatInstant(index.ctx.since, index.timeZone);
+  const finished = finishedInPeriod(index, own);
+  const working = own.filter(
+    (view) => view.state.status === 'in_progress' || view.state.status === 'in_review',
+  );
+  const blocked = own.filter((view) => view.state.blocked);
+  const items: ListItem[] = [
+    finished.length === 0
+      ? listItem([strong(`Finished since ${since}:`), ' nothing'])
+      : listItem(
+          [strong(`Finished since ${since}:`)],
+          finished.map((view) => taskText(view)),
+        ),
+    working.length === 0
+      ? listItem([strong('In progress:'), ' nothing'])
+      : listItem(
+          [strong('In progress:')],
+          working.map((view) => workingText(index, view)),
+        ),
+  ];
+  if (own.length > 0) items.push(nextItems(index, own));
+  if (blocked.length > 0)
+    items.push(
+      listItem(
+        [strong('Blockers:')],
+        blocked.map((view) => [
+          '⛔ ',
+          ...taskText(view),
+          `: ${view.state.blockedReason?.trim() || 'no reason given'}`,
+        ]),
+      ),
+    );
+  if (prs.length > 0)
+    items.push(
+      listItem(
+        [strong('PRs merged:')],
+        prs.map((pr) => prText(pr)),
+      ),
+    );
+  return {
+    id: `agent:${agent.id}`,
+    heading: agent.name,
+    agent: agent.id,
+    blocks: [paragraph(...agentLine(index, agent.id)), { kind: 'list', items }],
+  };
+}
+
+/**
+ * The morning standup: for every agent, by name, what it finished since the last standup, what is in
+ * progress, what it picks up next (or what that waits for), its blockers with their reasons, its
+ * risk, and the PRs merged for its tasks; then every PR merged since the last standup. An agent with
+ * no tasks in the plan appears only when it is at risk or down.
+ */
+export function buildStandup(ctx: ReportContext): ReportDocument {
+  const index = indexContext(ctx);
+  const prs = mergedPrs(index);
+  const prsByAgent = new Map<string, MergedPr[]>();
+  for (const pr of prs) {
+    const agents = new Set(pr.tasks.flatMap((id) => index.tasks.get(id)?.task.agent ?? []));
+    for (const agent of agents) pushTo(prsByAgent, agent, pr);
+  }
+  const quiet: string[] = [];
+  const agentSections = index.plan.agents.flatMap((agent) => {
+    const own = index.byAgent.get(agent.id) ?? [];
+    const status = index.agentStatus.get(agent.id);
+    if (own.length === 0 && (!status || (status.risk === 'green' && status.status !== 'down'))) {
+      quiet.push(agent.name);
+      return [];
+    }
+    return [agentSection(index, agent, own, prsByAgent.get(agent.id) ?? [])];
+  });
+  const finished = index.ordered.filter((view) => doneInPeriod(index, view)).length;
+  const summary: ReportSection = {
+    id: 'summary',
+    heading: 'Summary',
+    blocks: [
+      paragraph(...progressSummary(index)),
+      paragraph(
+        `Since the last standup: ${plural(finished, 'task')} finished, ${plural(prs.length, 'PR')} merged.`,
+      ),
+      ...(quiet.length > 0 ? [note(`No tasks in the plan: ${quiet.join(', ')}.`)] : []),
+    ],
+  };
+  const prSection: ReportSection = {
+    id: 'prs',
+    heading: 'PRs merged since the last standup',
+    blocks: [prs.length === 0 ? paragraph('No PRs merged.') : prTable(index, prs)],
+  };
+  return documentFrame(index, 'standup', [summary, ...agentSections, prSection]);
+}

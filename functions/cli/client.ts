@@ -58,6 +58,51 @@ export async function request<T>(
   path: string,
   body?: { text: string; type: string },
 ): Promise<T> {
+  const response = await send(target, method, path, body);
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  if (!response.ok) throw apiError(response, parsed);
+  return parsed as T;
+}
+
+/** A GET of something that is not JSON (a Markdown report, a PNG chart), as bytes. */
+export async function download(target: Target, path: string): Promise<Uint8Array> {
+  const response = await send(target, 'GET', path);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (!response.ok) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    throw apiError(response, parsed);
+  }
+  return bytes;
+}
+
+function apiError(response: Response, parsed: unknown): ApiError {
+  const error = (parsed as { error?: { code?: string; message?: string; details?: unknown[] } } | undefined)
+    ?.error;
+  return new ApiError(
+    response.status,
+    error?.code ?? 'http_error',
+    error?.message ?? `${response.status} ${response.statusText}`,
+    error?.details,
+  );
+}
+
+async function send(
+  target: Target,
+  method: string,
+  path: string,
+  body?: { text: string; type: string },
+): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(`${target.url}${path}`, {
@@ -74,22 +119,5 @@ export async function request<T>(
       `cannot reach ${target.url}${cause ? ` (${cause})` : ''}: is convoy dev running, and is --url right?`,
     );
   }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  if (!response.ok) {
-    const error = (parsed as { error?: { code?: string; message?: string; details?: unknown[] } } | undefined)
-      ?.error;
-    throw new ApiError(
-      response.status,
-      error?.code ?? 'http_error',
-      error?.message ?? `${response.status} ${response.statusText}`,
-      error?.details,
-    );
-  }
-  return parsed as T;
+  return response;
 }

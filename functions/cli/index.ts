@@ -4,7 +4,10 @@ import type { Command } from './command.js';
 import { applyCommand } from './commands/apply.js';
 import { devCommand } from './commands/dev.js';
 import { planCommand } from './commands/plan.js';
+import { reportCommand } from './commands/report.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { schemaCommand } from './commands/schema.js';
+import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type Io, processIo, styler, UsageError } from './io.js';
@@ -12,6 +15,9 @@ import { EXIT, type Io, processIo, styler, UsageError } from './io.js';
 export const COMMANDS: readonly Command[] = [
   validateCommand,
   planCommand,
+  scheduleCommand,
+  reportCommand,
+  simulateCommand,
   devCommand,
   applyCommand,
   statusCommand,

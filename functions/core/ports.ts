@@ -73,12 +73,28 @@ export interface CoordinationStore {
       readonly handoffs?: readonly Handoff[];
     },
   ): Promise<void>;
-  /** Records a heartbeat without reading first: counts always add up under concurrency. */
+  /**
+   * Records a heartbeat without reading first (counts always add up under concurrency) and clears
+   * the agent's down mark; `wasDownSince` says it had one.
+   */
   recordHeartbeat(
     project: string,
     agent: string,
     heartbeat: { at: string; task?: string; completion?: number; risk?: Risk; note?: string },
-  ): Promise<AgentState>;
+  ): Promise<{ agent: AgentState; wasDownSince?: string }>;
+  /**
+   * Marks an agent down unless it is already, or a heartbeat newer than `lastHeartbeatAt` arrived
+   * meanwhile; false when it did not mark it.
+   */
+  markAgentDown(
+    project: string,
+    agent: string,
+    mark: { at: string; lastHeartbeatAt: string },
+  ): Promise<boolean>;
+  /** A metric's points at or after `since`, oldest first. */
+  metricHistory(project: string, name: string, since: string): Promise<MetricPoint[]>;
+  /** Handoffs recorded at or after `since`, oldest first. */
+  listHandoffs(project: string, since: string): Promise<Handoff[]>;
   /** Appends metric points (one transaction) and moves each metric's latest value forward. */
   putMetrics(project: string, points: readonly MetricPoint[]): Promise<void>;
   appendEvents(project: string, events: readonly AuditEvent[]): Promise<void>;
@@ -86,6 +102,14 @@ export interface CoordinationStore {
     project: string,
     query: { type?: string; since?: string; limit: number; cursor?: string },
   ): Promise<EventPage>;
+}
+
+/** Rendered report charts, kept so they can be shown later (`convoy report`, the API). */
+export interface ChartArchive {
+  saveChart(project: string, name: string, chart: { at: string; png: Uint8Array }): Promise<void>;
+  /** The most recent chart of this name. */
+  latestChart(project: string, name: string): Promise<{ at: string; png: Uint8Array } | undefined>;
+  chartAt(project: string, name: string, at: string): Promise<{ at: string; png: Uint8Array } | undefined>;
 }
 
 export type TokenRole = 'admin' | 'agent' | 'person';
@@ -169,6 +193,19 @@ export interface RateLimiter {
 export interface ChatPoster {
   /** Posts a message, or updates the one posted earlier under the same key; returns its ts. */
   post(channel: string, message: ChatMessage, key: string): Promise<string>;
+  /**
+   * Shares a file (a report's chart) in a channel, once per key: a retry after a success shares
+   * nothing new. Returns the file's id.
+   */
+  upload(channel: string, file: ChatFile, key: string): Promise<string>;
+}
+
+export interface ChatFile {
+  readonly filename: string;
+  readonly title: string;
+  readonly bytes: Uint8Array;
+  /** Describes the image for screen readers. */
+  readonly altText?: string;
 }
 
 export interface ChatMessage {

@@ -3,10 +3,15 @@ import middy from '@middy/core';
 import { listEvents } from '../core/coordination/commands.js';
 import { computeStatus } from '../core/coordination/status.js';
 import { NotFoundError } from '../core/errors.js';
+import { renderMarkdown } from '../core/reports/markdown.js';
+import type { ReportKind } from '../core/reports/model.js';
+import { produceReport } from '../core/rhythm/jobs.js';
+import { reportSince } from '../core/rhythm/report-context.js';
 import { dependencies } from './dependencies.js';
 import { apiHandler, validate } from './http/api.js';
-import { eventsQuery } from './http/schemas.js';
+import { chartQuery, eventsQuery, reportPath, reportQuery } from './http/schemas.js';
 import { logError, logger } from './logger.js';
+import { reportRenderer } from './report-renderer.js';
 
 /** The read-only routes of the agent API; this function's role can only read the table. */
 export const handler = middy(
@@ -35,6 +40,61 @@ export const handler = middy(
             ...(limit ? { limit } : {}),
           });
           return { status: 200, body: { events: page.events, cursor: page.cursor ?? null } };
+        },
+      },
+      'GET /v1/plans/{project}/reports/{kind}': {
+        access: 'project',
+        async run({ params, query }, deps) {
+          const project = params.project as string;
+          const path = validate(reportPath, params.kind, 'path.kind');
+          const kind: ReportKind = path === 'weekly' ? 'weekly-summary' : path;
+          const options = validate(reportQuery, query, 'query');
+          const stored = await deps.store.currentPlan(project);
+          if (!stored)
+            throw new NotFoundError(
+              `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
+            );
+          const now = deps.clock.now();
+          const since = options.since ? new Date(options.since) : reportSince(stored.plan, kind, now);
+          const document = await produceReport(deps, { project, kind, since });
+          if (options.format === 'json') return { status: 200, body: document };
+          if (options.format === 'slack') return { status: 200, body: reportRenderer.message(document) };
+          return {
+            status: 200,
+            contentType: 'text/markdown; charset=utf-8',
+            body: renderMarkdown(document, options.chart ? { chartPath: options.chart } : {}),
+          };
+        },
+      },
+      'GET /v1/plans/{project}/charts/burndown.png': {
+        access: 'project',
+        async run({ params, query }, deps) {
+          const project = params.project as string;
+          const { kept } = validate(chartQuery, query, 'query');
+          if (kept) {
+            const chart = await deps.charts.latestChart(project, 'burndown');
+            if (!chart)
+              throw new NotFoundError(
+                `no burndown chart of ${project} is kept yet; the daily report keeps one`,
+              );
+            return { status: 200, contentType: 'image/png', body: chart.png };
+          }
+          const stored = await deps.store.currentPlan(project);
+          if (!stored)
+            throw new NotFoundError(
+              `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
+            );
+          const document = await produceReport(deps, {
+            project,
+            kind: 'report',
+            since: reportSince(stored.plan, 'report', deps.clock.now()),
+          });
+          const block = document.sections
+            .flatMap((section) => section.blocks)
+            .find((candidate) => candidate.kind === 'chart');
+          if (block?.kind !== 'chart')
+            throw new NotFoundError(`the report of ${project} has no burndown chart`);
+          return { status: 200, contentType: 'image/png', body: await reportRenderer.chart(block) };
         },
       },
     },

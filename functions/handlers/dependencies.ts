@@ -6,7 +6,7 @@ import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-queue.js';
 import type { CoordinationPorts } from '../core/coordination/commands.js';
 import type { GithubDelivery } from '../core/integrations/github-events.js';
-import type { IdempotencyStore, TokenStore, WorkQueue } from '../core/ports.js';
+import type { ChartArchive, IdempotencyStore, TokenStore, WorkQueue } from '../core/ports.js';
 import { readConfig } from './config.js';
 import { buildIntegrations, type IntegrationDependencies } from './integrations.js';
 import { logger } from './logger.js';
@@ -14,6 +14,8 @@ import { loadSecrets, type Secrets } from './secrets.js';
 
 export interface Dependencies extends CoordinationPorts {
   readonly tokens: TokenStore;
+  /** Report charts, kept for later display and shared with the reports. */
+  readonly charts: ChartArchive;
   readonly idempotency: IdempotencyStore;
   /** Where verified GitHub deliveries wait for the worker (SQS deployed, in process locally). */
   readonly githubQueue?: WorkQueue<GithubDelivery>;
@@ -92,6 +94,7 @@ export function dependencies(): Dependencies {
       outbox: new DynamoDbOutbox(documentClient, table),
       tokens: store,
       idempotency: store,
+      charts: store,
       clock: { now: () => new Date() },
       ids: timeOrderedIds,
       ...(queueUrl

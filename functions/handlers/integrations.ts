@@ -6,13 +6,14 @@ import { DynamoDbMessageRefs } from '../adapters/slack/message-refs.js';
 import { noticeMessage } from '../adapters/slack/notice-messages.js';
 import type { GithubPorts } from '../core/integrations/github-events.js';
 import {
+  type ChartAttachment,
   IntegrationError,
   lineOf,
   type OutboxCommand,
   type OutboxEntry,
 } from '../core/integrations/model.js';
 import type { DrainPorts } from '../core/integrations/outbox-worker.js';
-import type { ChatPoster } from '../core/ports.js';
+import type { ChatMessage, ChatPoster } from '../core/ports.js';
 import type { Dependencies } from './dependencies.js';
 
 const JIRA_WINDOW_MS = 65_000;
@@ -38,6 +39,8 @@ export interface IntegrationOptions {
   readonly slackApiUrl?: string;
   /** JIRA requests per minute per site (JIRA Cloud's documented budget is 100). @default 100 */
   readonly jiraRequestsPerMinute?: number;
+  /** Where charts go when Slack is not configured (`convoy dev`), so they can be opened. */
+  readonly chartDir?: string;
 }
 
 /**
@@ -60,7 +63,10 @@ export async function buildIntegrations(
         refs: new DynamoDbMessageRefs(options.documentClient, options.tableName),
         print: options.print,
       })
-    : new ConsoleChatPoster(options.print);
+    : new ConsoleChatPoster(options.print, {
+        clock: deps.clock,
+        ...(options.chartDir ? { fileDir: options.chartDir } : {}),
+      });
   const jiraLive = Boolean(secrets.CONVOY_JIRA_EMAIL && secrets.CONVOY_JIRA_API_TOKEN);
   const siteOf = async (project: string) =>
     options.jiraBaseUrl ?? (await deps.store.currentPlan(project))?.plan.integrations.jira?.site;
@@ -80,11 +86,32 @@ export async function buildIntegrations(
   const printing = printingRunner(options.print, (entry, line) =>
     recordNotSent(entry, 'jira.not_sent', line),
   );
+  /** Shares the chart a report shows before the report itself, so the report never points at nothing. */
+  const shareChart = async (project: string, channel: string, chart: ChartAttachment, key: string) => {
+    const kept = await deps.charts.chartAt(project, chart.name, chart.at);
+    if (!kept) {
+      options.print(
+        `chart ${chart.name} of ${project} at ${chart.at} is no longer kept; the report goes without it`,
+      );
+      return;
+    }
+    await chat.upload(
+      channel,
+      { filename: chart.filename, title: chart.title, bytes: kept.png, altText: chart.title },
+      `${key}:chart`,
+    );
+  };
   const run = async (command: OutboxCommand, entry: OutboxEntry) => {
     if (command.kind === 'slack') {
-      const site =
-        options.jiraBaseUrl ?? (await deps.store.currentPlan(entry.project))?.plan.integrations.jira?.site;
-      const message = noticeMessage(command.notice, site ? { jiraSite: site } : {});
+      let message: ChatMessage;
+      if ('notice' in command) {
+        const site =
+          options.jiraBaseUrl ?? (await deps.store.currentPlan(entry.project))?.plan.integrations.jira?.site;
+        message = noticeMessage(command.notice, site ? { jiraSite: site } : {});
+      } else {
+        message = command.message;
+        if (command.chart) await shareChart(entry.project, command.channel, command.chart, command.key);
+      }
       await chat.post(command.channel, message, command.key);
       // Without a bot token the message was printed; the trail keeps what Slack would have shown.
       if (!slackLive) await recordNotSent(entry, 'slack.not_sent', `${command.channel}: ${message.text}`);

@@ -9,7 +9,10 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /** The Lambda entry points behind the HTTP API: `functions/handlers/<name>.ts`. */
 export const HTTP_HANDLERS = {
   health: { description: 'Liveness check', tableAccess: 'none' },
-  'api-read': { description: 'Agent API: read-only routes (status, audit trail)', tableAccess: 'read' },
+  'api-read': {
+    description: 'Agent API: read-only routes (status, audit trail, reports, charts)',
+    tableAccess: 'read',
+  },
   'api-write': { description: 'Agent API: routes that change coordination state', tableAccess: 'readwrite' },
   'webhook-github': {
     description: 'GitHub webhooks: verify, deduplicate, queue for the worker',
@@ -38,6 +41,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/health', handler: 'health' },
   { method: 'GET', path: '/v1/plans/{project}/status', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/events', handler: 'api-read' },
+  { method: 'GET', path: '/v1/plans/{project}/reports/{kind}', handler: 'api-read' },
+  { method: 'GET', path: '/v1/plans/{project}/charts/burndown.png', handler: 'api-read' },
   { method: 'PUT', path: '/v1/plans/{project}', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/agents/{agent}/heartbeat', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/tasks/{task}/transitions', handler: 'api-write' },
@@ -65,6 +70,15 @@ export const WORKERS = {
   'jira-worker': {
     description: 'Drains the outbox (JIRA under its rate limit, Slack), retrying and dead-lettering',
     trigger: 'every minute, and when commands are enqueued',
+  },
+  'scheduled-job': {
+    description:
+      'Runs a plan schedule (standup, sync, report, gate review, weekly summary) once per fire time',
+    trigger: "the plan's schedules (EventBridge Scheduler, project time zone)",
+  },
+  monitor: {
+    description: 'Heartbeat monitor (agent.down, computed metrics) and stale-work sweep over every project',
+    trigger: 'fixed rates',
   },
 } as const;
 

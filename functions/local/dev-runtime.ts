@@ -6,6 +6,9 @@ import { type ApplyResult, applyPlan } from '../core/coordination/commands.js';
 import { type GithubDelivery, handleGithubDelivery } from '../core/integrations/github-events.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import { formatPlanError, type Plan, parsePlan } from '../core/plan/index.js';
+import { runScheduledJob } from '../core/rhythm/jobs.js';
+import { runMonitor } from '../core/rhythm/run-monitor.js';
+import { nextFireTimes } from '../core/schedules/index.js';
 import { ConfigError, readConfig } from '../handlers/config.js';
 import {
   type Dependencies,
@@ -16,9 +19,12 @@ import {
 } from '../handlers/dependencies.js';
 import { createToken, hashToken } from '../handlers/http/auth.js';
 import { buildIntegrations } from '../handlers/integrations.js';
+import { reportRenderer } from '../handlers/report-renderer.js';
+import { ScaledClock } from './clock.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
 import { type LocalApiServer, loadHandlers, startLocalApi } from './http-server.js';
 import { InProcessQueue } from './in-process-queue.js';
+import { type LocalScheduler, startLocalScheduler } from './scheduler.js';
 
 /** A problem that stops `convoy dev` from starting; the message says what to do. */
 export class DevStartError extends Error {
@@ -38,6 +44,13 @@ export interface DevOptions {
   readonly stateDir?: string;
   /** One line per request and per lifecycle step. @default console.log */
   readonly log?: (line: string) => void;
+  /**
+   * How many times faster than real time the local clock runs: schedules, monitors, SLAs and waits
+   * all follow it. @default 1
+   */
+  readonly clockSpeed?: number;
+  /** How many upcoming fire times of each schedule to print at start. @default 1 */
+  readonly showNextFires?: number;
 }
 
 export interface DevTokens {
@@ -53,6 +66,8 @@ export interface DevRuntime {
   readonly tokens: DevTokens;
   readonly applied: ApplyResult;
   readonly dynamodb: DynamoDbLocal;
+  /** The local clock every timer of this runtime follows. */
+  readonly clock: ScaledClock;
   stop(): Promise<void>;
 }
 
@@ -166,11 +181,18 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     throw error;
   }
   await assertPortFree(port);
+  let clock: ScaledClock;
+  try {
+    clock = new ScaledClock(options.clockSpeed ?? 1);
+  } catch (error) {
+    throw new DevStartError((error as Error).message);
+  }
 
   const dynamodb = await startDynamoDbLocal({ dataDir });
   let api: LocalApiServer | undefined;
   let queue: InProcessQueue<GithubDelivery> | undefined;
   let drainer: { stop(): Promise<void> } | undefined;
+  let scheduler: LocalScheduler | undefined;
   try {
     await ensureTable(dynamodb.client(), DEFAULT_TABLE_NAME);
     process.env.CONVOY_TABLE_NAME = DEFAULT_TABLE_NAME;
@@ -178,7 +200,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     setDependencies(undefined);
     setIntegrations(undefined);
-    const base = dependencies();
+    const base: Dependencies = { ...dependencies(), clock };
     const config = readConfig();
     const integrations = await buildIntegrations(base, {
       ...stateTable(),
@@ -186,6 +208,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       ...(config.jiraBaseUrl ? { jiraBaseUrl: config.jiraBaseUrl } : {}),
       ...(config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {}),
       jiraRequestsPerMinute: config.jiraRequestsPerMinute,
+      chartDir: join(stateDir, 'charts'),
     });
     setIntegrations(integrations);
     // The local stand-ins for SQS + the GitHub worker and for the scheduled JIRA worker.
@@ -199,6 +222,29 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const deps: Dependencies = { ...base, githubQueue: queue };
     setDependencies(deps);
     drainer = startDrainLoop(integrations.drain, log);
+    scheduler = startLocalScheduler({
+      clock,
+      log,
+      plans: async () => {
+        const stored = await Promise.all(
+          (await deps.store.listProjects()).map((id) => deps.store.currentPlan(id)),
+        );
+        return stored.flatMap((entry) => (entry ? [entry.plan] : []));
+      },
+      runJob: async (event) => {
+        const outcome = await runScheduledJob({ ...deps, reports: reportRenderer }, event);
+        log(
+          `schedule ${event.project}/${event.schedule} at ${event.scheduledTime}: ${outcome.ran ? `${outcome.job} ran, ${outcome.posts} post${outcome.posts === 1 ? '' : 's'}` : `skipped (${outcome.reason})`}`,
+        );
+      },
+      runMonitor: async (event) => {
+        const { outcomes, failures } = await runMonitor(deps, event.monitor);
+        for (const outcome of outcomes)
+          for (const agent of outcome.down) log(`monitor: ${outcome.project}/${agent} is down`);
+        for (const failure of failures)
+          log(`monitor ${event.monitor} failed for ${failure.project}: ${failure.error}`);
+      },
+    });
     const secrets = await deps.secrets();
     log(
       `JIRA: ${integrations.jiraLive ? 'sending commands' : 'printing commands (set CONVOY_JIRA_EMAIL and CONVOY_JIRA_API_TOKEN to send them)'}`,
@@ -231,6 +277,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
           : `plan ${plan.project.id} unchanged (version ${applied.version}); state kept from the last run`,
     );
     log(`${created} new token${created === 1 ? '' : 's'}; tokens are in ${tokensFile}`);
+    if (clock.speed !== 1) log(`clock: ${clock.speed}× real time, now ${clock.now().toISOString()}`);
+    for (const line of describeNextFires(plan, clock.now(), options.showNextFires ?? 1)) log(line);
     const server = api;
     return {
       url: server.url,
@@ -239,8 +287,10 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       tokens,
       applied,
       dynamodb,
+      clock,
       async stop() {
         await server.close();
+        await scheduler?.stop();
         await queue?.stop();
         await drainer?.stop();
         await dynamodb.stop();
@@ -248,10 +298,29 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     };
   } catch (error) {
     await api?.close();
+    await scheduler?.stop();
     await drainer?.stop();
     await dynamodb.stop();
     throw error;
   }
+}
+
+/** One line per schedule: when it fires next, in the project's time zone. */
+function describeNextFires(plan: Plan, now: Date, count: number): string[] {
+  const zone = plan.project.timezone;
+  const format = new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone,
+    weekday: 'short',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  return plan.schedules.map((schedule) => {
+    const next = nextFireTimes(plan, schedule, now, count);
+    return `schedule ${schedule.id} (${schedule.job}): next ${next.length > 0 ? next.map((at) => format.format(at)).join(', ') : 'never'} ${zone}`;
+  });
 }
 
 function describeChanges(result: ApplyResult): string {

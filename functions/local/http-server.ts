@@ -200,7 +200,12 @@ export async function startLocalApi(options: {
             Object.entries(structured.headers ?? {}).map(([name, value]) => [name, String(value)]),
           );
           response.writeHead(structured.statusCode ?? 200, headers);
-          response.end(structured.body ?? '');
+          // API Gateway decodes a base64 body (a chart PNG) before it answers; so does this server.
+          response.end(
+            structured.isBase64Encoded
+              ? Buffer.from(structured.body ?? '', 'base64')
+              : (structured.body ?? ''),
+          );
         })
         .catch((error: unknown) => {
           console.error(error);

@@ -48,6 +48,7 @@ export async function startTestApi(): Promise<TestApi> {
     store,
     tokens: store,
     idempotency: store,
+    charts: store,
     clock: { now: () => new Date() },
     ids: timeOrderedIds,
     secrets: async () => ({}),

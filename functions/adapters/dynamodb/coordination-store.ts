@@ -27,6 +27,7 @@ import type {
 import { ValidationError, VersionConflictError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan/index.js';
 import type {
+  ChartArchive,
   CoordinationStore,
   EventPage,
   IdempotencyClaim,
@@ -53,11 +54,16 @@ const POINTER_CACHE_MS = 1_000;
 const planCache = new Map<string, Plan>();
 const PLAN_CACHE_LIMIT = 32;
 
+/** Charts are kept 90 days: long enough to look back over a project's phases. */
+const CHART_KEEP_SECONDS = 90 * 24 * 60 * 60;
+
 /**
  * The coordination state in one DynamoDB table (key schema in keys.ts). Conditional writes compare
  * a `version` attribute; everything a request changes goes into one transaction.
  */
-export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore, IdempotencyStore {
+export class DynamoDbCoordinationStore
+  implements CoordinationStore, TokenStore, IdempotencyStore, ChartArchive
+{
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -287,12 +293,13 @@ export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore,
     project: string,
     agent: string,
     heartbeat: { at: string; task?: string; completion?: number; risk?: Risk; note?: string },
-  ): Promise<AgentState> {
+  ): Promise<{ agent: AgentState; wasDownSince?: string }> {
     const names: Record<string, string> = {
       '#at': 'lastHeartbeatAt',
       '#id': 'id',
       '#count': 'heartbeats',
       '#version': 'version',
+      '#down': 'downSince',
     };
     const values: Record<string, unknown> = { ':at': heartbeat.at, ':id': agent, ':one': 1 };
     const sets = ['#at = :at', '#id = :id'];
@@ -308,18 +315,117 @@ export class DynamoDbCoordinationStore implements CoordinationStore, TokenStore,
       values[`:${name}`] = value;
       sets.push(`#${name} = :${name}`);
     }
-    // SET and ADD in one UpdateItem: no read, so concurrent heartbeats all count.
+    // SET, ADD and REMOVE in one UpdateItem: no read, so concurrent heartbeats all count. The item as
+    // it was before this very update tells whether the agent was down, and gives the new state.
     const response = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.agent(project, agent),
-        UpdateExpression: `SET ${sets.join(', ')} ADD #count :one, #version :one`,
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE #down ADD #count :one, #version :one`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
+        ReturnValues: 'ALL_OLD',
       }),
     );
-    return toAgent(response.Attributes ?? {});
+    const { downSince, ...before } = response.Attributes ? toAgent(response.Attributes) : ({} as AgentState);
+    const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+    return {
+      agent: {
+        ...before,
+        ...defined,
+        id: agent,
+        lastHeartbeatAt: heartbeat.at,
+        heartbeats: (before.heartbeats ?? 0) + 1,
+        version: (before.version ?? 0) + 1,
+      },
+      ...(downSince ? { wasDownSince: downSince } : {}),
+    };
+  }
+
+  async markAgentDown(
+    project: string,
+    agent: string,
+    mark: { at: string; lastHeartbeatAt: string },
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.agent(project, agent),
+          UpdateExpression: 'SET #down = :at ADD #version :one',
+          // A heartbeat that arrived since the monitor read the agent wins.
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#down) AND #last = :last',
+          ExpressionAttributeNames: {
+            '#down': 'downSince',
+            '#last': 'lastHeartbeatAt',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: { ':at': mark.at, ':last': mark.lastHeartbeatAt, ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async metricHistory(project: string, name: string, since: string): Promise<MetricPoint[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk >= :since',
+      ExpressionAttributeValues: { ':pk': keys.metricSeries(project, name), ':since': since },
+      ProjectionExpression: '#name, #value, #at',
+      ExpressionAttributeNames: { '#name': 'name', '#value': 'value', '#at': 'at' },
+      ConsistentRead: false,
+    });
+    return items as unknown as MetricPoint[];
+  }
+
+  async listHandoffs(project: string, since: string): Promise<Handoff[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk >= :since',
+      ExpressionAttributeValues: { ':pk': keys.handoffs(project), ':since': since },
+      ConsistentRead: false,
+    });
+    return items.map((item) => strip<Handoff>(item, ['pk', 'sk']));
+  }
+
+  async saveChart(project: string, name: string, chart: { at: string; png: Uint8Array }): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.chart(project, name, chart.at),
+          name,
+          at: chart.at,
+          png: chart.png,
+          expiresAt: Math.floor(Date.parse(chart.at) / 1000) + CHART_KEEP_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async chartAt(
+    project: string,
+    name: string,
+    at: string,
+  ): Promise<{ at: string; png: Uint8Array } | undefined> {
+    const item = await this.get(keys.chart(project, name, at));
+    return item ? { at: item.at as string, png: item.png as Uint8Array } : undefined;
+  }
+
+  async latestChart(project: string, name: string): Promise<{ at: string; png: Uint8Array } | undefined> {
+    const response = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :name)',
+        ExpressionAttributeValues: { ':pk': keys.charts(project), ':name': `${name}#` },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    const item = response.Items?.[0];
+    return item ? { at: item.at as string, png: item.png as Uint8Array } : undefined;
   }
 
   async putMetrics(project: string, points: readonly MetricPoint[]): Promise<void> {

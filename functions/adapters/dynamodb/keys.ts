@@ -15,6 +15,7 @@
  * | metric point          | `PROJECT#<project>#METRIC#<name>` | `<ISO time>#<seq>`   |                                    |
  * | audit event           | `PROJECT#<project>#EVENTS`  | `<event id>`               | `PROJECT#<project>#EVENT#<type>` / `<event id>` |
  * | handoff               | `PROJECT#<project>#HANDOFFS`| `<handoff id>`             |                                    |
+ * | report chart (PNG)    | `PROJECT#<project>#CHARTS`  | `<name>#<ISO time>`        | (expires via `expiresAt`, 90 days) |
  * | API token             | `TOKEN#<sha-256 hex>`       | `TOKEN`                    |                                    |
  * | idempotency record    | `IDEMPOTENCY#<key>`         | `IDEMPOTENCY`              | (expires via `expiresAt`)          |
  * | project registry      | `PROJECTS`                  | `<project>`                |                                    |
@@ -50,6 +51,10 @@ export const keys = {
   event: (p: string, id: string): Key => ({ pk: `${project(p)}#EVENTS`, sk: id }),
   eventsOfType: (p: string, type: string) => `${project(p)}#EVENT#${type}`,
   handoff: (p: string, id: string): Key => ({ pk: `${project(p)}#HANDOFFS`, sk: id }),
+  handoffs: (p: string) => `${project(p)}#HANDOFFS`,
+  metricSeries: (p: string, name: string) => `${project(p)}#METRIC#${name}`,
+  chart: (p: string, name: string, at: string): Key => ({ pk: `${project(p)}#CHARTS`, sk: `${name}#${at}` }),
+  charts: (p: string) => `${project(p)}#CHARTS`,
   token: (hash: string): Key => ({ pk: `TOKEN#${hash}`, sk: 'TOKEN' }),
   idempotency: (key: string): Key => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
   project: (p: string): Key => ({ pk: 'PROJECTS', sk: p }),

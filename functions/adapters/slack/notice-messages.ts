@@ -2,7 +2,9 @@ import type { Notice } from '../../core/integrations/model.js';
 import type { ChatMessage } from '../../core/ports.js';
 import {
   buildFailingMessage,
+  escapeSlackText,
   prMergedMessage,
+  slackTextToPlain,
   taskBlockedMessage,
   taskDoneMessage,
   taskHandedOffMessage,
@@ -46,6 +48,15 @@ export function noticeMessage(notice: Notice, options: { jiraSite?: string } = {
         by: notice.by,
         reason: notice.reason,
       });
+    case 'agent-down': {
+      const owner = notice.owner.slack ? `<@${notice.owner.slack}>` : escapeSlackText(notice.owner.name);
+      const text = `:red_circle: *${escapeSlackText(notice.agent.name)}* is down: no heartbeat since ${notice.lastHeartbeatAt}. ${owner}, please bring it back.`;
+      return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    }
+    case 'agent-up': {
+      const text = `:large_green_circle: *${escapeSlackText(notice.agent.name)}* is back (down since ${notice.downSince}).`;
+      return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    }
     case 'task-handed-off':
       return taskHandedOffMessage({
         project: notice.project,

@@ -7,10 +7,12 @@ import { EXIT, styler, UsageError } from '../io.js';
 export const devCommand: Command = {
   name: 'dev',
   summary: 'Run Convoy locally: DynamoDB Local, the plan applied, the HTTP API on 127.0.0.1',
-  usage: 'convoy dev [--plan FILE] [--port 3000] [--data DIR]',
+  usage: 'convoy dev [--plan FILE] [--port 3000] [--data DIR] [--clock-speed N]',
   details: [
     'State persists under --data (default .convoy/data), so a restart keeps every task, agent and event.',
     'An admin token and one token per agent and person are written to DIR/tokens.json.',
+    'The plan’s schedules (standup, sync, report, gate review, weekly summary) and the monitors run on',
+    'the local clock; --clock-speed 60 makes an hour pass in a minute, for demos.',
     'Needs Java 17+ for DynamoDB Local. Stop with Ctrl-C.',
   ],
   options: {
@@ -25,6 +27,11 @@ export const devCommand: Command = {
       value: 'DIR',
       description: 'where the state and tokens.json live (default .convoy/data)',
     },
+    'clock-speed': {
+      type: 'string',
+      value: 'N',
+      description: 'run the local clock N times faster than real time (default 1)',
+    },
   },
   async run({ positionals, values }, io) {
     if (positionals.length > 0)
@@ -38,6 +45,11 @@ export const devCommand: Command = {
     const port = values.port === undefined ? 3000 : Number(values.port);
     if (!Number.isInteger(port) || port < 1 || port > 65535)
       throw new UsageError(`--port must be a port number from 1 to 65535, got ${String(values.port)}`);
+    const clockSpeed = values['clock-speed'] === undefined ? 1 : Number(values['clock-speed']);
+    if (!Number.isFinite(clockSpeed) || clockSpeed <= 0 || clockSpeed > 1_000_000)
+      throw new UsageError(
+        `--clock-speed must be a number above 0 (1 = real time, 60 = an hour a minute), got ${String(values['clock-speed'])}`,
+      );
     const style = styler(io.color);
     let runtime: Awaited<ReturnType<typeof startDev>>;
     try {
@@ -47,6 +59,7 @@ export const devCommand: Command = {
         port,
         ...(typeof values.data === 'string' ? { dataDir: values.data } : {}),
         log: (line) => io.stdout(`${line}\n`),
+        clockSpeed,
       });
     } catch (error) {
       if (error instanceof DevStartError || error instanceof DynamoDbLocalError) {

@@ -6,7 +6,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../errors.js';
-import type { TaskNotice } from '../integrations/model.js';
+import type { Notice } from '../integrations/model.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
 import { didYouMean } from '../plan/suggest.js';
 import type { Clock, CoordinationStore, EventPage, Outbox } from '../ports.js';
@@ -273,7 +273,11 @@ export async function transitionTask(
     const at = ports.clock.now().toISOString();
     // Finishing a task lifts its blocker: a done task cannot be blocked, and would otherwise stay so.
     const unblocks = input.to === 'done' && task.blocked;
-    const next = nextVersion(task, { status: input.to, ...(unblocks ? { blocked: false } : {}) }, actor, at);
+    const next = withCycleTimes(
+      nextVersion(task, { status: input.to, ...(unblocks ? { blocked: false } : {}) }, actor, at),
+      task.status,
+      at,
+    );
     await ports.store.commit(project, {
       tasks: [{ next, expectedVersion: task.version }],
       events: [
@@ -351,13 +355,7 @@ async function followInJira(
  * Tells the team in Slack, through the outbox (so a Slack outage loses nothing and a retry posts
  * nothing new): in the agent's own channel, or the project's when the agent has none.
  */
-async function notify(
-  ports: CoordinationPorts,
-  plan: Plan,
-  agentId: string,
-  key: string,
-  notice: TaskNotice,
-) {
+async function notify(ports: CoordinationPorts, plan: Plan, agentId: string, key: string, notice: Notice) {
   const agent = plan.agents.find((candidate) => candidate.id === agentId);
   const channel = agent?.channel ?? plan.integrations.slack?.channel;
   if (!ports.outbox || !channel) return;
@@ -384,6 +382,13 @@ function nextVersion(
   if (next.blocked) return next;
   const { blockedReason: _cleared, ...unblocked } = next;
   return unblocked;
+}
+
+/** Stamps when a task started and when it was done; a reopened task is no longer done. */
+function withCycleTimes(next: TaskState, from: TaskStatus, at: string): TaskState {
+  if (next.status === 'done') return { ...next, doneAt: at };
+  const { doneAt: _reopened, ...open } = next;
+  return from === 'todo' && next.status === 'in_progress' ? { ...open, startedAt: at } : open;
 }
 
 function initialTask(id: string, at: string): TaskState {
@@ -473,8 +478,28 @@ export async function recordHeartbeat(
     if (task.agent !== input.agent)
       throw new ValidationError(`task ${task.id} belongs to agent ${task.agent}, not ${input.agent}`);
   }
-  const { project, agent, actor: _actor, ...heartbeat } = input;
-  return ports.store.recordHeartbeat(project, agent, { ...heartbeat, at: ports.clock.now().toISOString() });
+  const { project, agent, actor, ...heartbeat } = input;
+  const at = ports.clock.now().toISOString();
+  const recorded = await ports.store.recordHeartbeat(project, agent, { ...heartbeat, at });
+  if (recorded.wasDownSince) {
+    // Heard from again: the agent is back up, and the trail says for how long it was gone.
+    await ports.store.appendEvents(project, [
+      event(ports, at, actor, {
+        type: 'agent.up',
+        subject: agent,
+        note: `${agent} is back after being down since ${recorded.wasDownSince}`,
+        data: { downSince: recorded.wasDownSince },
+      }),
+    ]);
+    const planned = stored.plan.agents.find((candidate) => candidate.id === agent);
+    await notify(ports, stored.plan, agent, `agent-up:${project}:${agent}:${recorded.wasDownSince}`, {
+      type: 'agent-up',
+      project,
+      agent: { id: agent, name: planned?.name ?? agent },
+      downSince: recorded.wasDownSince,
+    });
+  }
+  return recorded.agent;
 }
 
 /**

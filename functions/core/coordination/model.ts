@@ -25,6 +25,10 @@ export interface TaskState {
   readonly blockedReason?: string;
   readonly updatedAt: string;
   readonly updatedBy: string;
+  /** When the task last moved to in_progress from todo: the start of its cycle time. */
+  readonly startedAt?: string;
+  /** When the task became done (kept while it stays done): what burndown and throughput count. */
+  readonly doneAt?: string;
   /** Incremented by every write; conditional writes compare it. */
   readonly version: number;
 }
@@ -44,6 +48,8 @@ export interface AgentState {
   readonly completion?: number;
   readonly risk?: Risk;
   readonly note?: string;
+  /** Set by the heartbeat monitor when the agent missed two intervals; cleared by its next heartbeat. */
+  readonly downSince?: string;
   readonly heartbeats: number;
   readonly version: number;
 }

@@ -26,6 +26,8 @@ export interface ProjectStatus {
     status: AgentStatus;
     currentTask: string | null;
     lastHeartbeat: string | null;
+    /** When the heartbeat monitor marked the agent down; null while it is up. */
+    downSince: string | null;
     /** Share of the agent's estimated work that is done, 0–100. */
     completion: number;
     /** What the agent last reported for its current task, 0–100. */
@@ -114,10 +116,12 @@ export function computeStatus(
         ? state.currentTask
         : undefined;
     const silentFor = state?.lastHeartbeatAt ? now.getTime() - Date.parse(state.lastHeartbeatAt) : undefined;
+    // Down as the heartbeat monitor recorded it, or as the clock already shows between two runs of it.
     const down =
-      agent.heartbeat !== undefined &&
-      silentFor !== undefined &&
-      silentFor > 2 * wallClockMillis(agent.heartbeat);
+      state?.downSince !== undefined ||
+      (agent.heartbeat !== undefined &&
+        silentFor !== undefined &&
+        silentFor > 2 * wallClockMillis(agent.heartbeat));
     const blockers = own
       .filter(({ state: s }) => s.blocked)
       .map(({ task, state: s }) => ({ task: task.id, reason: s.blockedReason ?? '' }));
@@ -131,6 +135,7 @@ export function computeStatus(
       status: (down ? 'down' : working || reported ? 'active' : 'idle') as AgentStatus,
       currentTask: reported ?? working?.task.id ?? null,
       lastHeartbeat: state?.lastHeartbeatAt ?? null,
+      downSince: state?.downSince ?? null,
       completion: total === 0 ? 0 : Math.round((1000 * done) / total) / 10,
       reportedCompletion: state?.completion ?? null,
       risk,

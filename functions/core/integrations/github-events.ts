@@ -254,6 +254,18 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
         tasks,
         issues: keys,
       } as const;
+      // The standup lists the PRs merged since the last one, from the trail.
+      await ports.store.appendEvents(project, [
+        {
+          id: ports.ids.next(ports.clock.now().toISOString()),
+          type: 'github.pr_merged',
+          at: ports.clock.now().toISOString(),
+          actor: 'integration:github',
+          subject: `${repository}#${number}`,
+          note: `PR #${number} merged: ${title}`,
+          data: { repository, number, title, url, author, tasks, delivery: context.delivery.id },
+        },
+      ]);
       await post(ports, plan, `pr-merged:${project}:${repository}#${number}`, notice);
     }
   },

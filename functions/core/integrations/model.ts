@@ -1,3 +1,5 @@
+import type { ChatMessage } from '../ports.js';
+
 /**
  * What Convoy asks of the outside trackers and chat, as data: every JIRA write is a command that goes
  * through the outbox, so it survives outages, honours rate limits and happens once.
@@ -68,7 +70,24 @@ export type GithubNotice =
       readonly failureRate: number;
     };
 
-export type Notice = TaskNotice | GithubNotice;
+/** What the team hears when the heartbeat monitor loses or finds an agent. */
+export type AgentNotice =
+  | {
+      readonly type: 'agent-down';
+      readonly project: string;
+      readonly agent: { readonly id: string; readonly name: string };
+      readonly lastHeartbeatAt: string;
+      /** The agent's owner, who answers for bringing it back. */
+      readonly owner: { readonly name: string; readonly slack?: string };
+    }
+  | {
+      readonly type: 'agent-up';
+      readonly project: string;
+      readonly agent: { readonly id: string; readonly name: string };
+      readonly downSince: string;
+    };
+
+export type Notice = TaskNotice | GithubNotice | AgentNotice;
 
 export interface NoticeTask {
   readonly id: string;
@@ -76,12 +95,24 @@ export interface NoticeTask {
 }
 
 /** A Slack post that waits in the outbox like a JIRA command: retried, never posted twice (by key). */
-export interface SlackPost {
+export type SlackPost = {
   readonly kind: 'slack';
   readonly channel: string;
   /** The message's identity: a retry updates the message posted under it instead of posting again. */
   readonly key: string;
-  readonly notice: Notice;
+} & (
+  | { readonly notice: Notice }
+  /** A message rendered when it was enqueued (a scheduled report), with a chart to share beside it. */
+  | { readonly message: ChatMessage; readonly chart?: ChartAttachment }
+);
+
+/** A chart kept in the chart archive, shared in the channel with the report that shows it. */
+export interface ChartAttachment {
+  readonly name: string;
+  /** Which rendering of the chart (its `at`), so a retry shares the same one. */
+  readonly at: string;
+  readonly filename: string;
+  readonly title: string;
 }
 
 /** Everything the outbox carries to the outside world. */

@@ -29,7 +29,9 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   readonly status: number;
+  /** JSON, unless `contentType` is given: then text (a string) or bytes (sent base64-encoded). */
   readonly body: unknown;
+  readonly contentType?: string;
 }
 
 export interface RouteDefinition {
@@ -127,15 +129,29 @@ export function errorResponse(error: unknown, log: (message: string, error: unkn
   };
 }
 
-const json = (response: ApiResponse, replayed = false): APIGatewayProxyStructuredResultV2 => ({
-  statusCode: response.status,
-  headers: {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-    ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
-  },
-  body: JSON.stringify(response.body),
-});
+const json = (response: ApiResponse, replayed = false): APIGatewayProxyStructuredResultV2 =>
+  response.contentType
+    ? raw(response)
+    : {
+        statusCode: response.status,
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'cache-control': 'no-store',
+          ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+        },
+        body: JSON.stringify(response.body),
+      };
+
+/** A Markdown report or a PNG chart: bytes travel base64-encoded through API Gateway. */
+function raw(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
+  const bytes = response.body instanceof Uint8Array;
+  return {
+    statusCode: response.status,
+    headers: { 'content-type': response.contentType as string, 'cache-control': 'no-store' },
+    body: bytes ? Buffer.from(response.body as Uint8Array).toString('base64') : String(response.body),
+    isBase64Encoded: bytes,
+  };
+}
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -49,3 +49,20 @@ export const eventsQuery = z.strictObject({
   cursor: z.string().max(2000).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
+
+export const reportPath = z.enum(['standup', 'sync', 'report', 'weekly-summary', 'weekly']);
+
+export const reportQuery = z.strictObject({
+  format: z.enum(['markdown', 'json', 'slack']).optional(),
+  /** Where the Markdown's image link points (the CLI saves the chart beside the file). */
+  chart: z
+    .string()
+    .regex(/^[\w./-]{1,200}$/)
+    .optional(),
+  since: isoTime.optional(),
+});
+
+export const chartQuery = z.strictObject({
+  /** `latest`: the chart the last scheduled report kept, instead of one drawn now. */
+  kept: z.enum(['latest']).optional(),
+});

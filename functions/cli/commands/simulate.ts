@@ -1,0 +1,42 @@
+import { DynamoDbLocalError } from '../../local/dynamodb-local.js';
+import { SimulationError, simulate } from '../../local/simulate.js';
+import type { Command } from '../command.js';
+import { EXIT, styler, UsageError } from '../io.js';
+
+export const simulateCommand: Command = {
+  name: 'simulate',
+  summary: 'Replay N working days of synthetic agent activity and print what Convoy posts, day by day',
+  usage: 'convoy simulate FILE --days N [--seed S]',
+  details: [
+    'Runs against a fresh in-memory DynamoDB Local on a fast virtual clock: agents pick up ready tasks,',
+    'work at a seeded pace, sometimes block or go silent, and post metrics that drift; every schedule',
+    'fires and every monitor runs as deployed. The same seed prints the same output.',
+  ],
+  options: {
+    days: { type: 'string', value: 'N', description: 'working days to replay (1–1000)' },
+    seed: { type: 'string', value: 'S', description: 'seed of the random activity (default 1)' },
+  },
+  async run({ positionals, values }, io) {
+    const [file, ...extra] = positionals;
+    if (!file) throw new UsageError('name the plan to simulate: convoy simulate FILE --days N');
+    if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+    if (values.days === undefined) throw new UsageError('--days N is required (working days to replay)');
+    const days = Number(values.days);
+    if (!Number.isInteger(days) || days < 1 || days > 1000)
+      throw new UsageError(`--days must be a whole number from 1 to 1000, got ${String(values.days)}`);
+    const seed = values.seed === undefined ? 1 : Number(values.seed);
+    if (!Number.isInteger(seed))
+      throw new UsageError(`--seed must be a whole number, got ${String(values.seed)}`);
+    const style = styler(io.color);
+    try {
+      await simulate({ planFile: file, days, seed, print: (line) => io.stdout(`${line}\n`) });
+      return EXIT.ok;
+    } catch (error) {
+      if (error instanceof SimulationError || error instanceof DynamoDbLocalError) {
+        io.stderr(`${style('red', 'error:')} ${error.message}\n`);
+        return EXIT.failed;
+      }
+      throw error;
+    }
+  },
+};

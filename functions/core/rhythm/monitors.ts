@@ -1,0 +1,177 @@
+import type { CoordinationPorts } from '../coordination/commands.js';
+import type { AuditEvent, MetricPoint, ProjectSnapshot } from '../coordination/model.js';
+import type { AgentNotice } from '../integrations/model.js';
+import { wallClockMillis } from '../plan/lexical.js';
+import { blockedTasks, downAgents, scheduleSlipDays } from './computed-metrics.js';
+
+/** Work in progress with no activity for this long counts as stale (`tasks.stale`, PLAN_FORMAT.md). */
+export const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A computed metric gets a new point when its value changes, and at least this often while it does
+ * not, so its history shows a trend without a point every minute.
+ */
+const METRIC_REFRESH_MS = 60 * 60 * 1000;
+
+export interface MonitorOutcome {
+  readonly project: string;
+  /** Agents this run marked down. */
+  readonly down: readonly string[];
+  /** Computed metric points this run recorded. */
+  readonly metrics: readonly MetricPoint[];
+  /** Tasks found stale (stale-work sweep only). */
+  readonly stale?: readonly string[];
+}
+
+/**
+ * The heartbeat monitor for one project: an agent with a `heartbeat` interval that missed two in a
+ * row is marked down (the event `agent.down`, a notice to its channel naming its owner); its next
+ * heartbeat brings it back (`recordHeartbeat`). Then the computed metrics `agents.down`,
+ * `tasks.blocked` and `schedule.slip_days` are brought up to date.
+ */
+export async function runHeartbeatMonitor(
+  ports: CoordinationPorts,
+  project: string,
+): Promise<MonitorOutcome> {
+  const snapshot = await ports.store.snapshot(project);
+  if (!snapshot) return { project, down: [], metrics: [] };
+  const now = ports.clock.now();
+  const at = now.toISOString();
+  const { plan } = snapshot.plan;
+  const down: string[] = [];
+  const events: AuditEvent[] = [];
+  for (const agent of plan.agents) {
+    const state = snapshot.agents.get(agent.id);
+    // An agent never heard from has missed nothing yet: its clock starts with its first heartbeat.
+    if (!agent.heartbeat || !state?.lastHeartbeatAt || state.downSince) continue;
+    const silentFor = now.getTime() - Date.parse(state.lastHeartbeatAt);
+    if (silentFor <= 2 * wallClockMillis(agent.heartbeat)) continue;
+    const marked = await ports.store.markAgentDown(project, agent.id, {
+      at,
+      lastHeartbeatAt: state.lastHeartbeatAt,
+    });
+    if (!marked) continue;
+    down.push(agent.id);
+    events.push({
+      id: ports.ids.next(at),
+      type: 'agent.down',
+      at,
+      actor: 'system',
+      subject: agent.id,
+      note: `no heartbeat from ${agent.id} since ${state.lastHeartbeatAt} (expected every ${agent.heartbeat})`,
+      data: { lastHeartbeatAt: state.lastHeartbeatAt, heartbeat: agent.heartbeat, owner: agent.owner },
+    });
+    const owner = plan.people.find((person) => person.id === agent.owner);
+    await notifyAgentChange(
+      ports,
+      snapshot,
+      agent.id,
+      `agent-down:${project}:${agent.id}:${state.lastHeartbeatAt}`,
+      {
+        type: 'agent-down',
+        project,
+        agent: { id: agent.id, name: agent.name },
+        lastHeartbeatAt: state.lastHeartbeatAt,
+        owner: { name: owner?.name ?? agent.owner, ...(owner?.slack ? { slack: owner.slack } : {}) },
+      },
+    );
+  }
+  if (events.length > 0) await ports.store.appendEvents(project, events);
+  const agents = new Map(snapshot.agents);
+  for (const id of down) {
+    const state = agents.get(id);
+    if (state) agents.set(id, { ...state, downSince: at });
+  }
+  const current = { ...snapshot, agents };
+  const metrics = await refreshMetrics(ports, project, current, [
+    { name: 'agents.down', value: downAgents(current) },
+    { name: 'tasks.blocked', value: blockedTasks(current) },
+    { name: 'schedule.slip_days', value: scheduleSlipDays(plan, current, now) },
+  ]);
+  return { project, down, metrics };
+}
+
+/**
+ * The stale-work sweep for one project: tasks in progress or in review with no activity for 24 h —
+ * no change of the task, no event about it, no heartbeat of its agent naming it — counted as
+ * `tasks.stale` and listed in a `tasks.stale` event when the set of stale tasks changes.
+ */
+export async function runStaleWorkSweep(ports: CoordinationPorts, project: string): Promise<MonitorOutcome> {
+  const snapshot = await ports.store.snapshot(project);
+  if (!snapshot) return { project, down: [], metrics: [] };
+  const now = ports.clock.now();
+  const since = new Date(now.getTime() - STALE_AFTER_MS).toISOString();
+  const { plan } = snapshot.plan;
+  const recent = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await ports.store.listEvents(project, { since, limit: 500, ...(cursor ? { cursor } : {}) });
+    for (const event of page.events) if (event.subject) recent.add(event.subject);
+    cursor = page.cursor;
+  } while (cursor);
+  const stale: string[] = [];
+  for (const phase of plan.phases) {
+    for (const task of phase.tasks) {
+      const state = snapshot.tasks.get(task.id);
+      if (!state || (state.status !== 'in_progress' && state.status !== 'in_review')) continue;
+      if (state.updatedAt >= since || recent.has(task.id)) continue;
+      const agent = snapshot.agents.get(task.agent);
+      if (agent?.currentTask === task.id && (agent.lastHeartbeatAt ?? '') >= since) continue;
+      stale.push(task.id);
+    }
+  }
+  const previous = snapshot.metrics.get('tasks.stale');
+  if (stale.length > 0 && previous?.value !== stale.length) {
+    const at = now.toISOString();
+    await ports.store.appendEvents(project, [
+      {
+        id: ports.ids.next(at),
+        type: 'tasks.stale',
+        at,
+        actor: 'system',
+        subject: project,
+        note: `${stale.length} task${stale.length === 1 ? '' : 's'} with no activity for 24 h: ${stale.join(', ')}`,
+        data: { tasks: stale },
+      },
+    ]);
+  }
+  const metrics = await refreshMetrics(ports, project, snapshot, [
+    { name: 'tasks.stale', value: stale.length },
+  ]);
+  return { project, down: [], metrics, stale };
+}
+
+async function refreshMetrics(
+  ports: CoordinationPorts,
+  project: string,
+  snapshot: ProjectSnapshot,
+  values: readonly { name: string; value: number }[],
+): Promise<MetricPoint[]> {
+  const now = ports.clock.now();
+  const points = values
+    .filter(({ name, value }) => {
+      const latest = snapshot.metrics.get(name);
+      return !latest || latest.value !== value || now.getTime() - Date.parse(latest.at) >= METRIC_REFRESH_MS;
+    })
+    .map(({ name, value }) => ({ name, value, at: now.toISOString() }));
+  if (points.length > 0) await ports.store.putMetrics(project, points);
+  return points;
+}
+
+/** Through the outbox, to the agent's channel or the project's, like task notices. */
+async function notifyAgentChange(
+  ports: CoordinationPorts,
+  snapshot: ProjectSnapshot,
+  agentId: string,
+  key: string,
+  notice: AgentNotice,
+) {
+  const { plan } = snapshot.plan;
+  const agent = plan.agents.find((candidate) => candidate.id === agentId);
+  const channel = agent?.channel ?? plan.integrations.slack?.channel;
+  if (!ports.outbox || !channel) return;
+  await ports.outbox.enqueue(
+    [{ id: `slack:${key}`, project: plan.project.id, command: { kind: 'slack', channel, key, notice } }],
+    ports.clock.now(),
+  );
+}

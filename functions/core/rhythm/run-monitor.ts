@@ -1,0 +1,31 @@
+import type { CoordinationPorts } from '../coordination/commands.js';
+import type { MonitorName } from '../schedules/index.js';
+import { type MonitorOutcome, runHeartbeatMonitor, runStaleWorkSweep } from './monitors.js';
+
+const MONITOR_RUNS: Readonly<
+  Record<MonitorName, (ports: CoordinationPorts, project: string) => Promise<MonitorOutcome>>
+> = {
+  heartbeats: runHeartbeatMonitor,
+  'stale-work': runStaleWorkSweep,
+};
+
+/**
+ * Runs a monitor over every project. A project that fails does not stop the others; the failures come
+ * back together (the caller logs them and fails the invocation so the scheduler's retry and alarm see it).
+ */
+export async function runMonitor(
+  ports: CoordinationPorts,
+  monitor: MonitorName,
+): Promise<{ outcomes: MonitorOutcome[]; failures: { project: string; error: string }[] }> {
+  const run = MONITOR_RUNS[monitor];
+  const outcomes: MonitorOutcome[] = [];
+  const failures: { project: string; error: string }[] = [];
+  for (const project of await ports.store.listProjects()) {
+    try {
+      outcomes.push(await run(ports, project));
+    } catch (error) {
+      failures.push({ project, error: (error as Error).message });
+    }
+  }
+  return { outcomes, failures };
+}

@@ -70,7 +70,18 @@ export interface AppFunctionProps {
    * @default - no reservation: the function shares the account's unreserved concurrency
    */
   readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * Whether the function draws report charts: the chart renderer needs its font beside the bundle
+   * (`locateFont` in functions/adapters/chart/burndown-png.ts looks there first).
+   *
+   * @default false
+   */
+  readonly drawsCharts?: boolean;
 }
+
+/** The font report charts are drawn with, copied beside the bundle of a function that draws them. */
+export const CHART_FONT = join('node_modules', 'dejavu-fonts-ttf', 'ttf', 'DejaVuSans.ttf');
 
 /**
  * A Convoy Lambda function with the house defaults: Node.js 22 on ARM64, an ESM bundle built by the
@@ -122,6 +133,17 @@ export class AppFunction extends NodejsFunction {
         sourcesContent: false,
         // The Node.js 22 runtime provides AWS SDK v3; everything else is bundled.
         externalModules: ['@aws-sdk/*'],
+        ...(props.drawsCharts
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  `cp "${join(inputDir, CHART_FONT)}" "${outputDir}/"`,
+                ],
+              },
+            }
+          : {}),
       },
     });
   }

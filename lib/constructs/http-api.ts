@@ -175,7 +175,11 @@ function createFunctions(scope: Construct, table: ITableV2): Record<HttpHandlerN
   ][];
   return Object.fromEntries(
     entries.map(([name, { description, tableAccess }]) => {
-      const fn = new AppFunction(scope, `${pascalCase(name)}Function`, { entryName: name, description });
+      const fn = new AppFunction(scope, `${pascalCase(name)}Function`, {
+        entryName: name,
+        description,
+        drawsCharts: name === 'api-read',
+      });
       if (tableAccess !== 'none') {
         fn.bindTable(table, tableAccess);
       }

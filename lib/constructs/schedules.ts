@@ -167,6 +167,9 @@ export class ConvoySchedules extends Construct {
       description: WORKERS['scheduled-job'].description,
       timeout: JOB_TIMEOUT,
       environment,
+      // The daily report and the weekly summary draw the burndown chart.
+      drawsCharts: true,
+      memorySize: 1024,
     });
     this.jobFailureQueue = new Queue(this, 'ScheduledJobFailureQueue', {
       queueName: 'convoy-scheduled-job-failures',

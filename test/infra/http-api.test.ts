@@ -1,4 +1,6 @@
-import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -145,6 +147,32 @@ describe('ConvoyHttpApi', () => {
         }
       },
     );
+
+    it('ships the chart font beside the bundle of the function that draws charts, and only there', () => {
+      const [stack] = stacks;
+      if (!stack) throw new Error('no stack');
+      const outdir = (stack.stack.node.root as App).outdir;
+      // The stack's asset manifest says which staged directory is published under the code's S3 key.
+      const manifest = JSON.parse(
+        readFileSync(join(outdir, `${stack.stack.artifactId}.assets.json`), 'utf8'),
+      ) as {
+        files: Record<
+          string,
+          { source: { path: string }; destinations: Record<string, { objectKey: string }> }
+        >;
+      };
+      const bundleOf = (name: HttpHandlerName) => {
+        const { Code } = stack.functionProperties(name) as { Code: { S3Key: string } };
+        const staged = Object.values(manifest.files).find((file) =>
+          Object.values(file.destinations).some((destination) => destination.objectKey === Code.S3Key),
+        );
+        return join(outdir, staged?.source.path ?? 'missing');
+      };
+
+      // Assess
+      expect(existsSync(join(bundleOf('api-read'), 'DejaVuSans.ttf'))).toBe(true);
+      expect(existsSync(join(bundleOf('api-write'), 'DejaVuSans.ttf'))).toBe(false);
+    });
 
     it('gives the read function read actions only, on the table and its indexes', () => {
       for (const stack of stacks) {

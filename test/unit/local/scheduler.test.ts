@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ScaledClock } from '../../../functions/local/clock.js';
+import { startLocalScheduler } from '../../../functions/local/scheduler.js';
+import { validPlan } from '../../fixtures/plans.js';
+
+const PLAN = `version: 1
+project: { id: clocked, timezone: America/New_York, start: 2026-03-02 }
+people: [{ id: pm }]
+agents: [{ id: alpha, owner: pm }]
+phases:
+  - id: build
+    tasks: [{ id: api, agent: alpha, estimate: 1d }]
+schedules:
+  - { id: standup, job: standup, at: "09:00" }
+`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('startLocalScheduler', () => {
+  it('fires a schedule at its local time and the monitors at their rates, on a clock 600 times faster', async () => {
+    // Prepare: Tuesday 2026-03-03 08:59:30 in New York (UTC-5), 50 ms real before the standup.
+    const plan = validPlan(PLAN);
+    const jobs: string[] = [];
+    const monitors: string[] = [];
+    const clock = new ScaledClock(600, new Date('2026-03-03T13:59:30Z'));
+    const started = clock.now().getTime();
+
+    // Act: 0.4 s real is 4 minutes on this clock.
+    const scheduler = startLocalScheduler({
+      clock,
+      log: () => undefined,
+      plans: async () => [plan],
+      runJob: async (event) => {
+        jobs.push(`${event.schedule}@${event.scheduledTime}`);
+      },
+      runMonitor: async (event) => {
+        monitors.push(`${event.monitor}@${event.scheduledTime}`);
+      },
+    });
+    await sleep(400);
+    await scheduler.stop();
+
+    // Assess
+    expect(jobs).toEqual(['standup@2026-03-03T14:00:00.000Z']);
+    const heartbeats = monitors
+      .filter((entry) => entry.startsWith('heartbeats@'))
+      .map((entry) => Date.parse(entry.slice('heartbeats@'.length)));
+    expect(heartbeats.length).toBeGreaterThanOrEqual(2);
+    // A minute apart, the first a minute after the scheduler started.
+    expect(Math.abs((heartbeats[0] as number) - started - 60_000)).toBeLessThan(5_000);
+    expect((heartbeats[1] as number) - (heartbeats[0] as number)).toBe(60_000);
+  });
+
+  it('keeps firing after a job fails, and logs the failure', async () => {
+    // Prepare
+    const plan = validPlan(PLAN);
+    const lines: string[] = [];
+    const clock = new ScaledClock(600, new Date('2026-03-03T13:59:40Z'));
+
+    // Act
+    const scheduler = startLocalScheduler({
+      clock,
+      log: (line) => lines.push(line),
+      plans: async () => [plan],
+      runJob: async () => {
+        throw new Error('Slack is down');
+      },
+      runMonitor: async () => undefined,
+    });
+    await sleep(200);
+    await scheduler.stop();
+
+    // Assess
+    expect(lines).toContain('clocked/standup at 2026-03-03T14:00:00.000Z failed: Slack is down');
+  });
+});

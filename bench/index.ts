@@ -1,9 +1,10 @@
 import { run as apiLoad } from './api-load.bench.js';
 import { run as planAnalysis } from './plan-analysis.bench.js';
+import { run as reports } from './reports.bench.js';
 import { run as webhooks } from './webhooks.bench.js';
 
 /** Every benchmark, in order; exits non-zero when any misses its target. */
-const benches = [planAnalysis, apiLoad, webhooks];
+const benches = [planAnalysis, apiLoad, webhooks, reports];
 
 let ok = true;
 for (const bench of benches) ok = (await bench()) && ok;

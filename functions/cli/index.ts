@@ -3,6 +3,7 @@ import { didYouMean } from '../core/plan/suggest.js';
 import type { Command } from './command.js';
 import { applyCommand } from './commands/apply.js';
 import { devCommand } from './commands/dev.js';
+import { escalationsCommand } from './commands/escalations.js';
 import { planCommand } from './commands/plan.js';
 import { reportCommand } from './commands/report.js';
 import { scheduleCommand } from './commands/schedule.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   devCommand,
   applyCommand,
   statusCommand,
+  escalationsCommand,
   schemaCommand,
 ];
 

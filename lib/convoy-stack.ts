@@ -1,12 +1,17 @@
-import { CfnOutput, Stack, type StackProps, Tags, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Tags, Token } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { Plan } from '../functions/core/plan/index.js';
-import { ROUTES } from '../functions/handlers/routes.js';
+import { ROUTES, WORKERS } from '../functions/handlers/routes.js';
+import { AppFunction } from './constructs/app-function.js';
+import { ConvoyEvents } from './constructs/events.js';
 import { ConvoyHttpApi } from './constructs/http-api.js';
 import { ConvoyIntegrations } from './constructs/integrations.js';
 import { ConvoySchedules } from './constructs/schedules.js';
 import { StateTable } from './constructs/state-table.js';
+import { ConvoyWorkflows } from './constructs/workflows.js';
 
 const CONVOY_TAGS: Readonly<Record<string, string>> = { project: 'convoy' };
 
@@ -83,6 +88,15 @@ export class ConvoyStack extends Stack {
 
   /** The plans' scheduled jobs and the monitors, with their dead-letter queues and alarms. */
   readonly schedules: ConvoySchedules;
+
+  /** The phase-gate state machine and its gate-step function. */
+  readonly workflows: ConvoyWorkflows;
+
+  /** The custom event bus Convoy publishes its domain events to, and the rule that starts gates. */
+  readonly events: ConvoyEvents;
+
+  /** Starts a phase's gate workflow when EventBridge says the phase's tasks are done. */
+  readonly gateStarter: AppFunction;
 
   constructor(scope: Construct, id: string, props: ConvoyStackProps) {
     // Stack tags reach resources CloudFormation creates outside the template; Tags.of covers the
@@ -163,6 +177,47 @@ export class ConvoyStack extends Stack {
       enabled: this.region === activeRegion,
       jiraRequestsPerMinute: props.jiraRequestsPerMinute,
     });
+
+    this.workflows = new ConvoyWorkflows(this, 'Workflows', { table: this.table });
+    this.events = new ConvoyEvents(this, 'Events', { alarmTopic: this.integrations.alarmTopic });
+    this.gateStarter = new AppFunction(this, 'GateStarterFunction', {
+      entryName: 'gate-starter',
+      description: WORKERS['gate-starter'].description,
+    });
+    this.gateStarter.bindTable(this.table, 'readwrite');
+    this.events.onPhaseTasksCompleted(this.gateStarter);
+    const gateFailed = new Alarm(this, 'PhaseGateFailedAlarm', {
+      alarmName: `convoy-phase-gate-failed-${this.region}`,
+      alarmDescription: 'A phase-gate execution failed: its gate was escalated, look at the execution',
+      metric: this.workflows.phaseGate.metricFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    gateFailed.addAlarmAction(new SnsAction(this.integrations.alarmTopic));
+    gateFailed.addOkAction(new SnsAction(this.integrations.alarmTopic));
+    const http = this.httpApi.functions;
+    // Who starts gate workflows (the evaluate route, the rule's target, the gate review) and who hands
+    // them a decision (the decision route, the Slack buttons).
+    this.workflows.bindGateWorkflow(http['api-write'], 'start-and-decide');
+    this.workflows.bindGateWorkflow(http['slack-interactions'], 'decide');
+    this.workflows.bindGateWorkflow(this.gateStarter, 'start');
+    this.workflows.bindGateWorkflow(this.schedules.jobFunction, 'start');
+    // Who publishes domain events: whatever moves tasks, phases, gates, agents or escalations.
+    for (const fn of [
+      http['api-write'],
+      http['webhook-jira'],
+      http['slack-interactions'],
+      this.integrations.githubWorker,
+      this.integrations.jiraWorker,
+      this.schedules.jobFunction,
+      this.schedules.monitorFunction,
+      this.workflows.gateStep,
+      this.gateStarter,
+    ]) {
+      this.events.grantPublish(fn);
+    }
 
     // Webhooks registered with a custom domain keep working when DNS sends them to another region.
     const baseUrl = props.apiDomainName ? `https://${props.apiDomainName}/` : this.httpApi.url;

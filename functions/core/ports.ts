@@ -9,6 +9,9 @@ import type {
   StoredPlan,
   TaskState,
 } from './coordination/model.js';
+import type { Escalation, EscalationStatus } from './escalations/model.js';
+import type { GateDecision } from './gates/decision.js';
+import type { GateState } from './gates/state.js';
 import type { OutboxCommand, OutboxEntry, RemoteLink } from './integrations/model.js';
 import type { Plan } from './plan/index.js';
 
@@ -102,6 +105,58 @@ export interface CoordinationStore {
     project: string,
     query: { type?: string; since?: string; limit: number; cursor?: string },
   ): Promise<EventPage>;
+}
+
+/** One escalation write: put only if the stored escalation is still at `expectedVersion`. */
+export interface EscalationWrite {
+  readonly escalation: Escalation;
+  /** 0: create, only if no unresolved escalation has the same `dedupKey` (nor any this id). */
+  readonly expectedVersion: number;
+}
+
+export interface EscalationPage {
+  readonly escalations: Escalation[];
+  /** Opaque; pass it back to get the next (older) page. Absent on the last page. */
+  readonly cursor?: string;
+}
+
+/**
+ * The escalations of every project: the unresolved ones (at most one per dedup key) and the
+ * resolved history. Writes are conditional and fail with `VersionConflictError`.
+ */
+export interface EscalationStore {
+  /** Every open or acknowledged escalation of the project, read consistently. */
+  unresolvedEscalations(project: string): Promise<Escalation[]>;
+  /**
+   * Writes every change, and the audit events that record them, in one transaction: all or none.
+   * A change whose escalation is `resolved` moves it from the unresolved set into the history;
+   * expectedVersion 0 fails while another escalation with the same dedup key is unresolved, so
+   * two writers opening the same rule and subject at once cannot both succeed.
+   */
+  saveEscalations(
+    project: string,
+    changes: readonly EscalationWrite[],
+    events?: readonly AuditEvent[],
+  ): Promise<void>;
+  /** An escalation by id, unresolved or resolved. */
+  getEscalation(project: string, id: string): Promise<Escalation | undefined>;
+  /** Escalations newest first (by when they opened), optionally of one status only. */
+  listEscalations(
+    project: string,
+    query: { status?: EscalationStatus; limit: number; cursor?: string },
+  ): Promise<EscalationPage>;
+}
+
+/** Gate state and the history of gate decisions. */
+export interface GateStore {
+  getGate(project: string, gate: string): Promise<GateState | undefined>;
+  listGates(project: string): Promise<GateState[]>;
+  /** Conditional on `expectedVersion` (0 = must not exist); `VersionConflictError` otherwise. */
+  saveGate(project: string, next: GateState, expectedVersion: number): Promise<void>;
+  /** Keeps a decision; the same gate, attempt and evaluation number again replaces it (a retried step). */
+  recordGateDecision(project: string, decision: GateDecision, evaluation: number): Promise<void>;
+  /** A gate's decisions, newest first. */
+  gateDecisions(project: string, gate: string, limit: number): Promise<GateDecision[]>;
 }
 
 /** Rendered report charts, kept so they can be shown later (`convoy report`, the API). */

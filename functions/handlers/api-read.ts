@@ -3,13 +3,15 @@ import middy from '@middy/core';
 import { listEvents } from '../core/coordination/commands.js';
 import { computeStatus } from '../core/coordination/status.js';
 import { NotFoundError } from '../core/errors.js';
+import { listEscalations, summarizeEscalation } from '../core/escalations/service.js';
+import { gateOverview } from '../core/gates/service.js';
 import { renderMarkdown } from '../core/reports/markdown.js';
 import type { ReportKind } from '../core/reports/model.js';
 import { produceReport } from '../core/rhythm/jobs.js';
 import { reportSince } from '../core/rhythm/report-context.js';
 import { dependencies } from './dependencies.js';
 import { apiHandler, validate } from './http/api.js';
-import { chartQuery, eventsQuery, reportPath, reportQuery } from './http/schemas.js';
+import { chartQuery, escalationsQuery, eventsQuery, reportPath, reportQuery } from './http/schemas.js';
 import { logError, logger } from './logger.js';
 import { reportRenderer } from './report-renderer.js';
 
@@ -21,12 +23,25 @@ export const handler = middy(
         access: 'project',
         async run({ params }, deps) {
           const project = params.project as string;
-          const snapshot = await deps.store.snapshot(project);
+          const [snapshot, escalations] = await Promise.all([
+            deps.store.snapshot(project),
+            deps.escalations.unresolvedEscalations(project),
+          ]);
           if (!snapshot)
             throw new NotFoundError(
               `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
             );
-          return { status: 200, body: computeStatus(snapshot, deps.clock.now()) };
+          const open = escalations
+            .sort((a, b) => a.openedAt.localeCompare(b.openedAt))
+            .map(summarizeEscalation);
+          const gates = await gateOverview(deps, project);
+          return { status: 200, body: { ...computeStatus(snapshot, deps.clock.now(), open), gates } };
+        },
+      },
+      'GET /v1/plans/{project}/gates': {
+        access: 'project',
+        async run({ params }, deps) {
+          return { status: 200, body: { gates: await gateOverview(deps, params.project as string) } };
         },
       },
       'GET /v1/plans/{project}/events': {
@@ -40,6 +55,16 @@ export const handler = middy(
             ...(limit ? { limit } : {}),
           });
           return { status: 200, body: { events: page.events, cursor: page.cursor ?? null } };
+        },
+      },
+      'GET /v1/plans/{project}/escalations': {
+        access: 'project',
+        async run({ params, query }, deps) {
+          const page = await listEscalations(deps, {
+            project: params.project as string,
+            ...validate(escalationsQuery, query, 'query'),
+          });
+          return { status: 200, body: { escalations: page.escalations, cursor: page.cursor ?? null } };
         },
       },
       'GET /v1/plans/{project}/reports/{kind}': {

@@ -12,6 +12,15 @@ import {
 } from '../core/coordination/commands.js';
 import { describeActor } from '../core/coordination/model.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
+import {
+  acknowledgeEscalation,
+  confirmEscalationReassignment,
+  type EscalationActionInput,
+  type EscalationActionResult,
+  type EscalationPorts,
+  resolveEscalation,
+} from '../core/escalations/service.js';
+import { decideGate, startGate } from '../core/gates/service.js';
 import { formatPlanError, parsePlan } from '../core/plan/index.js';
 import { didYouMean } from '../core/plan/suggest.js';
 import type { TokenRole } from '../core/ports.js';
@@ -20,7 +29,10 @@ import { type ApiRequest, apiHandler, jsonBody, type RouteDefinition } from './h
 import { createToken, hashToken } from './http/auth.js';
 import {
   blockerBody,
+  escalationActionBody,
   eventBody,
+  gateDecisionBody,
+  gateEvaluateBody,
   handoffBody,
   heartbeatBody,
   metricsBody,
@@ -106,6 +118,18 @@ function issueToken(role: Exclude<TokenRole, 'admin'>) {
   };
 }
 
+/**
+ * `POST …/escalations/{id}/ack|resolve|reassign`: open to any token of the project; the use case
+ * decides who may (a person the escalation reached, the agent's owner for a reassignment, an admin).
+ */
+function escalationAction(
+  run: (ports: EscalationPorts, input: EscalationActionInput) => Promise<EscalationActionResult>,
+): RouteDefinition {
+  return command(escalationActionBody, 200, ({ note }, request, deps) =>
+    run(deps, { ...scope(request), id: request.params.id as string, ...(note ? { note } : {}) }),
+  );
+}
+
 /** The routes of the agent API that change coordination state. */
 export const handler = middy(
   apiHandler(
@@ -151,6 +175,41 @@ export const handler = middy(
       })),
       'POST /v1/plans/{project}/agents/{agent}/tokens': { access: 'admin', run: issueToken('agent') },
       'POST /v1/plans/{project}/people/{person}/tokens': { access: 'admin', run: issueToken('person') },
+      'POST /v1/plans/{project}/gates/{gate}/evaluate': {
+        access: 'admin',
+        async run(request, deps) {
+          jsonBody(request, gateEvaluateBody);
+          const { result, state } = await startGate(deps, {
+            project: request.params.project as string,
+            gate: request.params.gate as string,
+          });
+          return {
+            status: result === 'started' ? 202 : 200,
+            body: {
+              gate: state.gate,
+              phase: state.phase,
+              attempt: state.attempt,
+              status: state.status,
+              result,
+            },
+          };
+        },
+      },
+      'POST /v1/plans/{project}/gates/{gate}/decision': command(
+        gateDecisionBody,
+        200,
+        async (body, request, deps) => ({
+          decision: await decideGate(deps, {
+            ...scope(request),
+            gate: request.params.gate as string,
+            decision: body.decision,
+            ...(body.note ? { note: body.note } : {}),
+          }),
+        }),
+      ),
+      'POST /v1/plans/{project}/escalations/{id}/ack': escalationAction(acknowledgeEscalation),
+      'POST /v1/plans/{project}/escalations/{id}/resolve': escalationAction(resolveEscalation),
+      'POST /v1/plans/{project}/escalations/{id}/reassign': escalationAction(confirmEscalationReassignment),
     },
     dependencies,
     logError,

@@ -11,6 +11,10 @@ export interface HandlerConfig {
   readonly slackApiUrl?: string;
   /** JIRA requests per minute per site. @default 100 */
   readonly jiraRequestsPerMinute: number;
+  /** The phase-gate state machine (deployed); convoy dev runs the ASL in process. */
+  readonly gateStateMachineArn?: string;
+  /** The EventBridge bus domain events go to (deployed); convoy dev uses an in-process bus. */
+  readonly eventBusName?: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig {
@@ -28,6 +32,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig 
     ...(env.CONVOY_SLACK_API_URL ? { slackApiUrl: env.CONVOY_SLACK_API_URL } : {}),
     jiraRequestsPerMinute:
       positive(env.CONVOY_JIRA_REQUESTS_PER_MINUTE, 'CONVOY_JIRA_REQUESTS_PER_MINUTE', 1000) ?? 100,
+    ...(env.CONVOY_GATE_STATE_MACHINE_ARN ? { gateStateMachineArn: env.CONVOY_GATE_STATE_MACHINE_ARN } : {}),
+    ...(env.CONVOY_EVENT_BUS_NAME ? { eventBusName: env.CONVOY_EVENT_BUS_NAME } : {}),
   };
 }
 

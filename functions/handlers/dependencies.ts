@@ -1,12 +1,26 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCoordinationStore, timeOrderedIds } from '../adapters/dynamodb/coordination-store.js';
+import { DynamoDbEscalationStore } from '../adapters/dynamodb/escalation-store.js';
+import { DynamoDbGateStore } from '../adapters/dynamodb/gate-store.js';
 import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
+import { EventBridgeDomainEventBus } from '../adapters/eventbridge/eventbridge-bus.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-queue.js';
+import { SfnGateWorkflow } from '../adapters/stepfunctions/sfn-gate-workflow.js';
 import type { CoordinationPorts } from '../core/coordination/commands.js';
+import type { GateWorkflow } from '../core/gates/workflow.js';
 import type { GithubDelivery } from '../core/integrations/github-events.js';
-import type { ChartArchive, IdempotencyStore, TokenStore, WorkQueue } from '../core/ports.js';
+import type {
+  ChartArchive,
+  EscalationStore,
+  GateStore,
+  IdempotencyStore,
+  TokenStore,
+  WorkQueue,
+} from '../core/ports.js';
 import { readConfig } from './config.js';
 import { buildIntegrations, type IntegrationDependencies } from './integrations.js';
 import { logger } from './logger.js';
@@ -17,6 +31,12 @@ export interface Dependencies extends CoordinationPorts {
   /** Report charts, kept for later display and shared with the reports. */
   readonly charts: ChartArchive;
   readonly idempotency: IdempotencyStore;
+  /** Unresolved escalations and their history. */
+  readonly escalations: EscalationStore;
+  /** Gate state and decisions. */
+  readonly gates: GateStore;
+  /** Starts and resumes phase-gate workflows (Step Functions deployed, in process locally). */
+  readonly workflow?: GateWorkflow;
   /** Where verified GitHub deliveries wait for the worker (SQS deployed, in process locally). */
   readonly githubQueue?: WorkQueue<GithubDelivery>;
   /** Integration credentials; never logged. */
@@ -95,6 +115,24 @@ export function dependencies(): Dependencies {
       tokens: store,
       idempotency: store,
       charts: store,
+      escalations: new DynamoDbEscalationStore(documentClient, table),
+      gates: new DynamoDbGateStore(documentClient, table),
+      ...(config.gateStateMachineArn
+        ? {
+            workflow: new SfnGateWorkflow(
+              new SFNClient({ region: config.region }),
+              config.gateStateMachineArn,
+            ),
+          }
+        : {}),
+      ...(config.eventBusName
+        ? {
+            events: new EventBridgeDomainEventBus(
+              new EventBridgeClient({ region: config.region }),
+              config.eventBusName,
+            ),
+          }
+        : {}),
       clock: { now: () => new Date() },
       ids: timeOrderedIds,
       ...(queueUrl

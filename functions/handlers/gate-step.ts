@@ -1,27 +1,27 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { GateStepEvent, GateStepName, GateSteps } from '../adapters/stepfunctions/gate-workflow.js';
+import { type GatePorts, gateSteps } from '../core/gates/service.js';
+import type { GateStepEvent, GateStepHandler } from '../core/gates/workflow.js';
+import { dependencies } from './dependencies.js';
+import { logger } from './logger.js';
 
-function notWired(step: GateStepName) {
-  return async function notWiredStep(): Promise<never> {
-    throw new Error(`gate step ${step} is not wired yet`);
+/** The gate steps over `ports`: what the deployed function runs, and what `convoy dev` runs in process. */
+export function gateStepRunner(ports: GatePorts): GateStepHandler {
+  const steps = gateSteps(ports);
+  return async function runGateStep(event: GateStepEvent): Promise<unknown> {
+    if (!Object.hasOwn(steps, event.step)) throw new Error(`unknown gate step ${String(event.step)}`);
+    const step = steps[event.step] as (event: GateStepEvent) => Promise<unknown>;
+    return step(event);
   };
 }
 
-const STEPS: GateSteps = {
-  evaluate: notWired('evaluate'),
-  caution: notWired('caution'),
-  'request-decision': notWired('request-decision'),
-  advance: notWired('advance'),
-  hold: notWired('hold'),
-  'escalate-failure': notWired('escalate-failure'),
-};
-
-/** Runs one step of the phase-gate workflow (statemachines/phase-gate.asl.json); `convoy dev` calls it in process. */
-export async function runGateStep(event: GateStepEvent): Promise<unknown> {
-  if (!Object.hasOwn(STEPS, event.step)) throw new Error(`unknown gate step ${String(event.step)}`);
-  const step = STEPS[event.step] as (event: GateStepEvent) => Promise<unknown>;
-  return step(event);
-}
-
 /** The `gate-step` function: every Task state of the phase-gate state machine invokes it. */
-export const handler = middy(runGateStep);
+export const handler = middy(async (event: GateStepEvent) => {
+  logger.info('gate step', {
+    step: event.step,
+    project: event.project,
+    gate: event.gate,
+    attempt: event.attempt,
+  });
+  return gateStepRunner(dependencies())(event);
+}).use(injectLambdaContext(logger));

@@ -4,6 +4,7 @@ import { printingRunner, trackerRunner } from '../adapters/jira/command-runner.j
 import { ConsoleChatPoster } from '../adapters/slack/console-chat-poster.js';
 import { DynamoDbMessageRefs } from '../adapters/slack/message-refs.js';
 import { noticeMessage } from '../adapters/slack/notice-messages.js';
+import { escalateEvents } from '../core/escalations/hooks.js';
 import type { GithubPorts } from '../core/integrations/github-events.js';
 import {
   type ChartAttachment,
@@ -156,17 +157,18 @@ export async function buildIntegrations(
     clock: deps.clock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     async recordFailure(entry, error) {
-      await deps.store.appendEvents(entry.project, [
-        {
-          id: deps.ids.next(deps.clock.now().toISOString()),
-          type: 'sync.failed',
-          at: deps.clock.now().toISOString(),
-          actor: 'system',
-          subject: lineOf(entry.command),
-          note: `${entry.command.kind === 'slack' ? 'Slack post' : `JIRA ${entry.command.kind}`} for ${lineOf(entry.command)}: ${error}`,
-          data: { entry: entry.id },
-        },
-      ]);
+      const failed = {
+        id: deps.ids.next(deps.clock.now().toISOString()),
+        type: 'sync.failed',
+        at: deps.clock.now().toISOString(),
+        actor: 'system',
+        subject: lineOf(entry.command),
+        note: `${entry.command.kind === 'slack' ? 'Slack post' : `JIRA ${entry.command.kind}`} for ${lineOf(entry.command)}: ${error}`,
+        data: { entry: entry.id },
+      };
+      await deps.store.appendEvents(entry.project, [failed]);
+      // `sync.failed` rules of the plan hear about it (one escalation per JIRA issue or channel).
+      await escalateEvents({ ...deps, outbox }, entry.project, [failed]);
     },
   };
   return { chat, drain, github: { ...deps, outbox }, jiraLive };

@@ -10,7 +10,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export const HTTP_HANDLERS = {
   health: { description: 'Liveness check', tableAccess: 'none' },
   'api-read': {
-    description: 'Agent API: read-only routes (status, audit trail, reports, charts)',
+    description: 'Agent API: read-only routes (status, audit trail, escalations, reports, charts)',
     tableAccess: 'read',
   },
   'api-write': { description: 'Agent API: routes that change coordination state', tableAccess: 'readwrite' },
@@ -43,6 +43,10 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/plans/{project}/events', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/reports/{kind}', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/charts/burndown.png', handler: 'api-read' },
+  { method: 'GET', path: '/v1/plans/{project}/gates', handler: 'api-read' },
+  { method: 'POST', path: '/v1/plans/{project}/gates/{gate}/evaluate', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/gates/{gate}/decision', handler: 'api-write' },
+  { method: 'GET', path: '/v1/plans/{project}/escalations', handler: 'api-read' },
   { method: 'PUT', path: '/v1/plans/{project}', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/agents/{agent}/heartbeat', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/tasks/{task}/transitions', handler: 'api-write' },
@@ -53,6 +57,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/plans/{project}/events', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/agents/{agent}/tokens', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/people/{person}/tokens', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/escalations/{id}/ack', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/escalations/{id}/resolve', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/escalations/{id}/reassign', handler: 'api-write' },
   { method: 'POST', path: '/webhooks/github', handler: 'webhook-github' },
   { method: 'POST', path: '/webhooks/jira', handler: 'webhook-jira' },
   { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions' },
@@ -79,6 +86,15 @@ export const WORKERS = {
   monitor: {
     description: 'Heartbeat monitor (agent.down, computed metrics) and stale-work sweep over every project',
     trigger: 'fixed rates',
+  },
+  'gate-step': {
+    description:
+      'Runs the steps of the phase-gate state machine: evaluate, caution, request a decision, advance, hold',
+    trigger: 'the phase-gate state machine',
+  },
+  'gate-starter': {
+    description: "Starts a phase's gate workflow when its tasks are all done",
+    trigger: 'the EventBridge rule on Phase Tasks Completed',
   },
 } as const;
 

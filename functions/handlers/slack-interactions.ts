@@ -1,15 +1,29 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import {
+  ESCALATION_ACTION_IDS,
+  GATE_ACTION_IDS,
+  parseEscalationButtonValue,
+  parseGateButtonValue,
+} from '../adapters/slack/notice-messages.js';
 import { verifySlackRequest } from '../adapters/slack/verify-request.js';
-import { dependencies } from './dependencies.js';
+import type { Actor } from '../core/coordination/model.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../core/errors.js';
+import {
+  acknowledgeEscalation,
+  confirmEscalationReassignment,
+  resolveEscalation,
+} from '../core/escalations/service.js';
+import { decideGate } from '../core/gates/service.js';
+import { type Dependencies, dependencies } from './dependencies.js';
 import { refuse, reply, webhookRequest } from './http/webhook.js';
 import { logger } from './logger.js';
 
 /**
  * `POST /slack/interactions`: Slack's button clicks. The v0 signature is checked and requests older
- * than five minutes are refused (replays); Slack needs an answer within 3 seconds, so this only
- * acknowledges. The buttons themselves (gate decisions, escalations) come with the gates work.
+ * than five minutes are refused (replays). The buttons — acknowledge / resolve / reassign an
+ * escalation, accept a gate's risk or hold it — act as the plan's person with that Slack user id.
  */
 export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   const { rawBody, headers } = webhookRequest(event);
@@ -20,12 +34,80 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   const check = verifySlackRequest({ rawBody, headers }, secret, deps.clock.now());
   if (!check.valid) return refuse(401, 'unauthorized', check.reason);
   const form = new URLSearchParams(rawBody);
-  let payload: { type?: string; user?: { id?: string }; actions?: { action_id?: string }[] };
+  let payload: SlackPayload;
   try {
     payload = JSON.parse(form.get('payload') ?? '{}');
   } catch {
     return refuse(400, 'invalid_request', 'the payload field is not JSON');
   }
-  logger.info('slack interaction', { type: payload.type, action: payload.actions?.[0]?.action_id });
-  return reply(200, { ok: true });
+  const action = payload.actions?.[0];
+  logger.info('slack interaction', { type: payload.type, action: action?.action_id });
+  if (payload.type !== 'block_actions' || !action?.action_id || !action.value)
+    return reply(200, { ok: true });
+  const outcome = await clicked(deps, action.action_id, action.value, payload.user?.id);
+  logger.info('slack button', { action: action.action_id, outcome });
+  return reply(200, { ok: true, outcome });
 }).use(injectLambdaContext(logger));
+
+interface SlackPayload {
+  type?: string;
+  user?: { id?: string };
+  actions?: { action_id?: string; value?: string }[];
+}
+
+/** The person of the plan with this Slack user id: buttons act as them, with their permissions. */
+async function personOf(
+  deps: Dependencies,
+  project: string,
+  slackUser: string | undefined,
+): Promise<Actor | undefined> {
+  const stored = await deps.store.currentPlan(project);
+  const person = stored?.plan.people.find(
+    (candidate) => candidate.slack !== undefined && candidate.slack === slackUser,
+  );
+  return person ? { kind: 'person', id: person.id } : undefined;
+}
+
+/**
+ * Carries out a button: acknowledge / resolve / reassign an escalation, or decide a gate. A click by
+ * someone the plan does not know, or who may not act, changes nothing; the outcome says why (logged).
+ */
+async function clicked(deps: Dependencies, actionId: string, value: string, slackUser: string | undefined) {
+  try {
+    const escalationAction = Object.entries(ESCALATION_ACTION_IDS).find(([, id]) => id === actionId)?.[0];
+    if (escalationAction) {
+      const target = parseEscalationButtonValue(value);
+      if (!target) return 'the button does not name an escalation';
+      const actor = await personOf(deps, target.project, slackUser);
+      if (!actor) return `Slack user ${slackUser ?? '?'} is not a person of ${target.project}`;
+      const run =
+        escalationAction === 'ack'
+          ? acknowledgeEscalation
+          : escalationAction === 'resolve'
+            ? resolveEscalation
+            : confirmEscalationReassignment;
+      const result = await run(deps, { project: target.project, id: target.id, actor });
+      return result.changed ? `${escalationAction} done` : 'nothing to change';
+    }
+    if (actionId === GATE_ACTION_IDS.advance || actionId === GATE_ACTION_IDS.hold) {
+      const target = parseGateButtonValue(value);
+      if (!target) return 'the button does not name a gate';
+      const actor = await personOf(deps, target.project, slackUser);
+      if (!actor) return `Slack user ${slackUser ?? '?'} is not a person of ${target.project}`;
+      await decideGate(deps, {
+        project: target.project,
+        gate: target.gate,
+        attempt: target.attempt,
+        decision: actionId === GATE_ACTION_IDS.advance ? 'advance' : 'hold',
+        note: 'decided in Slack',
+        actor,
+      });
+      return 'decided';
+    }
+    return `unknown action ${actionId}`;
+  } catch (error) {
+    if (error instanceof ForbiddenError || error instanceof ConflictError || error instanceof NotFoundError)
+      return error.message;
+    throw error;
+  }
+}

@@ -24,6 +24,7 @@ import { ScaledClock } from './clock.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
 import { type LocalApiServer, loadHandlers, startLocalApi } from './http-server.js';
 import { InProcessQueue } from './in-process-queue.js';
+import { type LocalWorkflows, startLocalWorkflows } from './local-workflows.js';
 import { type LocalScheduler, startLocalScheduler } from './scheduler.js';
 
 /** A problem that stops `convoy dev` from starting; the message says what to do. */
@@ -193,6 +194,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   let queue: InProcessQueue<GithubDelivery> | undefined;
   let drainer: { stop(): Promise<void> } | undefined;
   let scheduler: LocalScheduler | undefined;
+  let workflows: LocalWorkflows | undefined;
   try {
     await ensureTable(dynamodb.client(), DEFAULT_TABLE_NAME);
     process.env.CONVOY_TABLE_NAME = DEFAULT_TABLE_NAME;
@@ -200,7 +202,10 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     setDependencies(undefined);
     setIntegrations(undefined);
-    const base: Dependencies = { ...dependencies(), clock };
+    // Step Functions and EventBridge, in process: the phase-gate ASL on the dev clock, and the bus
+    // whose "Phase Tasks Completed" rule starts it.
+    workflows = await startLocalWorkflows({ ...dependencies(), clock }, { clock, log });
+    const base = workflows.deps;
     const config = readConfig();
     const integrations = await buildIntegrations(base, {
       ...stateTable(),
@@ -291,6 +296,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       async stop() {
         await server.close();
         await scheduler?.stop();
+        await workflows?.stop();
         await queue?.stop();
         await drainer?.stop();
         await dynamodb.stop();
@@ -299,6 +305,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   } catch (error) {
     await api?.close();
     await scheduler?.stop();
+    await workflows?.stop();
     await drainer?.stop();
     await dynamodb.stop();
     throw error;

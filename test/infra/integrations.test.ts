@@ -30,7 +30,13 @@ const CREDENTIALED: readonly FunctionName[] = [
   'scheduled-job',
   'monitor',
 ];
-const UNCREDENTIALED: readonly FunctionName[] = ['api-read', 'api-write', 'health'];
+const UNCREDENTIALED: readonly FunctionName[] = [
+  'api-read',
+  'api-write',
+  'health',
+  'gate-step',
+  'gate-starter',
+];
 const ALL_FUNCTIONS: readonly FunctionName[] = [
   ...(Object.keys(HTTP_HANDLERS) as HttpHandlerName[]),
   ...(Object.keys(WORKERS) as WorkerName[]),
@@ -76,6 +82,8 @@ class StackUnderTest {
     if (name === 'jira-worker') return integrations.jiraWorker;
     if (name === 'scheduled-job') return schedules.jobFunction;
     if (name === 'monitor') return schedules.monitorFunction;
+    if (name === 'gate-step') return this.stack.workflows.gateStep;
+    if (name === 'gate-starter') return this.stack.gateStarter;
     return httpApi.functions[name];
   }
 
@@ -407,6 +415,7 @@ describe('ConvoyIntegrations', () => {
           .flatMap(roleRefs);
         const knowingUrl = ALL_FUNCTIONS.filter((name) => GITHUB_QUEUE_URL_ENV in stack.environment(name));
         const queueAllows = Object.values(stack.template.findResources('AWS::SQS::QueuePolicy'))
+          .filter((policy) => JSON.stringify(policy.Properties.Queues).includes(queueId))
           .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
           .filter((statement) => statement.Effect === 'Allow');
 
@@ -485,7 +494,8 @@ describe('ConvoyIntegrations', () => {
 
         // Assess
         stack.template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'convoy-alarms' });
-        expect(alarms, stack.name).toHaveLength(6 + stack.stack.schedules.alarms.length);
+        // The integrations' 6, the schedules', a failed phase-gate execution, the events rule's dead letters.
+        expect(alarms, stack.name).toHaveLength(6 + stack.stack.schedules.alarms.length + 2);
         for (const alarm of alarms) {
           expect(alarm.Properties, stack.name).toMatchObject({
             AlarmActions: [{ Ref: topicId }],

@@ -3,10 +3,13 @@ import {
   DynamoDbCoordinationStore,
   timeOrderedIds,
 } from '../../functions/adapters/dynamodb/coordination-store.js';
+import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb/escalation-store.js';
+import { DynamoDbGateStore } from '../../functions/adapters/dynamodb/gate-store.js';
 import { applyPlan } from '../../functions/core/coordination/commands.js';
 import { type Dependencies, setDependencies } from '../../functions/handlers/dependencies.js';
 import { createToken, hashToken } from '../../functions/handlers/http/auth.js';
 import { type LocalApiServer, loadHandlers, startLocalApi } from '../../functions/local/http-server.js';
+import { type LocalWorkflows, startLocalWorkflows } from '../../functions/local/local-workflows.js';
 import { validPlan } from '../fixtures/plans.js';
 import { createTestTable } from './dynamodb.js';
 
@@ -21,6 +24,8 @@ export interface TestApi {
   /** The test's own table, for adapters the test builds itself. */
   readonly table: { readonly documentClient: DynamoDBDocumentClient; readonly tableName: string };
   readonly deps: Dependencies;
+  /** The in-process gate workflow and event bus, as convoy dev runs them. */
+  readonly workflows: LocalWorkflows;
   readonly admin: string;
   /** Applies a plan (YAML) directly through the use case, as `convoy dev` does at start. */
   apply(yaml: string): Promise<void>;
@@ -38,21 +43,27 @@ export interface TestApi {
  * The real local HTTP server and Lambda handlers over a fresh table of the run's DynamoDB Local: what
  * `convoy dev` serves, minus the plan file and the tokens file.
  */
-export async function startTestApi(): Promise<TestApi> {
+export async function startTestApi(
+  options: { timing?: Omit<Parameters<typeof startLocalWorkflows>[1], 'log'> } = {},
+): Promise<TestApi> {
   const { client, tableName } = await createTestTable();
   const documentClient = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
   const store = new DynamoDbCoordinationStore(documentClient, tableName);
-  const deps: Dependencies = {
+  const base: Dependencies = {
     store,
     tokens: store,
     idempotency: store,
     charts: store,
+    escalations: new DynamoDbEscalationStore(documentClient, tableName),
+    gates: new DynamoDbGateStore(documentClient, tableName),
     clock: { now: () => new Date() },
     ids: timeOrderedIds,
     secrets: async () => ({}),
   };
+  const workflows = await startLocalWorkflows(base, { log: () => undefined, ...options.timing });
+  const { deps } = workflows;
   setDependencies(deps);
   const server: LocalApiServer = await startLocalApi({
     port: 0,
@@ -65,6 +76,7 @@ export async function startTestApi(): Promise<TestApi> {
     url: server.url,
     table: { documentClient, tableName },
     deps,
+    workflows,
     admin,
     async apply(yaml) {
       const plan = validPlan(yaml);
@@ -100,6 +112,7 @@ export async function startTestApi(): Promise<TestApi> {
     },
     async close() {
       await server.close();
+      await workflows.stop();
       setDependencies(undefined);
     },
   };

@@ -15,7 +15,11 @@
  * | metric point          | `PROJECT#<project>#METRIC#<name>` | `<ISO time>#<seq>`   |                                    |
  * | audit event           | `PROJECT#<project>#EVENTS`  | `<event id>`               | `PROJECT#<project>#EVENT#<type>` / `<event id>` |
  * | handoff               | `PROJECT#<project>#HANDOFFS`| `<handoff id>`             |                                    |
+ * | gate state            | `PROJECT#<project>#GATES`   | `STATE#<gate>`             |                                    |
+ * | gate decision         | `PROJECT#<project>#GATES`   | `DECISION#<gate>#<attempt, 6 digits>#<evaluation, 3 digits>` |         |
  * | report chart (PNG)    | `PROJECT#<project>#CHARTS`  | `<name>#<ISO time>`        | (expires via `expiresAt`, 90 days) |
+ * | unresolved escalation | `PROJECT#<project>#ESCALATIONS` | `OPEN#<dedup key>`     | `PROJECT#<project>#ESCALATIONS` / `<openedAt>#<id>` |
+ * | resolved escalation   | `PROJECT#<project>#ESCALATIONS` | `RESOLVED#<id>`        | `PROJECT#<project>#ESCALATIONS` / `<openedAt>#<id>` |
  * | API token             | `TOKEN#<sha-256 hex>`       | `TOKEN`                    |                                    |
  * | idempotency record    | `IDEMPOTENCY#<key>`         | `IDEMPOTENCY`              | (expires via `expiresAt`)          |
  * | project registry      | `PROJECTS`                  | `<project>`                |                                    |
@@ -26,6 +30,11 @@
  * The project partition (`PROJECT#<project>`) holds exactly the state a status needs, so a status
  * is one Query however many tasks the plan has; time series and the audit trail live in their own
  * partitions so they never slow that Query down.
+ *
+ * An unresolved escalation is keyed by its dedup key (`<rule>:<subject>`), so the conditional put
+ * that opens one is also the lock that keeps a rule and subject from being open twice; resolving
+ * moves it to `RESOLVED#<id>` in the same transaction. The unresolved set is one Query (`OPEN#`);
+ * an id is found in it or at `RESOLVED#<id>` (two reads at most); gsi1 lists both kinds newest first.
  */
 
 export type Key = { pk: string; sk: string };
@@ -55,6 +64,12 @@ export const keys = {
   metricSeries: (p: string, name: string) => `${project(p)}#METRIC#${name}`,
   chart: (p: string, name: string, at: string): Key => ({ pk: `${project(p)}#CHARTS`, sk: `${name}#${at}` }),
   charts: (p: string) => `${project(p)}#CHARTS`,
+  gates: (p: string) => `${project(p)}#GATES`,
+  gateState: (p: string, gate: string): Key => ({ pk: `${project(p)}#GATES`, sk: `STATE#${gate}` }),
+  gateDecision: (p: string, gate: string, attempt: number, evaluation: number): Key => ({
+    pk: `${project(p)}#GATES`,
+    sk: `DECISION#${gate}#${String(attempt).padStart(6, '0')}#${String(evaluation).padStart(3, '0')}`,
+  }),
   token: (hash: string): Key => ({ pk: `TOKEN#${hash}`, sk: 'TOKEN' }),
   idempotency: (key: string): Key => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
   project: (p: string): Key => ({ pk: 'PROJECTS', sk: p }),
@@ -64,6 +79,18 @@ export const keys = {
   outboxDead: 'OUTBOX#DEAD',
   rateLimit: (name: string): Key => ({ pk: `RATELIMIT#${name}`, sk: 'BUCKET' }),
   slackMessage: (key: string): Key => ({ pk: `SLACKMSG#${key}`, sk: 'MESSAGE' }),
+  /** The partition of a project's escalations, and the gsi1pk that lists them by opening time. */
+  escalations: (p: string) => `${project(p)}#ESCALATIONS`,
+  openEscalation: (p: string, dedupKey: string): Key => ({
+    pk: `${project(p)}#ESCALATIONS`,
+    sk: `OPEN#${dedupKey}`,
+  }),
+  resolvedEscalation: (p: string, id: string): Key => ({
+    pk: `${project(p)}#ESCALATIONS`,
+    sk: `RESOLVED#${id}`,
+  }),
+  /** gsi1sk of an escalation: newest first when read backwards. */
+  escalationOrder: (openedAt: string, id: string) => `${openedAt}#${id}`,
   /** The partition holding a project's state items. */
   projectPartition: project,
 } as const;

@@ -1,13 +1,15 @@
-import type { Notice } from '../../core/integrations/model.js';
+import type { EscalationAction, EscalationPostNotice, Notice } from '../../core/integrations/model.js';
 import type { ChatMessage } from '../../core/ports.js';
 import {
   buildFailingMessage,
   escapeSlackText,
   prMergedMessage,
+  SLACK_LIMITS,
   slackTextToPlain,
   taskBlockedMessage,
   taskDoneMessage,
   taskHandedOffMessage,
+  truncateSlackText,
 } from './blocks.js';
 
 /** The Block Kit message of a notice from the outbox; JIRA keys link to the site when it is known. */
@@ -57,6 +59,10 @@ export function noticeMessage(notice: Notice, options: { jiraSite?: string } = {
       const text = `:large_green_circle: *${escapeSlackText(notice.agent.name)}* is back (down since ${notice.downSince}).`;
       return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
     }
+    case 'escalation':
+      return escalationMessage(notice);
+    case 'gate':
+      return gateMessage(notice);
     case 'task-handed-off':
       return taskHandedOffMessage({
         project: notice.project,
@@ -67,4 +73,129 @@ export function noticeMessage(notice: Notice, options: { jiraSite?: string } = {
         ...(notice.notes ? { notes: notice.notes } : {}),
       });
   }
+}
+
+/** The `action_id` of each escalation button; the Slack interactions handler dispatches on it. */
+export const ESCALATION_ACTION_IDS: Readonly<Record<EscalationAction, string>> = {
+  ack: 'escalation:ack',
+  resolve: 'escalation:resolve',
+  reassign: 'escalation:reassign',
+};
+
+const ESCALATION_BUTTONS: Readonly<Record<EscalationAction, { text: string; style?: 'primary' | 'danger' }>> =
+  {
+    ack: { text: 'Acknowledge' },
+    resolve: { text: 'Resolve', style: 'primary' },
+    reassign: { text: 'Reassign to backup', style: 'danger' },
+  };
+
+/** Slack's limit on a button's `value`. */
+const BUTTON_VALUE_LIMIT = 2000;
+
+/** `<project>|<escalation id>`: what an escalation button carries back to Convoy. */
+export function escalationButtonValue(project: string, id: string): string {
+  return `${project}|${id}`;
+}
+
+/** The project and escalation id an escalation button carries, or undefined for any other value. */
+export function parseEscalationButtonValue(value: string): { project: string; id: string } | undefined {
+  const bar = value.indexOf('|');
+  if (bar <= 0 || bar === value.length - 1) return undefined;
+  return { project: value.slice(0, bar), id: value.slice(bar + 1) };
+}
+
+/** The post about an escalation: the mentions and the engine's sentence, then its buttons. */
+function escalationMessage(notice: EscalationPostNotice): ChatMessage {
+  const { escalation } = notice;
+  const icon =
+    escalation.status === 'resolved'
+      ? ':white_check_mark:'
+      : escalation.status === 'acknowledged'
+        ? ':eyes:'
+        : ':rotating_light:';
+  const mentions = notice.mentions
+    .filter((id) => /^[UW][A-Z0-9]{2,}$/.test(id))
+    .map((id) => `<@${id}>`)
+    .join(' ');
+  const text = `${icon} ${mentions ? `${mentions} ` : ''}${escapeSlackText(notice.text)}`;
+  const value = escalationButtonValue(notice.project, escalation.id);
+  const buttons =
+    value.length > BUTTON_VALUE_LIMIT
+      ? []
+      : notice.actions.map((action) => ({
+          type: 'button',
+          action_id: ESCALATION_ACTION_IDS[action],
+          text: { type: 'plain_text', text: ESCALATION_BUTTONS[action].text, emoji: true },
+          value,
+          ...(ESCALATION_BUTTONS[action].style ? { style: ESCALATION_BUTTONS[action].style } : {}),
+        }));
+  const about = `Convoy · project \`${escapeSlackText(notice.project)}\` · escalation \`${escapeSlackText(escalation.id)}\` · level ${escalation.level} · ${escalation.status}`;
+  return {
+    text: truncateSlackText(slackTextToPlain(text), SLACK_LIMITS.fallbackText),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: truncateSlackText(text, SLACK_LIMITS.sectionText) } },
+      ...(buttons.length > 0 ? [{ type: 'actions', elements: buttons }] : []),
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: truncateSlackText(about, SLACK_LIMITS.sectionText) }],
+      },
+    ],
+  };
+}
+
+/** The `action_id` of the gate decision buttons; the Slack interactions handler dispatches on it. */
+export const GATE_ACTION_IDS = { advance: 'gate:advance', hold: 'gate:hold' } as const;
+
+/** The button value of a gate decision: which project, gate and attempt it decides. */
+export function gateButtonValue(project: string, gate: string, attempt: number): string {
+  return `${project}|${gate}|${attempt}`;
+}
+
+export function parseGateButtonValue(
+  value: string,
+): { project: string; gate: string; attempt: number } | undefined {
+  const [project, gate, attempt, ...rest] = value.split('|');
+  const number = Number(attempt);
+  if (!project || !gate || rest.length > 0 || !Number.isInteger(number) || number < 1) return undefined;
+  return { project, gate, attempt: number };
+}
+
+function gateMessage(notice: Extract<Notice, { type: 'gate' }>): ChatMessage {
+  const mentions = notice.mentions.map((id) => `<@${escapeSlackText(id)}>`).join(' ');
+  const headline = `*${escapeSlackText(notice.headline)}*${mentions ? ` ${mentions}` : ''}`;
+  const body = notice.lines.map((line) => `• ${escapeSlackText(line)}`).join('\n');
+  const text = truncateSlackText(body ? `${headline}\n${body}` : headline, SLACK_LIMITS.sectionText);
+  const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
+  if (notice.decide) {
+    const value = gateButtonValue(notice.project, notice.gate, notice.decide.attempt);
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: GATE_ACTION_IDS.advance,
+          text: { type: 'plain_text', text: 'Accept risk and advance' },
+          style: 'primary',
+          value,
+        },
+        {
+          type: 'button',
+          action_id: GATE_ACTION_IDS.hold,
+          text: { type: 'plain_text', text: 'Hold' },
+          style: 'danger',
+          value,
+        },
+      ],
+    });
+  }
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: escapeSlackText(`${notice.project} · gate ${notice.gate} · phase ${notice.phase}`),
+      },
+    ],
+  });
+  return { text: truncateSlackText(slackTextToPlain(text), SLACK_LIMITS.fallbackText), blocks };
 }

@@ -1,3 +1,4 @@
+import { type DomainEvent, type DomainEventBus, domainEvent } from '../domain-events.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -6,10 +7,11 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../errors.js';
+import { escalateEvents, escalateMetrics } from '../escalations/hooks.js';
 import type { Notice } from '../integrations/model.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
 import { didYouMean } from '../plan/suggest.js';
-import type { Clock, CoordinationStore, EventPage, Outbox } from '../ports.js';
+import type { Clock, CoordinationStore, EscalationStore, EventPage, Outbox } from '../ports.js';
 import { checkTransition, definition, progressPhases } from './lifecycle.js';
 import {
   type Actor,
@@ -36,6 +38,10 @@ export interface CoordinationPorts {
   readonly ids: IdGenerator;
   /** Where JIRA commands go; without one, JIRA is not kept in step (plans without integrations.jira). */
   readonly outbox?: Outbox;
+  /** The escalations the engine keeps; without them (unit tests), nothing is escalated. */
+  readonly escalations?: EscalationStore;
+  /** Where domain events are published (EventBridge, the in-process bus); without one, nowhere. */
+  readonly events?: DomainEventBus;
 }
 
 /**
@@ -208,13 +214,18 @@ async function settlePhases(
   ports: CoordinationPorts,
   project: string,
   actor: Actor,
-): Promise<{ phases: ReadonlyMap<string, PhaseState>; moved: PhaseState[] }> {
+): Promise<{ phases: ReadonlyMap<string, PhaseState>; moved: PhaseState[]; allDone: ReadonlySet<string> }> {
   return withRetries(async () => {
     const snapshot = await ports.store.snapshot(project);
-    if (!snapshot) return { phases: new Map(), moved: [] };
+    if (!snapshot) return { phases: new Map(), moved: [], allDone: new Set<string>() };
+    const allDone = new Set(
+      snapshot.plan.plan.phases
+        .filter((phase) => phase.tasks.every((task) => snapshot.tasks.get(task.id)?.status === 'done'))
+        .map((phase) => phase.id),
+    );
     const at = ports.clock.now().toISOString();
     const changed = progressPhases(snapshot.plan.plan, snapshot.phases, snapshot.tasks, at);
-    if (changed.length === 0) return { phases: snapshot.phases, moved: [] };
+    if (changed.length === 0) return { phases: snapshot.phases, moved: [], allDone };
     await ports.store.commit(project, {
       phases: changed.map((next) => ({ next, expectedVersion: next.version - 1 })),
       events: changed.map((next) =>
@@ -227,7 +238,7 @@ async function settlePhases(
     });
     const phases = new Map(snapshot.phases);
     for (const phase of changed) phases.set(phase.id, phase);
-    return { phases, moved: changed };
+    return { phases, moved: changed, allDone };
   });
 }
 
@@ -313,15 +324,116 @@ export async function transitionTask(
       },
     );
   }
+  const published: DomainEvent[] = [];
+  if (result.changed) {
+    published.push(
+      domainEvent('task.changed', {
+        project,
+        task: taskDef.id,
+        phase: phase.id,
+        agent: taskDef.agent,
+        version: result.task.version,
+        from: result.from,
+        to: result.task.status,
+        by: result.task.updatedBy,
+        blocked: result.task.blocked,
+        ...(input.note ? { note: input.note } : {}),
+        at: result.task.updatedAt,
+      }),
+    );
+    // Finishing a blocked task lifts its blocker: escalations about the blocker end with it.
+    if (input.to === 'done' && result.from !== 'done')
+      await escalateEvents(ports, project, [
+        {
+          type: 'task.unblocked',
+          subject: taskDef.id,
+          at: result.task.updatedAt,
+          data: { agent: taskDef.agent },
+        },
+      ]);
+  }
   // Only a task reaching done can complete a phase (an admin reopening one leaves its phase as it is).
   // The done counter says when that may have happened; only then are the tasks read to check it.
   let moved: PhaseState[] = [];
   if (result.changed && (input.to === 'done' || result.from === 'done')) {
     const done = await ports.store.countDone(project, phase.id, input.to === 'done' ? 1 : -1);
-    if (input.to === 'done' && done >= phase.tasks.length)
-      moved = (await settlePhases(ports, project, { kind: 'system' })).moved;
+    if (input.to === 'done' && done >= phase.tasks.length) {
+      const settled = await settlePhases(ports, project, { kind: 'system' });
+      moved = settled.moved;
+      published.push(...phaseEvents(stored.plan, settled.moved, result.task.updatedAt));
+      if (phase.gate && settled.phases.get(phase.id)?.status === 'active' && settled.allDone.has(phase.id))
+        published.push(
+          domainEvent('phase.tasks_completed', {
+            project,
+            phase: phase.id,
+            gate: phase.gate,
+            at: result.task.updatedAt,
+          }),
+        );
+    }
   }
+  if (published.length > 0) await ports.events?.publish(published);
   return { task: result.task, changed: result.changed, phases: statuses(moved) };
+}
+
+/**
+ * Passes a phase whose gate said GO or whose approver accepted the risk, then activates the phases
+ * waiting for it (and passes any gateless ones that were only waiting for it). A phase that passed
+ * already is left as it is, so a retried step changes nothing.
+ */
+export async function passPhase(
+  ports: CoordinationPorts,
+  input: { project: string; phase: string; note: string; actor: Actor },
+): Promise<PhaseState[]> {
+  const { project } = input;
+  const stored = await requirePlan(ports, project);
+  const passed = await withRetries(async () => {
+    const state = await ports.store.getPhase(project, input.phase);
+    if (state?.status === 'passed') return [];
+    const at = ports.clock.now().toISOString();
+    const next: PhaseState = {
+      id: input.phase,
+      status: 'passed',
+      updatedAt: at,
+      version: (state?.version ?? 0) + 1,
+    };
+    await ports.store.commit(project, {
+      phases: [{ next, expectedVersion: state?.version ?? 0 }],
+      events: [
+        event(ports, at, input.actor, { type: 'phase.passed', subject: input.phase, note: input.note }),
+      ],
+    });
+    return [next];
+  });
+  const settled = await settlePhases(ports, project, { kind: 'system' });
+  const moved = [...passed, ...settled.moved];
+  const at = ports.clock.now().toISOString();
+  const published = phaseEvents(stored.plan, moved, at).map((published) =>
+    published.type === 'phase.passed' && published.detail.phase === input.phase
+      ? domainEvent('phase.passed', { ...published.detail, by: 'gate-decision' })
+      : published,
+  );
+  if (published.length > 0) await ports.events?.publish(published);
+  return moved;
+}
+
+/** `phase.passed` for every phase that passed, naming the phases that became active with it. */
+export function phaseEvents(plan: Plan, moved: readonly PhaseState[], at: string): DomainEvent[] {
+  const activated = moved.filter((phase) => phase.status === 'active').map((phase) => phase.id);
+  return moved
+    .filter((phase) => phase.status === 'passed')
+    .map((passed) =>
+      domainEvent('phase.passed', {
+        project: plan.project.id,
+        phase: passed.id,
+        gate: plan.phases.find((candidate) => candidate.id === passed.id)?.gate ?? null,
+        by: 'all-tasks-done',
+        activated: activated.filter((id) =>
+          plan.phases.find((candidate) => candidate.id === id)?.dependsOn.includes(passed.id),
+        ),
+        at,
+      }),
+    );
 }
 
 /**
@@ -439,6 +551,32 @@ export async function setBlocker(
     });
     return { task: next, changed: true, phases: {} };
   });
+  if (result.changed) {
+    await escalateEvents(ports, project, [
+      {
+        type: result.task.blocked ? 'task.blocked' : 'task.unblocked',
+        subject: taskDef.id,
+        at: result.task.updatedAt,
+        ...(result.task.blockedReason ? { note: result.task.blockedReason } : {}),
+        data: { agent: taskDef.agent },
+      },
+    ]);
+    await ports.events?.publish([
+      domainEvent('task.changed', {
+        project,
+        task: taskDef.id,
+        phase: requireTask(stored.plan, taskDef.id).phase.id,
+        agent: taskDef.agent,
+        version: result.task.version,
+        from: result.task.status,
+        to: result.task.status,
+        by: result.task.updatedBy,
+        blocked: result.task.blocked,
+        ...(result.task.blockedReason ? { blockedReason: result.task.blockedReason } : {}),
+        at: result.task.updatedAt,
+      }),
+    ]);
+  }
   if (result.task.blocked && input.reason !== null) {
     await notify(
       ports,
@@ -490,6 +628,10 @@ export async function recordHeartbeat(
         note: `${agent} is back after being down since ${recorded.wasDownSince}`,
         data: { downSince: recorded.wasDownSince },
       }),
+    ]);
+    await escalateEvents(ports, project, [{ type: 'agent.up', subject: agent, at, data: { agent } }]);
+    await ports.events?.publish([
+      domainEvent('agent.up', { project, agent, downSince: recorded.wasDownSince, at }),
     ]);
     const planned = stored.plan.agents.find((candidate) => candidate.id === agent);
     await notify(ports, stored.plan, agent, `agent-up:${project}:${agent}:${recorded.wasDownSince}`, {
@@ -587,6 +729,7 @@ export async function recordMetrics(
     };
   });
   await ports.store.putMetrics(input.project, points);
+  await escalateMetrics(ports, input.project);
   return points;
 }
 
@@ -603,6 +746,7 @@ export async function recordEvent(
     ...(input.note ? { note: input.note } : {}),
   });
   await ports.store.appendEvents(input.project, [recorded]);
+  await escalateEvents(ports, input.project, [recorded]);
   return recorded;
 }
 

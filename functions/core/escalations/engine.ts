@@ -254,7 +254,7 @@ function climbLadder(plan: Plan, rule: EscalationRule, escalation: Escalation, n
   while (due <= nowMs && level < last) {
     level++;
     levelSince = new Date(due).toISOString();
-    targets = resolveTargets(plan, ruleLevel(rule, level).notify, escalation.agent);
+    targets = resolveTargets(plan, ruleLevel(rule, level).notify, escalation.agent, escalation.subject);
     reached.push(...targets);
     history.push({ at: levelSince, what: `level ${level}: ${targets.join(', ') || 'nobody'}` });
     due += levelSlaMillis(rule, level);
@@ -342,7 +342,7 @@ function openEscalation(
 ): EscalationChange {
   const at = now.toISOString();
   const agent = agentAbout(plan, subject, extra.data);
-  const targets = resolveTargets(plan, rule.notify, agent);
+  const targets = resolveTargets(plan, rule.notify, agent, subject);
   const dueAt = new Date(now.getTime() + levelSlaMillis(rule, 1)).toISOString();
   const escalation: Escalation = {
     id: escalationId(rule.id, subject, at),

@@ -16,6 +16,8 @@ export const CLEARING_EVENTS: Readonly<Record<string, string>> = {
 
 /** Where the subject of a built-in event is found when the event has no `subject`. */
 const SUBJECT_FIELDS: Readonly<Record<string, string>> = {
+  'gate.no_go': 'gate',
+  'gate.resolved': 'gate',
   'agent.down': 'agent',
   'agent.up': 'agent',
   'task.blocked': 'task',
@@ -36,22 +38,41 @@ const MIN_PERIOD_MS = 60_000;
  * escalate a failed agent to its owner.
  */
 export function escalationRules(plan: Plan): readonly EscalationRule[] {
-  if (plan.escalations.some((rule) => rule.on === 'agent.down')) return plan.escalations;
   const taken = new Set(plan.escalations.map((rule) => rule.id));
-  const id = taken.has(BUILTIN_AGENT_DOWN_RULE)
-    ? `convoy-${BUILTIN_AGENT_DOWN_RULE}`
-    : BUILTIN_AGENT_DOWN_RULE;
-  const builtin: EscalationRule = {
-    id,
-    name: 'Agent down',
-    on: 'agent.down',
-    resolvedBy: 'agent.up',
-    notify: ['owner'],
-    sla: '2h',
-    levels: [],
-  };
-  return [...plan.escalations, builtin];
+  const free = (id: string) => (taken.has(id) ? `convoy-${id}` : id);
+  const builtins: EscalationRule[] = [];
+  if (!plan.escalations.some((rule) => rule.on === 'agent.down'))
+    builtins.push({
+      id: free(BUILTIN_AGENT_DOWN_RULE),
+      name: 'Agent down',
+      on: 'agent.down',
+      resolvedBy: 'agent.up',
+      notify: ['owner'],
+      sla: '2h',
+      levels: [],
+    });
+  // A NO-GO gate waits for its approvers: PLAN_FORMAT gives them no rule, yet they must be asked.
+  if (plan.gates.length > 0 && !plan.escalations.some((rule) => rule.on === GATE_NO_GO_EVENT))
+    builtins.push({
+      id: free(BUILTIN_GATE_RULE),
+      name: 'Gate decision needed',
+      on: GATE_NO_GO_EVENT,
+      resolvedBy: GATE_RESOLVED_EVENT,
+      notify: [APPROVERS_TARGET],
+      sla: '1d',
+      levels: [],
+    });
+  return builtins.length === 0 ? plan.escalations : [...plan.escalations, ...builtins];
 }
+
+/** Id of the rule Convoy adds so a NO-GO gate reaches its approvers. */
+export const BUILTIN_GATE_RULE = 'gate-decision';
+/** The event the gate workflow raises when a gate needs a person's decision (subject: the gate id). */
+export const GATE_NO_GO_EVENT = 'gate.no_go';
+/** The event that ends a gate's wait for a decision: someone decided, or the gate passed or was held. */
+export const GATE_RESOLVED_EVENT = 'gate.resolved';
+/** A target meaning the approvers of the gate an escalation is about. */
+export const APPROVERS_TARGET = 'approvers';
 
 export function findRule(plan: Plan, ruleId: string): EscalationRule | undefined {
   return escalationRules(plan).find((rule) => rule.id === ruleId);
@@ -77,11 +98,17 @@ export function levelSlaMillis(rule: EscalationRule, level: number): number {
  * Person ids for a level's targets: `owner` / `backup` become the owner / backup of the agent the
  * escalation is about, and are dropped when it is about no agent or the agent has no backup.
  */
-export function resolveTargets(plan: Plan, notify: readonly string[], agentId: string | undefined): string[] {
+export function resolveTargets(
+  plan: Plan,
+  notify: readonly string[],
+  agentId: string | undefined,
+  subject?: string,
+): string[] {
   const agent = agentId === undefined ? undefined : findAgent(plan, agentId);
   const people = notify.flatMap((target) => {
     if (target === 'owner') return agent ? [agent.owner] : [];
     if (target === 'backup') return agent?.backup ? [agent.backup] : [];
+    if (target === APPROVERS_TARGET) return plan.gates.find((gate) => gate.id === subject)?.approvers ?? [];
     return [target];
   });
   return [...new Set(people)];
@@ -90,7 +117,7 @@ export function resolveTargets(plan: Plan, notify: readonly string[], agentId: s
 /** Everyone named by the levels 1 … `level` of the escalation's rule, resolved through its agent. */
 export function targetsUpTo(plan: Plan, rule: EscalationRule, escalation: Escalation): string[] {
   const levels = Array.from({ length: Math.min(escalation.level, levelCount(rule)) }, (_, i) =>
-    resolveTargets(plan, ruleLevel(rule, i + 1).notify, escalation.agent),
+    resolveTargets(plan, ruleLevel(rule, i + 1).notify, escalation.agent, escalation.subject),
   );
   return [...new Set([...levels.flat(), ...escalation.targets])];
 }

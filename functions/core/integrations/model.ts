@@ -87,7 +87,44 @@ export type AgentNotice =
       readonly downSince: string;
     };
 
-export type Notice = TaskNotice | GithubNotice | AgentNotice;
+/** A button of an escalation post: acknowledge, resolve, confirm the proposed reassignment. */
+export type EscalationAction = 'ack' | 'resolve' | 'reassign';
+
+/** What the escalations channel hears when an escalation opens, climbs, is handled or ends. */
+export interface EscalationPostNotice {
+  readonly type: 'escalation';
+  readonly project: string;
+  readonly escalation: {
+    readonly id: string;
+    readonly rule: string;
+    readonly subject: string;
+    readonly level: number;
+    readonly status: 'open' | 'acknowledged' | 'resolved';
+  };
+  /** The engine's sentence, plain text. */
+  readonly text: string;
+  /** Slack user ids of the people asked to act. */
+  readonly mentions: readonly string[];
+  /** The buttons to offer, in order; none once the escalation is resolved. */
+  readonly actions: readonly EscalationAction[];
+}
+
+/** What the team hears from a phase gate: a decision, a caution, a request to decide, a pass or a hold. */
+export interface GateNotice {
+  readonly type: 'gate';
+  readonly project: string;
+  readonly gate: string;
+  readonly phase: string;
+  readonly headline: string;
+  /** The reasons, one sentence each (the evaluation's, or who decided and why). */
+  readonly lines: readonly string[];
+  /** Slack user ids to mention (the approvers, the phase's owners). */
+  readonly mentions: readonly string[];
+  /** Set on a request to decide: the buttons "Accept risk and advance" and "Hold" for this attempt. */
+  readonly decide?: { readonly attempt: number };
+}
+
+export type Notice = TaskNotice | GithubNotice | AgentNotice | EscalationPostNotice | GateNotice;
 
 export interface NoticeTask {
   readonly id: string;

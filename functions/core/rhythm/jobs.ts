@@ -1,11 +1,13 @@
 import type { CoordinationPorts } from '../coordination/commands.js';
+import { reviewGates } from '../gates/service.js';
+import type { GateWorkflow } from '../gates/workflow.js';
 import type { ChartAttachment, OutboxCommand } from '../integrations/model.js';
 import type { Plan, Schedule } from '../plan/index.js';
-import type { ChartArchive, ChatMessage, IdempotencyStore } from '../ports.js';
+import type { ChartArchive, ChatMessage, GateStore, IdempotencyStore } from '../ports.js';
 import { seedFrom } from '../reports/forecast.js';
 import { buildReport, forAgent } from '../reports/index.js';
 import type { ReportBlock, ReportDocument, ReportKind } from '../reports/model.js';
-import { isScheduledRun } from '../schedules/index.js';
+import { isScheduledRun, localTime } from '../schedules/index.js';
 import { loadReportContext, reportSince } from './report-context.js';
 
 /** Renders a report for Slack and draws its chart: adapters the job is given. */
@@ -18,12 +20,19 @@ export interface JobPorts extends CoordinationPorts {
   readonly idempotency: IdempotencyStore;
   readonly charts: ChartArchive;
   readonly reports: ReportRenderer;
-  /** Starts the gate reviews of a project (the gates feature); without it a gate-review job does nothing. */
-  readonly gateReview?: (input: { project: string; plan: Plan; scheduledTime: Date }) => Promise<number>;
+  /** Gate state; with `workflow`, what a gate-review job needs to start the gates it reviews. */
+  readonly gates?: GateStore;
+  readonly workflow?: GateWorkflow;
 }
 
 export type JobOutcome =
-  | { readonly ran: true; readonly job: Schedule['job']; readonly posts: number; readonly chart?: string }
+  | {
+      readonly ran: true;
+      readonly job: Schedule['job'];
+      readonly posts: number;
+      readonly chart?: string;
+      readonly gatesStarted?: number;
+    }
   | { readonly ran: false; readonly reason: string };
 
 /** A claimed job that has not finished within this long may be run again by a retry. */
@@ -89,9 +98,14 @@ async function perform(
   const { plan, schedule, scheduledTime, key } = job;
   const project = plan.project.id;
   if (schedule.job === 'gate-review') {
-    if (!ports.gateReview) return { ran: false, reason: 'gate reviews are not wired in this runtime' };
-    const started = await ports.gateReview({ project, plan, scheduledTime });
-    return { ran: true, job: schedule.job, posts: started };
+    if (!ports.gates || !ports.workflow)
+      throw new Error('this runtime has no gate workflow: the gate review cannot start any gate');
+    const started = await reviewGates(
+      { ...ports, gates: ports.gates },
+      project,
+      localTime(scheduledTime, plan.project.timezone).date,
+    );
+    return { ran: true, job: schedule.job, posts: 0, gatesStarted: started };
   }
   if (!REPORT_JOBS.has(schedule.job)) return { ran: false, reason: `unknown job ${schedule.job}` };
   const kind = schedule.job as ReportKind;

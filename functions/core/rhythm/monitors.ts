@@ -1,5 +1,7 @@
 import type { CoordinationPorts } from '../coordination/commands.js';
 import type { AuditEvent, MetricPoint, ProjectSnapshot } from '../coordination/model.js';
+import { domainEvent } from '../domain-events.js';
+import { escalateEvents, escalateMetrics, escalateOverdue } from '../escalations/hooks.js';
 import type { AgentNotice } from '../integrations/model.js';
 import { wallClockMillis } from '../plan/lexical.js';
 import { blockedTasks, downAgents, scheduleSlipDays } from './computed-metrics.js';
@@ -21,6 +23,8 @@ export interface MonitorOutcome {
   readonly metrics: readonly MetricPoint[];
   /** Tasks found stale (stale-work sweep only). */
   readonly stale?: readonly string[];
+  /** Escalations this run opened, moved up or resolved (heartbeat monitor only). */
+  readonly escalations?: number;
 }
 
 /**
@@ -76,7 +80,20 @@ export async function runHeartbeatMonitor(
       },
     );
   }
-  if (events.length > 0) await ports.store.appendEvents(project, events);
+  if (events.length > 0) {
+    await ports.store.appendEvents(project, events);
+    await escalateEvents(ports, project, events);
+    await ports.events?.publish(
+      events.map((event) =>
+        domainEvent('agent.down', {
+          project,
+          agent: event.subject as string,
+          lastHeartbeatAt: String(event.data?.lastHeartbeatAt),
+          at,
+        }),
+      ),
+    );
+  }
   const agents = new Map(snapshot.agents);
   for (const id of down) {
     const state = agents.get(id);
@@ -88,7 +105,15 @@ export async function runHeartbeatMonitor(
     { name: 'tasks.blocked', value: blockedTasks(current) },
     { name: 'schedule.slip_days', value: scheduleSlipDays(plan, current, now) },
   ]);
-  return { project, down, metrics };
+  // Conditions over the computed metrics, and the SLA ladder, every minute.
+  const latest = new Map(current.metrics);
+  for (const point of metrics) latest.set(point.name, point);
+  const measured = { ...current, metrics: latest };
+  const escalations = [
+    ...(await escalateMetrics(ports, project, measured)),
+    ...(await escalateOverdue(ports, project, measured)),
+  ];
+  return { project, down, metrics, escalations: escalations.length };
 }
 
 /**

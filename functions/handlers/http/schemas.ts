@@ -66,3 +66,19 @@ export const chartQuery = z.strictObject({
   /** `latest`: the chart the last scheduled report kept, instead of one drawn now. */
   kept: z.enum(['latest']).optional(),
 });
+
+export const escalationsQuery = z.strictObject({
+  status: z.enum(['open', 'acknowledged', 'resolved']).optional(),
+  cursor: z.string().max(2000).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+/** Acknowledge, resolve, reassign: a note for the audit trail is all they take. */
+export const escalationActionBody = z.strictObject({ note: note.optional() });
+
+export const gateEvaluateBody = z.strictObject({});
+
+export const gateDecisionBody = z.strictObject({
+  decision: z.enum(['advance', 'hold']),
+  note: note.optional(),
+});

@@ -1,0 +1,106 @@
+import type { CoordinationPorts } from '../coordination/commands.js';
+import type { ProjectSnapshot } from '../coordination/model.js';
+import { type DomainEventBus, escalationEvents } from '../domain-events.js';
+import type { EscalationStore } from '../ports.js';
+import { onEvent, onMetrics, onTick } from './engine.js';
+import type { EscalationChange, EscalationEvent } from './model.js';
+import { type EscalationDecision, runEscalations } from './service.js';
+
+/** Ports of a use case that may raise escalations and domain events; both are optional. */
+export interface ReactivePorts extends CoordinationPorts {
+  /** Without it (unit tests of other use cases), nothing is escalated. */
+  readonly escalations?: EscalationStore;
+  /** Without it, domain events are not published. */
+  readonly events?: DomainEventBus;
+}
+
+async function decideAndPublish(
+  ports: ReactivePorts,
+  project: string,
+  decide: EscalationDecision,
+): Promise<EscalationChange[]> {
+  if (!ports.escalations) return [];
+  const changes = await runEscalations({ ...ports, escalations: ports.escalations }, project, decide);
+  const events = changes.flatMap((change) => escalationEvents(change));
+  if (events.length > 0 && ports.events) await ports.events.publish(events);
+  return changes;
+}
+
+/**
+ * Runs the `on` rules of the plan over events that just happened (`agent.down`, `task.blocked`,
+ * `sync.failed`, `security.critical`, anything posted to the events API, and the events that end
+ * them: `agent.up`, `task.unblocked`, a rule's `resolvedBy`).
+ */
+export async function escalateEvents(
+  ports: ReactivePorts,
+  project: string,
+  events: readonly EscalationEvent[],
+): Promise<EscalationChange[]> {
+  if (events.length === 0) return [];
+  const now = ports.clock.now();
+  return decideAndPublish(ports, project, (plan, unresolved) => {
+    let open = [...unresolved];
+    const changes: EscalationChange[] = [];
+    for (const event of events) {
+      for (const change of onEvent(plan, open, event, now)) {
+        changes.push(change);
+        open = [...open.filter((escalation) => escalation.id !== change.escalation.id), change.escalation];
+        // A resolved escalation no longer counts as open for the next event of the batch.
+        if (change.escalation.status === 'resolved')
+          open = open.filter((escalation) => escalation.id !== change.escalation.id);
+      }
+    }
+    return mergeChanges(changes);
+  });
+}
+
+/** Runs the `when` rules over the latest metric values (after an ingest, and by the monitor). */
+export async function escalateMetrics(ports: ReactivePorts, project: string, snapshot?: ProjectSnapshot) {
+  const current = snapshot ?? (await ports.store.snapshot(project));
+  if (!current) return [];
+  const now = ports.clock.now();
+  return decideAndPublish(ports, project, (plan, unresolved) =>
+    onMetrics(plan, unresolved, current.metrics, now),
+  );
+}
+
+/**
+ * The SLA monitor: overdue escalations climb a level; a down agent that stayed down past its
+ * `restartSla` gets a proposal to hand its open tasks to its backup.
+ */
+export async function escalateOverdue(ports: ReactivePorts, project: string, snapshot: ProjectSnapshot) {
+  const now = ports.clock.now();
+  const openTasks = new Map<string, string[]>();
+  for (const phase of snapshot.plan.plan.phases) {
+    for (const task of phase.tasks) {
+      if (snapshot.tasks.get(task.id)?.status === 'done') continue;
+      const list = openTasks.get(task.agent) ?? [];
+      list.push(task.id);
+      openTasks.set(task.agent, list);
+    }
+  }
+  return decideAndPublish(ports, project, (plan, unresolved) => onTick(plan, unresolved, now, { openTasks }));
+}
+
+/**
+ * Several changes of one escalation in a batch (opened, then updated by the next event) become one
+ * write of its last state, expected at the version it had before the batch.
+ */
+function mergeChanges(changes: readonly EscalationChange[]): EscalationChange[] {
+  const byId = new Map<string, EscalationChange>();
+  for (const change of changes) {
+    const earlier = byId.get(change.escalation.id);
+    byId.set(
+      change.escalation.id,
+      earlier
+        ? {
+            kinds: [...earlier.kinds, ...change.kinds],
+            escalation: change.escalation,
+            expectedVersion: earlier.expectedVersion,
+            notices: [...earlier.notices, ...change.notices],
+          }
+        : change,
+    );
+  }
+  return [...byId.values()];
+}

@@ -1,0 +1,484 @@
+import { type CoordinationPorts, passPhase } from '../coordination/commands.js';
+import { type Actor, describeActor } from '../coordination/model.js';
+import { gateDecidedEvent } from '../domain-events.js';
+import { ConflictError, NotFoundError, ValidationError, VersionConflictError } from '../errors.js';
+import { escalateEvents } from '../escalations/hooks.js';
+import { GATE_NO_GO_EVENT, GATE_RESOLVED_EVENT } from '../escalations/rules.js';
+import type { GateNotice } from '../integrations/model.js';
+import type { Plan } from '../plan/index.js';
+import type { GateStore } from '../ports.js';
+import { assertMayDecide, cautionWindowMillis, type GateDecision, recordGateDecision } from './decision.js';
+import { evaluateGate, findGate, gatePhase } from './evaluate.js';
+import { type GateState, RUNNING_GATE_STATUSES } from './state.js';
+import {
+  type GateStartResult,
+  type GateStepEvent,
+  type GateSteps,
+  type GateWorkflow,
+  StaleTaskTokenError,
+} from './workflow.js';
+
+/** What the gate use cases need besides the coordination ports. */
+export interface GatePorts extends CoordinationPorts {
+  readonly gates: GateStore;
+  /** Step Functions deployed, the in-process runner locally; without one, gates cannot start. */
+  readonly workflow?: GateWorkflow;
+}
+
+/** The decision records of an override are kept under this evaluation number of their attempt. */
+const OVERRIDE_EVALUATION = 999;
+
+const SYSTEM: Actor = { kind: 'system' };
+
+async function requirePlan(ports: GatePorts, project: string): Promise<Plan> {
+  const stored = await ports.store.currentPlan(project);
+  if (!stored)
+    throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
+  return stored.plan;
+}
+
+function requireGatePhase(plan: Plan, gateId: string): string {
+  findGate(plan, gateId);
+  const phase = gatePhase(plan, gateId);
+  if (!phase)
+    throw new ValidationError(`gate ${gateId} is the gate of no phase, so there is nothing to pass`);
+  return phase.id;
+}
+
+/**
+ * Starts a new attempt at a phase's gate (the phase's last task done, the gate-review schedule, an
+ * admin): unless one is already under way, the attempt number goes up by one and the workflow
+ * starts under a name derived from phase and attempt, so a duplicate start is harmless. A gate that
+ * passed is not evaluated again.
+ */
+export async function startGate(
+  ports: GatePorts,
+  input: { project: string; gate: string },
+): Promise<{ result: GateStartResult | 'passed'; state: GateState }> {
+  const plan = await requirePlan(ports, input.project);
+  const phase = requireGatePhase(plan, input.gate);
+  if (!ports.workflow) throw new Error('this runtime has no gate workflow to start');
+  for (let attempt = 0; ; attempt++) {
+    const current = await ports.gates.getGate(input.project, input.gate);
+    if (current?.status === 'passed') return { result: 'passed', state: current };
+    if (current && RUNNING_GATE_STATUSES.has(current.status)) {
+      // Started but never got going (the process died between the two writes): start it again under its name.
+      const result = await ports.workflow.start({
+        project: input.project,
+        phase,
+        gate: input.gate,
+        attempt: current.attempt,
+      });
+      return { result, state: current };
+    }
+    const next: GateState = {
+      gate: input.gate,
+      phase,
+      attempt: (current?.attempt ?? 0) + 1,
+      status: 'evaluating',
+      ...(current?.latest ? { latest: current.latest } : {}),
+      updatedAt: ports.clock.now().toISOString(),
+      version: (current?.version ?? 0) + 1,
+    };
+    try {
+      await ports.gates.saveGate(input.project, next, current?.version ?? 0);
+    } catch (error) {
+      // Someone else started an attempt at the same moment: look again, theirs counts.
+      if (error instanceof VersionConflictError && attempt < 5) continue;
+      throw error;
+    }
+    const result = await ports.workflow.start({
+      project: input.project,
+      phase,
+      gate: input.gate,
+      attempt: next.attempt,
+    });
+    return { result, state: next };
+  }
+}
+
+/** Every gate of the plan with its state (or none yet), for the status and `GET …/gates`. */
+export async function gateOverview(ports: GatePorts, project: string) {
+  const plan = await requirePlan(ports, project);
+  const states = new Map((await ports.gates.listGates(project)).map((state) => [state.gate, state]));
+  return plan.gates.map((gate) => {
+    const state = states.get(gate.id);
+    return {
+      gate: gate.id,
+      phase: gatePhase(plan, gate.id)?.id ?? null,
+      approvers: gate.approvers,
+      status: state?.status ?? 'not-evaluated',
+      attempt: state?.attempt ?? 0,
+      latest: state?.latest ?? null,
+      ...(state?.error ? { error: state.error } : {}),
+      updatedAt: state?.updatedAt ?? null,
+    };
+  });
+}
+
+export type GateOverview = Awaited<ReturnType<typeof gateOverview>>[number];
+
+/**
+ * A person's decision on a gate waiting for one (NO-GO, or CAUTIONs exhausted): only an approver or
+ * the admin may decide (403 otherwise); 409 when the gate waits for nothing. The decision, with who
+ * made it, is recorded and handed to the waiting workflow.
+ */
+export async function decideGate(
+  ports: GatePorts,
+  input: {
+    project: string;
+    gate: string;
+    decision: 'advance' | 'hold';
+    note?: string;
+    actor: Actor;
+    attempt?: number;
+  },
+): Promise<GateDecision> {
+  const plan = await requirePlan(ports, input.project);
+  requireGatePhase(plan, input.gate);
+  assertMayDecide(plan, input.gate, input.actor);
+  const state = await ports.gates.getGate(input.project, input.gate);
+  if (state?.status !== 'awaiting-decision' || !state.pendingToken || !state.latest)
+    throw new ConflictError(
+      `gate ${input.gate} is not waiting for a decision (it is ${state?.status ?? 'not evaluated'})`,
+    );
+  if (input.attempt !== undefined && input.attempt !== state.attempt)
+    throw new ConflictError(
+      `that request was for attempt ${input.attempt} of gate ${input.gate}; attempt ${state.attempt} is the one waiting`,
+    );
+  if (!ports.workflow) throw new Error('this runtime has no gate workflow to resume');
+  const decision = recordGateDecision({
+    plan,
+    evaluation: state.latest.evaluation,
+    attempt: state.attempt,
+    now: ports.clock.now(),
+    override: input.decision,
+    actor: input.actor,
+    ...(input.note ? { note: input.note } : {}),
+  });
+  try {
+    await ports.workflow.complete(state.pendingToken, {
+      decision: input.decision,
+      by: input.actor.kind === 'person' ? input.actor.id : describeActor(input.actor),
+      ...(input.note ? { note: input.note } : {}),
+    });
+  } catch (error) {
+    if (error instanceof StaleTaskTokenError)
+      throw new ConflictError(
+        `gate ${input.gate} is no longer waiting for this decision (${error.reason}); evaluate it again`,
+      );
+    throw error;
+  }
+  await ports.gates.recordGateDecision(input.project, decision, OVERRIDE_EVALUATION);
+  await updateGate(ports, input.project, input.gate, state.attempt, (current) => {
+    const { pendingToken: _used, ...rest } = current;
+    return { ...rest, latest: decision };
+  });
+  await ports.store.appendEvents(input.project, [
+    {
+      id: ports.ids.next(decision.at),
+      type: 'gate.decided',
+      at: decision.at,
+      actor: describeActor(input.actor),
+      subject: input.gate,
+      ...(input.note ? { note: input.note } : {}),
+      data: { decision: input.decision, attempt: state.attempt, evaluated: state.latest.decision },
+    },
+  ]);
+  await ports.events?.publish([gateDecidedEvent(input.project, decision)]);
+  return decision;
+}
+
+/** Writes the gate's state if it is still at `attempt` (an older execution's late step changes nothing). */
+async function updateGate(
+  ports: GatePorts,
+  project: string,
+  gate: string,
+  attempt: number,
+  change: (current: GateState) => GateState,
+): Promise<GateState | undefined> {
+  for (let tries = 0; tries < 10; tries++) {
+    const current = await ports.gates.getGate(project, gate);
+    if (!current || current.attempt !== attempt) return undefined;
+    const next = {
+      ...change(current),
+      updatedAt: ports.clock.now().toISOString(),
+      version: current.version + 1,
+    };
+    try {
+      await ports.gates.saveGate(project, next, current.version);
+      return next;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+    }
+  }
+  throw new VersionConflictError();
+}
+
+/** Slack ids of people, for mentions. */
+const slackIds = (plan: Plan, people: readonly string[]) =>
+  people.flatMap((id) => {
+    const slack = plan.people.find((person) => person.id === id)?.slack;
+    return slack ? [slack] : [];
+  });
+
+/** The owners of the agents working in a phase: who hears that their phase passed or is held. */
+const phaseOwners = (plan: Plan, phaseId: string) => {
+  const phase = plan.phases.find((candidate) => candidate.id === phaseId);
+  const agents = new Set(phase?.tasks.map((task) => task.agent));
+  return [...new Set(plan.agents.filter((agent) => agents.has(agent.id)).map((agent) => agent.owner))];
+};
+
+async function post(
+  ports: GatePorts,
+  plan: Plan,
+  channel: string | undefined,
+  key: string,
+  notice: GateNotice,
+) {
+  if (!ports.outbox || !channel) return;
+  await ports.outbox.enqueue(
+    [
+      {
+        id: `slack:${plan.project.id}:${key}`,
+        project: plan.project.id,
+        command: { kind: 'slack', channel, key: `${plan.project.id}:${key}`, notice },
+      },
+    ],
+    ports.clock.now(),
+  );
+}
+
+/**
+ * The bodies of the phase-gate workflow's Task states (statemachines/phase-gate.asl.json). Each is
+ * idempotent for its execution, step and counters, since Step Functions may run a step again.
+ */
+export function gateSteps(ports: GatePorts): GateSteps {
+  const noticeBase = (event: GateStepEvent) => ({
+    type: 'gate' as const,
+    project: event.project,
+    gate: event.gate,
+    phase: event.phase,
+  });
+  return {
+    async evaluate(event) {
+      const plan = await requirePlan(ports, event.project);
+      const gate = findGate(plan, event.gate);
+      const snapshot = await ports.store.snapshot(event.project);
+      if (!snapshot) throw new NotFoundError(`project ${event.project} has no state`);
+      const now = ports.clock.now();
+      const evaluation = evaluateGate(
+        plan,
+        gate.id,
+        { metrics: snapshot.metrics, tasks: snapshot.tasks },
+        now,
+      );
+      const decision = recordGateDecision({ plan, evaluation, attempt: event.attempt, now });
+      await ports.gates.recordGateDecision(event.project, decision, event.cautions);
+      await updateGate(ports, event.project, gate.id, event.attempt, (current) => ({
+        ...current,
+        latest: decision,
+      }));
+      await ports.store.appendEvents(event.project, [
+        {
+          id: ports.ids.next(decision.at),
+          type: 'gate.evaluated',
+          at: decision.at,
+          actor: 'system',
+          subject: gate.id,
+          note: evaluation.reasons[0] ?? evaluation.decision,
+          data: {
+            decision: evaluation.decision,
+            attempt: event.attempt,
+            criteria: evaluation.criteria.map((criterion) => ({
+              metric: criterion.metric,
+              value: criterion.value,
+              go: criterion.goHolds,
+            })),
+          },
+        },
+      ]);
+      await ports.events?.publish([gateDecidedEvent(event.project, decision)]);
+      return {
+        decision: evaluation.decision,
+        cautionWindowSeconds: Math.max(1, Math.round(cautionWindowMillis(gate) / 1000)),
+        maxCautions: gate.maxCautions,
+      };
+    },
+
+    async caution(event) {
+      const plan = await requirePlan(ports, event.project);
+      const gate = findGate(plan, event.gate);
+      const state = await updateGate(ports, event.project, gate.id, event.attempt, (current) => ({
+        ...current,
+        status: 'caution',
+      }));
+      await post(
+        ports,
+        plan,
+        plan.integrations.slack?.channel,
+        `gate:${event.execution}:caution:${event.cautions}`,
+        {
+          ...noticeBase(event),
+          headline: `Gate ${gate.id}: CAUTION ${event.cautions + 1} of ${gate.maxCautions} — extended validation, evaluated again in ${gate.cautionWindow}`,
+          lines: state?.latest?.evaluation.reasons ?? [],
+          mentions: slackIds(plan, phaseOwners(plan, event.phase)),
+        },
+      );
+      return null;
+    },
+
+    async 'request-decision'(event) {
+      const plan = await requirePlan(ports, event.project);
+      const gate = findGate(plan, event.gate);
+      const exhausted = event.evaluation.decision === 'CAUTION';
+      await escalateEvents(ports, event.project, [
+        {
+          type: GATE_NO_GO_EVENT,
+          subject: gate.id,
+          at: ports.clock.now().toISOString(),
+          note: `gate ${gate.id} of phase ${event.phase} is ${exhausted ? `still CAUTION after ${gate.maxCautions} extended validations` : 'NO-GO'}; an approver decides: advance or hold`,
+          data: { gate: gate.id, phase: event.phase, attempt: event.attempt },
+        },
+      ]);
+      // The gate says it waits only once the approvers were escalated to: whoever sees it waiting sees who was asked.
+      const state = await updateGate(ports, event.project, gate.id, event.attempt, (current) => ({
+        ...current,
+        status: 'awaiting-decision',
+        pendingToken: event.taskToken,
+      }));
+      await post(
+        ports,
+        plan,
+        plan.integrations.slack?.escalations ?? plan.integrations.slack?.channel,
+        `gate:${event.execution}:decide:${event.reminders}`,
+        {
+          ...noticeBase(event),
+          headline: `Gate ${gate.id}: ${exhausted ? 'CAUTIONs exhausted' : 'NO-GO'} — ${event.reminders > 0 ? `still waiting (reminder ${event.reminders})` : 'decide: accept the risk and advance, or hold'}`,
+          lines: state?.latest?.evaluation.reasons ?? [],
+          mentions: slackIds(plan, gate.approvers),
+          decide: { attempt: event.attempt },
+        },
+      );
+      return null;
+    },
+
+    async advance(event) {
+      const plan = await requirePlan(ports, event.project);
+      const by = event.approval ? `accepted by ${event.approval.by ?? 'nobody'}` : 'GO';
+      await passPhase(ports, {
+        project: event.project,
+        phase: event.phase,
+        note: `gate ${event.gate}: ${by}${event.approval?.note ? ` (${event.approval.note})` : ''}`,
+        actor: SYSTEM,
+      });
+      await escalateEvents(ports, event.project, [
+        {
+          type: GATE_RESOLVED_EVENT,
+          subject: event.gate,
+          at: ports.clock.now().toISOString(),
+          data: { gate: event.gate },
+        },
+      ]);
+      await updateGate(ports, event.project, event.gate, event.attempt, (current) => {
+        const { pendingToken: _done, ...rest } = current;
+        return { ...rest, status: 'passed' };
+      });
+      await post(ports, plan, plan.integrations.slack?.channel, `gate:${event.execution}:advance`, {
+        ...noticeBase(event),
+        headline: `Phase ${event.phase} passed gate ${event.gate} (${event.approval ? `risk accepted by ${event.approval.by}` : 'GO'})`,
+        lines: event.approval?.note ? [event.approval.note] : [],
+        mentions: slackIds(plan, phaseOwners(plan, event.phase)),
+      });
+      return null;
+    },
+
+    async hold(event) {
+      const plan = await requirePlan(ports, event.project);
+      await escalateEvents(ports, event.project, [
+        {
+          type: GATE_RESOLVED_EVENT,
+          subject: event.gate,
+          at: ports.clock.now().toISOString(),
+          data: { gate: event.gate },
+        },
+      ]);
+      await updateGate(ports, event.project, event.gate, event.attempt, (current) => {
+        const { pendingToken: _done, ...rest } = current;
+        return { ...rest, status: 'held' };
+      });
+      await ports.store.appendEvents(event.project, [
+        {
+          id: ports.ids.next(ports.clock.now().toISOString()),
+          type: 'gate.held',
+          at: ports.clock.now().toISOString(),
+          actor: event.approval.by ? `person:${event.approval.by}` : 'system',
+          subject: event.gate,
+          note: event.approval.by ? `held by ${event.approval.by}` : 'nobody decided in time',
+          data: { attempt: event.attempt, phase: event.phase },
+        },
+      ]);
+      await post(ports, plan, plan.integrations.slack?.channel, `gate:${event.execution}:hold`, {
+        ...noticeBase(event),
+        headline: `Phase ${event.phase} is held at gate ${event.gate}${event.approval.by ? ` by ${event.approval.by}` : ': nobody decided'}`,
+        lines: event.approval.note
+          ? [event.approval.note]
+          : ['Evaluate the gate again when the evidence is in: POST …/gates/{gate}/evaluate'],
+        mentions: slackIds(plan, phaseOwners(plan, event.phase)),
+      });
+      return null;
+    },
+
+    async 'escalate-failure'(event) {
+      const plan = await requirePlan(ports, event.project);
+      const error = `${event.error.Error}: ${event.error.Cause}`.slice(0, 1000);
+      await updateGate(ports, event.project, event.gate, event.attempt, (current) => {
+        const { pendingToken: _dropped, ...rest } = current;
+        return { ...rest, status: 'failed', error };
+      });
+      await escalateEvents(ports, event.project, [
+        {
+          type: GATE_NO_GO_EVENT,
+          subject: event.gate,
+          at: ports.clock.now().toISOString(),
+          note: `the gate workflow of ${event.gate} failed (${event.error.Error}); evaluate it again once fixed`,
+          data: { gate: event.gate, phase: event.phase, attempt: event.attempt, failed: true },
+        },
+      ]);
+      await post(
+        ports,
+        plan,
+        plan.integrations.slack?.escalations ?? plan.integrations.slack?.channel,
+        `gate:${event.execution}:failed`,
+        {
+          ...noticeBase(event),
+          headline: `Gate ${event.gate}: the evaluation failed and needs a person`,
+          lines: [error],
+          mentions: slackIds(plan, findGate(plan, event.gate).approvers),
+        },
+      );
+      return null;
+    },
+  };
+}
+
+/**
+ * The gate-review job: starts the gate of every active phase that is ready for it — all its tasks
+ * done, or its `due` date reached (a review then says where the phase stands, NO-GO included) —
+ * unless its gate passed or an attempt is under way. A held or failed gate is evaluated again.
+ * Resolves to the number of gates started.
+ */
+export async function reviewGates(ports: GatePorts, project: string, today: string): Promise<number> {
+  const snapshot = await ports.store.snapshot(project);
+  if (!snapshot) return 0;
+  let started = 0;
+  for (const phase of snapshot.plan.plan.phases) {
+    if (!phase.gate || snapshot.phases.get(phase.id)?.status !== 'active') continue;
+    const done = phase.tasks.every((task) => snapshot.tasks.get(task.id)?.status === 'done');
+    const due = phase.due !== undefined && phase.due <= today;
+    if (!done && !due) continue;
+    const { result } = await startGate(ports, { project, gate: phase.gate });
+    if (result === 'started') started++;
+  }
+  return started;
+}

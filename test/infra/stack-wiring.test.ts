@@ -1,0 +1,88 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AppFunction } from '../../lib/constructs/app-function.js';
+import type { ConvoyStack } from '../../lib/convoy-stack.js';
+import { buildTestApp, SYNTH_TIMEOUT_MS } from './convoy-test-app.js';
+
+interface Statement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+let stack: ConvoyStack;
+let template: Template;
+
+beforeAll(() => {
+  const app = buildTestApp(['us-east-1'], { bundling: false });
+  stack = app.stacks[0] as ConvoyStack;
+  template = Template.fromStack(stack);
+}, SYNTH_TIMEOUT_MS);
+
+const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+/** The actions the role of `fn` may take, with the resources they apply to. */
+function actionsOf(fn: AppFunction): { action: string; resource: string }[] {
+  const roleId = logicalId(fn.role as unknown as { node: { defaultChild?: unknown } });
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+    .flatMap((statement) =>
+      [statement.Action].flat().map((action) => ({ action, resource: JSON.stringify(statement.Resource) })),
+    );
+}
+
+describe('ConvoyStack wiring of gates and domain events', () => {
+  it('starts the gate workflow from the rule on Phase Tasks Completed, through the gate-starter function', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['convoy'], 'detail-type': ['Phase Tasks Completed'] },
+      Targets: [{ Arn: { 'Fn::GetAtt': [logicalId(stack.gateStarter), 'Arn'] } }],
+    });
+    const machine = logicalId(stack.workflows.phaseGate);
+    expect(actionsOf(stack.gateStarter)).toContainEqual({
+      action: 'states:StartExecution',
+      resource: expect.stringContaining(machine),
+    });
+  });
+
+  it('lets the decision route and the Slack buttons resume a waiting gate, and the read API neither start nor resume', () => {
+    // Act
+    const write = actionsOf(stack.httpApi.functions['api-write']).map((entry) => entry.action);
+    const slack = actionsOf(stack.httpApi.functions['slack-interactions']).map((entry) => entry.action);
+    const read = actionsOf(stack.httpApi.functions['api-read']).map((entry) => entry.action);
+
+    // Assess
+    expect(write).toEqual(expect.arrayContaining(['states:StartExecution', 'states:SendTaskSuccess']));
+    expect(slack).toContain('states:SendTaskSuccess');
+    expect(slack).not.toContain('states:StartExecution');
+    expect(read.filter((action) => action.startsWith('states:'))).toEqual([]);
+  });
+
+  it('lets the functions that change state publish to the Convoy bus, and not the read API', () => {
+    // Act
+    const publishers = [
+      stack.httpApi.functions['api-write'],
+      stack.schedules.monitorFunction,
+      stack.workflows.gateStep,
+      stack.integrations.githubWorker,
+    ];
+
+    // Assess
+    for (const fn of publishers)
+      expect(actionsOf(fn).map((entry) => entry.action)).toContain('events:PutEvents');
+    expect(actionsOf(stack.httpApi.functions['api-read']).map((entry) => entry.action)).not.toContain(
+      'events:PutEvents',
+    );
+  });
+
+  it('alarms on a failed phase-gate execution', () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      AlarmActions: [{ Ref: logicalId(stack.integrations.alarmTopic) }],
+    });
+  });
+});

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCoordinationStore } from '../adapters/dynamodb/coordination-store.js';
+import { DynamoDbEscalationStore } from '../adapters/dynamodb/escalation-store.js';
+import { DynamoDbGateStore } from '../adapters/dynamodb/gate-store.js';
 import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
 import { DEFAULT_TABLE_NAME, ensureTable } from '../adapters/dynamodb/table-definition.js';
 import { renderBlocksAsText, slackTextToPlain } from '../adapters/slack/blocks.js';
@@ -15,6 +17,8 @@ import {
 } from '../core/coordination/commands.js';
 import type { Actor, ProjectSnapshot } from '../core/coordination/model.js';
 import { ConflictError } from '../core/errors.js';
+import { acknowledgeEscalation } from '../core/escalations/service.js';
+import { decideGate } from '../core/gates/service.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import {
   formatPlanError,
@@ -28,8 +32,10 @@ import { mulberry32 } from '../core/reports/forecast.js';
 import { type JobPorts, runScheduledJob } from '../core/rhythm/jobs.js';
 import { runHeartbeatMonitor, runStaleWorkSweep } from '../core/rhythm/monitors.js';
 import { instantsAt, nextFireTimes } from '../core/schedules/index.js';
+import type { Dependencies } from '../handlers/dependencies.js';
 import { reportRenderer } from '../handlers/report-renderer.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
+import { type LocalWorkflows, startLocalWorkflows } from './local-workflows.js';
 
 export interface SimulateOptions {
   readonly planFile: string;
@@ -96,6 +102,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
   const plan = await readPlan(options.planFile);
   const random = mulberry32(options.seed ?? 1);
   const dynamodb = await startDynamoDbLocal({});
+  let workflows: LocalWorkflows | undefined;
   try {
     const client = dynamodb.client();
     await ensureTable(client, DEFAULT_TABLE_NAME);
@@ -106,14 +113,42 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     const outbox = new DynamoDbOutbox(documentClient, DEFAULT_TABLE_NAME);
     let now = new Date(0);
     let sequence = 0;
-    const ports: JobPorts = {
+    const base: Dependencies = {
       store,
       outbox,
+      tokens: store,
       idempotency: store,
       charts: store,
+      escalations: new DynamoDbEscalationStore(documentClient, DEFAULT_TABLE_NAME),
+      gates: new DynamoDbGateStore(documentClient, DEFAULT_TABLE_NAME),
       clock: { now: () => now },
       ids: { next: (at) => `${at}#${String(++sequence).padStart(8, '0')}` },
-      reports: reportRenderer,
+      secrets: async () => ({}),
+    };
+    // The gate workflow runs the real ASL; its waits take no time, since the virtual clock only moves
+    // between steps: a CAUTION is evaluated again on the state of the same moment.
+    workflows = await startLocalWorkflows(base, {
+      log: (line) => void line,
+      waitTimeOverrides: { '*': 0 },
+      retryIntervalOverrides: { '*': 0 },
+    });
+    const ports: JobPorts & Dependencies = { ...workflows.deps, reports: reportRenderer };
+    const running = workflows;
+    /** Waits until every gate workflow has finished or waits for a person. */
+    const settleWorkflows = async () => {
+      for (let round = 0; round < 2_000; round++) {
+        await running.drain();
+        const busy = running.gates.executions().filter((execution) => execution.status === 'RUNNING');
+        const waiting = await Promise.all(
+          busy.map(async (execution) => {
+            const input = execution.input as { gate?: string };
+            const state = input.gate ? await base.gates.getGate(project, input.gate) : undefined;
+            return state?.status === 'awaiting-decision';
+          }),
+        );
+        if (waiting.every(Boolean)) return;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
     };
     const project = plan.project.id;
     const calendar = new WorkingCalendar(plan.project);
@@ -194,6 +229,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
           at: local(date, time),
           order: 1,
           run: async () => {
+            await peopleTick(ports, plan, random, (line) => options.print(`${clockOf(now)}  ${line}`));
             await agentTick(ports, plan, agents, random);
             await runHeartbeatMonitor(ports, project);
           },
@@ -211,6 +247,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
       for (const step of steps) {
         now = step.at;
         await step.run();
+        await settleWorkflows();
         await drain();
       }
     }
@@ -230,7 +267,50 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     );
     return summary;
   } finally {
+    await workflows?.stop();
     await dynamodb.stop();
+  }
+}
+
+/**
+ * The people's round: an approver decides a gate that waits (accepting a CAUTION's risk, and a NO-GO's
+ * two times in three), and a target acknowledges an open escalation half of the time.
+ */
+async function peopleTick(
+  ports: Dependencies,
+  plan: Plan,
+  random: () => number,
+  print: (line: string) => void,
+) {
+  const project = plan.project.id;
+  for (const gate of await ports.gates.listGates(project)) {
+    if (gate.status !== 'awaiting-decision' || !gate.latest) continue;
+    const approver = plan.gates.find((candidate) => candidate.id === gate.gate)?.approvers[0];
+    if (!approver) continue;
+    const decision = gate.latest.decision === 'CAUTION' || random() < 2 / 3 ? 'advance' : 'hold';
+    await decideGate(ports, {
+      project,
+      gate: gate.gate,
+      decision,
+      note: decision === 'advance' ? 'risk accepted in the simulation' : 'not yet',
+      actor: { kind: 'person', id: approver },
+    });
+    print(`${approver} decides gate ${gate.gate}: ${decision}`);
+  }
+  for (const escalation of await ports.escalations.unresolvedEscalations(project)) {
+    const target = escalation.targets[0];
+    if (escalation.status !== 'open' || !target || random() >= 0.5) continue;
+    try {
+      await acknowledgeEscalation(ports, {
+        project,
+        id: escalation.id,
+        actor: { kind: 'person', id: target },
+      });
+      print(`${target} acknowledges escalation ${escalation.rule} (${escalation.subject})`);
+    } catch (error) {
+      // The engine resolved it meanwhile (a gate decided, a condition cleared): nothing to acknowledge.
+      if (!(error instanceof ConflictError)) throw error;
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import type { CoordinationPorts } from '../coordination/commands.js';
 import type { AuditEvent, MetricPoint } from '../coordination/model.js';
 import { computeStatus } from '../coordination/status.js';
 import { NotFoundError } from '../errors.js';
+import { summarizeEscalation } from '../escalations/service.js';
 import type { Plan } from '../plan/index.js';
 import type { ReportContext, ReportKind } from '../reports/model.js';
 import { instantsAt, localTime, previousFireTime } from '../schedules/index.js';
@@ -49,7 +50,7 @@ export async function loadReportContext(
   const snapshot = await ports.store.snapshot(project);
   if (!snapshot)
     throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
-  const [events, handoffs, histories] = await Promise.all([
+  const [events, handoffs, histories, unresolved] = await Promise.all([
     eventsSince(ports, project, since.toISOString()),
     needsHandoffs ? ports.store.listHandoffs(project, historyStart) : [],
     needsMetrics
@@ -59,11 +60,15 @@ export async function loadReportContext(
           ),
         )
       : [],
+    input.escalations ? undefined : ports.escalations?.unresolvedEscalations(project),
   ]);
+  const escalations =
+    input.escalations ??
+    (unresolved ?? []).sort((a, b) => a.openedAt.localeCompare(b.openedAt)).map(summarizeEscalation);
   return {
     stored: snapshot.plan,
     snapshot,
-    status: computeStatus(snapshot, now, input.escalations ?? []),
+    status: computeStatus(snapshot, now, escalations),
     now,
     since,
     events,

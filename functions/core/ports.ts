@@ -12,7 +12,7 @@ import type {
 import type { Escalation, EscalationStatus } from './escalations/model.js';
 import type { GateDecision } from './gates/decision.js';
 import type { GateState } from './gates/state.js';
-import type { OutboxCommand, OutboxEntry, RemoteLink } from './integrations/model.js';
+import type { NewIssue, OutboxCommand, OutboxEntry, RemoteLink } from './integrations/model.js';
 import type { Plan } from './plan/index.js';
 
 /** The interfaces the core needs from the outside world. Adapters implement them. */
@@ -217,6 +217,11 @@ export interface IssueTracker {
   upsertRemoteLink(issue: string, link: RemoteLink): Promise<void>;
   addComment(issue: string, body: string): Promise<void>;
   addWorklog(issue: string, seconds: number, comment?: string): Promise<void>;
+  /**
+   * Creates an issue unless one with its label exists: `created` is false when the label was
+   * found, and `key` is then the existing issue's.
+   */
+  createIssue(issue: NewIssue): Promise<{ key: string; created: boolean }>;
 }
 
 /** Runs one outbox command against the tracker; the entry tells which project (and so which site) it is for. */

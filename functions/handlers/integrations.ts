@@ -125,7 +125,7 @@ export async function buildIntegrations(
     }
     if (!site) {
       throw new IntegrationError(
-        `project ${entry.project} has no integrations.jira.site and CONVOY_JIRA_BASE_URL is not set: Convoy does not know where to send ${command.issue}`,
+        `project ${entry.project} has no integrations.jira.site and CONVOY_JIRA_BASE_URL is not set: Convoy does not know where to send the JIRA ${command.kind} for ${lineOf(command)}`,
         false,
       );
     }

@@ -7,8 +7,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 /**
  * A local JIRA Cloud for tests: every request is checked against Atlassian's OpenAPI description of
  * the platform REST API v3 (the contract), and the few operations Convoy uses act on a small
- * in-memory JIRA (issues, a workflow, remote links, comments, worklogs). It records every request,
- * checks basic auth, and injects faults (429 storms, 5xx, dropped connections, slow answers).
+ * in-memory JIRA (projects, issues, a workflow, remote links, comments, worklogs, labels and a JQL
+ * search over them). It records every request, checks basic auth, and injects faults (429 storms,
+ * 5xx, dropped connections, lost answers, slow answers).
  */
 
 const DEFAULT_SPEC_PATH = fileURLToPath(
@@ -42,6 +43,82 @@ interface OpenApiOperation {
 interface OpenApiDocument {
   readonly paths: Record<string, Partial<Record<Method, OpenApiOperation>>>;
   readonly components: { readonly schemas: Record<string, Json> };
+}
+
+/**
+ * Operations Atlassian published after the stored spec was taken, described as Atlassian's current
+ * spec describes them, so requests to them are checked like any other. JIRA Cloud removed
+ * `/rest/api/3/search` in favour of `/rest/api/3/search/jql` (changelog CHANGE-2046), which jira.js
+ * calls `searchForIssuesUsingJqlEnhancedSearchPost`. The stored spec's own definitions win.
+ */
+const SUPPLEMENT = {
+  paths: {
+    '/rest/api/3/search/jql': {
+      post: {
+        operationId: 'searchAndReconsileIssuesUsingJqlPost',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/SearchAndReconcileRequestBean' } },
+          },
+        },
+        responses: {
+          '200': {
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/SearchAndReconcileResults' } },
+            },
+          },
+          '400': {
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorCollection' } } },
+          },
+          '401': {},
+        },
+      },
+    },
+  },
+  schemas: {
+    SearchAndReconcileRequestBean: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        expand: { type: 'string' },
+        fields: { type: 'array', items: { type: 'string' } },
+        fieldsByKeys: { type: 'boolean' },
+        jql: { type: 'string' },
+        maxResults: { type: 'integer', format: 'int32', default: 50 },
+        nextPageToken: { type: 'string' },
+        properties: { type: 'array', maxItems: 5, items: { type: 'string' } },
+        reconcileIssues: { type: 'array', maxItems: 50, items: { type: 'integer', format: 'int64' } },
+      },
+    },
+    SearchAndReconcileResults: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        isLast: { type: 'boolean', readOnly: true },
+        issues: { type: 'array', readOnly: true, items: { $ref: '#/components/schemas/IssueBean' } },
+        names: { type: 'object', readOnly: true, additionalProperties: { type: 'string' } },
+        nextPageToken: { type: 'string', readOnly: true },
+        schema: {
+          type: 'object',
+          readOnly: true,
+          additionalProperties: { $ref: '#/components/schemas/JsonTypeBean' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** The stored spec plus the supplement's paths and schemas it does not have. */
+function withSupplement(document: OpenApiDocument): OpenApiDocument {
+  return {
+    ...document,
+    paths: { ...(SUPPLEMENT.paths as unknown as OpenApiDocument['paths']), ...document.paths },
+    components: {
+      ...document.components,
+      schemas: { ...(SUPPLEMENT.schemas as unknown as Record<string, Json>), ...document.components.schemas },
+    },
+  };
 }
 
 /** An operation of the spec that a request matched. */
@@ -181,7 +258,10 @@ export class JiraSpec {
         `Cannot read Atlassian's JIRA OpenAPI spec at ${path} (${(error as Error).message}); the tests expect shared/specs/ beside the repository`,
       );
     }
-    const spec = new JiraSpec(JSON.parse(text) as OpenApiDocument, performance.now() - started);
+    const spec = new JiraSpec(
+      withSupplement(JSON.parse(text) as OpenApiDocument),
+      performance.now() - started,
+    );
     JiraSpec.cached.set(path, spec);
     return spec;
   }
@@ -457,8 +537,16 @@ export interface RemoteLinkState {
 export interface IssueState {
   readonly id: string;
   readonly key: string;
+  /** The project key: the key up to its last dash. */
+  readonly project: string;
+  /** The issue type's name. */
+  readonly type: string;
   status: string;
   summary: string;
+  /** Atlassian Document Format, as created. */
+  readonly description?: unknown;
+  readonly labels: string[];
+  readonly created: string;
   readonly comments: { readonly id: string; readonly body: unknown; readonly created: string }[];
   readonly worklogs: {
     readonly id: string;
@@ -500,6 +588,8 @@ export type JiraFault =
       readonly body?: unknown;
     }
   | { readonly kind: 'drop' }
+  /** The request takes effect, then the connection drops before the answer: a lost response. */
+  | { readonly kind: 'drop-answer' }
   | { readonly kind: 'delay'; readonly ms: number };
 
 /** Which requests a fault applies to; all when empty. */
@@ -517,6 +607,11 @@ export interface JiraServerOptions {
   readonly workflow?: JiraWorkflow;
   /** Issues to create, as keys (in the workflow's first status) or with a status. */
   readonly issues?: readonly (string | { readonly key: string; readonly status?: string })[];
+  /**
+   * Projects issues can be created in, as keys or with their issue types (default: Task, Bug,
+   * Story, Epic). @default ['CON']
+   */
+  readonly projects?: readonly (string | { readonly key: string; readonly issueTypes?: readonly string[] })[];
   /** Answers 429 with Retry-After once more than `requests` arrive within `windowMs`, as JIRA Cloud does. */
   readonly rateLimit?: { readonly requests: number; readonly windowMs: number };
   readonly specPath?: string;
@@ -532,6 +627,8 @@ export interface JiraTestServer {
   readonly requests: readonly RecordedRequest[];
   addIssue(key: string, status?: string): IssueState;
   issue(key: string): IssueState | undefined;
+  /** Every issue, in the order they were added or created. */
+  issues(): IssueState[];
   /** The next `count` matching requests get `fault` (Infinity: until `clearFaults`). */
   failNext(count: number, fault: JiraFault, filter?: FaultFilter): void;
   clearFaults(): void;
@@ -547,6 +644,12 @@ interface Answer {
 
 const errors = (...messages: string[]): Json => ({ errorMessages: messages, errors: {} });
 const ISSUE_NOT_FOUND = errors('Issue does not exist or you do not have permission to see it.');
+const DEFAULT_ISSUE_TYPES = ['Task', 'Bug', 'Story', 'Epic'];
+/** What JIRA answers for a field it refuses: the message keyed by the field, as its ErrorCollection has it. */
+const fieldError = (field: string, message: string): Json => ({
+  errorMessages: [],
+  errors: { [field]: message },
+});
 
 /** Starts the local JIRA on 127.0.0.1 and a free port. */
 export async function startJiraServer(options: JiraServerOptions = {}): Promise<JiraTestServer> {
@@ -562,6 +665,13 @@ export async function startJiraServer(options: JiraServerOptions = {}): Promise<
   let baseUrl = '';
   let nextIssueId = 10001;
   let nextId = 20001;
+  const projects = new Map(
+    (options.projects ?? ['CON']).map((project) =>
+      typeof project === 'string'
+        ? [project, DEFAULT_ISSUE_TYPES]
+        : [project.key, project.issueTypes ?? DEFAULT_ISSUE_TYPES],
+    ),
+  );
 
   const statusOf = (name: string) => {
     const status = workflow.statuses.find((s) => s.name.toLowerCase() === name.toLowerCase());
@@ -578,8 +688,12 @@ export async function startJiraServer(options: JiraServerOptions = {}): Promise<
     const issue: IssueState = {
       id: String(nextIssueId++),
       key: key.toUpperCase(),
+      project: key.toUpperCase().replace(/-[^-]*$/, ''),
+      type: 'Task',
       status: initial.name,
       summary: `Issue ${key.toUpperCase()}`,
+      labels: [],
+      created: jiraTime(new Date()),
       comments: [],
       worklogs: [],
       remoteLinks: [],
@@ -740,6 +854,77 @@ export async function startJiraServer(options: JiraServerOptions = {}): Promise<
       };
       issue.worklogs.push(worklog);
       return { status: 201, body: renderWorklog(issue, worklog) };
+    },
+  };
+
+  /** Operations that act on the site rather than on one issue. */
+  const siteOperations: Record<string, (body: Json) => Answer> = {
+    createIssue(body) {
+      const fields = (body.fields ?? {}) as Json;
+      const project = fields.project as Json | undefined;
+      const projectKey = typeof project?.key === 'string' ? project.key.toUpperCase() : undefined;
+      const issueTypes = projectKey === undefined ? undefined : projects.get(projectKey);
+      if (projectKey === undefined || issueTypes === undefined) {
+        return { status: 400, body: fieldError('project', 'Specify a valid project ID or key') };
+      }
+      const typeName = (fields.issuetype as Json | undefined)?.name;
+      const type = issueTypes.find((t) => typeof typeName === 'string' && sameName(t, typeName));
+      if (type === undefined) {
+        return { status: 400, body: fieldError('issuetype', 'Specify a valid issue type') };
+      }
+      const summary = fields.summary;
+      if (typeof summary !== 'string' || summary.trim() === '') {
+        return { status: 400, body: fieldError('summary', 'You must specify a summary of the issue.') };
+      }
+      if (/[\r\n]/.test(summary) || summary.length > 255) {
+        return {
+          status: 400,
+          body: fieldError('summary', 'Summary must be one line of less than 255 characters.'),
+        };
+      }
+      const labels = fields.labels ?? [];
+      if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string' || /\s/.test(l) || l === '')) {
+        return { status: 400, body: fieldError('labels', 'The label must not contain spaces.') };
+      }
+      const taken = [...issues.values()]
+        .filter((i) => i.project === projectKey)
+        .map((i) => Number(i.key.slice(projectKey.length + 1)) || 0);
+      const issue = addIssue(`${projectKey}-${Math.max(0, ...taken) + 1}`);
+      const created: IssueState = {
+        ...issue,
+        type,
+        summary,
+        labels: [...(labels as string[])],
+        ...(fields.description === undefined ? {} : { description: fields.description }),
+      };
+      issues.set(created.key, created);
+      return {
+        status: 201,
+        body: { id: created.id, key: created.key, self: `${baseUrl}/rest/api/3/issue/${created.id}` },
+      };
+    },
+    searchAndReconsileIssuesUsingJqlPost(body) {
+      const query = parseJql(typeof body.jql === 'string' ? body.jql : '');
+      if ('error' in query) return { status: 400, body: errors(query.error) };
+      const found = [...issues.values()]
+        .filter((issue) =>
+          query.clauses.every(({ field, value }) =>
+            field === 'project' ? sameName(issue.project, value) : issue.labels.includes(value),
+          ),
+        )
+        .sort((a, b) => (Number(a.id) - Number(b.id)) * (query.descending ? -1 : 1));
+      const max = typeof body.maxResults === 'number' ? body.maxResults : 50;
+      const wanted = Array.isArray(body.fields) ? body.fields.map(String) : ['id'];
+      const render = (issue: IssueState) => {
+        if (wanted.every((f) => f === 'id')) return { id: issue.id };
+        const all = wanted.some((f) => f === '*all' || f === '*navigable');
+        const fields: Json = {};
+        if (all || wanted.includes('summary')) fields.summary = issue.summary;
+        if (all || wanted.includes('labels')) fields.labels = issue.labels;
+        if (all || wanted.includes('status')) fields.status = statusDetails(issue.status);
+        return { id: issue.id, key: issue.key, self: `${baseUrl}/rest/api/3/issue/${issue.id}`, fields };
+      };
+      return { status: 200, body: { issues: found.slice(0, max).map(render), isLast: found.length <= max } };
     },
   };
 
@@ -924,6 +1109,19 @@ export async function startJiraServer(options: JiraServerOptions = {}): Promise<
       });
       return;
     }
+    const siteOperation = siteOperations[match.operationId];
+    const answer = (result: Answer) => {
+      if (fault?.kind === 'drop-answer') {
+        record.fault = 'drop-answer';
+        req.socket.destroy();
+        return;
+      }
+      send(result);
+    };
+    if (siteOperation !== undefined) {
+      answer(siteOperation((json ?? {}) as Json));
+      return;
+    }
     const operation = operations[match.operationId];
     if (operation === undefined) {
       send({
@@ -937,7 +1135,7 @@ export async function startJiraServer(options: JiraServerOptions = {}): Promise<
       send({ status: 404, body: ISSUE_NOT_FOUND });
       return;
     }
-    send(operation(issue, (json ?? {}) as Json, url.searchParams));
+    answer(operation(issue, (json ?? {}) as Json, url.searchParams));
   }
 
   const server = createServer((req, res) => {
@@ -959,6 +1157,7 @@ export async function startJiraServer(options: JiraServerOptions = {}): Promise<
     requests,
     addIssue,
     issue: (key) => issues.get(key.toUpperCase()),
+    issues: () => [...issues.values()],
     failNext(count, fault, filter = {}) {
       faults.push({ remaining: count, fault, filter });
     },
@@ -979,8 +1178,8 @@ export async function startJiraServer(options: JiraServerOptions = {}): Promise<
 
 /**
  * What JIRA enforces beyond the schemas, as the spec's own descriptions state it: a transition needs
- * its id; comments and worklog comments are Atlassian Document Format in API v3; a new worklog has a
- * `started` time and either `timeSpent` or `timeSpentSeconds`.
+ * its id; comments, worklog comments and issue descriptions are Atlassian Document Format in API v3;
+ * a new worklog has a `started` time and either `timeSpent` or `timeSpentSeconds`.
  */
 function jiraRules(operationId: string, body: unknown): string[] {
   const b = (body ?? {}) as Json;
@@ -993,6 +1192,10 @@ function jiraRules(operationId: string, body: unknown): string[] {
     }
     case 'addComment':
       return b.body === undefined ? ['body body is required'] : adfViolations(b.body, 'body body');
+    case 'createIssue': {
+      const description = (b.fields as Json | undefined)?.description;
+      return description === undefined ? [] : adfViolations(description, 'body fields.description');
+    }
     case 'addWorklog': {
       const problems: string[] = [];
       if (typeof b.started !== 'string') problems.push('body started is required when creating a worklog');
@@ -1078,4 +1281,44 @@ function parseDuration(text: string): number {
   for (const [, n, unit] of text.matchAll(/(\d+)\s*([wdhm])/g))
     total += Number(n) * (sizes[unit ?? 'm'] ?? 60);
   return total;
+}
+
+/** A JQL query as the local JIRA reads it: `project` and `labels` equalities joined by AND. */
+type JqlQuery =
+  | { readonly clauses: { field: 'project' | 'labels'; value: string }[]; readonly descending: boolean }
+  | { readonly error: string };
+
+/**
+ * The little JQL Convoy sends: `field = value` clauses on `project` and `labels` joined by AND,
+ * values bare or double-quoted (with backslash escapes), then an optional `ORDER BY created|key
+ * ASC|DESC`. Anything else is refused rather than guessed at; so is a query with no restriction,
+ * which `/search/jql` refuses as unbounded.
+ */
+function parseJql(jql: string): JqlQuery {
+  const match = /^(.*?)(?:\s+ORDER\s+BY\s+(created|key)(?:\s+(ASC|DESC))?)?\s*$/is.exec(jql.trim());
+  const where = match?.[1]?.trim() ?? '';
+  if (where === '') {
+    return {
+      error: 'Unbounded JQL queries are not allowed here. Please add a search restriction to your query.',
+    };
+  }
+  const clauses: { field: 'project' | 'labels'; value: string }[] = [];
+  const clause = /^\s*(project|labels)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s"]+))\s*(?:AND\b|$)/i;
+  let rest = where;
+  while (rest.trim() !== '') {
+    const found = clause.exec(rest);
+    if (found === null) {
+      return {
+        error: `jira-server reads only "project = X" and "labels = X" joined by AND (with ORDER BY created or key), not: ${where}`,
+      };
+    }
+    const value = found[2] === undefined ? (found[3] as string) : found[2].replace(/\\(.)/g, '$1');
+    clauses.push({ field: (found[1] as string).toLowerCase() as 'project' | 'labels', value });
+    rest = rest.slice(found[0].length);
+  }
+  return { clauses, descending: match?.[3]?.toUpperCase() === 'DESC' };
+}
+
+function sameName(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }

@@ -5,6 +5,11 @@ import type { CommandRunner, IssueTracker } from '../../core/ports.js';
 export function trackerRunner(tracker: IssueTracker): CommandRunner {
   return async (command) => {
     switch (command.kind) {
+      case 'create-issue': {
+        const { project, type, summary, description, label } = command;
+        await tracker.createIssue({ project, type, summary, description, label });
+        return;
+      }
       case 'transition':
         await tracker.transition(command.issue, command.status);
         return;
@@ -32,6 +37,8 @@ export function describeCommand(command: JiraCommand): string {
       return `${command.issue}: comment "${command.body}"`;
     case 'worklog':
       return `${command.issue}: log ${Math.round(command.seconds / 60)} min${command.comment ? ` "${command.comment}"` : ''}`;
+    case 'create-issue':
+      return `${command.project}: create ${command.type} "${command.summary}" (label ${command.label}): ${command.description.replace(/\s*\n\s*/g, ' / ')}`;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Version3Client, type Version3Models } from 'jira.js';
-import { IntegrationError, type RemoteLink } from '../../core/integrations/model.js';
+import { IntegrationError, type NewIssue, type RemoteLink } from '../../core/integrations/model.js';
 import type { Clock, IssueTracker } from '../../core/ports.js';
 
 export interface JiraIssueTrackerOptions {
@@ -24,6 +24,8 @@ export interface JiraIssueTrackerOptions {
 const MAX_GLOBAL_ID = 255;
 const MAX_LINK_TITLE = 255;
 const MAX_TEXT = 32_000;
+const MAX_SUMMARY = 255;
+const MAX_LABEL = 255;
 
 /** axios codes for a request that was never sent because of its own configuration: retrying cannot help. */
 const CONFIGURATION_ERRORS = new Set([
@@ -151,16 +153,57 @@ export class JiraIssueTracker implements IssueTracker {
     );
   }
 
-  private async call<T>(action: string, issue: string, request: () => Promise<T>): Promise<T> {
+  /**
+   * Looks for the issue with the label first and creates one only when there is none, so a retry
+   * after a lost answer finds the first attempt's issue. The search is JQL through
+   * `POST /rest/api/3/search/jql` (the older `/rest/api/3/search` is gone from JIRA Cloud). Atlassian
+   * calls its results eventually consistent; the outbox tries a failed command again on a later drain,
+   * which normally gives the search time to see an issue the lost attempt made.
+   */
+  async createIssue(issue: NewIssue): Promise<{ key: string; created: boolean }> {
+    const { project, type, label } = issue;
+    const refuse = (why: string) =>
+      new IntegrationError(`Cannot create a ${type} in JIRA project ${project}: ${why}`, false);
+    if (label.length === 0 || label.length > MAX_LABEL || /\s/.test(label)) {
+      throw refuse(`its label must have 1 to ${MAX_LABEL} characters and no spaces, got "${label}"`);
+    }
+    const summary = truncate(issue.summary.replace(/\s+/g, ' ').trim(), MAX_SUMMARY);
+    if (summary === '') throw refuse('the summary is empty');
+    const hints = projectHints(project);
+    const found = await this.call(`looking for the issue labelled ${label}`, hints, () =>
+      this.client.issueSearch.searchForIssuesUsingJqlEnhancedSearchPost({
+        jql: `labels = ${jqlString(label)} ORDER BY created ASC`,
+        fields: ['summary'],
+        maxResults: 1,
+      }),
+    );
+    const existing = found.issues?.[0];
+    const existingKey = existing?.key ?? existing?.id;
+    if (existingKey !== undefined) return { key: existingKey, created: false };
+    const created = await this.call(`creating a ${type} in ${project}`, hints, () =>
+      this.client.issues.createIssue({
+        fields: {
+          project: { key: project },
+          issuetype: { name: type },
+          summary,
+          description: adfDocument(issue.description),
+          labels: [label],
+        },
+      }),
+    );
+    return { key: created.key, created: true };
+  }
+
+  private async call<T>(action: string, about: string | Hints, request: () => Promise<T>): Promise<T> {
     try {
       return await request();
     } catch (error) {
-      throw this.classify(error, action, issue);
+      throw this.classify(error, action, typeof about === 'string' ? issueHints(about) : about);
     }
   }
 
   /** Turns what jira.js throws (an HttpException around an axios error, or an axios error) into an IntegrationError. */
-  private classify(error: unknown, action: string, issue: string): IntegrationError {
+  private classify(error: unknown, action: string, hints: Hints): IntegrationError {
     const axios = axiosErrorOf(error);
     const response = axios?.response;
     if (response !== undefined && typeof response.status === 'number') {
@@ -185,13 +228,7 @@ export class JiraIssueTracker implements IssueTracker {
         );
       }
       const hint =
-        status === 401
-          ? ' Check CONVOY_JIRA_EMAIL and CONVOY_JIRA_API_TOKEN.'
-          : status === 403
-            ? ` The JIRA user needs permission for ${issue}'s project.`
-            : status === 404
-              ? ` Check that ${issue} exists and that the JIRA user can browse its project.`
-              : '';
+        status === 401 ? ' Check CONVOY_JIRA_EMAIL and CONVOY_JIRA_API_TOKEN.' : (hints[status] ?? '');
       return new IntegrationError(
         `JIRA rejected ${action} (HTTP ${status}): ${sentence(said)}${hint}`,
         false,
@@ -213,6 +250,30 @@ export class JiraIssueTracker implements IssueTracker {
   private redact(text: string): string {
     return this.secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
   }
+}
+
+/** What to add to JIRA's answer for a refusal, by HTTP status. */
+type Hints = Readonly<Partial<Record<number, string>>>;
+
+function issueHints(issue: string): Hints {
+  return {
+    403: ` The JIRA user needs permission for ${issue}'s project.`,
+    404: ` Check that ${issue} exists and that the JIRA user can browse its project.`,
+  };
+}
+
+function projectHints(project: string): Hints {
+  const plan = ` Check the escalation rule's jira.project and jira.type in the plan against JIRA project ${project}.`;
+  return {
+    400: plan,
+    403: ` The JIRA user needs the Browse projects and Create issues permissions in ${project}.`,
+    404: plan,
+  };
+}
+
+/** A JQL string literal: quoted, with quotes and backslashes escaped. */
+function jqlString(text: string): string {
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { CoordinationPorts } from '../coordination/commands.js';
-import type { ProjectSnapshot } from '../coordination/model.js';
+import type { MetricPoint, ProjectSnapshot } from '../coordination/model.js';
 import { type DomainEventBus, escalationEvents } from '../domain-events.js';
+import { parseCondition } from '../plan/lexical.js';
 import type { EscalationStore } from '../ports.js';
 import { onEvent, onMetrics, onTick } from './engine.js';
 import type { EscalationChange, EscalationEvent } from './model.js';
@@ -54,14 +55,26 @@ export async function escalateEvents(
   });
 }
 
-/** Runs the `when` rules over the latest metric values (after an ingest, and by the monitor). */
-export async function escalateMetrics(ports: ReactivePorts, project: string, snapshot?: ProjectSnapshot) {
-  const current = snapshot ?? (await ports.store.snapshot(project));
-  if (!current) return [];
+/**
+ * Runs the `when` rules over metric values: after an ingest the points just posted (a rule over a
+ * metric that did not change has nothing new to decide), and every minute the latest value of every
+ * metric (the monitor, with the snapshot it read).
+ */
+export async function escalateMetrics(
+  ports: ReactivePorts,
+  project: string,
+  latest: ReadonlyMap<string, MetricPoint>,
+): Promise<EscalationChange[]> {
+  if (latest.size === 0) return [];
   const now = ports.clock.now();
-  return decideAndPublish(ports, project, (plan, unresolved) =>
-    onMetrics(plan, unresolved, current.metrics, now),
-  );
+  return decideAndPublish(ports, project, (plan, unresolved) => {
+    const watched = new Set(
+      plan.escalations.flatMap((rule) => (rule.when ? [parseCondition(rule.when).metric] : [])),
+    );
+    // No rule watches these metrics and none of their escalations is open: nothing to decide.
+    if (![...latest.keys()].some((name) => watched.has(name)) && unresolved.length === 0) return [];
+    return onMetrics(plan, unresolved, latest, now);
+  });
 }
 
 /**

@@ -100,8 +100,16 @@ export interface EscalationNotice {
   readonly targets: readonly string[];
   /** Slack user ids of those targets that have one in `plan.people`. */
   readonly mentions: readonly string[];
-  /** Whether the rule asks for a JIRA issue (only ever on the notice of an opening). */
-  readonly jiraIssue: boolean;
+  /** The JIRA issue the rule asks for: only ever on the notice of an opening, and only when the rule has `jira`. */
+  readonly jiraIssue?: EscalationJiraIssue;
+}
+
+/** Where a rule's JIRA issue goes: the rule's `jira` field with its default type applied. */
+export interface EscalationJiraIssue {
+  /** A project key of `integrations.jira.projects`. */
+  readonly project: string;
+  /** The issue type's name, e.g. `Task`. */
+  readonly type: string;
 }
 
 export type EscalationChangeKind =

@@ -1,6 +1,6 @@
 import type { Actor } from '../coordination/model.js';
 import type { Plan } from '../plan/schema.js';
-import type { Escalation, EscalationNotice } from './model.js';
+import type { Escalation, EscalationJiraIssue, EscalationNotice } from './model.js';
 
 /** The escalations channel: `integrations.slack.escalations`, else the project channel. */
 export function escalationsChannel(plan: Plan): string | undefined {
@@ -14,7 +14,7 @@ export function notice(
   what: string,
   text: string,
   targets: readonly string[],
-  jiraIssue = false,
+  jiraIssue?: EscalationJiraIssue,
 ): EscalationNotice {
   const mentions = targets.flatMap((id) => {
     const slack = plan.people.find((person) => person.id === id)?.slack;
@@ -26,7 +26,7 @@ export function notice(
     text,
     targets: [...targets],
     mentions,
-    jiraIssue,
+    ...(jiraIssue === undefined ? {} : { jiraIssue }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { wallClockMillis } from '../plan/lexical.js';
 import type { Agent, Plan } from '../plan/schema.js';
-import type { Escalation, EscalationEvent, EscalationRule } from './model.js';
+import type { Escalation, EscalationEvent, EscalationJiraIssue, EscalationRule } from './model.js';
 
 /** Id of the rule Convoy adds for `agent.down` when the plan has none (seed 000's agent failure). */
 export const BUILTIN_AGENT_DOWN_RULE = 'agent-down';
@@ -152,12 +152,9 @@ export function agentAbout(
   return typeof named === 'string' && findAgent(plan, named) ? named : undefined;
 }
 
-/**
- * Whether the rule asks for a JIRA issue when it opens. The plan format has no such field yet; the
- * engine reads an optional `jiraIssue: true` so that adding it to the schema is all it takes.
- */
-export function wantsJiraIssue(rule: EscalationRule): boolean {
-  return (rule as { readonly jiraIssue?: unknown }).jiraIssue === true;
+/** The JIRA issue a rule asks for when one of its escalations opens (its `jira` field), if any. */
+export function wantsJiraIssue(rule: EscalationRule): EscalationJiraIssue | undefined {
+  return rule.jira === undefined ? undefined : { project: rule.jira.project, type: rule.jira.type };
 }
 
 /** The time an agent gets to come back before Convoy proposes a reassignment. */

@@ -2,7 +2,13 @@ import type { IdGenerator } from '../coordination/commands.js';
 import { type Actor, type AuditEvent, describeActor, type StoredPlan } from '../coordination/model.js';
 import { type DomainEventBus, escalationEvents } from '../domain-events.js';
 import { ConflictError, NotFoundError, VersionConflictError } from '../errors.js';
-import type { EscalationAction, EscalationPostNotice, SlackPost } from '../integrations/model.js';
+import type {
+  CreateIssueCommand,
+  EscalationAction,
+  EscalationPostNotice,
+  OutboxCommand,
+  SlackPost,
+} from '../integrations/model.js';
 import type { Plan } from '../plan/schema.js';
 import type { Clock, CoordinationStore, EscalationPage, EscalationStore, Outbox } from '../ports.js';
 import { acknowledge, confirmReassignment, resolve } from './actions.js';
@@ -10,15 +16,21 @@ import type {
   Escalation,
   EscalationChange,
   EscalationChangeKind,
+  EscalationJiraIssue,
   EscalationNotice,
   EscalationStatus,
 } from './model.js';
+import { peopleNames } from './notices.js';
+import { findRule } from './rules.js';
 
-/** What the escalation use cases need: the plan, the escalations, the outbox for Slack posts. */
+/** What the escalation use cases need: the plan, the escalations, the outbox for Slack posts and JIRA issues. */
 export interface EscalationPorts {
   readonly store: CoordinationStore;
   readonly escalations: EscalationStore;
-  /** Where the posts for the escalations channel go; without one, nothing is posted. */
+  /**
+   * Where the posts for the escalations channel go, and the JIRA issues of rules with `jira`;
+   * without one, nothing is posted or created.
+   */
   readonly outbox?: Outbox;
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -56,14 +68,15 @@ const EVENT_TYPES: Readonly<Record<EscalationChangeKind, string | undefined>> = 
  * conditional transaction. A lost race (another function changed or opened one of them meanwhile)
  * reads again and decides again, so at most one escalation per rule and subject is ever open. Then
  * each notice of the saved changes goes to the outbox under its own key, so a decision that is
- * repeated after a failure posts nothing twice. Resolves to the changes written.
+ * repeated after a failure posts nothing twice; so does the JIRA issue of an opening whose rule
+ * asks for one. Resolves to the changes written.
  */
 export async function runEscalations(
   ports: EscalationPorts,
   project: string,
   decide: EscalationDecision,
 ): Promise<EscalationChange[]> {
-  const changes = await withRetries(async () => {
+  const { plan, changes } = await withRetries(async () => {
     const stored = await requirePlan(ports, project);
     const unresolved = await ports.escalations.unresolvedEscalations(project);
     const decided = [...(await decide(stored.plan, unresolved))];
@@ -73,9 +86,9 @@ export async function runEscalations(
         decided.map(({ escalation, expectedVersion }) => ({ escalation, expectedVersion })),
         auditEvents(ports, decided, SYSTEM),
       );
-    return decided;
+    return { plan: stored.plan, changes: decided };
   });
-  await enqueueNotices(ports, project, changes);
+  await enqueueNotices(ports, project, changes, plan);
   return changes;
 }
 
@@ -307,27 +320,75 @@ function auditEvent(
   return { id: ports.ids.next(at), at, actor: describeActor(actor), ...fields };
 }
 
-/** Every notice of the changes that has a channel, into the outbox under its post's key. */
+/**
+ * Every notice of the changes that has a channel, into the outbox under its post's key; with the
+ * plan, also the JIRA issue each notice asks for (only an opening's, when its rule has `jira`).
+ */
 async function enqueueNotices(
   ports: EscalationPorts,
   project: string,
   changes: readonly EscalationChange[],
+  plan?: Plan,
 ): Promise<void> {
   if (!ports.outbox) return;
   const entries = changes.flatMap((change) =>
-    change.notices.flatMap((notice) =>
-      notice.channel === undefined
-        ? []
-        : [
-            {
-              id: `slack:${escalationPostKey(project, notice)}`,
-              project,
-              command: escalationPost(change.escalation, { ...notice, channel: notice.channel }),
-            },
-          ],
-    ),
+    change.notices.flatMap((notice) => {
+      const out: { id: string; project: string; command: OutboxCommand }[] = [];
+      if (notice.channel !== undefined)
+        out.push({
+          id: `slack:${escalationPostKey(project, notice)}`,
+          project,
+          command: escalationPost(change.escalation, { ...notice, channel: notice.channel }),
+        });
+      if (plan && notice.jiraIssue)
+        out.push({
+          id: `jira:${escalationPostKey(project, notice)}`,
+          project,
+          command: escalationIssue(plan, change.escalation, notice, notice.jiraIssue),
+        });
+      return out;
+    }),
   );
   if (entries.length > 0) await ports.outbox.enqueue(entries, ports.clock.now());
+}
+
+/**
+ * The JIRA issue an opening asks for: its summary names the rule and the reason, its description
+ * adds who is notified and where the escalation is handled. Its label derives from the project and
+ * the escalation id, so every retry of the command looks for, and finds, the same issue.
+ */
+export function escalationIssue(
+  plan: Plan,
+  escalation: Escalation,
+  notice: EscalationNotice,
+  jira: EscalationJiraIssue,
+): CreateIssueCommand {
+  const rule = findRule(plan, escalation.rule)?.name ?? escalation.rule;
+  const notified = peopleNames(plan, escalation.targets);
+  return {
+    kind: 'create-issue',
+    project: jira.project,
+    type: jira.type,
+    summary: `Escalation ${rule}: ${escalation.reason}`,
+    description: [
+      notice.text,
+      `Notified: ${notified === '' ? 'nobody (no target of this level resolves to a person)' : notified}.`,
+      `Convoy escalation ${escalation.id} of project ${escalation.project} (rule ${escalation.rule}, subject ${escalation.subject}), opened ${escalation.openedAt}. Acknowledge and resolve it in Convoy: the API, the CLI or the Slack buttons.`,
+    ].join('\n\n'),
+    label: `convoy-${shortHash(`${escalation.project}:${escalation.id}`)}`,
+  };
+}
+
+/** 16 hex digits (two 32-bit FNV-1a variants): enough to tell escalations apart, short enough for a label. */
+function shortHash(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x01000193) ^ (a >>> 7);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
 function describeResolution(escalation: Escalation): string {

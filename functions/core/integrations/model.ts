@@ -15,11 +15,35 @@ export interface RemoteLink {
   readonly resolved?: boolean;
 }
 
+/** An issue for Convoy to open in JIRA, e.g. for an escalation whose rule asks for one. */
+export interface NewIssue {
+  /** The JIRA project's key. */
+  readonly project: string;
+  /** The issue type's name, e.g. `Task`. */
+  readonly type: string;
+  readonly summary: string;
+  /** Plain text; blank lines separate paragraphs. */
+  readonly description: string;
+  /**
+   * A label no other issue has (`convoy-<hash>`): the tracker looks for it before creating, so a
+   * retry after a lost answer finds the issue the first attempt made instead of making a second.
+   */
+  readonly label: string;
+}
+
 export type JiraCommand =
   | { readonly kind: 'transition'; readonly issue: string; readonly status: string }
   | { readonly kind: 'remote-link'; readonly issue: string; readonly link: RemoteLink }
   | { readonly kind: 'comment'; readonly issue: string; readonly body: string }
-  | { readonly kind: 'worklog'; readonly issue: string; readonly seconds: number; readonly comment?: string };
+  | { readonly kind: 'worklog'; readonly issue: string; readonly seconds: number; readonly comment?: string }
+  | CreateIssueCommand;
+
+/**
+ * Opens an issue, once per label. It has no issue key until JIRA answers, so it is ordered by its
+ * project (`lineOf`). `issue` is never set: it is declared so that code reading the issue of any
+ * JIRA command still compiles (it reads `undefined` here; `lineOf` is the way to name the line).
+ */
+export type CreateIssueCommand = { readonly kind: 'create-issue' } & NewIssue;
 
 /** What the team hears about in Slack, as data; the Slack adapter turns it into Block Kit. */
 export type TaskNotice =
@@ -155,9 +179,16 @@ export interface ChartAttachment {
 /** Everything the outbox carries to the outside world. */
 export type OutboxCommand = JiraCommand | SlackPost;
 
-/** What an outbox command is ordered by: a JIRA issue's commands run in order, as do a channel's posts. */
+/**
+ * What an outbox command is ordered by: a JIRA issue's commands run in order, as do a channel's
+ * posts and the issues created in a JIRA project.
+ */
 export const lineOf = (command: OutboxCommand): string =>
-  command.kind === 'slack' ? `slack:${command.channel}` : command.issue.toUpperCase();
+  command.kind === 'slack'
+    ? `slack:${command.channel}`
+    : command.kind === 'create-issue'
+      ? command.project.toUpperCase()
+      : command.issue.toUpperCase();
 
 /** A command in the outbox, with what the worker needs to retry it. */
 export interface OutboxEntry {

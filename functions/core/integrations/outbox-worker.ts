@@ -34,7 +34,8 @@ export interface DrainOptions {
   readonly policy?: RetryPolicy;
   /**
    * How many HTTP requests a command makes to JIRA; the worker takes one limiter token for each.
-   * @default 2 for a transition (GET the issue's transitions, POST one), 1 for anything else
+   * @default 2 for a transition (GET the issue's transitions, POST one) and for a create-issue
+   * (search for its label, create), 1 for anything else
    */
   readonly requestsPerCommand?: (command: OutboxCommand) => number;
 }
@@ -83,7 +84,7 @@ const END_OF_TIME = new Date('9999-01-01T00:00:00.000Z');
 export function requestsPerCommand(command: OutboxCommand): number {
   // Slack posts cost no JIRA request; the Slack poster paces its channels itself.
   if (command.kind === 'slack') return 0;
-  return command.kind === 'transition' ? 2 : 1;
+  return command.kind === 'transition' || command.kind === 'create-issue' ? 2 : 1;
 }
 
 /** Exponential backoff with full jitter: uniform in [0, min(cap, base · 2^(attempts-1))). */
@@ -114,8 +115,8 @@ type Outcome = { readonly kind: 'done' | 'dead' } | { readonly kind: 'retry'; re
  * Run one drain at a time per outbox: the `Outbox` port cannot claim an entry, so two overlapping
  * drains could both send it. The limiter is shared, so overlapping drains never exceed the rate.
  * If the process dies between a command's success and `complete`, the command runs again on the
- * next drain (at least once): transitions and remote links are idempotent, comments and worklogs
- * would repeat.
+ * next drain (at least once): transitions, remote links and created issues (found by their label)
+ * are idempotent, comments and worklogs would repeat.
  */
 export async function drainOutbox(ports: DrainPorts, options: DrainOptions = {}): Promise<DrainReport> {
   const { outbox, run, limiter, clock, sleep, recordFailure } = ports;

@@ -1,5 +1,5 @@
 import { findCycles } from './graph.js';
-import { JIRA_KEY_PATTERN } from './lexical.js';
+import { JIRA_KEY_PATTERN, JIRA_PROJECT_PATTERN } from './lexical.js';
 import { didYouMean } from './suggest.js';
 
 /** Where a problem is, as keys and indexes into the plan document. */
@@ -218,6 +218,21 @@ export function checkReferences(plan: unknown): Issue[] {
     records(rule.levels).forEach(([level, l]) => {
       targets(['escalations', e, 'levels', l, 'notify'], level.notify);
     });
+    // Creating an issue needs a project the plan declares: the check catches a typo before JIRA does.
+    const project = record(rule.jira).project;
+    if (
+      typeof project === 'string' &&
+      JIRA_PROJECT_PATTERN.test(project) &&
+      !jiraProjects.includes(project)
+    ) {
+      issues.push({
+        path: ['escalations', e, 'jira', 'project'],
+        message:
+          jiraProjects.length > 0
+            ? `JIRA project "${project}" is not in integrations.jira.projects (${jiraProjects.join(', ')})${didYouMean(project, jiraProjects)}`
+            : `JIRA project "${project}" is not in integrations.jira.projects (the plan lists none); add it there`,
+      });
+    }
   }
 
   checkDependencies(phaseEntries, phases, tasks, issues);

@@ -190,6 +190,17 @@ export const escalationSchema = z
       )
       .default([]),
     resolvedBy: eventType.optional().describe('Event type that resolves an event rule.'),
+    jira: z
+      .strictObject({
+        project: pattern(
+          JIRA_PROJECT_PATTERN,
+          'JIRA project key',
+          'upper-case letters and digits, e.g. PAY',
+        ).describe('One of integrations.jira.projects.'),
+        type: z.string().min(1).default('Task').describe('Issue type name, as the JIRA project has it.'),
+      })
+      .optional()
+      .describe('Creates one JIRA issue when an escalation of this rule opens.'),
   })
   .transform(named);
 

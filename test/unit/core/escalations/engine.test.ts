@@ -50,7 +50,6 @@ describe('onMetrics', () => {
         text: `Escalation tps-low (level 1 of 3): tps is 1,200,000 (tps < 1,500,000). Tech Lead and CTO: please resolve within 2h (due ${at(2 * HOUR).toISOString()}).`,
         targets: ['lead', 'cto'],
         mentions: ['U0LEAD', 'U0CTO'],
-        jiraIssue: false,
       },
     ]);
   });
@@ -373,7 +372,7 @@ describe('onEvent', () => {
     const plan: Plan = {
       ...PLAN,
       escalations: PLAN.escalations.map((rule) =>
-        rule.id === 'security' ? { ...rule, jiraIssue: true } : rule,
+        rule.id === 'security' ? { ...rule, jira: { project: 'SEC', type: 'Incident' } } : rule,
       ),
     };
 
@@ -383,7 +382,7 @@ describe('onEvent', () => {
 
     expect(change.escalation).toMatchObject({ subject: 'project', dedupKey: 'security:project' });
     expect(change.escalation.agent).toBeUndefined();
-    expect(change.notices[0]?.jiraIssue).toBe(true);
+    expect(change.notices[0]?.jiraIssue).toEqual({ project: 'SEC', type: 'Incident' });
   });
 
   it('ignores an event no rule listens to', () => {

@@ -113,6 +113,8 @@ function line(command: JiraCommand): string {
       return `${command.issue} link ${command.link.url}`;
     case 'worklog':
       return `${command.issue} worklog ${command.seconds}`;
+    case 'create-issue':
+      return `${command.project} create ${command.label}`;
   }
 }
 

@@ -19,6 +19,7 @@ import type { Actor, ProjectSnapshot } from '../core/coordination/model.js';
 import { ConflictError } from '../core/errors.js';
 import { acknowledgeEscalation } from '../core/escalations/service.js';
 import { decideGate } from '../core/gates/service.js';
+import { lineOf } from '../core/integrations/model.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import {
   formatPlanError,
@@ -143,7 +144,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
           busy.map(async (execution) => {
             const input = execution.input as { gate?: string };
             const state = input.gate ? await base.gates.getGate(project, input.gate) : undefined;
-            return state?.status === 'awaiting-decision';
+            // Waiting for a person: the token is stored and nobody has answered yet.
+            return state?.status === 'awaiting-decision' && state.pendingToken !== undefined;
           }),
         );
         if (waiting.every(Boolean)) return;
@@ -172,7 +174,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
           async run(command) {
             if (command.kind !== 'slack') {
               options.print(
-                `${clockOf(now)}  jira ${command.issue}: ${command.kind}${'status' in command ? ` → ${command.status}` : ''}`,
+                `${clockOf(now)}  jira ${lineOf(command)}: ${command.kind}${'status' in command ? ` → ${command.status}` : ''}${command.kind === 'create-issue' ? ` "${command.summary}"` : ''}`,
               );
               return;
             }
@@ -210,6 +212,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
             at,
             order: 2,
             run: async () => {
+              // Agents that are up keep beating between their working rounds, as a running agent does.
+              await keepAlive(ports, plan, agents);
               await runScheduledJob(ports, {
                 project,
                 schedule: schedule.id,
@@ -229,8 +233,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
           at: local(date, time),
           order: 1,
           run: async () => {
-            await peopleTick(ports, plan, random, (line) => options.print(`${clockOf(now)}  ${line}`));
+            await peopleTick(
+              ports,
+              plan,
+              random,
+              (line) => options.print(`${clockOf(now)}  ${line}`),
+              settleWorkflows,
+            );
             await agentTick(ports, plan, agents, random);
+            // A phase the agents just finished starts its gate: the gate goes first, as it would
+            // within the minute before the next monitor run.
+            await settleWorkflows();
             await runHeartbeatMonitor(ports, project);
           },
         });
@@ -281,6 +294,7 @@ async function peopleTick(
   plan: Plan,
   random: () => number,
   print: (line: string) => void,
+  settle: () => Promise<void>,
 ) {
   const project = plan.project.id;
   for (const gate of await ports.gates.listGates(project)) {
@@ -296,6 +310,9 @@ async function peopleTick(
       actor: { kind: 'person', id: approver },
     });
     print(`${approver} decides gate ${gate.gate}: ${decision}`);
+    // The workflow goes on by itself (advance or hold, the escalation resolved): let it finish first,
+    // so what follows sees the same state on every run.
+    await settle();
   }
   for (const escalation of await ports.escalations.unresolvedEscalations(project)) {
     const target = escalation.targets[0];
@@ -389,6 +406,20 @@ async function agentTick(ports: CoordinationPorts, plan: Plan, agents: AgentSim[
         actor,
       });
     }
+  }
+}
+
+/** A heartbeat from every agent that has an interval and is not silent, naming its task. */
+async function keepAlive(ports: CoordinationPorts, plan: Plan, agents: readonly AgentSim[]) {
+  for (const agent of agents) {
+    const definition = plan.agents.find((candidate) => candidate.id === agent.id);
+    if (!definition?.heartbeat || agent.silentTicks > 0) continue;
+    await recordHeartbeat(ports, {
+      project: plan.project.id,
+      agent: agent.id,
+      ...(agent.task ? { task: agent.task } : {}),
+      actor: { kind: 'agent', id: agent.id },
+    });
   }
 }
 

@@ -280,7 +280,7 @@ export async function transitionTask(
       predecessors,
     });
     if (check.outcome === 'forbidden') throw new ConflictError(check.reason);
-    if (check.outcome === 'unchanged') return { task, changed: false, from: task.status };
+    if (check.outcome === 'unchanged') return { task, changed: false, from: task.status, wasBlocked: false };
     const at = ports.clock.now().toISOString();
     // Finishing a task lifts its blocker: a done task cannot be blocked, and would otherwise stay so.
     const unblocks = input.to === 'done' && task.blocked;
@@ -305,7 +305,7 @@ export async function transitionTask(
         }),
       ],
     });
-    return { task: next, changed: true, from: task.status };
+    return { task: next, changed: true, from: task.status, wasBlocked: task.blocked };
   });
   // Also on an unchanged retry: if the first attempt failed after its commit, this enqueues what it missed.
   await followInJira(ports, stored.plan, taskDef.jira, result.task, actor);
@@ -342,7 +342,7 @@ export async function transitionTask(
       }),
     );
     // Finishing a blocked task lifts its blocker: escalations about the blocker end with it.
-    if (input.to === 'done' && result.from !== 'done')
+    if (input.to === 'done' && result.wasBlocked)
       await escalateEvents(ports, project, [
         {
           type: 'task.unblocked',
@@ -729,7 +729,13 @@ export async function recordMetrics(
     };
   });
   await ports.store.putMetrics(input.project, points);
-  await escalateMetrics(ports, input.project);
+  // The newest point of each metric posted: what the `when` rules over those metrics now see.
+  const latest = new Map<string, MetricPoint>();
+  for (const point of points) {
+    const seen = latest.get(point.name);
+    if (!seen || seen.at <= point.at) latest.set(point.name, point);
+  }
+  await escalateMetrics(ports, input.project, latest);
   return points;
 }
 

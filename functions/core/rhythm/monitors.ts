@@ -110,7 +110,7 @@ export async function runHeartbeatMonitor(
   for (const point of metrics) latest.set(point.name, point);
   const measured = { ...current, metrics: latest };
   const escalations = [
-    ...(await escalateMetrics(ports, project, measured)),
+    ...(await escalateMetrics(ports, project, measured.metrics)),
     ...(await escalateOverdue(ports, project, measured)),
   ];
   return { project, down, metrics, escalations: escalations.length };

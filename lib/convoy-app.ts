@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { App } from 'aws-cdk-lib';
+import { type App, AspectPriority, Aspects } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { formatPlanError, type Plan, parsePlan } from '../functions/core/plan/index.js';
 import { ConvoyStack } from './convoy-stack.js';
 
@@ -46,6 +47,15 @@ export const JIRA_REQUESTS_PER_MINUTE_CONTEXT_KEY = 'convoy:jiraRequestsPerMinut
  */
 export const PLANS_CONTEXT_KEY = 'convoy:plans';
 
+/**
+ * Context key switching cdk-nag's AwsSolutions checks on or off: `true` or `false`, or the same as a string
+ * from the command line (`-c convoy:nag=false`). When on, every stack is checked during synthesis and an
+ * unsuppressed finding is an error annotation, which fails `cdk synth` and `cdk deploy`; the accepted ones are
+ * suppressed, with their reasons, in the constructs that own them (docs/architecture.md lists them).
+ * Default: on.
+ */
+export const NAG_CONTEXT_KEY = 'convoy:nag';
+
 /** The directory of the CDK app, which relative paths in {@link PLANS_CONTEXT_KEY} start from. */
 const APP_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -70,12 +80,13 @@ export interface ConvoyApp {
  *
  * The HTTP API gets a custom domain when `convoy:domainName` and `convoy:certificateArn` are set. Every stack
  * has the schedules of the plans listed in `convoy:plans`; they, the monitors and the JIRA outbox drain are
- * enabled in the `convoy:activeRegion` region only (default: the primary).
+ * enabled in the `convoy:activeRegion` region only (default: the primary). Unless `convoy:nag` is false, cdk-nag's
+ * AwsSolutions checks run on every stack during synthesis, and an unsuppressed finding fails it.
  *
  * @throws Error when `convoy:regions` is not a non-empty array of unique region names, when the
  * custom domain settings are incomplete or invalid, when `convoy:activeRegion` is not one of the regions,
- * when `convoy:jiraRequestsPerMinute` is not a whole number of at least 1, or when `convoy:plans` is not a
- * list of readable, valid plan files with distinct project ids.
+ * when `convoy:jiraRequestsPerMinute` is not a whole number of at least 1, when `convoy:plans` is not a
+ * list of readable, valid plan files with distinct project ids, or when `convoy:nag` is not true or false.
  */
 export function buildConvoyApp(app: App): ConvoyApp {
   const [primaryRegion, ...replicaRegions] = readRegions(app.node.tryGetContext(REGIONS_CONTEXT_KEY));
@@ -97,6 +108,10 @@ export function buildConvoyApp(app: App): ConvoyApp {
     app.node.tryGetContext(JIRA_REQUESTS_PER_MINUTE_CONTEXT_KEY),
   );
   const plans = readPlans(app.node.tryGetContext(PLANS_CONTEXT_KEY));
+  if (readNag(app.node.tryGetContext(NAG_CONTEXT_KEY))) {
+    // Read-only priority: the checks run after every aspect that changes resources, such as Tags.
+    Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }), { priority: AspectPriority.READONLY });
+  }
   const shared = { primaryRegion, replicaRegions, activeRegion, jiraRequestsPerMinute, plans };
   const apiDomain = (region: string) => ({
     apiDomainName: domains.get(region)?.domainName,
@@ -158,6 +173,19 @@ export function readRegions(raw: unknown): [primary: string, ...replicas: string
     );
   }
   return regions;
+}
+
+/**
+ * Validates the raw `convoy:nag` context value, a boolean or (from the command line) `"true"` or `"false"`;
+ * true when it is not set.
+ */
+export function readNag(raw: unknown): boolean {
+  if (raw === undefined || raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new Error(
+    `Invalid context "${NAG_CONTEXT_KEY}": must be true or false, got ${describeValue(raw)} ` +
+      `(e.g. -c ${NAG_CONTEXT_KEY}=false)`,
+  );
 }
 
 /**

@@ -2,9 +2,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 
 /** The repository root: every entry point, the lock file and the tsconfig are found from here. */
@@ -86,11 +88,14 @@ export const CHART_FONT = join('node_modules', 'dejavu-fonts-ttf', 'ttf', 'DejaV
 /**
  * A Convoy Lambda function with the house defaults: Node.js 22 on ARM64, an ESM bundle built by the
  * locally installed esbuild (minified, with source maps, the AWS SDK left to the runtime), X-Ray
- * tracing, and its own log group with a retention period.
+ * tracing, its own log group with a retention period, and an execution role that may write to that log
+ * group only.
  *
- * The log group is created next to the function, in `scope`, as `<id>LogGroup`: a function constructor
- * cannot create children before calling `super`, and passing the group in avoids the log group Lambda
- * would otherwise create with no retention. Like any CDK log group it is retained when it leaves the stack.
+ * The log group and the role are created next to the function, in `scope`, as `<id>LogGroup` and
+ * `<id>ServiceRole`: a function constructor cannot create children before calling `super`. Passing the group
+ * in avoids the log group Lambda would otherwise create with no retention; passing the role in replaces the
+ * AWS managed `AWSLambdaBasicExecutionRole`, which may create and write to every log group of the account.
+ * Like any CDK log group, the log group is retained when it leaves the stack.
  *
  * Grant table access with {@link AppFunction.bindTable}, which also tells the function the table's name.
  */
@@ -99,6 +104,10 @@ export class AppFunction extends NodejsFunction {
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
+    const role = new Role(scope, `${id}ServiceRole`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    });
+    logGroup.grantWrite(role);
 
     super(scope, id, {
       entry: join(REPO_ROOT, 'functions', 'handlers', `${props.entryName}.ts`),
@@ -113,6 +122,7 @@ export class AppFunction extends NodejsFunction {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       tracing: Tracing.ACTIVE,
       logGroup,
+      role,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'convoy',
         NODE_OPTIONS: '--enable-source-maps',
@@ -146,6 +156,29 @@ export class AppFunction extends NodejsFunction {
           : {}),
       },
     });
+
+    NagSuppressions.addResourceSuppressions(this, [
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Convoy runs on Node.js 22, the runtime its design fixes and its bundles target (node22); it is a ' +
+          'supported Lambda runtime, and moving to a newer one is a deliberate, tested upgrade',
+      },
+    ]);
+    // Tracing.ACTIVE put the X-Ray statement in the role's default policy, which exists from here on.
+    NagSuppressions.addResourceSuppressions(
+      role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'xray:PutTraceSegments and xray:PutTelemetryRecords, which active tracing needs, support no ' +
+            'resource-level permissions: X-Ray requires Resource "*"',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
   }
 
   /**
@@ -159,5 +192,25 @@ export class AppFunction extends NodejsFunction {
       table.grantReadData(this);
     }
     this.addEnvironment(TABLE_NAME_ENV, table.tableName);
+    if (this.role) {
+      NagSuppressions.addResourceSuppressions(
+        this.role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              "CDK's table grants cover the table's global secondary indexes as <table ARN>/index/*: the " +
+              "wildcard reaches this one table's indexes only (the state table has one, gsi1), with the same " +
+              `${access === 'read' ? 'read' : 'read and write'} data actions as the table itself`,
+            appliesTo: [
+              {
+                regex: String.raw`/^Resource::(<[A-Za-z0-9]+\.Arn>|arn:[^:]+:dynamodb:[^:]+:(\d{12}|<AWS::AccountId>):table\/[^/]+)\/index\/\*$/`,
+              },
+            ],
+          },
+        ],
+        true,
+      );
+    }
   }
 }

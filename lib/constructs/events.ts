@@ -14,6 +14,7 @@ import {
   type DomainEventRule,
   domainEventPattern,
 } from '../../functions/core/domain-events.js';
+import { acceptDeadLetterQueue } from './nag-suppressions.js';
 
 /** Environment variable that carries the event bus's name to a function bound with {@link ConvoyEvents.grantPublish}. */
 export const EVENT_BUS_NAME_ENV = 'CONVOY_EVENT_BUS_NAME';
@@ -163,6 +164,7 @@ export class ConvoyEvents extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    acceptDeadLetterQueue(deadLetterQueue, `the ${id} rule's target`);
     const rule = new Rule(this, `${id}Rule`, {
       eventBus: this.bus,
       description: options.description,

@@ -14,6 +14,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { HTTP_HANDLERS, type HttpHandlerName, ROUTES } from '../../functions/handlers/routes.js';
 import { AppFunction } from './app-function.js';
@@ -40,6 +41,30 @@ const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   integrationError: '$context.integrationErrorMessage',
   error: '$context.error.message',
   domainName: '$context.domainName',
+};
+
+// Why no route has an API Gateway authorizer: each handler authenticates its caller itself, with the
+// credential that caller can send.
+const ROUTE_AUTHORIZATION: Readonly<Record<HttpHandlerName, string>> = {
+  health:
+    'GET /health is a public liveness check for load balancers and people: it reads nothing and answers a ' +
+    'constant body',
+  'api-read':
+    'Every /v1 route checks a Convoy bearer token in the handler (functions/handlers/http/auth.ts): the ' +
+    "token must exist in the state table and belong to the path's project, or be an admin token",
+  'api-write':
+    'Every /v1 route checks a Convoy bearer token in the handler (functions/handlers/http/auth.ts): the ' +
+    "token must exist in the state table and belong to the path's project, or be an admin token where the " +
+    'route needs one',
+  'webhook-github':
+    'GitHub sends no API Gateway credential: the handler verifies the X-Hub-Signature-256 HMAC of the raw ' +
+    'body with the webhook secret before it reads anything',
+  'webhook-jira':
+    'JIRA sends no API Gateway credential: the handler verifies the X-Hub-Signature HMAC-SHA256 of the raw ' +
+    'body with the webhook secret before it reads anything',
+  'slack-interactions':
+    "Slack sends no API Gateway credential: the handler verifies Slack's v0 request signature with the " +
+    'signing secret and refuses requests older than five minutes',
 };
 
 // Regional custom domains need a certificate from the API's own region.
@@ -158,7 +183,14 @@ export class ConvoyHttpApi extends Construct {
         );
         integrations.set(route.handler, integration);
       }
-      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
+      const routes = this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+      });
+      NagSuppressions.addResourceSuppressions(routes, [
+        { id: 'AwsSolutions-APIG4', reason: ROUTE_AUTHORIZATION[route.handler] },
+      ]);
     }
   }
 

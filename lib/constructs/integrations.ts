@@ -15,11 +15,13 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { HttpHandlerName } from '../../functions/handlers/routes.js';
 import { WORKERS } from '../../functions/handlers/routes.js';
 import { SECRET_NAMES } from '../../functions/handlers/secrets.js';
 import { AppFunction } from './app-function.js';
+import { acceptInvokeGrant, schedulerRoleOf } from './nag-suppressions.js';
 
 /** Name of the Secrets Manager secret holding the integration credentials, in every region. */
 export const INTEGRATIONS_SECRET_NAME = 'convoy/integrations';
@@ -159,6 +161,17 @@ export class ConvoyIntegrations extends Construct {
             replicaRegions: (props.secretReplicaRegions ?? []).map((region) => ({ region })),
           })
         : Secret.fromSecretNameV2(this, 'Secret', INTEGRATIONS_SECRET_NAME);
+    if (this.secret instanceof Secret) {
+      NagSuppressions.addResourceSuppressions(this.secret, [
+        {
+          id: 'AwsSolutions-SMG4',
+          reason:
+            'The secret holds credentials that GitHub, JIRA and Slack issue (webhook secrets, a JIRA API token, ' +
+            'a Slack bot token and signing secret): no rotation Lambda can mint them. They are rotated in those ' +
+            'services and put with put-secret-value; the webhook secrets take two comma-separated values meanwhile',
+        },
+      ]);
+    }
 
     this.githubDeadLetterQueue = new Queue(this, 'GithubDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -214,6 +227,11 @@ export class ConvoyIntegrations extends Construct {
       }),
       enabled: props.jiraDrainEnabled ?? true,
     });
+    acceptInvokeGrant(
+      schedulerRoleOf(this.jiraDrainSchedule),
+      this.jiraWorker,
+      'The role EventBridge Scheduler runs the JIRA drain schedule with',
+    );
 
     const credentialed = [
       ...WEBHOOK_HANDLERS.map((name) => httpFunctions[name]),

@@ -31,6 +31,7 @@ import {
   JIRA_REQUESTS_PER_MINUTE_ENV,
   SECRETS_ARN_ENV,
 } from './integrations.js';
+import { acceptDeadLetterQueue, acceptInvokeGrant, schedulerRoleOf } from './nag-suppressions.js';
 
 /** Name of the EventBridge Scheduler schedule group holding every plan schedule and monitor, in every region. */
 export const SCHEDULE_GROUP_NAME = 'convoy';
@@ -177,6 +178,10 @@ export class ConvoySchedules extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    acceptDeadLetterQueue(
+      this.jobFailureQueue,
+      "the scheduled-job function (its asynchronous invocations' on-failure destination)",
+    );
     // Lambda's own retries of a failed job, within the hour a standup is still worth posting; then the
     // invocation record (input and error) is kept for an operator.
     this.jobFunction.configureAsyncInvoke({
@@ -304,6 +309,12 @@ export class ConvoySchedules extends Construct {
       }),
       enabled: options.enabled,
     });
+    acceptDeadLetterQueue(deadLetterQueue, `the ${options.name} schedule's target`);
+    acceptInvokeGrant(
+      schedulerRoleOf(schedule),
+      options.fn,
+      `The role EventBridge Scheduler runs the ${options.fn === this.jobFunction ? 'plan' : 'monitor'} schedules with`,
+    );
     const deadLetterAlarm = alarm(scope, `${id}DeadLetterAlarm`, action, {
       name: `convoy-${options.name}-dead-letters`,
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({

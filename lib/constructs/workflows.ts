@@ -4,6 +4,7 @@ import { Duration, Names } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
   GATE_STEP_FUNCTION_ARN_SUBSTITUTION,
@@ -11,6 +12,7 @@ import {
   STATE_MACHINES_DIR,
 } from '../../functions/adapters/stepfunctions/definitions.js';
 import { AppFunction } from './app-function.js';
+import { acceptInvokeGrant } from './nag-suppressions.js';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 
@@ -93,6 +95,23 @@ export class ConvoyWorkflows extends Construct {
     });
     // The definition comes from a file, so CDK cannot derive the role's permissions from its states.
     this.gateStep.grantInvoke(this.phaseGate);
+    acceptInvokeGrant(this.phaseGate.role, this.gateStep, 'The phase-gate state machine');
+    NagSuppressions.addResourceSuppressions(
+      this.phaseGate.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Resource "*" only where the services require it: the log delivery actions Step Functions needs to ' +
+            'log to CloudWatch Logs (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, ' +
+            'DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, ' +
+            'DescribeLogGroups) and the X-Ray tracing actions (xray:PutTraceSegments, PutTelemetryRecords, ' +
+            'GetSamplingRules, GetSamplingTargets) support no resource-level permissions',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
   }
 
   /**

@@ -31,6 +31,34 @@ const call = async (url: string, token: string, method: string, path: string, bo
 };
 
 describe('convoy dev', () => {
+  it('prints when each schedule fires next, and runs them on a fast clock', async () => {
+    // Prepare: 100,000 times real time, so the next working day's 09:00 standup is seconds away.
+    const ws = workspace();
+    const lines: string[] = [];
+
+    // Act
+    const dev = await startDev({
+      planFile: ws.planFile,
+      port: await freePort(),
+      dataDir: ws.dataDir,
+      stateDir: ws.stateDir,
+      log: (l) => lines.push(l),
+      clockSpeed: 100_000,
+    });
+    const ran = () => lines.some((line) => /^schedule demo\/standup at \S+: standup ran/.test(line));
+    for (let i = 0; i < 200 && !ran(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await dev.stop();
+
+    // Assess
+    expect(
+      lines.some((line) =>
+        /^schedule standup \(standup\): next \w{3}, \d{2}\/\d{2}\/\d{4}, 09:00 America\/New_York$/.test(line),
+      ),
+    ).toBe(true);
+    expect(lines).toContainEqual(expect.stringMatching(/^clock: 100000× real time/));
+    expect(ran()).toBe(true);
+  });
+
   it('serves the plan with tokens for the admin, every agent and every person, and keeps all state across a restart', async () => {
     // Prepare
     const ws = workspace();

@@ -74,3 +74,32 @@ describe('startLocalScheduler', () => {
     expect(lines).toContain('clocked/standup at 2026-03-03T14:00:00.000Z failed: Slack is down');
   });
 });
+
+describe('startLocalScheduler on a very fast clock', () => {
+  it('collapses the monitor runs it could not keep up with into the latest one', async () => {
+    // Prepare: a minute of clock time every 10 ms real, and a monitor that takes 50 ms.
+    const plan = validPlan(PLAN);
+    const monitors: number[] = [];
+    const clock = new ScaledClock(6_000, new Date('2026-03-07T12:00:00Z'));
+
+    // Act
+    const scheduler = startLocalScheduler({
+      clock,
+      log: () => undefined,
+      plans: async () => [plan],
+      runJob: async () => undefined,
+      runMonitor: async (event) => {
+        if (event.monitor === 'heartbeats') monitors.push(Date.parse(event.scheduledTime));
+        await sleep(50);
+      },
+    });
+    await sleep(400);
+    await scheduler.stop();
+
+    // Assess: about 40 minutes passed on the clock, yet the monitor ran only as often as it could.
+    expect(monitors.length).toBeGreaterThan(1);
+    expect(monitors.length).toBeLessThan(12);
+    for (let i = 1; i < monitors.length; i++)
+      expect((monitors[i] as number) % 60_000).toBe((monitors[0] as number) % 60_000);
+  });
+});

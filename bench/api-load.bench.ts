@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../functions/adapters/dynamodb/table-definition.js';
 import { MAX_BODY_BYTES } from '../functions/handlers/http/api.js';
 import { type DevInfo, freePort, postJson, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
@@ -43,8 +43,23 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  */
 const BENCH_PARENT = process.env.CONVOY_BENCH_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
 
+/**
+ * The node flags `npm start` runs convoy dev with (its memory settings: a small young generation and
+ * a heap that grows by half, not by up to four times, after each full GC), read from package.json so
+ * the bench measures what users run.
+ */
+const START_NODE_ARGS = (() => {
+  const start = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  ).scripts.start;
+  return [...start.matchAll(/(?<=\s)--[\w-]+=\S+(?=.*dist\/convoy\.mjs)/g)].map((match) => match[0]);
+})();
+
 /** Extra node flags for the convoy dev child, e.g. CONVOY_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
-const CHILD_NODE_ARGS = (process.env.CONVOY_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const CHILD_NODE_ARGS = [
+  ...START_NODE_ARGS,
+  ...(process.env.CONVOY_BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+];
 
 /** The targets of issue #3. */
 const TARGETS = { throughputRatio: 0.5, p99Ratio: 2, rssMb: 150 } as const;
@@ -346,6 +361,66 @@ async function apiLoad(
 }
 
 /** The floor: single-item PutItem of task-sized items, straight to the same DynamoDB Local. */
+/**
+ * What one task transition has to write, measured raw: the task and its audit event in one
+ * TransactWriteItems, as coordination-store.ts commit() does. It shows what DynamoDB Local charges for
+ * the atomicity the API promises, next to the single PutItem of the floor.
+ */
+async function rawTransactLoad(endpoint: string, probe: () => CpuSnapshot): Promise<LoadResult> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'benchlocal', secretAccessKey: 'benchlocal' },
+  });
+  const table = 'convoy-bench-floor';
+  try {
+    await ensureTable(client, table);
+    return await load(AGENTS, probe, async (a, deadline, timed) => {
+      for (let seq = 0; performance.now() < deadline; seq++) {
+        const at = new Date().toISOString();
+        await timed('TransactWriteItems', async () => {
+          try {
+            await client.send(
+              new TransactWriteItemsCommand({
+                TransactItems: [
+                  {
+                    Put: {
+                      TableName: table,
+                      Item: {
+                        pk: { S: `PROJECT#${PROJECT}` },
+                        sk: { S: `TASK#tx-t${a}-${seq}` },
+                        status: { S: STEPS[seq % 3] as string },
+                        updatedAt: { S: at },
+                        version: { N: '1' },
+                      },
+                    },
+                  },
+                  {
+                    Put: {
+                      TableName: table,
+                      Item: {
+                        pk: { S: `PROJECT#${PROJECT}#EVENTS` },
+                        sk: { S: `${at}#tx-${a}-${seq}` },
+                        type: { S: 'task.transitioned' },
+                        at: { S: at },
+                      },
+                    },
+                  },
+                ],
+              }),
+            );
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      }
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
 async function rawPutLoad(endpoint: string, probe: () => CpuSnapshot, round: string): Promise<LoadResult> {
   // Configured as the handlers' client is (functions/handlers/dependencies.ts): SDK defaults.
   const client = new DynamoDBClient({
@@ -422,7 +497,7 @@ export async function run(): Promise<boolean> {
         `${(bytes / 1024).toFixed(0)} KB as JSON (PUT limit ${MAX_BODY_BYTES / 1024} KB); ` +
         `data in ${BENCH_PARENT}; ${availableParallelism()} CPUs, load average ${loadavg()
           .map((l) => l.toFixed(1))
-          .join(' ')}`,
+          .join(' ')}; convoy dev runs as npm start does: node ${CHILD_NODE_ARGS.join(' ')}`,
     );
     dev = await startConvoyDev(dir, planFile, logFile);
     const { info, child } = dev;
@@ -447,6 +522,7 @@ export async function run(): Promise<boolean> {
     const held = await serverCounts(info, tokens.admin);
     const rawAfter = await rawPutLoad(info.dynamodbEndpoint, probe, 'after');
     const raw = rawAfter.perSecond >= rawBefore.perSecond ? rawAfter : rawBefore;
+    const transact = await rawTransactLoad(info.dynamodbEndpoint, probe);
 
     const a = api.result;
     const throughputRatio = a.perSecond / raw.perSecond;
@@ -475,6 +551,10 @@ export async function run(): Promise<boolean> {
         `${run.perSecond.toFixed(0).padStart(6)} req/s   p50 ${ms(run.p50)}, p99 ${ms(run.p99)}, max ${ms(run.max)} (${run.requests.toLocaleString('en-US')} requests, ${run.failed} failed)${run === raw ? '  ← floor' : ''}`,
       );
     }
+    line(
+      'raw TransactWriteItems (task + audit event)',
+      `${transact.perSecond.toFixed(0).padStart(6)} req/s   p50 ${ms(transact.p50)}, p99 ${ms(transact.p99)} — ${(raw.perSecond / transact.perSecond).toFixed(1)}× the cost of a PutItem on this DynamoDB Local`,
+    );
     for (const [kind, stats] of a.byKind) {
       line(
         `  ${kind}`,
@@ -485,6 +565,7 @@ export async function run(): Promise<boolean> {
       `${convoy ? `convoy ${c.convoy.toFixed(2)} + ` : ''}Java ${c.java.toFixed(2)} + load generator ${c.bench.toFixed(2)} ms`;
     line('CPU per API request', cpu(a.cpuPerRequest, true));
     line('CPU per raw PutItem (floor)', cpu(raw.cpuPerRequest, false));
+    line('CPU per raw TransactWriteItems', cpu(transact.cpuPerRequest, false));
     const throughputOk = throughputRatio >= TARGETS.throughputRatio;
     const p99Ok = p99Ratio <= TARGETS.p99Ratio;
     const rssOk = peak < TARGETS.rssMb;

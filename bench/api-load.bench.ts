@@ -361,12 +361,30 @@ async function apiLoad(
 }
 
 /** The floor: single-item PutItem of task-sized items, straight to the same DynamoDB Local. */
+/** The attributes of a task item (see coordination-store.ts commit()). */
+function taskItem(key: string, a: number, seq: number, at: string) {
+  return {
+    pk: { S: `PROJECT#${PROJECT}` },
+    sk: { S: `TASK#${key}` },
+    id: { S: key },
+    status: { S: STEPS[seq % 3] as string },
+    blocked: { BOOL: false },
+    updatedAt: { S: at },
+    updatedBy: { S: `agent:agent-${a}` },
+    version: { N: String((seq % 3) + 1) },
+  };
+}
+
 /**
- * What one task transition has to write, measured raw: the task and its audit event in one
- * TransactWriteItems, as coordination-store.ts commit() does. It shows what DynamoDB Local charges for
- * the atomicity the API promises, next to the single PutItem of the floor.
+ * One raw DynamoDB write per loop iteration, from 100 loops, on a client configured as the handlers'
+ * is (functions/handlers/dependencies.ts: SDK defaults).
  */
-async function rawTransactLoad(endpoint: string, probe: () => CpuSnapshot): Promise<LoadResult> {
+async function rawLoad(
+  endpoint: string,
+  probe: () => CpuSnapshot,
+  kind: string,
+  command: (table: string, a: number, seq: number, at: string) => PutItemCommand | TransactWriteItemsCommand,
+): Promise<LoadResult> {
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -378,37 +396,10 @@ async function rawTransactLoad(endpoint: string, probe: () => CpuSnapshot): Prom
     return await load(AGENTS, probe, async (a, deadline, timed) => {
       for (let seq = 0; performance.now() < deadline; seq++) {
         const at = new Date().toISOString();
-        await timed('TransactWriteItems', async () => {
+        await timed(kind, async () => {
           try {
-            await client.send(
-              new TransactWriteItemsCommand({
-                TransactItems: [
-                  {
-                    Put: {
-                      TableName: table,
-                      Item: {
-                        pk: { S: `PROJECT#${PROJECT}` },
-                        sk: { S: `TASK#tx-t${a}-${seq}` },
-                        status: { S: STEPS[seq % 3] as string },
-                        updatedAt: { S: at },
-                        version: { N: '1' },
-                      },
-                    },
-                  },
-                  {
-                    Put: {
-                      TableName: table,
-                      Item: {
-                        pk: { S: `PROJECT#${PROJECT}#EVENTS` },
-                        sk: { S: `${at}#tx-${a}-${seq}` },
-                        type: { S: 'task.transitioned' },
-                        at: { S: at },
-                      },
-                    },
-                  },
-                ],
-              }),
-            );
+            // One client, whatever the command: send's overloads are per command type.
+            await client.send(command(table, a, seq, at) as PutItemCommand);
             return true;
           } catch {
             return false;
@@ -421,48 +412,44 @@ async function rawTransactLoad(endpoint: string, probe: () => CpuSnapshot): Prom
   }
 }
 
-async function rawPutLoad(endpoint: string, probe: () => CpuSnapshot, round: string): Promise<LoadResult> {
-  // Configured as the handlers' client is (functions/handlers/dependencies.ts): SDK defaults.
-  const client = new DynamoDBClient({
+/** The floor: a single PutItem of a task item. */
+const rawPutLoad = (endpoint: string, probe: () => CpuSnapshot, round: string) =>
+  rawLoad(
     endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'benchlocal', secretAccessKey: 'benchlocal' },
-  });
-  const table = 'convoy-bench-floor';
-  try {
-    await ensureTable(client, table);
-    return await load(AGENTS, probe, async (a, deadline, timed) => {
-      for (let seq = 0; performance.now() < deadline; seq++) {
-        const at = new Date().toISOString();
-        await timed('PutItem', async () => {
-          try {
-            await client.send(
-              new PutItemCommand({
-                TableName: table,
-                // The attributes of a task item (see coordination-store.ts commit()).
-                Item: {
-                  pk: { S: `PROJECT#${PROJECT}` },
-                  sk: { S: `TASK#${round}-t${a}-${seq}` },
-                  id: { S: `${round}-t${a}-${seq}` },
-                  status: { S: STEPS[seq % 3] as string },
-                  blocked: { BOOL: false },
-                  updatedAt: { S: at },
-                  updatedBy: { S: `agent:agent-${a}` },
-                  version: { N: String((seq % 3) + 1) },
-                },
-              }),
-            );
-            return true;
-          } catch {
-            return false;
-          }
-        });
-      }
-    });
-  } finally {
-    client.destroy();
-  }
-}
+    probe,
+    'PutItem',
+    (table, a, seq, at) =>
+      new PutItemCommand({ TableName: table, Item: taskItem(`${round}-t${a}-${seq}`, a, seq, at) }),
+  );
+
+/**
+ * What one task transition has to write, measured raw: the task and its audit event in one
+ * TransactWriteItems, as coordination-store.ts commit() does. It shows what DynamoDB Local charges for
+ * the atomicity the API promises, next to the single PutItem of the floor.
+ */
+const rawTransactLoad = (endpoint: string, probe: () => CpuSnapshot) =>
+  rawLoad(
+    endpoint,
+    probe,
+    'TransactWriteItems',
+    (table, a, seq, at) =>
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: { TableName: table, Item: taskItem(`tx-t${a}-${seq}`, a, seq, at) } },
+          {
+            Put: {
+              TableName: table,
+              Item: {
+                pk: { S: `PROJECT#${PROJECT}#EVENTS` },
+                sk: { S: `${at}#tx-${a}-${seq}` },
+                type: { S: 'task.transitioned' },
+                at: { S: at },
+              },
+            },
+          },
+        ],
+      }),
+  );
 
 /** Status counts the server holds for the one phase, to check the loops' own bookkeeping. */
 async function serverCounts(info: DevInfo, admin: string) {

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../functions/cli/index.js';
-import type { Io } from '../../functions/cli/io.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { convoy } from '../support/cli.js';
 
 const PLAN = `version: 1
 project: { id: reports, name: Report Project, timezone: UTC, start: 2026-01-05 }
@@ -44,23 +43,6 @@ async function get(path: string, token: string | null = api.admin) {
     type: response.headers.get('content-type'),
     bytes: Buffer.from(await response.arrayBuffer()),
   };
-}
-
-async function convoy(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    readFile: (path) => readFile(path, 'utf8'),
-    color: false,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
 }
 
 describe('GET /v1/plans/{project}/reports/{kind}', () => {

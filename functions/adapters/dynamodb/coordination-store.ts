@@ -36,9 +36,9 @@ import type {
   TokenStore,
   VersionedWrite,
 } from '../../core/ports.js';
+import { decodeCursor, encodeCursor, type Item, strip } from './items.js';
 import { idOf, itemKind, type Key, keys } from './keys.js';
 
-type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** DynamoDB allows at most 100 items in one transaction. */
@@ -486,7 +486,7 @@ export class DynamoDbCoordinationStore
       },
       ScanIndexForward: false,
       Limit: query.limit,
-      ...(query.cursor ? { ExclusiveStartKey: decodeCursor(query.cursor) } : {}),
+      ...(query.cursor ? { ExclusiveStartKey: decodeKey(query.cursor) } : {}),
     };
     const response = await this.client.send(new QueryCommand(input));
     const events = (response.Items ?? []).map(toEvent);
@@ -637,25 +637,11 @@ export class DynamoDbCoordinationStore
   }
 }
 
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && typeof key.pk === 'string' && typeof key.sk === 'string')
-      return key;
-  } catch {
-    // fall through to the error below
-  }
-  throw new ValidationError(
-    'cursor is not one this API returned; pass the "cursor" of the previous page unchanged',
+const decodeKey = (cursor: string) =>
+  decodeCursor<Record<string, unknown>>(
+    cursor,
+    (key) => typeof key.pk === 'string' && typeof key.sk === 'string',
   );
-}
-
-const strip = <T>(item: Item, drop: readonly string[]): T =>
-  Object.fromEntries(Object.entries(item).filter(([key]) => !drop.includes(key))) as T;
 
 const toTask = (item: Item) => strip<TaskState>(item, ['pk', 'sk']);
 const toPhase = (item: Item) => strip<PhaseState>(item, ['pk', 'sk']);

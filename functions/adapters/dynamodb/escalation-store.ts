@@ -8,13 +8,13 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../core/coordination/model.js';
-import { ValidationError, VersionConflictError } from '../../core/errors.js';
+import { VersionConflictError } from '../../core/errors.js';
 import type { Escalation, EscalationStatus } from '../../core/escalations/model.js';
 import type { EscalationPage, EscalationStore, EscalationWrite } from '../../core/ports.js';
+import { decodeCursor, encodeCursor, type Item } from './items.js';
 import { type Key, keys } from './keys.js';
 import { GSI1_NAME } from './table-definition.js';
 
-type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** DynamoDB allows at most 100 items in one transaction. */
@@ -84,7 +84,7 @@ export class DynamoDbEscalationStore implements EscalationStore {
     project: string,
     query: { status?: EscalationStatus; limit: number; cursor?: string },
   ): Promise<EscalationPage> {
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, project);
+    const after = query.cursor === undefined ? undefined : decodePosition(query.cursor, project);
     if (query.status === 'open' || query.status === 'acknowledged')
       return this.listUnresolved(project, query.status, query.limit, after);
     return this.listByTime(project, query.status, query.limit, after);
@@ -258,23 +258,14 @@ function positionOf(item: Item | undefined): Position {
   };
 }
 
-function encodeCursor(position: Position): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-function decodeCursor(cursor: string, project: string): Position {
-  try {
-    const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Position>;
-    const strings = ['pk', 'sk', 'gsi1pk', 'gsi1sk'].every(
-      (name) => typeof position?.[name as keyof Position] === 'string',
-    );
-    if (strings && position.pk === keys.escalations(project) && position.gsi1pk === position.pk)
-      return position as Position;
-  } catch {
-    // fall through to the error below
-  }
-  throw new ValidationError(
-    'cursor is not one this API returned for this project; pass the "cursor" of the previous page unchanged',
+function decodePosition(cursor: string, project: string): Position {
+  return decodeCursor<Position>(
+    cursor,
+    (position) =>
+      ['pk', 'sk', 'gsi1pk', 'gsi1sk'].every((name) => typeof position[name] === 'string') &&
+      position.pk === keys.escalations(project) &&
+      position.gsi1pk === position.pk,
+    ' for this project',
   );
 }
 

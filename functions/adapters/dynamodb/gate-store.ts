@@ -3,13 +3,8 @@ import { VersionConflictError } from '../../core/errors.js';
 import type { GateDecision } from '../../core/gates/decision.js';
 import type { GateState } from '../../core/gates/state.js';
 import type { GateStore } from '../../core/ports.js';
+import { strip } from './items.js';
 import { keys } from './keys.js';
-
-type Item = Record<string, unknown>;
-const strip = <T>(item: Item): T => {
-  const { pk: _pk, sk: _sk, ...rest } = item;
-  return rest as T;
-};
 
 /** Gate state and decisions in the coordination table: one partition per project (keys.ts). */
 export class DynamoDbGateStore implements GateStore {

@@ -49,7 +49,7 @@ export interface CoordinationPorts {
  * backoff, so concurrent writers on one item all get their turn and none is lost. Gives up (the
  * caller answers 409 "retry") once `budgetMs` is spent, well before a Lambda function times out.
  */
-async function withRetries<T>(step: () => Promise<T>, budgetMs = 4000): Promise<T> {
+export async function withRetries<T>(step: () => Promise<T>, budgetMs = 4000): Promise<T> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {

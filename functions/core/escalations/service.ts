@@ -1,7 +1,7 @@
-import type { IdGenerator } from '../coordination/commands.js';
+import { type IdGenerator, withRetries } from '../coordination/commands.js';
 import { type Actor, type AuditEvent, describeActor, type StoredPlan } from '../coordination/model.js';
 import { type DomainEventBus, escalationEvents } from '../domain-events.js';
-import { ConflictError, NotFoundError, VersionConflictError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type {
   CreateIssueCommand,
   EscalationAction,
@@ -404,22 +404,4 @@ async function requirePlan(ports: EscalationPorts, project: string): Promise<Sto
   if (!stored)
     throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
   return stored;
-}
-
-/**
- * Runs a read-decide-write step again when its conditional write lost a race, with full-jitter
- * backoff (as the coordination use cases do), until `budgetMs` is spent: then the
- * VersionConflictError reaches the caller (409 "retry" over HTTP).
- */
-async function withRetries<T>(step: () => Promise<T>, budgetMs = 4000): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (error) {
-      const delay = Math.random() * Math.min(250, 4 * 2 ** attempt);
-      if (!(error instanceof VersionConflictError) || Date.now() - started + delay > budgetMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
 }

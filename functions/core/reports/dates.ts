@@ -3,6 +3,7 @@ import { addDays } from '../plan/calendar.js';
 export { addDays };
 
 import type { WorkingCalendar } from '../plan/index.js';
+import { localTime } from '../schedules/fire-times.js';
 
 /**
  * Calendar arithmetic for reports, always in the project's time zone: a task done at 23:30 in New
@@ -10,31 +11,10 @@ import type { WorkingCalendar } from '../plan/index.js';
  */
 
 const DAY_MS = 86_400_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let found = formatters.get(timeZone);
-  if (!found) {
-    found = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, found);
-  }
-  return found;
-}
-
-/** `YYYY-MM-DD` and `HH:MM` of an instant in a time zone. */
+/** `YYYY-MM-DD` and `HH:MM` of an instant in a time zone (the schedules' wall clock, one implementation). */
 export function localParts(instant: Date | string, timeZone: string): { date: string; time: string } {
-  const at = typeof instant === 'string' ? new Date(instant) : instant;
-  const parts: Record<string, string> = {};
-  for (const part of formatter(timeZone).formatToParts(at)) parts[part.type] = part.value;
-  return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
+  const { date, time } = localTime(typeof instant === 'string' ? new Date(instant) : instant, timeZone);
+  return { date, time };
 }
 
 export const localDate = (instant: Date | string, timeZone: string) => localParts(instant, timeZone).date;

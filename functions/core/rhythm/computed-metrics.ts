@@ -1,17 +1,7 @@
 import type { ProjectSnapshot, TaskState } from '../coordination/model.js';
 import { addDays, WorkingCalendar } from '../plan/calendar.js';
 import { MINUTES_PER_WORKING_DAY, type Plan, workingMinutes } from '../plan/index.js';
-
-/** The local calendar date (`YYYY-MM-DD`) of an instant in a time zone. */
-export function localDate(instant: Date, timeZone: string): string {
-  // en-CA formats dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(instant);
-}
+import { localTime } from '../schedules/index.js';
 
 const stateOf = (snapshot: ProjectSnapshot, id: string): TaskState | undefined => snapshot.tasks.get(id);
 
@@ -41,7 +31,7 @@ export function downAgents(snapshot: ProjectSnapshot): number {
  */
 export function scheduleSlipDays(plan: Plan, snapshot: ProjectSnapshot, now: Date): number {
   const calendar = new WorkingCalendar(plan.project);
-  const today = localDate(now, plan.project.timezone);
+  const today = localTime(now, plan.project.timezone).date;
   let worst = 0;
   for (const phase of plan.phases) {
     if (!phase.due || snapshot.phases.get(phase.id)?.status !== 'active') continue;

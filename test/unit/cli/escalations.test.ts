@@ -1,32 +1,12 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { age } from '../../../functions/cli/commands/escalations.js';
-import { main } from '../../../functions/cli/index.js';
-import type { Io } from '../../../functions/cli/io.js';
 import type { Escalation } from '../../../functions/core/escalations/model.js';
-
-/** Runs the CLI in-process with captured output. */
-async function convoy(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    readFile: (path) => readFile(path, 'utf8'),
-    color: false,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+import { convoy } from '../../support/cli.js';
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000 - 30_000).toISOString();
 

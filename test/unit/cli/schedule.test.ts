@@ -1,29 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../functions/cli/index.js';
-import type { Io } from '../../../functions/cli/io.js';
 import { MINIMAL_PLAN } from '../../fixtures/plans.js';
-
-/** Runs the CLI in-process with captured output, reading real files. */
-async function convoy(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    readFile: (path) => readFile(path, 'utf8'),
-    color: false,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+import { convoy } from '../../support/cli.js';
 
 const SCHEDULES = `schedules:
   - id: standup

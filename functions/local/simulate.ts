@@ -286,8 +286,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
 }
 
 /**
- * The people's round: an approver decides a gate that waits (accepting a CAUTION's risk, and a NO-GO's
- * two times in three), and a target acknowledges an open escalation half of the time.
+ * The people's round: an approver decides a gate that waits (once the phase's tasks are all done,
+ * accepting a CAUTION's risk, and a NO-GO's two times in three; otherwise holding it), and a target
+ * acknowledges an open escalation half of the time.
  */
 async function peopleTick(
   ports: Dependencies,
@@ -301,7 +302,10 @@ async function peopleTick(
     if (gate.status !== 'awaiting-decision' || !gate.latest) continue;
     const approver = plan.gates.find((candidate) => candidate.id === gate.gate)?.approvers[0];
     if (!approver) continue;
-    const decision = gate.latest.decision === 'CAUTION' || random() < 2 / 3 ? 'advance' : 'hold';
+    // Work still open in the phase is not a risk an approver accepts: it would stay undone.
+    const finished = gate.latest.evaluation.tasksNotDone.length === 0;
+    const decision =
+      finished && (gate.latest.decision === 'CAUTION' || random() < 2 / 3) ? 'advance' : 'hold';
     await decideGate(ports, {
       project,
       gate: gate.gate,

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME, ensureTable } from '../adapters/dynamodb/table-definition.js';
 import { type ApplyResult, applyPlan } from '../core/coordination/commands.js';
+import { resumeGates } from '../core/gates/service.js';
 import { type GithubDelivery, handleGithubDelivery } from '../core/integrations/github-events.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import { formatPlanError, type Plan, parsePlan } from '../core/plan/index.js';
@@ -262,6 +263,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     );
 
     const applied = await applyPlan(deps, { project: plan.project.id, plan, actor: { kind: 'admin' } });
+    // Gate workflows lived in the last run's memory: the ones it left under way start again.
+    for (const gate of await resumeGates(deps, plan.project.id)) log(`gate ${gate}: resumed its evaluation`);
     const tokensFile = join(dataDir, 'tokens.json');
     const { tokens, created } = await ensureTokens(deps, plan, tokensFile);
     await mkdir(dirname(tokensFile), { recursive: true });

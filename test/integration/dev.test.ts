@@ -30,7 +30,65 @@ const call = async (url: string, token: string, method: string, path: string, bo
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 
+const GATED_PLAN = `version: 1
+project: { id: gated, timezone: UTC, start: 2026-01-05 }
+people: [{ id: lead }]
+agents: [{ id: alpha, owner: lead }]
+phases:
+  - id: build
+    gate: build-gate
+    tasks: [{ id: api, agent: alpha, estimate: 1d }]
+  - id: ship
+    dependsOn: [build]
+    tasks: [{ id: release, agent: alpha, estimate: 1d }]
+gates:
+  - id: build-gate
+    criteria: [{ go: "coverage.unit >= 80" }]
+    approvers: [lead]
+`;
+
 describe('convoy dev', () => {
+  it('resumes a gate that waited for a decision when it stopped, so the decision still lands after a restart', async () => {
+    // Prepare: no coverage, so the gate is NO-GO and waits for the approver.
+    const ws = workspace();
+    writeFileSync(ws.planFile, GATED_PLAN);
+    const options = {
+      planFile: ws.planFile,
+      dataDir: ws.dataDir,
+      stateDir: ws.stateDir,
+      log: () => undefined,
+    };
+    const first = await startDev({ ...options, port: await freePort() });
+    const admin = first.tokens.admin;
+    for (const to of ['in_progress', 'done'])
+      await call(first.url, admin, 'POST', '/v1/plans/gated/tasks/api/transitions', { to });
+    const gateOf = async (url: string) =>
+      ((await call(url, admin, 'GET', '/v1/plans/gated/gates')).body.gates as { status: string }[])[0]
+        ?.status;
+    for (let i = 0; i < 100 && (await gateOf(first.url)) !== 'awaiting-decision'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    await first.stop();
+
+    // Act
+    const second = await startDev({ ...options, port: await freePort() });
+    for (let i = 0; i < 100 && (await gateOf(second.url)) !== 'awaiting-decision'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const decided = await call(second.url, admin, 'POST', '/v1/plans/gated/gates/build-gate/decision', {
+      decision: 'advance',
+    });
+    for (let i = 0; i < 100 && (await gateOf(second.url)) !== 'passed'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const status = await call(second.url, admin, 'GET', '/v1/plans/gated/status');
+    await second.stop();
+
+    // Assess
+    expect(decided.status).toBe(200);
+    expect(status.body.phases).toEqual([
+      expect.objectContaining({ id: 'build', status: 'passed' }),
+      expect.objectContaining({ id: 'ship', status: 'active' }),
+    ]);
+  });
+
   it('prints when each schedule fires next, and runs them on a fast clock', async () => {
     // Prepare: 100,000 times real time, so the next working day's 09:00 standup is seconds away.
     const ws = workspace();

@@ -482,3 +482,23 @@ export async function reviewGates(ports: GatePorts, project: string, today: stri
   }
   return started;
 }
+
+/**
+ * Starts again, under their names, the gate attempts a stopped runtime left under way (convoy dev
+ * keeps its workflows in memory): an evaluation runs again, a decision is asked for again with a new
+ * token. Resolves to the gates resumed.
+ */
+export async function resumeGates(ports: GatePorts, project: string): Promise<string[]> {
+  const resumed: string[] = [];
+  for (const state of await ports.gates.listGates(project)) {
+    if (!RUNNING_GATE_STATUSES.has(state.status)) continue;
+    // Its token died with the last run: until the attempt asks again, nothing waits for a decision.
+    await updateGate(ports, project, state.gate, state.attempt, (current) => {
+      const { pendingToken: _stale, ...rest } = current;
+      return { ...rest, status: 'evaluating' };
+    });
+    await startGate(ports, { project, gate: state.gate });
+    resumed.push(state.gate);
+  }
+  return resumed;
+}

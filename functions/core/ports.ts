@@ -137,6 +137,14 @@ export interface EscalationStore {
     project: string,
     changes: readonly EscalationWrite[],
     events?: readonly AuditEvent[],
+    /**
+     * Outbox entries (the posts and JIRA issues the changes call for), queued in the same transaction:
+     * a crash after the save cannot lose a notice.
+     */
+    notices?: {
+      readonly entries: readonly { id: string; project: string; command: OutboxCommand }[];
+      readonly now: Date;
+    },
   ): Promise<void>;
   /** An escalation by id, unresolved or resolved. */
   getEscalation(project: string, id: string): Promise<Escalation | undefined>;

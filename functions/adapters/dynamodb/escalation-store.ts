@@ -10,9 +10,11 @@ import {
 import type { AuditEvent } from '../../core/coordination/model.js';
 import { VersionConflictError } from '../../core/errors.js';
 import type { Escalation, EscalationStatus } from '../../core/escalations/model.js';
+import type { OutboxCommand } from '../../core/integrations/model.js';
 import type { EscalationPage, EscalationStore, EscalationWrite } from '../../core/ports.js';
 import { decodeCursor, encodeCursor, type Item } from './items.js';
 import { type Key, keys } from './keys.js';
+import { outboxItem } from './outbox.js';
 import { GSI1_NAME } from './table-definition.js';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -51,8 +53,24 @@ export class DynamoDbEscalationStore implements EscalationStore {
     project: string,
     changes: readonly EscalationWrite[],
     events: readonly AuditEvent[] = [],
+    notices?: {
+      readonly entries: readonly { id: string; project: string; command: OutboxCommand }[];
+      readonly now: Date;
+    },
   ): Promise<void> {
-    const writes = changes.flatMap((change) => this.writesOf(project, change));
+    const queued = (notices?.entries ?? []).map((entry, index) => ({
+      Put: {
+        TableName: this.tableName,
+        // The ids name the change (escalation, level, version): a write of them can only follow this
+        // change's own, conditional, escalation write.
+        Item: outboxItem(
+          entry,
+          notices?.now.toISOString() as string,
+          new Date((notices?.now.getTime() ?? 0) + index).toISOString(),
+        ),
+      },
+    }));
+    const writes = [...changes.flatMap((change) => this.writesOf(project, change)), ...queued];
     if (writes.length > MAX_TRANSACTION_ITEMS)
       throw new Error(
         `${changes.length} escalation changes need ${writes.length} writes; one transaction holds at most ${MAX_TRANSACTION_ITEMS}`,

@@ -6,7 +6,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { JiraCommand, OutboxEntry } from '../../core/integrations/model.js';
+import type { JiraCommand, OutboxCommand, OutboxEntry } from '../../core/integrations/model.js';
 import type { Outbox } from '../../core/ports.js';
 import { keys } from './keys.js';
 import { GSI1_NAME } from './table-definition.js';
@@ -32,7 +32,7 @@ export class DynamoDbOutbox implements Outbox {
    * order given: the worker runs an issue's commands in `createdAt` order, and ids need not sort.
    */
   async enqueue(
-    entries: readonly { id: string; project: string; command: JiraCommand }[],
+    entries: readonly { id: string; project: string; command: OutboxCommand }[],
     now: Date,
   ): Promise<number> {
     let added = 0;
@@ -49,7 +49,7 @@ export class DynamoDbOutbox implements Outbox {
   }
 
   private async add(
-    entry: { id: string; project: string; command: JiraCommand },
+    entry: { id: string; project: string; command: OutboxCommand },
     notBefore: string,
     createdAt: string,
   ) {
@@ -57,18 +57,7 @@ export class DynamoDbOutbox implements Outbox {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...keys.outboxEntry(entry.id),
-            gsi1pk: keys.outboxPending,
-            gsi1sk: `${notBefore}#${entry.id}`,
-            id: entry.id,
-            project: entry.project,
-            // Commands are plain data; the round trip drops undefined fields the marshaller rejects.
-            command: JSON.parse(JSON.stringify(entry.command)),
-            attempts: 0,
-            notBefore,
-            createdAt,
-          },
+          Item: outboxItem(entry, notBefore, createdAt),
           // A redelivered webhook brings the same ids: the entry already queued (or dead) stays as it is.
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -187,5 +176,25 @@ function toEntry(item: Item): OutboxEntry {
     notBefore: item.notBefore as string,
     createdAt: item.createdAt as string,
     ...(typeof item.lastError === 'string' ? { lastError: item.lastError } : {}),
+  };
+}
+
+/** The item of a new outbox entry, due at `notBefore` (also written by other stores' transactions). */
+export function outboxItem(
+  entry: { id: string; project: string; command: OutboxCommand },
+  notBefore: string,
+  createdAt: string,
+): Record<string, unknown> {
+  return {
+    ...keys.outboxEntry(entry.id),
+    gsi1pk: keys.outboxPending,
+    gsi1sk: `${notBefore}#${entry.id}`,
+    id: entry.id,
+    project: entry.project,
+    // Commands are plain data; the round trip drops undefined fields the marshaller rejects.
+    command: JSON.parse(JSON.stringify(entry.command)),
+    attempts: 0,
+    notBefore,
+    createdAt,
   };
 }

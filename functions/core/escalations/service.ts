@@ -76,7 +76,7 @@ export async function runEscalations(
   project: string,
   decide: EscalationDecision,
 ): Promise<EscalationChange[]> {
-  const { plan, changes } = await withRetries(async () => {
+  return withRetries(async () => {
     const stored = await requirePlan(ports, project);
     const unresolved = await ports.escalations.unresolvedEscalations(project);
     const decided = [...(await decide(stored.plan, unresolved))];
@@ -85,11 +85,10 @@ export async function runEscalations(
         project,
         decided.map(({ escalation, expectedVersion }) => ({ escalation, expectedVersion })),
         auditEvents(ports, decided, SYSTEM),
+        noticesOf(ports, project, decided, stored.plan),
       );
-    return { plan: stored.plan, changes: decided };
+    return decided;
   });
-  await enqueueNotices(ports, project, changes, plan);
-  return changes;
 }
 
 export interface EscalationActionInput {
@@ -250,11 +249,11 @@ async function act(
       project,
       [{ escalation: change.escalation, expectedVersion: change.expectedVersion }],
       events,
+      noticesOf(ports, project, [change]),
     );
     return { escalation: change.escalation, change };
   });
   if (outcome.change) {
-    await enqueueNotices(ports, project, [outcome.change]);
     const published = escalationEvents(outcome.change);
     if (published.length > 0) await ports.events?.publish(published);
   }
@@ -324,13 +323,14 @@ function auditEvent(
  * Every notice of the changes that has a channel, into the outbox under its post's key; with the
  * plan, also the JIRA issue each notice asks for (only an opening's, when its rule has `jira`).
  */
-async function enqueueNotices(
+/** The outbox entries of the changes' notices, queued in the transaction that saves the changes. */
+function noticesOf(
   ports: EscalationPorts,
   project: string,
   changes: readonly EscalationChange[],
   plan?: Plan,
-): Promise<void> {
-  if (!ports.outbox) return;
+): { entries: { id: string; project: string; command: OutboxCommand }[]; now: Date } | undefined {
+  if (!ports.outbox) return undefined;
   const entries = changes.flatMap((change) =>
     change.notices.flatMap((notice) => {
       const out: { id: string; project: string; command: OutboxCommand }[] = [];
@@ -349,7 +349,7 @@ async function enqueueNotices(
       return out;
     }),
   );
-  if (entries.length > 0) await ports.outbox.enqueue(entries, ports.clock.now());
+  return entries.length > 0 ? { entries, now: ports.clock.now() } : undefined;
 }
 
 /**

@@ -204,6 +204,8 @@ export class ConvoyStack extends Stack {
     this.workflows.bindGateWorkflow(http['slack-interactions'], 'decide');
     this.workflows.bindGateWorkflow(this.gateStarter, 'start');
     this.workflows.bindGateWorkflow(this.schedules.jobFunction, 'start');
+    // The heartbeat monitor starts a gate whose "Phase Tasks Completed" event was lost.
+    this.workflows.bindGateWorkflow(this.schedules.monitorFunction, 'start');
     // Who publishes domain events: whatever moves tasks, phases, gates, agents or escalations.
     for (const fn of [
       http['api-write'],

@@ -41,10 +41,11 @@ describe('ConvoyStack wiring of gates and domain events', () => {
       Targets: [{ Arn: { 'Fn::GetAtt': [logicalId(stack.gateStarter), 'Arn'] } }],
     });
     const machine = logicalId(stack.workflows.phaseGate);
-    expect(actionsOf(stack.gateStarter)).toContainEqual({
-      action: 'states:StartExecution',
-      resource: expect.stringContaining(machine),
-    });
+    for (const fn of [stack.gateStarter, stack.schedules.monitorFunction, stack.schedules.jobFunction])
+      expect(actionsOf(fn)).toContainEqual({
+        action: 'states:StartExecution',
+        resource: expect.stringContaining(machine),
+      });
   });
 
   it('lets the decision route and the Slack buttons resume a waiting gate, and the read API neither start nor resume', () => {

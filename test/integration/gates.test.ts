@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transitionTask } from '../../functions/core/coordination/commands.js';
+import { runHeartbeatMonitor } from '../../functions/core/rhythm/monitors.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 
 const plan = (project: string) => `version: 1
@@ -190,6 +192,25 @@ describe('phase gates', () => {
     // Assess
     expect(waiting.latest?.decision).toBe('CAUTION');
     expect(await phaseStatus(id)).toMatchObject({ build: 'active', deploy: 'pending' });
+  });
+
+  it('starts a gate within a minute when the event that should have started it was lost', async () => {
+    // Prepare: the tasks are finished through ports without an event bus, as if the publish had failed.
+    const id = await project(85);
+    const { events: _lost, ...silent } = api.deps;
+    for (const task of ['api', 'docs']) {
+      await transitionTask(silent, { project: id, task, to: 'in_progress', actor: { kind: 'admin' } });
+      await transitionTask(silent, { project: id, task, to: 'done', actor: { kind: 'admin' } });
+    }
+    const before = await api.call<{ gates: Gate[] }>('GET', `/v1/plans/${id}/gates`);
+
+    // Act
+    await runHeartbeatMonitor(api.deps, id);
+    const gate = await gateReaches(id, 'passed');
+
+    // Assess
+    expect(before.body.gates[0]?.status).toBe('not-evaluated');
+    expect(gate).toMatchObject({ attempt: 1, latest: { decision: 'GO' } });
   });
 
   it('lets only the admin start an evaluation, and refuses a gate of no plan', async () => {

@@ -2,8 +2,11 @@ import type { CoordinationPorts } from '../coordination/commands.js';
 import type { AuditEvent, MetricPoint, ProjectSnapshot } from '../coordination/model.js';
 import { domainEvent } from '../domain-events.js';
 import { escalateEvents, escalateMetrics, escalateOverdue } from '../escalations/hooks.js';
+import { startMissedGates } from '../gates/service.js';
+import type { GateWorkflow } from '../gates/workflow.js';
 import type { AgentNotice } from '../integrations/model.js';
 import { wallClockMillis } from '../plan/lexical.js';
+import type { GateStore } from '../ports.js';
 import { blockedTasks, downAgents, scheduleSlipDays } from './computed-metrics.js';
 
 /** Work in progress with no activity for this long counts as stale (`tasks.stale`, PLAN_FORMAT.md). */
@@ -27,16 +30,19 @@ export interface MonitorOutcome {
   readonly escalations?: number;
 }
 
+/** The monitor's ports: with a gate store and workflow, it also starts gates whose start was lost. */
+export type MonitorPorts = CoordinationPorts & {
+  readonly gates?: GateStore;
+  readonly workflow?: GateWorkflow;
+};
+
 /**
  * The heartbeat monitor for one project: an agent with a `heartbeat` interval that missed two in a
  * row is marked down (the event `agent.down`, a notice to its channel naming its owner); its next
  * heartbeat brings it back (`recordHeartbeat`). Then the computed metrics `agents.down`,
  * `tasks.blocked` and `schedule.slip_days` are brought up to date.
  */
-export async function runHeartbeatMonitor(
-  ports: CoordinationPorts,
-  project: string,
-): Promise<MonitorOutcome> {
+export async function runHeartbeatMonitor(ports: MonitorPorts, project: string): Promise<MonitorOutcome> {
   const snapshot = await ports.store.snapshot(project);
   if (!snapshot) return { project, down: [], metrics: [] };
   const now = ports.clock.now();
@@ -109,6 +115,9 @@ export async function runHeartbeatMonitor(
   const latest = new Map(current.metrics);
   for (const point of metrics) latest.set(point.name, point);
   const measured = { ...current, metrics: latest };
+  // A gate whose start event was lost starts here, within a minute.
+  if (ports.gates && ports.workflow)
+    await startMissedGates({ ...ports, gates: ports.gates, workflow: ports.workflow }, current);
   const escalations = [
     ...(await escalateMetrics(ports, project, measured.metrics)),
     ...(await escalateOverdue(ports, project, measured)),

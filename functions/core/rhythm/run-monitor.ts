@@ -1,9 +1,13 @@
-import type { CoordinationPorts } from '../coordination/commands.js';
 import type { MonitorName } from '../schedules/index.js';
-import { type MonitorOutcome, runHeartbeatMonitor, runStaleWorkSweep } from './monitors.js';
+import {
+  type MonitorOutcome,
+  type MonitorPorts,
+  runHeartbeatMonitor,
+  runStaleWorkSweep,
+} from './monitors.js';
 
 const MONITOR_RUNS: Readonly<
-  Record<MonitorName, (ports: CoordinationPorts, project: string) => Promise<MonitorOutcome>>
+  Record<MonitorName, (ports: MonitorPorts, project: string) => Promise<MonitorOutcome>>
 > = {
   heartbeats: runHeartbeatMonitor,
   'stale-work': runStaleWorkSweep,
@@ -14,7 +18,7 @@ const MONITOR_RUNS: Readonly<
  * back together (the caller logs them and fails the invocation so the scheduler's retry and alarm see it).
  */
 export async function runMonitor(
-  ports: CoordinationPorts,
+  ports: MonitorPorts,
   monitor: MonitorName,
 ): Promise<{ outcomes: MonitorOutcome[]; failures: { project: string; error: string }[] }> {
   const run = MONITOR_RUNS[monitor];

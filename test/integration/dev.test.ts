@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DevStartError, startDev } from '../../functions/local/dev-runtime.js';
 import { MINIMAL_PLAN } from '../fixtures/plans.js';
+import { until } from '../support/wait.js';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -65,19 +66,16 @@ describe('convoy dev', () => {
     const gateOf = async (url: string) =>
       ((await call(url, admin, 'GET', '/v1/plans/gated/gates')).body.gates as { status: string }[])[0]
         ?.status;
-    for (let i = 0; i < 100 && (await gateOf(first.url)) !== 'awaiting-decision'; i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(async () => (await gateOf(first.url)) === 'awaiting-decision');
     await first.stop();
 
     // Act
     const second = await startDev({ ...options, port: await freePort() });
-    for (let i = 0; i < 100 && (await gateOf(second.url)) !== 'awaiting-decision'; i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(async () => (await gateOf(second.url)) === 'awaiting-decision');
     const decided = await call(second.url, admin, 'POST', '/v1/plans/gated/gates/build-gate/decision', {
       decision: 'advance',
     });
-    for (let i = 0; i < 100 && (await gateOf(second.url)) !== 'passed'; i++)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(async () => (await gateOf(second.url)) === 'passed');
     const status = await call(second.url, admin, 'GET', '/v1/plans/gated/status');
     await second.stop();
 
@@ -104,7 +102,7 @@ describe('convoy dev', () => {
       clockSpeed: 100_000,
     });
     const ran = () => lines.some((line) => /^schedule demo\/standup at \S+: standup ran/.test(line));
-    for (let i = 0; i < 200 && !ran(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(ran);
     await dev.stop();
 
     // Assess

@@ -9,6 +9,7 @@ import { signSlackRequest } from '../../functions/adapters/slack/verify-request.
 import { recordEvent } from '../../functions/core/coordination/commands.js';
 import { setDependencies } from '../../functions/handlers/dependencies.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { until } from '../support/wait.js';
 
 const SECRET = 'slack-signing-secret-for-buttons';
 
@@ -73,11 +74,6 @@ async function gateStatus(): Promise<string> {
   await api.workflows.drain();
   const { body } = await api.call<{ gates: { status: string }[] }>('GET', '/v1/plans/buttons/gates');
   return body.gates[0]?.status ?? 'none';
-}
-
-async function until(condition: () => Promise<boolean>) {
-  for (let i = 0; i < 200 && !(await condition()); i++)
-    await new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 describe('Slack buttons', () => {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -9,8 +8,6 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
@@ -24,7 +21,7 @@ import type {
   StoredPlan,
   TaskState,
 } from '../../core/coordination/model.js';
-import { ValidationError, VersionConflictError } from '../../core/errors.js';
+import { ValidationError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan/index.js';
 import type {
   ChartArchive,
@@ -36,10 +33,16 @@ import type {
   TokenStore,
   VersionedWrite,
 } from '../../core/ports.js';
-import { decodeCursor, encodeCursor, type Item, strip } from './items.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  eventPut,
+  type Item,
+  strip,
+  type TransactItem,
+  transactWrite,
+} from './items.js';
 import { idOf, itemKind, type Key, keys } from './keys.js';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** DynamoDB allows at most 100 items in one transaction. */
 const MAX_TRANSACTION_ITEMS = 100;
@@ -134,7 +137,7 @@ export class DynamoDbCoordinationStore
           ...this.versionCondition(expectedVersion),
         },
       },
-      this.eventPut(project, meta.event),
+      eventPut(this.tableName, project, meta.event),
       { Put: { TableName: this.tableName, Item: { ...keys.project(project), project, version } } },
     ]);
     this.pointers.delete(project);
@@ -284,7 +287,7 @@ export class DynamoDbCoordinationStore
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       })),
-      ...change.events.map((event) => this.eventPut(project, event)),
+      ...change.events.map((event) => eventPut(this.tableName, project, event)),
     ];
     await this.transact(items);
   }
@@ -466,7 +469,7 @@ export class DynamoDbCoordinationStore
   }
 
   async appendEvents(project: string, events: readonly AuditEvent[]): Promise<void> {
-    await this.transact(events.map((event) => this.eventPut(project, event)));
+    await this.transact(events.map((event) => eventPut(this.tableName, project, event)));
   }
 
   async listEvents(
@@ -568,21 +571,6 @@ export class DynamoDbCoordinationStore
     await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.idempotency(key) }));
   }
 
-  private eventPut(project: string, event: AuditEvent): TransactItem {
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: {
-          ...keys.event(project, event.id),
-          gsi1pk: keys.eventsOfType(project, event.type),
-          gsi1sk: event.id,
-          ...event,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
-  }
-
   private versionCondition(expectedVersion: number) {
     return expectedVersion === 0
       ? { ConditionExpression: 'attribute_not_exists(pk)' }
@@ -594,21 +582,9 @@ export class DynamoDbCoordinationStore
   }
 
   private async transact(items: TransactItem[]): Promise<void> {
-    if (items.length === 0) return;
     if (items.length > MAX_TRANSACTION_ITEMS)
       throw new Error(`a transaction holds at most ${MAX_TRANSACTION_ITEMS} items, got ${items.length}`);
-    try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (error) {
-      // A failed condition or a concurrent transaction on the same item: the caller re-reads and retries.
-      if (error instanceof TransactionCanceledException) {
-        const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
-        if (codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict'))
-          throw new VersionConflictError();
-      }
-      if ((error as Error).name === 'TransactionConflictException') throw new VersionConflictError();
-      throw error;
-    }
+    await transactWrite(this.client, items);
   }
 
   private async get(key: Key): Promise<Item | undefined> {

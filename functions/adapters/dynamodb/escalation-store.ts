@@ -1,23 +1,24 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   type QueryCommandInput,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../core/coordination/model.js';
-import { VersionConflictError } from '../../core/errors.js';
 import type { Escalation, EscalationStatus } from '../../core/escalations/model.js';
 import type { OutboxCommand } from '../../core/integrations/model.js';
 import type { EscalationPage, EscalationStore, EscalationWrite } from '../../core/ports.js';
-import { decodeCursor, encodeCursor, type Item } from './items.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  eventPut,
+  type Item,
+  type TransactItem,
+  transactWrite,
+} from './items.js';
 import { type Key, keys } from './keys.js';
 import { outboxItem } from './outbox.js';
 import { GSI1_NAME } from './table-definition.js';
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** DynamoDB allows at most 100 items in one transaction. */
 const MAX_TRANSACTION_ITEMS = 100;
@@ -77,7 +78,7 @@ export class DynamoDbEscalationStore implements EscalationStore {
       );
     // The audit events ride in the same transaction while they fit; any beyond follow right after.
     const room = MAX_TRANSACTION_ITEMS - writes.length;
-    const eventPuts = events.map((event) => this.eventPut(project, event));
+    const eventPuts = events.map((event) => eventPut(this.tableName, project, event));
     await this.transact([...writes, ...eventPuts.slice(0, room)]);
     for (let start = room; start < eventPuts.length; start += MAX_TRANSACTION_ITEMS)
       await this.transact(eventPuts.slice(start, start + MAX_TRANSACTION_ITEMS));
@@ -206,22 +207,6 @@ export class DynamoDbEscalationStore implements EscalationStore {
     return [{ Put: { TableName: this.tableName, Item: item(open), ...stillThisOne } }];
   }
 
-  /** The same item the coordination store writes for an audit event (keys.ts). */
-  private eventPut(project: string, event: AuditEvent): TransactItem {
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: {
-          ...keys.event(project, event.id),
-          gsi1pk: keys.eventsOfType(project, event.type),
-          gsi1sk: event.id,
-          ...(JSON.parse(JSON.stringify(event)) as Item),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
-  }
-
   /** The unresolved items of a project (or only the one with this id), read consistently. */
   private async openItems(project: string, id?: string): Promise<Item[]> {
     const items: Item[] = [];
@@ -250,19 +235,7 @@ export class DynamoDbEscalationStore implements EscalationStore {
   }
 
   private async transact(items: TransactItem[]): Promise<void> {
-    if (items.length === 0) return;
-    try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
-    } catch (error) {
-      // A failed condition or a concurrent transaction on the same item: the caller re-reads and decides again.
-      if (error instanceof TransactionCanceledException) {
-        const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
-        if (codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict'))
-          throw new VersionConflictError('an escalation changed while this decision was being made');
-      }
-      if ((error as Error).name === 'TransactionConflictException') throw new VersionConflictError();
-      throw error;
-    }
+    await transactWrite(this.client, items, 'an escalation changed while this decision was being made');
   }
 }
 

@@ -1,4 +1,12 @@
-import { ValidationError } from '../../core/errors.js';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { AuditEvent } from '../../core/coordination/model.js';
+import { ValidationError, VersionConflictError } from '../../core/errors.js';
+import { keys } from './keys.js';
 
 export type Item = Record<string, unknown>;
 
@@ -29,4 +37,46 @@ export function decodeCursor<T>(
   throw new ValidationError(
     `cursor is not one this API returned${what}; pass the "cursor" of the previous page unchanged`,
   );
+}
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** The put of an audit event (keys.ts: its partition, and gsi1 by type); it never overwrites one. */
+export function eventPut(tableName: string, project: string, event: AuditEvent): TransactItem {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: {
+        ...keys.event(project, event.id),
+        gsi1pk: keys.eventsOfType(project, event.type),
+        gsi1sk: event.id,
+        // Events are plain data; the round trip drops undefined fields the marshaller rejects.
+        ...(JSON.parse(JSON.stringify(event)) as Item),
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+}
+
+/**
+ * One TransactWriteItems. A failed condition or a concurrent transaction on the same item becomes a
+ * VersionConflictError (with `conflict` as its message when given): the caller reads again and retries.
+ */
+export async function transactWrite(
+  client: DynamoDBDocumentClient,
+  items: readonly TransactItem[],
+  conflict?: string,
+): Promise<void> {
+  if (items.length === 0) return;
+  try {
+    await client.send(new TransactWriteCommand({ TransactItems: [...items] }));
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) {
+      const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+      if (codes.some((code) => code === 'ConditionalCheckFailed' || code === 'TransactionConflict'))
+        throw new VersionConflictError(conflict);
+    }
+    if ((error as Error).name === 'TransactionConflictException') throw new VersionConflictError(conflict);
+    throw error;
+  }
 }

@@ -65,16 +65,18 @@ export async function escalateMetrics(
   project: string,
   latest: ReadonlyMap<string, MetricPoint>,
 ): Promise<EscalationChange[]> {
-  if (latest.size === 0) return [];
+  if (latest.size === 0 || !ports.escalations) return [];
+  // No `when` rule watches these metrics: nothing can open, change or clear, so no escalation is read
+  // (the plan is cached; a metrics ingest then costs no extra round trip).
+  const plan = (await ports.store.currentPlan(project))?.plan;
+  const watched = new Set(
+    plan?.escalations.flatMap((rule) => (rule.when ? [parseCondition(rule.when).metric] : [])) ?? [],
+  );
+  if (![...latest.keys()].some((name) => watched.has(name))) return [];
   const now = ports.clock.now();
-  return decideAndPublish(ports, project, (plan, unresolved) => {
-    const watched = new Set(
-      plan.escalations.flatMap((rule) => (rule.when ? [parseCondition(rule.when).metric] : [])),
-    );
-    // No rule watches these metrics and none of their escalations is open: nothing to decide.
-    if (![...latest.keys()].some((name) => watched.has(name)) && unresolved.length === 0) return [];
-    return onMetrics(plan, unresolved, latest, now);
-  });
+  return decideAndPublish(ports, project, (current, unresolved) =>
+    onMetrics(current, unresolved, latest, now),
+  );
 }
 
 /**

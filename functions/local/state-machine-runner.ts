@@ -17,7 +17,7 @@ import {
   type GateWorkflow,
   StaleTaskTokenError,
   type StaleTaskTokenReason,
-} from '../adapters/stepfunctions/gate-workflow.js';
+} from '../core/gates/workflow.js';
 
 installPromiseWithResolvers();
 

@@ -8,7 +8,7 @@ import {
   type GateStepEvent,
   type GateStepName,
   StaleTaskTokenError,
-} from '../../functions/adapters/stepfunctions/gate-workflow.js';
+} from '../../functions/core/gates/workflow.js';
 import {
   type ExecutionEvent,
   LocalGateWorkflow,

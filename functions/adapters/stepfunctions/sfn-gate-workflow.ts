@@ -1,12 +1,12 @@
 import { SendTaskSuccessCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { gateExecutionName } from './execution-name.js';
 import {
   type GateRef,
   type GateStartResult,
   type GateWorkflow,
   StaleTaskTokenError,
   type StaleTaskTokenReason,
-} from './gate-workflow.js';
+} from '../../core/gates/workflow.js';
+import { gateExecutionName } from './execution-name.js';
 
 /** The part of the SFN client {@link SfnGateWorkflow} uses. */
 export type SfnGateClient = Pick<SFNClient, 'send'>;

@@ -8,11 +8,11 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { StaleTaskTokenError } from '../../../../functions/adapters/stepfunctions/gate-workflow.js';
 import {
   type SfnGateClient,
   SfnGateWorkflow,
 } from '../../../../functions/adapters/stepfunctions/sfn-gate-workflow.js';
+import { StaleTaskTokenError } from '../../../../functions/core/gates/workflow.js';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:PhaseGate';
 const REF = { project: 'sprint-20', phase: 'phase-1', gate: 'phase-1-gate', attempt: 2 };

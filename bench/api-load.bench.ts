@@ -33,9 +33,6 @@ const CLI = process.env.CONVOY_BENCH_CLI ?? resolve(ROOT, 'dist/convoy.mjs');
 if (!process.env.CONVOY_BENCH_CLI)
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 
-// As bin/convoy.mjs does for convoy dev: the SDK of the floor client would otherwise warn on Node 20.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /**
  * Where DynamoDB Local keeps its database. On a disk every write waits for SQLite's fsyncs, so both
  * the API and the floor would measure the disk, not Convoy; tmpfs takes the disk out of both.

@@ -37,9 +37,6 @@ import { loadReportContext } from '../functions/core/rhythm/report-context.js';
 import { startDynamoDbLocal } from '../functions/local/dynamodb-local.js';
 import { type Measurement, report } from './harness.js';
 
-// As api-load.bench.ts does: the SDK would otherwise warn on Node 20.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /**
  * Issue #5: "A status report for a plan of 1,000 tasks and 50 agents with 30 days of history renders
  * in under a second including its DynamoDB reads — a bounded number of queries, never one per task."

@@ -19,30 +19,6 @@ import {
   type StaleTaskTokenReason,
 } from '../core/gates/workflow.js';
 
-installPromiseWithResolvers();
-
-/**
- * aws-local-stepfunctions 3 calls `Promise.withResolvers` (ES2024) when it runs a Task state, and Node 20
- * does not have it. Installed when this module loads, before the library is imported (lazily, by
- * {@link loadEngine}), and only where it is missing.
- */
-function installPromiseWithResolvers(): void {
-  if (typeof (Promise as { withResolvers?: unknown }).withResolvers === 'function') return;
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value: function withResolvers<T>(this: PromiseConstructor) {
-      let resolve: (value: T | PromiseLike<T>) => void = () => {};
-      let reject: (reason?: unknown) => void = () => {};
-      const promise = new this<T>((onResolve, onReject) => {
-        resolve = onResolve;
-        reject = onReject;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
-
 type Engine = typeof import('aws-local-stepfunctions');
 type Execution = ReturnType<StateMachine['run']>;
 type JsonValue = Parameters<StateMachine['run']>[0];
@@ -55,7 +31,7 @@ export type ExecutionEvent = Execution['eventLogs'] extends AsyncGenerator<infer
 let engine: Promise<Engine> | undefined;
 
 // Loaded on first use: `convoy dev` starts without the library (and the Lambda client it imports) until a
-// workflow runs, and the polyfill above is in place before the library's code is evaluated.
+// workflow runs.
 function loadEngine(): Promise<Engine> {
   engine ??= import('aws-local-stepfunctions');
   return engine;

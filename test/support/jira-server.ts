@@ -12,8 +12,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
  * 5xx, dropped connections, lost answers, slow answers).
  */
 
+/** The part of Atlassian's spec Convoy calls, kept in the repository (scripts/refresh-jira-spec.mjs). */
 const DEFAULT_SPEC_PATH = fileURLToPath(
-  new URL('../../../shared/specs/jira-platform-v3.openapi.json', import.meta.url),
+  new URL('../fixtures/jira/jira-platform-v3.openapi.json', import.meta.url),
 );
 
 type Json = Record<string, unknown>;
@@ -245,7 +246,7 @@ export class JiraSpec {
 
   private static cached: Map<string, JiraSpec> = new Map();
 
-  /** The spec at `path` (default: `../shared/specs/jira-platform-v3.openapi.json` beside the repo). */
+  /** The spec at `path` (default: the operations Convoy calls, test/fixtures/jira/). */
   static load(path = DEFAULT_SPEC_PATH): JiraSpec {
     const cached = JiraSpec.cached.get(path);
     if (cached) return cached;
@@ -255,7 +256,7 @@ export class JiraSpec {
       text = readFileSync(path, 'utf8');
     } catch (error) {
       throw new Error(
-        `Cannot read Atlassian's JIRA OpenAPI spec at ${path} (${(error as Error).message}); the tests expect shared/specs/ beside the repository`,
+        `Cannot read Atlassian's JIRA OpenAPI spec at ${path} (${(error as Error).message}); refresh it with scripts/refresh-jira-spec.mjs`,
       );
     }
     const spec = new JiraSpec(

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /** Step Functions' limit on an execution name's length. */
 export const MAX_EXECUTION_NAME_LENGTH = 80;
 
-// Plan ids (PLAN_FORMAT.md); a `--` inside one would make `<project>--<phase>` ambiguous.
+// Plan ids (docs/plan-format.md); a `--` inside one would make `<project>--<phase>` ambiguous.
 const PLAN_ID = /^[a-z][a-z0-9-]{0,62}$/;
 // The characters CloudWatch Logs accepts in the execution names it logs, a subset of what Step Functions allows.
 const UNSAFE = /[^A-Za-z0-9_-]/g;

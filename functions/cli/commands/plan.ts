@@ -17,7 +17,7 @@ export const planCommand: Command = {
     'Exits 1 when the plan is invalid (the problems are printed as by `convoy validate`).',
   ],
   options: {
-    json: { type: 'boolean', description: 'print the analysis as JSON (the format of PLAN_FORMAT.md)' },
+    json: { type: 'boolean', description: 'print the analysis as JSON (the format of docs/plan-format.md)' },
   },
   async run({ positionals, values }, io) {
     const [file, ...rest] = positionals;

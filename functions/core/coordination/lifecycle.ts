@@ -2,7 +2,7 @@ import type { Plan, TaskStatus } from '../plan/index.js';
 import type { Actor, PhaseState, PhaseStatus, TaskState } from './model.js';
 
 /**
- * The task lifecycle of PLAN_FORMAT.md: `todo → in_progress → in_review → done`, with
+ * The task lifecycle of docs/plan-format.md: `todo → in_progress → in_review → done`, with
  * `in_progress → done` and `in_review → in_progress` too; `done` is final unless an admin reopens it.
  */
 const NEXT: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {

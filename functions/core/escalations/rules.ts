@@ -51,7 +51,7 @@ export function escalationRules(plan: Plan): readonly EscalationRule[] {
       sla: '2h',
       levels: [],
     });
-  // A NO-GO gate waits for its approvers: PLAN_FORMAT gives them no rule, yet they must be asked.
+  // A NO-GO gate waits for its approvers: the plan format gives them no rule, yet they must be asked.
   if (plan.gates.length > 0 && !plan.escalations.some((rule) => rule.on === GATE_NO_GO_EVENT))
     builtins.push({
       id: free(BUILTIN_GATE_RULE),

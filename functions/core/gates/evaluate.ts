@@ -69,7 +69,7 @@ export function gatePhase(plan: Plan, gateId: string): Phase | undefined {
 }
 
 /**
- * Evaluates a gate as PLAN_FORMAT.md defines it: GO when every `go` holds; otherwise CAUTION when
+ * Evaluates a gate as docs/plan-format.md defines it: GO when every `go` holds; otherwise CAUTION when
  * every failing criterion has a `caution` that holds; otherwise NO-GO. A metric with no value fails
  * both of its bounds. A phase gate also needs every task of its phase done: with any task not done
  * the decision is NO-GO whatever the metrics say (a CAUTION is "continue with extended validation"

@@ -1,4 +1,4 @@
-/** Quality gates: evaluation as PLAN_FORMAT.md defines it, and the decisions the phase workflow needs. */
+/** Quality gates: evaluation as docs/plan-format.md defines it, and the decisions the phase workflow needs. */
 
 export {
   assertMayDecide,

@@ -67,7 +67,7 @@ export class StaleTaskTokenError extends Error {
   }
 }
 
-/** The gate's verdict, as the `evaluate` step returns it (PLAN_FORMAT.md, gates). */
+/** The gate's verdict, as the `evaluate` step returns it (docs/plan-format.md, gates). */
 export type GateDecision = 'GO' | 'CAUTION' | 'NO-GO';
 
 /** What the `evaluate` step returns; the workflow keeps exactly these fields. */

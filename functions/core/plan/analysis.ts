@@ -27,7 +27,7 @@ export interface PhaseSchedule {
   readonly earliestFinish: number;
 }
 
-/** The schedule of a plan computed from its estimates alone (PLAN_FORMAT.md, "Schedule analysis"). */
+/** The schedule of a plan computed from its estimates alone (docs/plan-format.md, "Schedule analysis"). */
 export interface PlanAnalysis {
   readonly project: string;
   readonly durationDays: number;

@@ -14,7 +14,7 @@ export function planJsonSchema(): Record<string, unknown> {
   return {
     $schema: schema.$schema,
     title: 'Convoy plan',
-    description: 'A multi-phase project run by parallel agents (PLAN_FORMAT.md, version 1).',
+    description: 'A multi-phase project run by parallel agents (docs/plan-format.md, version 1).',
     ...schema,
   };
 }

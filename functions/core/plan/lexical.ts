@@ -1,5 +1,5 @@
 /**
- * The lexical rules of the plan format (PLAN_FORMAT.md, "Lexical rules"): one place for every
+ * The lexical rules of the plan format (docs/plan-format.md, "Lexical rules"): one place for every
  * pattern, so the validator, the JSON Schema and the runtime agree on what a duration or a
  * condition is.
  */

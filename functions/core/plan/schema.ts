@@ -88,7 +88,7 @@ const idList = (what: string) => z.array(id(what)).default([]);
 
 const name = z.string().min(1).optional().describe('Display name; defaults to the id.');
 
-/** Fills in `name` from the id, as PLAN_FORMAT.md says for every named entity. */
+/** Fills in `name` from the id, as docs/plan-format.md says for every named entity. */
 const named = <T extends { id: string; name?: string | undefined }>(entity: T) => ({
   ...entity,
   name: entity.name ?? entity.id,
@@ -313,7 +313,7 @@ export type Schedule = Omit<z.output<typeof scheduleSchema>, 'days'> & { days: W
 /** A valid plan with every default applied. */
 export type Plan = Omit<ParsedPlan, 'schedules'> & { schedules: Schedule[] };
 
-/** The schedules a plan runs when it declares none (PLAN_FORMAT.md, "schedules"). */
+/** The schedules a plan runs when it declares none (docs/plan-format.md, "schedules"). */
 export const DEFAULT_SCHEDULES: readonly {
   id: string;
   name: string;

@@ -3,7 +3,7 @@ import type { ProjectStatus } from '../coordination/status.js';
 import type { Plan } from '../plan/index.js';
 import type { BurndownSeries } from './burndown.js';
 
-/** The scheduled jobs that produce a report (PLAN_FORMAT.md, "schedules"). */
+/** The scheduled jobs that produce a report (docs/plan-format.md, "schedules"). */
 export type ReportKind = 'standup' | 'sync' | 'report' | 'weekly-summary';
 export const REPORT_KINDS: readonly ReportKind[] = ['standup', 'sync', 'report', 'weekly-summary'];
 

@@ -21,7 +21,7 @@ export function downAgents(snapshot: ProjectSnapshot): number {
 }
 
 /**
- * `schedule.slip_days` (PLAN_FORMAT.md): working days the forecast finish of the active phases is
+ * `schedule.slip_days` (docs/plan-format.md): working days the forecast finish of the active phases is
  * past their `due` dates, the worst of them; 0 when on time or no active phase has a due date.
  *
  * The forecast finish of a phase starts today and runs the longest chain of its unfinished tasks

@@ -9,7 +9,7 @@ import { wallClockMillis } from '../plan/lexical.js';
 import type { GateStore } from '../ports.js';
 import { blockedTasks, downAgents, scheduleSlipDays } from './computed-metrics.js';
 
-/** Work in progress with no activity for this long counts as stale (`tasks.stale`, PLAN_FORMAT.md). */
+/** Work in progress with no activity for this long counts as stale (`tasks.stale`, docs/plan-format.md). */
 export const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
 /**

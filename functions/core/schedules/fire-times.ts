@@ -3,7 +3,7 @@ import { WEEKDAYS, type Weekday } from '../plan/lexical.js';
 import type { Plan, Schedule } from '../plan/schema.js';
 
 /**
- * When a plan's schedules run (PLAN_FORMAT.md, "schedules"): at `schedule.at` in the project time zone,
+ * When a plan's schedules run (docs/plan-format.md, "schedules"): at `schedule.at` in the project time zone,
  * on `schedule.days`, never on a non-working day or a holiday, and with `every: N` only on every Nth
  * working day, counted from the project's first working day (day 0, so days 0, N, 2N… run).
  *

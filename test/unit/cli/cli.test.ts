@@ -71,7 +71,7 @@ describe('convoy plan', () => {
     expect(result.stdout).toContain('Warnings (0)\n  none');
   });
 
-  it('prints the JSON of PLAN_FORMAT.md with --json', async () => {
+  it('prints the JSON of docs/plan-format.md with --json', async () => {
     // Act
     const result = await convoy('plan', good, '--json');
 

@@ -10,7 +10,7 @@ const replace = (from: string, to: string, text = MINIMAL_PLAN) => {
 
 describe('parsePlan', () => {
   describe('defaults', () => {
-    it('applies every default of PLAN_FORMAT.md when fields are omitted', () => {
+    it('applies every default of docs/plan-format.md when fields are omitted', () => {
       // Act
       const plan = validPlan(MINIMAL_PLAN);
 
@@ -128,7 +128,7 @@ schedules:
   });
 
   describe('errors', () => {
-    it('reports the example of PLAN_FORMAT.md with file, line, column, path and a did-you-mean', () => {
+    it('reports the example of docs/plan-format.md with file, line, column, path and a did-you-mean', () => {
       // Prepare
       const text = `${MINIMAL_PLAN}        dependsOn: [taks-1a]\n`;
 

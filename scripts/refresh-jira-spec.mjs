@@ -28,7 +28,7 @@ const OUT = new URL('../test/fixtures/jira/jira-platform-v3.openapi.json', impor
 
 const source = process.argv[2];
 if (!source) {
-  console.error('usage: node scripts/refresh-jira-spec.mjs SWAGGER_V3_JSON   (Atlassian\'s full description)');
+  console.error("usage: node scripts/refresh-jira-spec.mjs SWAGGER_V3_JSON   (Atlassian's full description)");
   process.exit(2);
 }
 const spec = JSON.parse(readFileSync(source, 'utf8'));
@@ -71,9 +71,14 @@ while (pending.length > 0) {
 const sorted = Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b)));
 const subset = {
   openapi: spec.openapi,
-  info: { ...spec.info, description: `The operations Convoy calls, cut from Atlassian's description by scripts/refresh-jira-spec.mjs.` },
+  info: {
+    ...spec.info,
+    description: `The operations Convoy calls, cut from Atlassian's description by scripts/refresh-jira-spec.mjs.`,
+  },
   paths,
   components: { schemas: sorted },
 };
 writeFileSync(OUT, `${JSON.stringify(subset)}\n`);
-console.log(`refresh-jira-spec: ${found.size} operations, ${Object.keys(sorted).length} schemas → ${OUT.pathname}`);
+console.log(
+  `refresh-jira-spec: ${found.size} operations, ${Object.keys(sorted).length} schemas → ${OUT.pathname}`,
+);

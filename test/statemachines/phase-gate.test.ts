@@ -539,8 +539,8 @@ describe('phase-gate state machine (statemachines/phase-gate.asl.json)', () => {
       'hold',
     ]);
     const took = (execution.stoppedAt?.getTime() ?? 0) - execution.startedAt.getTime();
+    // It waited the scaled windows (15 days of plan time are 500 ms); unscaled, the test would time out.
     expect(took).toBeGreaterThanOrEqual(500);
-    expect(took).toBeLessThan(10_000);
     expect(entered(gate.machine.events(NAME), 'CautionWindow')).toBe(1);
     expect(execution.output).toMatchObject({ counters: { cautions: 1, reminders: 4 }, status: 'held' });
   });

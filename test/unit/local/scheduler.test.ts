@@ -46,8 +46,9 @@ describe('startLocalScheduler', () => {
       .filter((entry) => entry.startsWith('heartbeats@'))
       .map((entry) => Date.parse(entry.slice('heartbeats@'.length)));
     expect(heartbeats.length).toBeGreaterThanOrEqual(2);
-    // A minute apart, the first a minute after the scheduler started.
-    expect(Math.abs((heartbeats[0] as number) - started - 60_000)).toBeLessThan(5_000);
+    // A minute apart, the first a minute after the scheduler started (give or take what a loaded
+    // machine's timers add, which the clock multiplies by 600).
+    expect(Math.abs((heartbeats[0] as number) - started - 60_000)).toBeLessThan(45_000);
     expect((heartbeats[1] as number) - (heartbeats[0] as number)).toBe(60_000);
   });
 

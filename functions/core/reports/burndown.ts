@@ -7,7 +7,7 @@ import {
   WorkingCalendar,
   workingMinutes,
 } from '../plan/index.js';
-import { lastWorkingOffset, localDate } from './dates.js';
+import { countedOffset, lastWorkingOffset, localDate } from './dates.js';
 
 export interface BurndownPoint {
   /** A working day, `YYYY-MM-DD`. */
@@ -60,8 +60,8 @@ export interface BurndownInput {
  * day to the later of today and the planned finish. The ideal line runs straight from the total
  * estimate on the first working day to zero on the planned finish date; the actual line is, for each
  * working day up to today, the estimate of the tasks not done by the end of that day (by `doneAt`,
- * in the project's time zone; work done on a non-working day counts for the next working day).
- * Linear in tasks plus days.
+ * in the project's time zone; work done on a non-working day counts for the last working day before
+ * it, so on a weekend today's point holds everything done so far). Linear in tasks plus days.
  */
 export function buildBurndown(input: BurndownInput): BurndownSeries {
   const { plan } = input;
@@ -82,7 +82,7 @@ export function buildBurndown(input: BurndownInput): BurndownSeries {
       total += minutes;
       const done = doneInstant(input.tasks.get(task.id));
       if (done === undefined) continue;
-      const offset = calendar.offsetOf(localDate(done, timeZone));
+      const offset = countedOffset(calendar, localDate(done, timeZone));
       if (offset <= actualsUntil) finished[offset] = (finished[offset] as number) + minutes;
     }
   }

@@ -19,25 +19,102 @@ export function localParts(instant: Date | string, timeZone: string): { date: st
 
 export const localDate = (instant: Date | string, timeZone: string) => localParts(instant, timeZone).date;
 
-const WEEKDAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/**
+ * Every date a person reads goes through these three functions: one style, unambiguous, in the
+ * project's time zone. A date alone reads `Mon 7 Dec`, with the year when it is not the current one
+ * (`Thu 14 Jan 2027`); an instant reads `Mon 7 Dec 09:00 EST` (24-hour clock and the zone's
+ * abbreviation, or its offset where the zone has none, e.g. `GMT+1`). Machine outputs (JSON, API
+ * fields, `--json`) keep ISO 8601.
+ */
 
-/** `Mon Jan 12`: a date as people write it in a status report. */
-export function formatDay(date: string): string {
-  const day = new Date(`${date}T00:00:00Z`);
-  return `${WEEKDAY_NAMES[(day.getUTCDay() + 6) % 7]} ${MONTH_NAMES[day.getUTCMonth()]} ${day.getUTCDate()}`;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** One `Intl.DateTimeFormat` per time zone, built once: building one costs far more than using it. */
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let found = formatters.get(timeZone);
+  if (!found) {
+    found = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
+    formatters.set(timeZone, found);
+  }
+  return found;
 }
 
-/** `Jan 12`, for chart ticks and tight table cells. */
-export function formatShortDay(date: string): string {
-  const day = new Date(`${date}T00:00:00Z`);
-  return `${MONTH_NAMES[day.getUTCMonth()]} ${day.getUTCDate()}`;
+interface Parts {
+  readonly weekday: string;
+  readonly day: string;
+  readonly month: string;
+  readonly year: string;
+  readonly hour: string;
+  readonly minute: string;
+  readonly zone: string;
 }
 
-/** `Mon Jan 12 09:00`, in the project's time zone. */
-export function formatInstant(instant: Date | string, timeZone: string): string {
-  const { date, time } = localParts(instant, timeZone);
-  return `${formatDay(date)} ${time}`;
+function partsOf(millis: number, timeZone: string): Parts {
+  const parts: Record<string, string> = {};
+  for (const part of formatterFor(timeZone).formatToParts(millis)) parts[part.type] = part.value;
+  return {
+    weekday: parts.weekday ?? '',
+    day: parts.day ?? '',
+    month: parts.month ?? '',
+    year: parts.year ?? '',
+    hour: parts.hour ?? '',
+    minute: parts.minute ?? '',
+    zone: parts.timeZoneName ?? timeZone,
+  };
+}
+
+const toMillis = (instant: Date | string) =>
+  typeof instant === 'string' ? Date.parse(instant) : instant.getTime();
+
+/** `YYYY-MM-DD` noon UTC: the calendar date itself, whatever the time zone. */
+function dateParts(date: string): Parts {
+  const millis = Date.parse(`${date}T12:00:00Z`);
+  if (Number.isNaN(millis)) throw new RangeError(`not a date: "${date}" (expected YYYY-MM-DD)`);
+  return partsOf(millis, 'UTC');
+}
+
+/** The current year: of `today` (`YYYY-MM-DD`) when given, else of the clock. */
+const currentYear = (today: string | undefined) => today?.slice(0, 4) ?? String(new Date().getUTCFullYear());
+
+/**
+ * A calendar date (`YYYY-MM-DD`) as people read it: `Mon 7 Dec`, or `Thu 14 Jan 2027` when it is not
+ * in the year of `today` (the project's today, `YYYY-MM-DD`; default: the clock's).
+ */
+export function formatDay(date: string, today?: string): string {
+  const parts = dateParts(date);
+  const year = parts.year === currentYear(today) ? '' : ` ${parts.year}`;
+  return `${parts.weekday} ${parts.day} ${parts.month}${year}`;
+}
+
+/** `7 Dec` (`14 Jan 2027` in another year), for chart ticks and tight table cells. */
+export function formatShortDay(date: string, today?: string): string {
+  const parts = dateParts(date);
+  const year = parts.year === currentYear(today) ? '' : ` ${parts.year}`;
+  return `${parts.day} ${parts.month}${year}`;
+}
+
+/**
+ * An instant in the project's time zone: `Mon 7 Dec 09:00 EST`, with the year (`Thu 14 Jan 2027
+ * 09:00 EST`) when it is not the year `now` is in there (default: the clock's now). An instant that
+ * does not parse is returned as it came, so a bad stored value still shows.
+ */
+export function formatInstant(instant: Date | string, timeZone: string, now?: Date | string): string {
+  const millis = toMillis(instant);
+  if (Number.isNaN(millis)) return String(instant);
+  const parts = partsOf(millis, timeZone);
+  const thisYear = partsOf(now === undefined ? Date.now() : toMillis(now), timeZone).year;
+  const year = parts.year === thisYear ? '' : ` ${parts.year}`;
+  return `${parts.weekday} ${parts.day} ${parts.month}${year} ${parts.hour}:${parts.minute} ${parts.zone}`;
 }
 
 /** The ISO 8601 week of a date: `2026-W03`, and the Monday it starts on. */
@@ -61,6 +138,18 @@ export function isoWeek(date: string): { readonly week: string; readonly monday:
 export function lastWorkingOffset(calendar: WorkingCalendar, date: string): number {
   const before = calendar.offsetOf(date);
   return calendar.isWorkingDay(date) && calendar.dateAt(before) === date ? before : before - 1;
+}
+
+/**
+ * The working day that work done on `date` counts for, as an offset: the date itself when it is a
+ * working day, else the last working day before it (work done on a Saturday, a Sunday or a holiday
+ * counts for the Friday or the day before the holiday, in the same ISO week when the week starts on
+ * a working Monday), and the project's first working day for work done before the project starts.
+ * Throughput, velocity, the burndown and the forecast all count by it, so on a Sunday they agree with
+ * each other and with what is done.
+ */
+export function countedOffset(calendar: WorkingCalendar, date: string): number {
+  return Math.max(0, lastWorkingOffset(calendar, date));
 }
 
 /**

@@ -8,7 +8,15 @@ import {
   workingMinutes,
 } from '../plan/index.js';
 import { doneInstant } from './burndown.js';
-import { addDays, formatDay, isoWeek, lastWorkingOffset, localDate, workingDaysBetween } from './dates.js';
+import {
+  addDays,
+  countedOffset,
+  formatDay,
+  isoWeek,
+  lastWorkingOffset,
+  localDate,
+  workingDaysBetween,
+} from './dates.js';
 
 /**
  * Velocity, throughput and the Monte Carlo forecast of the finish date. Work is counted in
@@ -45,9 +53,12 @@ interface TaskProgressInput {
   readonly calendar?: WorkingCalendar;
 }
 
-/** Each done task's estimate (minutes) and its local done date. */
-function finishedTasks(plan: Plan, tasks: ReadonlyMap<string, TaskState>) {
-  const result: { id: string; minutes: number; date: string }[] = [];
+/**
+ * Each done task's estimate (minutes) and the working day it counts for (`countedOffset`: the day
+ * it was done in the project's time zone, or the last working day before it).
+ */
+function finishedTasks(plan: Plan, tasks: ReadonlyMap<string, TaskState>, calendar: WorkingCalendar) {
+  const result: { id: string; minutes: number; offset: number }[] = [];
   for (const phase of plan.phases)
     for (const task of phase.tasks) {
       const done = doneInstant(tasks.get(task.id));
@@ -55,7 +66,7 @@ function finishedTasks(plan: Plan, tasks: ReadonlyMap<string, TaskState>) {
         result.push({
           id: task.id,
           minutes: workingMinutes(task.estimate),
-          date: localDate(done, plan.project.timezone),
+          offset: countedOffset(calendar, localDate(done, plan.project.timezone)),
         });
     }
   return result;
@@ -76,14 +87,16 @@ export interface WeekVelocity {
   readonly monday: string;
   /** Estimate-days the baseline plans to finish that week (by each task's planned finish date). */
   readonly planned: number;
-  /** Estimate-days finished that week (by `doneAt`). */
+  /** Estimate-days finished that week (by the working day each counts for, `countedOffset`). */
   readonly finished: number;
   readonly tasks: number;
 }
 
 /**
  * Velocity per ISO week, from the week of the project's first working day to the current week,
- * weeks with nothing finished included. Work done before the project starts counts for its first week.
+ * weeks with nothing finished included. A task counts for the week of the working day it counts for
+ * (`countedOffset`): work done on a weekend counts in the week of its Friday, work done before the
+ * project starts in its first week.
  */
 export function velocityByWeek(
   input: TaskProgressInput & { readonly baseline?: PlanAnalysis },
@@ -108,8 +121,8 @@ export function velocityByWeek(
       const index = weekIndex(schedule.finish);
       if (index < count) planned[index] = (planned[index] as number) + workingMinutes(task.estimate);
     }
-  for (const task of finishedTasks(plan, input.tasks)) {
-    const index = weekIndex(task.date);
+  for (const task of finishedTasks(plan, input.tasks, calendar)) {
+    const index = weekIndex(calendar.dateAt(task.offset));
     if (index >= count) continue;
     finished[index] = (finished[index] as number) + task.minutes;
     tasks[index] = (tasks[index] as number) + 1;
@@ -140,7 +153,8 @@ export const DEFAULT_HISTORY_DAYS = 20;
 /**
  * Estimate-days finished per working day over the last `days` working days up to today (today
  * included: reports that forecast run at the end of the day), never before the project's first
- * working day. Work done on a non-working day counts for the next working day.
+ * working day. Work done on a non-working day counts for the last working day before it
+ * (`countedOffset`), so on a Sunday the window ends on Friday and holds the weekend's work.
  */
 export function dailyThroughput(input: TaskProgressInput & { readonly days?: number }): ThroughputHistory {
   const { plan } = input;
@@ -149,9 +163,9 @@ export function dailyThroughput(input: TaskProgressInput & { readonly days?: num
   if (end < 0) return { days: [] };
   const start = Math.max(0, end - Math.max(1, input.days ?? DEFAULT_HISTORY_DAYS) + 1);
   const minutes = new Float64Array(end - start + 1);
-  for (const task of finishedTasks(plan, input.tasks)) {
+  for (const task of finishedTasks(plan, input.tasks, calendar)) {
     // Work done before the window's first day is outside it, except before the project start.
-    const offset = calendar.offsetOf(task.date);
+    const offset = task.offset;
     if (offset < start || offset > end) continue;
     minutes[offset - start] = (minutes[offset - start] as number) + task.minutes;
   }
@@ -299,7 +313,7 @@ export function forecastMany(
       p85,
       p95,
       method:
-        `Monte Carlo simulation of ${trials.toLocaleString('en-US')} trials: for each working day after ${formatDay(input.today)}, ` +
+        `Monte Carlo simulation of ${trials.toLocaleString('en-US')} trials: for each working day after ${formatDay(input.today, input.today)}, ` +
         `a trial draws one day at random (with replacement) from the last ${sampleSize} working day${sampleSize === 1 ? '' : 's'} of throughput${history}, ` +
         `mean ${number.format(meanPerDay)} estimate-days a day, until the ${number.format(toDays(minutes))} estimate-days remaining are done. ` +
         `P50, P85 and P95 are the dates by which 50%, 85% and 95% of the trials finished. Seed ${seed}.`,

@@ -78,13 +78,13 @@ describe('buildBurndown', () => {
     expect(series.points.every((point) => point.remaining === 3)).toBe(true);
   });
 
-  it('counts work by the local date, on the next working day after a weekend, and by updatedAt without doneAt', () => {
+  it('counts work by the local date, for the Friday before a weekend, and by updatedAt without doneAt', () => {
     const series = buildBurndown({
       plan: PLAN,
       tasks: new Map([
         // Tue 22:30 in New York is Wednesday in UTC.
         ['task-1a', done('task-1a', '2026-01-07T03:30:00.000Z')],
-        // Saturday counts for Monday.
+        // Saturday counts for Friday.
         ['task-1b', done('task-1b', '2026-01-10T15:00:00.000Z')],
         // Written before doneAt existed: its last update says when.
         ['task-2a', done('task-2a', undefined, '2026-01-13T15:00:00.000Z')],
@@ -98,11 +98,28 @@ describe('buildBurndown', () => {
       '2026-01-06': 3,
       '2026-01-07': 3,
       '2026-01-08': 3,
-      '2026-01-09': 3,
+      '2026-01-09': 1,
       '2026-01-12': 1,
       '2026-01-13': 0,
       '2026-01-14': 0,
     });
+  });
+
+  it('on a Sunday, counts the work finished that Sunday: today’s point agrees with what is done', () => {
+    // task-1a on Monday, task-1b on Sunday afternoon in New York; the report runs that Sunday evening.
+    const series = buildBurndown({
+      plan: PLAN,
+      tasks: new Map([
+        ['task-1a', done('task-1a', '2026-01-05T20:00:00.000Z')],
+        ['task-1b', done('task-1b', '2026-01-11T19:00:00.000Z')],
+      ]),
+      now: new Date('2026-01-11T23:00:00.000Z'),
+    });
+
+    // 3d of the 4d are done: 1d remains, on Friday's point (the last working day), not 4d or 3d.
+    expect(series.today).toBe('2026-01-11');
+    expect(series.remaining).toBe(1);
+    expect(series.points.at(-1)).toMatchObject({ date: '2026-01-09', remaining: 1 });
   });
 
   it('has no actuals before the project starts', () => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { WorkingCalendar } from '../../../../functions/core/plan/index.js';
 import {
+  countedOffset,
   formatDay,
+  formatInstant,
+  formatShortDay,
   isoWeek,
   lastWorkingOffset,
   localParts,
@@ -44,6 +47,41 @@ describe('report dates', () => {
     expect(lastWorkingOffset(calendar, '2026-01-05')).toBe(0);
     expect(lastWorkingOffset(calendar, '2026-01-11')).toBe(4);
     expect(lastWorkingOffset(calendar, '2026-01-04')).toBe(-1);
-    expect(formatDay('2026-01-12')).toBe('Mon Jan 12');
+  });
+
+  it('counts work done on a weekend or holiday for the working day before it, and before the start for day 0', () => {
+    expect(countedOffset(calendar, '2026-01-09')).toBe(4); // Friday
+    expect(countedOffset(calendar, '2026-01-10')).toBe(4); // Saturday: Friday
+    expect(countedOffset(calendar, '2026-01-11')).toBe(4); // Sunday: Friday
+    expect(countedOffset(calendar, '2026-01-12')).toBe(5); // Monday
+    expect(countedOffset(calendar, '2026-01-19')).toBe(9); // the holiday Monday: Friday Jan 16
+    expect(countedOffset(calendar, '2026-01-02')).toBe(0); // before the start: the first working day
+  });
+
+  it('writes a date unambiguously, with the year only when it is not the current one', () => {
+    expect(formatDay('2026-12-07', '2026-12-06')).toBe('Mon 7 Dec');
+    expect(formatDay('2027-01-14', '2026-12-06')).toBe('Thu 14 Jan 2027');
+    expect(formatDay('2025-12-31', '2026-01-02')).toBe('Wed 31 Dec 2025');
+    expect(formatShortDay('2026-12-13', '2026-12-06')).toBe('13 Dec');
+    expect(formatShortDay('2027-01-03', '2026-12-06')).toBe('3 Jan 2027');
+    expect(() => formatDay('07/12/2026')).toThrow(/not a date: "07\/12\/2026" \(expected YYYY-MM-DD\)/);
+  });
+
+  it('writes an instant in the project time zone with the zone’s name, the year when it is another', () => {
+    const now = '2026-12-06T15:00:00.000Z';
+    expect(formatInstant('2026-12-07T14:00:00.000Z', 'America/New_York', now)).toBe('Mon 7 Dec 09:00 EST');
+    expect(formatInstant('2026-07-01T16:05:00.000Z', 'America/New_York', now)).toBe('Wed 1 Jul 12:05 EDT');
+    // Late on 31 Dec in New York is already January in UTC: the local year decides.
+    expect(formatInstant('2027-01-01T03:00:00.000Z', 'America/New_York', now)).toBe('Thu 31 Dec 22:00 EST');
+    expect(formatInstant('2027-01-01T05:00:00.000Z', 'America/New_York', now)).toBe(
+      'Fri 1 Jan 2027 00:00 EST',
+    );
+    expect(formatInstant('2026-12-07T14:00:00.000Z', 'UTC', now)).toBe('Mon 7 Dec 14:00 UTC');
+    expect(formatInstant('2026-12-07T14:00:00.000Z', 'Europe/Berlin', now)).toBe('Mon 7 Dec 15:00 GMT+1');
+    expect(formatInstant(new Date('2026-12-07T14:00:00.000Z'), 'Asia/Kolkata', now)).toBe(
+      'Mon 7 Dec 19:30 GMT+5:30',
+    );
+    // A stored value that is not an instant shows as it is rather than as "Invalid Date".
+    expect(formatInstant('not a time', 'UTC', now)).toBe('not a time');
   });
 });

@@ -180,7 +180,7 @@ export async function renderBurndownPng(
     const x = Math.round(xOf(day));
     ctx.fillStyle = AXIS_COLOUR;
     ctx.fillRect(x, area.bottom, 1, 5);
-    text(ctx, formatShortDay(point.date), x, area.bottom + 18, 11, 'center');
+    text(ctx, formatShortDay(point.date, series.today), x, area.bottom + 18, 11, 'center');
     text(ctx, `day ${point.day + 1}`, x, area.bottom + 32, 10, 'center');
   }
 

@@ -27,15 +27,23 @@ export function burndownOf(index: ReportIndex): BurndownSeries {
   });
 }
 
-/** `Remaining 86d against 70.3d on the ideal line: 15.7d behind.` */
+/**
+ * `Remaining 86d of 120d against 70.3d on the ideal line: 15.7d of work behind.` The gap is work
+ * (estimate-days, summed over every agent), not calendar time: the burndown counts work done on a
+ * weekend for the working day before it, so on a Sunday it holds everything done so far.
+ */
 export function burndownText(series: BurndownSeries): Inline[] {
   const gap = series.remaining - series.ideal;
   const verdict =
-    Math.abs(gap) < 0.05 ? 'on the line' : gap > 0 ? `${days(gap)} behind` : `${days(-gap)} ahead`;
+    Math.abs(gap) < 0.05
+      ? 'on the line'
+      : gap > 0
+        ? `${days(gap)} of work behind`
+        : `${days(-gap)} of work ahead`;
   return [
     `Remaining ${days(series.remaining)} of ${days(series.total)} against ${days(series.ideal)} on the ideal line: `,
     { kind: 'strong', text: verdict },
-    `. Planned finish ${formatDay(series.plannedFinish)}.`,
+    `. Planned finish ${formatDay(series.plannedFinish, series.today)}.`,
   ];
 }
 
@@ -44,7 +52,7 @@ export function burndownChart(series: BurndownSeries): ReportBlock {
     kind: 'chart',
     chart: 'burndown',
     title: 'Burndown',
-    alt: `Burndown from ${formatDay(series.start)} to ${formatDay(series.points[series.points.length - 1]?.date ?? series.plannedFinish)}: remaining ${days(series.remaining)} against ${days(series.ideal)} on the ideal line (total ${days(series.total)}, planned finish ${formatDay(series.plannedFinish)}).`,
+    alt: `Burndown from ${formatDay(series.start, series.today)} to ${formatDay(series.points[series.points.length - 1]?.date ?? series.plannedFinish, series.today)}: remaining ${days(series.remaining)} against ${days(series.ideal)} on the ideal line (total ${days(series.total)}, planned finish ${formatDay(series.plannedFinish, series.today)}).`,
     series,
   };
 }
@@ -91,8 +99,8 @@ function phaseTable(index: ReportIndex): ReportBlock {
           [`${entry.working + entry.review}${entry.review > 0 ? ` (${entry.review} in review)` : ''}`],
           [entry.blocked === 0 ? '–' : `⛔ ${entry.blocked}`],
           [days((entry.minutes - entry.doneMinutes) / 480)],
-          [phase.due ? formatDay(phase.due) : '–'],
-          [schedule ? formatDay(schedule.finish) : '–'],
+          [phase.due ? formatDay(phase.due, index.today) : '–'],
+          [schedule ? formatDay(schedule.finish, index.today) : '–'],
         ],
       };
     }),
@@ -108,7 +116,7 @@ function happenings(index: ReportIndex): ReportBlock {
   for (const event of index.ctx.events) {
     const at = Date.parse(event.at);
     if (at < index.sinceMs || at > index.nowMs) continue;
-    const when = formatInstant(event.at, index.timeZone);
+    const when = formatInstant(event.at, index.timeZone, index.ctx.now);
     switch (event.type) {
       case 'build.finished':
         builds++;

@@ -54,14 +54,14 @@ export function documentFrame(
   const mentioned = new Set(sections.flatMap((section) => agentsIn(section)));
   return {
     kind,
-    title: `${TITLES[kind]} · ${formatDay(index.today)}`,
+    title: `${TITLES[kind]} · ${formatDay(index.today, index.today)}`,
     project: { id: plan.project.id, name: plan.project.name, timezone: index.timeZone },
     planVersion: ctx.stored.version,
     generatedAt: ctx.now.toISOString(),
     period: {
       since: ctx.since.toISOString(),
       until: ctx.now.toISOString(),
-      label: `${PREVIOUS[kind]}, ${formatInstant(ctx.since, index.timeZone)}`,
+      label: `${PREVIOUS[kind]}, ${formatInstant(ctx.since, index.timeZone, index.ctx.now)}`,
     },
     agents: plan.agents
       .filter((agent) => mentioned.has(agent.id))
@@ -91,7 +91,7 @@ export const note = (...text: Inline[]): ReportBlock => ({ kind: 'note', text })
 /** Day 11 of 32 (working days), or where today is relative to the plan. */
 export function dayOfPlan(index: ReportIndex): string {
   const planned = index.calendar.offsetOf(index.analysis.finish) + 1;
-  if (index.todayOffset < 0) return `Starts ${formatDay(index.calendar.start)}`;
+  if (index.todayOffset < 0) return `Starts ${formatDay(index.calendar.start, index.today)}`;
   return `Working day ${index.todayOffset + 1} of ${planned} planned`;
 }
 
@@ -130,7 +130,7 @@ export function agentLine(index: ReportIndex, id: string): Inline[] {
   if (status) {
     parts.push(`${RISK_LABEL[status.risk]} · ${status.status}`);
     if (status.status === 'down' && status.lastHeartbeat)
-      parts.push(` (last heartbeat ${formatInstant(status.lastHeartbeat, index.timeZone)})`);
+      parts.push(` (last heartbeat ${formatInstant(status.lastHeartbeat, index.timeZone, index.ctx.now)})`);
     parts.push(` · ${status.completion}% of its work done`);
   }
   const owner = ownerOf(index, agent);
@@ -396,7 +396,7 @@ export function escalationsBlock(index: ReportIndex): ReportBlock {
     if (escalation.subject) parts.push(' on ', code(escalation.subject));
     if (escalation.level !== undefined) parts.push(` · level ${escalation.level}`);
     if (escalation.openedAt)
-      parts.push(` · open since ${formatInstant(escalation.openedAt, index.timeZone)}`);
+      parts.push(` · open since ${formatInstant(escalation.openedAt, index.timeZone, index.ctx.now)}`);
     if (escalation.notify.length > 0)
       parts.push(
         ' · notified ',
@@ -493,7 +493,7 @@ export function prTable(index: ReportIndex, prs: readonly MergedPr[]): ReportBlo
           [pr.url && /^https?:\/\//.test(pr.url) ? link(label, pr.url) : code(label)],
           [pr.title],
           pr.tasks.length === 0 ? ['–'] : joinRich(pr.tasks.map((id) => [code(id)])),
-          [formatInstant(pr.at, index.timeZone)],
+          [formatInstant(pr.at, index.timeZone, index.ctx.now)],
         ],
       };
     }),

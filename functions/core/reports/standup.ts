@@ -39,7 +39,7 @@ function workingText(index: ReportIndex, view: TaskView): Inline[] {
     details.push(`${agent.reportedCompletion}% reported`);
   if (view.schedule)
     details.push(
-      `planned finish ${formatDay(view.schedule.finish)} (${relativeWorkingDays(workingDaysBetween(index.calendar, index.today, view.schedule.finish))})`,
+      `planned finish ${formatDay(view.schedule.finish, index.today)} (${relativeWorkingDays(workingDaysBetween(index.calendar, index.today, view.schedule.finish))})`,
     );
   if (details.length > 0) parts.push(` — ${details.join(', ')}`);
   if (view.state.blocked) parts.push(' ⛔ blocked');
@@ -76,7 +76,7 @@ function lateStart(index: ReportIndex, view: TaskView): Inline[] {
   const start = view.schedule?.start;
   if (start === undefined || start >= index.today) return [];
   return [
-    ` (planned to start ${formatDay(start)}, ${plural(workingDaysBetween(index.calendar, start, index.today), 'working day')} ago)`,
+    ` (planned to start ${formatDay(start, index.today)}, ${plural(workingDaysBetween(index.calendar, start, index.today), 'working day')} ago)`,
   ];
 }
 
@@ -86,7 +86,7 @@ function agentSection(
   own: readonly TaskView[],
   prs: readonly MergedPr[],
 ): ReportSection {
-  const since = formatInstant(index.ctx.since, index.timeZone);
+  const since = formatInstant(index.ctx.since, index.timeZone, index.ctx.now);
   const finished = finishedInPeriod(index, own);
   const working = own.filter(
     (view) => view.state.status === 'in_progress' || view.state.status === 'in_review',

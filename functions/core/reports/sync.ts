@@ -110,7 +110,7 @@ function handoffText(index: ReportIndex, handoff: Handoff, target: TaskView): In
     ' ← ',
     code(handoff.task),
     from && from.task.agent !== target.task.agent ? ` (${agentName(index, from.task.agent)})` : '',
-    `, ${formatInstant(handoff.at, index.timeZone)}`,
+    `, ${formatInstant(handoff.at, index.timeZone, index.ctx.now)}`,
   ];
   if (handoff.notes?.trim()) parts.push(` — ${handoff.notes.trim()}`);
   return parts;
@@ -120,7 +120,7 @@ function dueText(index: ReportIndex, view: TaskView): Inline[] {
   const parts: Inline[] = [...taskText(view), ` — ${STATUS_LABEL[view.state.status]}`];
   if (view.schedule)
     parts.push(
-      `, planned finish ${formatDay(view.schedule.finish)} (${relativeWorkingDays(workingDaysBetween(index.calendar, index.today, view.schedule.finish))})`,
+      `, planned finish ${formatDay(view.schedule.finish, index.today)} (${relativeWorkingDays(workingDaysBetween(index.calendar, index.today, view.schedule.finish))})`,
     );
   if (view.state.blocked) parts.push(` ⛔ blocked: ${view.state.blockedReason?.trim() || 'no reason given'}`);
   return parts;
@@ -133,7 +133,7 @@ function dueText(index: ReportIndex, view: TaskView): Inline[] {
  */
 export function buildSync(ctx: ReportContext): ReportDocument {
   const index = indexContext(ctx);
-  const since = formatInstant(ctx.since, index.timeZone);
+  const since = formatInstant(ctx.since, index.timeZone, index.ctx.now);
   const prs = new Map(mergedPrs(index).map((pr) => [pr.key, pr]));
 
   const changes = new Map<string, Inline[][]>();

@@ -33,6 +33,8 @@ export interface WeeklyOptions {
 
 /** Weeks of velocity the average is taken over. */
 const AVERAGE_WEEKS = 4;
+/** Weeks the velocity table shows: the last ones, up to the current week. */
+export const VELOCITY_TABLE_WEEKS = 8;
 
 const vsBaseline = (value: number | undefined) =>
   value === undefined
@@ -41,12 +43,13 @@ const vsBaseline = (value: number | undefined) =>
       ? 'on the baseline'
       : `${signed(value, (n) => plural(n, 'working day'))}`;
 
-function percentileDate(p: ForecastPercentile): string {
-  return p.beyondHorizon ? `after ${formatDay(p.date)}` : formatDay(p.date);
+function percentileDate(p: ForecastPercentile, today: string): string {
+  return p.beyondHorizon ? `after ${formatDay(p.date, today)}` : formatDay(p.date, today);
 }
 
-function velocityBlocks(weeks: readonly WeekVelocity[]): ReportBlock[] {
+function velocityBlocks(weeks: readonly WeekVelocity[], today: string): ReportBlock[] {
   if (weeks.length === 0) return [paragraph('The project has not started yet.')];
+  const shown = weeks.slice(-VELOCITY_TABLE_WEEKS);
   const recent = weeks.slice(-AVERAGE_WEEKS);
   const finished = recent.reduce((sum, week) => sum + week.finished, 0) / recent.length;
   const planned = recent.reduce((sum, week) => sum + week.planned, 0) / recent.length;
@@ -60,10 +63,10 @@ function velocityBlocks(weeks: readonly WeekVelocity[]): ReportBlock[] {
         { label: 'Finished', align: 'right' },
         { label: 'Tasks', align: 'right' },
       ],
-      rows: weeks.map((week) => ({
+      rows: shown.map((week) => ({
         cells: [
           [week.week],
-          [`${formatShortDay(week.monday)} – ${formatShortDay(addDays(week.monday, 6))}`],
+          [`${formatShortDay(week.monday, today)} – ${formatShortDay(addDays(week.monday, 6), today)}`],
           [days(week.planned)],
           [days(week.finished)],
           [String(week.tasks)],
@@ -76,7 +79,7 @@ function velocityBlocks(weeks: readonly WeekVelocity[]): ReportBlock[] {
       `, against ${days(planned)} a week planned.`,
     ),
     note(
-      'Velocity counts the estimate of each task finished in an ISO week (by the day it was done), whatever the task took; planned counts the estimates of the tasks the baseline schedules to finish that week.',
+      `Velocity counts the estimate of each task finished in an ISO week, whatever the task took; work done on a weekend or holiday counts for the working day before it. Planned counts the estimates of the tasks the baseline schedules to finish that week.${weeks.length > shown.length ? ` The last ${shown.length} of the ${weeks.length} weeks since the project started are shown.` : ''}`,
     ),
   ];
 }
@@ -89,7 +92,7 @@ function forecastBlocks(index: ReportIndex, variance: ScheduleVariance): ReportB
   const rows: TableRow[] = [forecast.p50, forecast.p85, forecast.p95].map((p) => ({
     cells: [
       [`P${p.percentile}`],
-      [percentileDate(p)],
+      [percentileDate(p, index.today)],
       [String(p.workingDays)],
       [vsBaseline(workingDaysBetween(index.calendar, variance.baselineFinish, p.date))],
     ],
@@ -112,12 +115,12 @@ function forecastBlocks(index: ReportIndex, variance: ScheduleVariance): ReportB
   ];
 }
 
-function varianceBlocks(variance: ScheduleVariance): ReportBlock[] {
+function varianceBlocks(variance: ScheduleVariance, today: string): ReportBlock[] {
   const blocks: ReportBlock[] = [];
-  const headline: Inline[] = [`Baseline finish ${formatDay(variance.baselineFinish)}`];
+  const headline: Inline[] = [`Baseline finish ${formatDay(variance.baselineFinish, today)}`];
   if (variance.forecast.status === 'forecast' && variance.varianceDays !== undefined)
     headline.push(
-      `; forecast P50 ${percentileDate(variance.forecast.p50)}: `,
+      `; forecast P50 ${percentileDate(variance.forecast.p50, today)}: `,
       strong(
         variance.varianceDays === 0
           ? 'on schedule'
@@ -142,9 +145,9 @@ function varianceBlocks(variance: ScheduleVariance): ReportBlock[] {
       rows: variance.phases.map((phase) => ({
         cells: [
           [phase.name],
-          [formatDay(phase.due)],
+          [formatDay(phase.due, today)],
           [days(phase.remaining)],
-          [phase.forecast.status === 'forecast' ? percentileDate(phase.forecast.p50) : '–'],
+          [phase.forecast.status === 'forecast' ? percentileDate(phase.forecast.p50, today) : '–'],
           [
             phase.slipDays === undefined
               ? '–'
@@ -245,7 +248,7 @@ export function buildWeeklySummary(ctx: ReportContext, options: WeeklyOptions = 
     ...(options.trials === undefined ? {} : { trials: options.trials }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(history.from && history.to
-      ? { historyLabel: `${formatDay(history.from)} – ${formatDay(history.to)}` }
+      ? { historyLabel: `${formatDay(history.from, index.today)} – ${formatDay(history.to, index.today)}` }
       : {}),
   });
   const series = burndownOf(index);
@@ -259,13 +262,13 @@ export function buildWeeklySummary(ctx: ReportContext, options: WeeklyOptions = 
     }
   const week = isoWeek(index.today);
   const headline: Inline[] = [
-    `Week ${week.week} (${formatShortDay(week.monday)} – ${formatShortDay(addDays(week.monday, 6))}): `,
+    `Week ${week.week} (${formatShortDay(week.monday, index.today)} – ${formatShortDay(addDays(week.monday, 6), index.today)}): `,
     strong(`${plural(finished, 'task')} finished (${days(finishedMinutes / 480)})`),
     ' since the last summary.',
   ];
   if (variance.forecast.status === 'forecast')
     headline.push(
-      ` Forecast finish: P50 ${percentileDate(variance.forecast.p50)} (${vsBaseline(variance.varianceDays)} vs the baseline ${formatDay(variance.baselineFinish)}), P85 ${percentileDate(variance.forecast.p85)}, P95 ${percentileDate(variance.forecast.p95)}.`,
+      ` Forecast finish: P50 ${percentileDate(variance.forecast.p50, index.today)} (${vsBaseline(variance.varianceDays)} vs the baseline ${formatDay(variance.baselineFinish, index.today)}), P85 ${percentileDate(variance.forecast.p85, index.today)}, P95 ${percentileDate(variance.forecast.p95, index.today)}.`,
     );
   const sections: ReportSection[] = [
     {
@@ -273,8 +276,8 @@ export function buildWeeklySummary(ctx: ReportContext, options: WeeklyOptions = 
       heading: 'Summary',
       blocks: [paragraph(...progressSummary(index)), paragraph(...headline)],
     },
-    { id: 'velocity', heading: 'Velocity', blocks: velocityBlocks(weeks) },
-    { id: 'schedule', heading: 'Schedule variance', blocks: varianceBlocks(variance) },
+    { id: 'velocity', heading: 'Velocity', blocks: velocityBlocks(weeks, index.today) },
+    { id: 'schedule', heading: 'Schedule variance', blocks: varianceBlocks(variance, index.today) },
     { id: 'forecast', heading: 'Forecast', blocks: forecastBlocks(index, variance) },
     { id: 'burndown', heading: 'Burndown', blocks: [burndownChart(series)] },
     { id: 'agents', heading: 'Agents this week', blocks: [agentsWeek(index)] },

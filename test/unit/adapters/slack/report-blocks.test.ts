@@ -130,7 +130,7 @@ describe('renderBlocks', () => {
       (block) => block.type === 'context' && JSON.stringify(block).includes('chart attached'),
     );
     expect((chart?.elements as TextObject[] | undefined)?.[0]?.text).toMatch(
-      /^\*Burndown\* · 📉 chart attached: Burndown from Thu Jan 1 to Fri Feb 13/,
+      /^\*Burndown\* · 📉 chart attached: Burndown from Thu 1 Jan to Fri 13 Feb/,
     );
   });
 
@@ -152,14 +152,14 @@ describe('renderBlocks', () => {
 
     expectWithinSlackLimits(message);
     expect(message.text).toBe(
-      'Standup · Thu Jan 15 · Agent 4B: AI Optimization Enhancements — Sprint 20-23 Parallel Agent Coordination',
+      'Standup · Thu 15 Jan · Agent 4B: AI Optimization Enhancements — Sprint 20-23 Parallel Agent Coordination',
     );
     expect(renderBlocksAsText(message.blocks)).toEqual([
-      '☀️ Standup · Thu Jan 15 · Agent 4B: AI Optimization Enhancements',
-      '*Sprint 20-23 Parallel Agent Coordination* · plan v3 · since the last standup, Wed Jan 14 09:00 (America/New_York)',
+      '☀️ Standup · Thu 15 Jan · Agent 4B: AI Optimization Enhancements',
+      '*Sprint 20-23 Parallel Agent Coordination* · plan v3 · since the last standup, Wed 14 Jan 09:00 EST (America/New_York)',
       '*Agent 4B: AI Optimization Enhancements*',
       '🟢 green · idle · 43.5% of its work done · owner Backend Engineer 2',
-      '• *Finished since Wed Jan 14 09:00:*',
+      '• *Finished since Wed 14 Jan 09:00 EST:*',
       '    ◦ `ai-prediction-caching` Implement prediction caching',
       '• *In progress:* nothing',
       '• *Next:* nothing ready yet',

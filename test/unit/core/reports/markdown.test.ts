@@ -4,7 +4,7 @@ import type { ReportDocument } from '../../../../functions/core/reports/model.js
 
 const doc = (blocks: ReportDocument['sections'][number]['blocks']): ReportDocument => ({
   kind: 'report',
-  title: 'Daily status report · Wed Jan 14',
+  title: 'Daily status report · Wed 14 Jan',
   project: { id: 'demo', name: 'Demo', timezone: 'UTC' },
   planVersion: 1,
   generatedAt: '2026-01-14T17:00:00.000Z',

@@ -65,9 +65,9 @@ describe('buildStandup', () => {
     // ai-prediction-caching was done Wed 14:30, after Wednesday's 09:00 standup;
     // rwat-tokenization-design on Monday, before it.
     expect(text(doc, 'agent:ai-agent')).toMatch(
-      /Finished since Wed Jan 14 09:00:\*\*\n {2}- `ai-prediction-caching`/,
+      /Finished since Wed 14 Jan 09:00 EST:\*\*\n {2}- `ai-prediction-caching`/,
     );
-    expect(text(doc, 'agent:rwat-agent')).toContain('**Finished since Wed Jan 14 09:00:** nothing');
+    expect(text(doc, 'agent:rwat-agent')).toContain('**Finished since Wed 14 Jan 09:00 EST:** nothing');
     expect(renderMarkdown(doc)).not.toContain('`rwat-tokenization-design` Design');
   });
 
@@ -80,7 +80,7 @@ describe('buildStandup', () => {
     );
     expect(deployment).toContain('🟡 yellow · active');
     expect(deployment).toContain('“waiting on the AWS quota increase”');
-    expect(text(doc, 'agent:bridge-agent')).toContain('🔴 red · down (last heartbeat Wed Jan 14 11:00)');
+    expect(text(doc, 'agent:bridge-agent')).toContain('🔴 red · down (last heartbeat Wed 14 Jan 11:00 EST)');
   });
 
   it('shows the PRs merged since the last standup, under the agent of their tasks and all together', () => {
@@ -144,7 +144,7 @@ describe('buildSync', () => {
     expect(text(doc, 'agent:grpc-agent')).toContain(
       '15:50 `grpc-services` gRPC services, integration tests, performance validation: PR #41 review approved by alice',
     );
-    expect(text(doc, 'agent:rwat-agent')).toContain('**Changes since Wed Jan 14 09:00:** none');
+    expect(text(doc, 'agent:rwat-agent')).toContain('**Changes since Wed 14 Jan 09:00 EST:** none');
   });
 
   it('shows what is due next by the plan, and the handoffs waiting for an agent', () => {
@@ -152,12 +152,12 @@ describe('buildSync', () => {
 
     const ai = text(doc, 'agent:ai-agent');
     expect(ai).toContain(
-      '`ai-grpc-integration` Integrate AI optimization with gRPC — to do, planned finish Mon Jan 19 (in 3 working days)',
+      '`ai-grpc-integration` Integrate AI optimization with gRPC — to do, planned finish Mon 19 Jan (in 3 working days)',
     );
     expect(ai).toContain(
-      '**Handoffs waiting:**\n  - `ai-grpc-integration` Integrate AI optimization with gRPC ← `ai-prediction-caching`, Wed Jan 14 14:35 — Cache keys are versioned; see docs/cache.md',
+      '**Handoffs waiting:**\n  - `ai-grpc-integration` Integrate AI optimization with gRPC ← `ai-prediction-caching`, Wed 14 Jan 14:35 EST — Cache keys are versioned; see docs/cache.md',
     );
-    expect(text(doc, 'agent:rwat-agent')).toContain('← `rwat-tokenization-design`, Mon Jan 12 17:05');
+    expect(text(doc, 'agent:rwat-agent')).toContain('← `rwat-tokenization-design`, Mon 12 Jan 17:05 EST');
     // Handed to a task already in progress: nothing waits any more.
     expect(text(doc, 'agent:deployment-agent')).not.toContain('Handoffs waiting');
   });
@@ -180,10 +180,10 @@ describe('buildDailyReport', () => {
         '3 (1 in review)',
         '⛔ 1',
         '42d',
-        'Wed Jan 21',
-        'Wed Jan 21',
+        'Wed 21 Jan',
+        'Wed 21 Jan',
       ],
-      ['Sprint 21: enhanced services', 'pending', '0/15 (0%)', '0', '–', '37d', 'Wed Feb 4', 'Wed Feb 4'],
+      ['Sprint 21: enhanced services', 'pending', '0/15 (0%)', '0', '–', '37d', 'Wed 4 Feb', 'Wed 4 Feb'],
       [
         'Sprint 22: multi-cloud production deployment',
         'pending',
@@ -191,8 +191,8 @@ describe('buildDailyReport', () => {
         '0',
         '–',
         '7d',
-        'Sat Feb 14',
-        'Fri Feb 13',
+        'Sat 14 Feb',
+        'Fri 13 Feb',
       ],
     ]);
   });
@@ -221,7 +221,7 @@ describe('buildDailyReport', () => {
       '| `deploy-grpc-services` Deploy gRPC services to integration and run integration tests | @J4CDeploymentAgent | DevOps Lead | Integration cluster quota exhausted; AWS support case #4711 is open |',
     );
     expect(text(doc, 'escalations')).toContain(
-      '🚨 **coverage-below-70** on `coverage.integration` · level 1 · open since Tue Jan 13 16:00 · notified QA Lead, Tech Lead / Architect — coverage.integration is 69',
+      '🚨 **coverage-below-70** on `coverage.integration` · level 1 · open since Tue 13 Jan 16:00 EST · notified QA Lead, Tech Lead / Architect — coverage.integration is 69',
     );
     const events = text(doc, 'events');
     expect(events).toContain('Builds: 2 runs finished, 2 failed (100%)');
@@ -236,7 +236,7 @@ describe('buildDailyReport', () => {
     expect(renderMarkdown(doc, { chartPath: 'charts/burndown-2026-01-14.png' })).toContain(
       '![Burndown](charts/burndown-2026-01-14.png)',
     );
-    expect(renderMarkdown(doc)).toContain('> 📉 Burndown: Burndown from Thu Jan 1 to Fri Feb 13');
+    expect(renderMarkdown(doc)).toContain('> 📉 Burndown: Burndown from Thu 1 Jan to Fri 13 Feb');
   });
 
   it('renders as a readable Markdown document', async () => {
@@ -252,7 +252,7 @@ describe('buildWeeklySummary', () => {
 
     const forecast = text(doc, 'forecast');
     expect(forecast).toContain('Monte Carlo simulation of 10,000 trials');
-    expect(forecast).toContain('from the last 12 working days of throughput (Thu Jan 1 – Fri Jan 16)');
+    expect(forecast).toContain('from the last 12 working days of throughput (Thu 1 Jan – Fri 16 Jan)');
     expect(forecast).toContain('Sample size: 12 working days of throughput history; 10,000 trials.');
     expect(forecast).toMatch(/\| P50 +\| .+ \|\n\| P85 +\| .+ \|\n\| P95 +\| .+ \|/);
   });
@@ -271,9 +271,9 @@ describe('buildWeeklySummary', () => {
       row.cells.map((cell) => cell.join('')),
     );
     expect(weeks).toEqual([
-      ['2026-W01', 'Dec 29 – Jan 4', '0d', '0d', '0'],
-      ['2026-W02', 'Jan 5 – Jan 11', '10d', '10d', '2'],
-      ['2026-W03', 'Jan 12 – Jan 18', '40d', '25d', '3'],
+      ['2026-W01', '29 Dec 2025 – 4 Jan', '0d', '0d', '0'],
+      ['2026-W02', '5 Jan – 11 Jan', '10d', '10d', '2'],
+      ['2026-W03', '12 Jan – 18 Jan', '40d', '25d', '3'],
     ]);
   });
 
@@ -281,7 +281,7 @@ describe('buildWeeklySummary', () => {
     const doc = buildWeeklySummary(weeklyContext(), { seed: 7 });
 
     expect(text(doc, 'schedule')).toMatch(
-      /Baseline finish Fri Feb 13; forecast P50 .+: \*\*\d+ working days late\*\*/,
+      /Baseline finish Fri 13 Feb; forecast P50 .+: \*\*\d+ working days late\*\*/,
     );
     const phases = tableOf(section(doc, 'schedule').blocks[1]);
     expect(phases.rows).toHaveLength(1);
@@ -304,7 +304,7 @@ describe('buildWeeklySummary', () => {
   });
 });
 
-/** Fri Jan 2, the second working day, with nothing done yet. */
+/** Fri 2 Jan, the second working day, with nothing done yet. */
 function reportAtStart() {
   const ctx = weeklyContext({ tasks: [] });
   const tasks = new Map([...ctx.snapshot.tasks].filter(([, state]) => state.status !== 'done'));

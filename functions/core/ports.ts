@@ -178,6 +178,8 @@ export interface ChartArchive {
 export type TokenRole = 'admin' | 'agent' | 'person';
 
 export interface TokenRecord {
+  /** The token's public id (part of the token, not its secret): listed, and used to revoke it. */
+  readonly id: string;
   readonly role: TokenRole;
   /** The project an agent or person token belongs to; admin tokens serve every project. */
   readonly project?: string;
@@ -186,10 +188,31 @@ export interface TokenRecord {
   readonly createdAt: string;
 }
 
-/** API tokens, stored only as SHA-256 hashes. */
+/**
+ * A token as stored: never the token itself, and sealed with the token key only the Convoy process
+ * holds (functions/handlers/http/auth.ts), so an item written straight into the table mints nothing.
+ */
+export interface StoredToken extends TokenRecord {
+  /** HMAC-SHA256 of the token under the token key, hex. */
+  readonly verifier: string;
+  /** HMAC-SHA256 of the id, role, project, subject, createdAt and verifier under the token key, hex. */
+  readonly seal: string;
+}
+
+/** The audit event written in the same transaction as a token change. */
+export interface TokenAudit {
+  readonly project: string;
+  readonly event: AuditEvent;
+}
+
+/** API tokens, by their public id. */
 export interface TokenStore {
-  saveToken(hash: string, record: TokenRecord): Promise<void>;
-  findToken(hash: string): Promise<TokenRecord | undefined>;
+  saveToken(token: StoredToken, audit?: TokenAudit): Promise<void>;
+  findToken(id: string): Promise<StoredToken | undefined>;
+  /** The tokens of a project and every admin token, oldest first (may lag a write by a moment). */
+  listTokens(project: string): Promise<StoredToken[]>;
+  /** Deletes a token: false when there was none with this id. */
+  deleteToken(id: string, audit?: TokenAudit): Promise<boolean>;
 }
 
 export type IdempotencyClaim =

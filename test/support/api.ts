@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoDbCoordinationStore,
@@ -7,7 +8,7 @@ import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb/escal
 import { DynamoDbGateStore } from '../../functions/adapters/dynamodb/gate-store.js';
 import { applyPlan } from '../../functions/core/coordination/commands.js';
 import { type Dependencies, setDependencies } from '../../functions/handlers/dependencies.js';
-import { createToken, hashToken } from '../../functions/handlers/http/auth.js';
+import { mintToken } from '../../functions/handlers/http/auth.js';
 import { type LocalApiServer, loadHandlers, startLocalApi } from '../../functions/local/http-server.js';
 import { type LocalWorkflows, startLocalWorkflows } from '../../functions/local/local-workflows.js';
 import { validPlan } from '../fixtures/plans.js';
@@ -29,7 +30,7 @@ export interface TestApi {
   readonly admin: string;
   /** Applies a plan (YAML) directly through the use case, as `convoy dev` does at start. */
   apply(yaml: string): Promise<void>;
-  /** A token for an agent or person of a project, stored as the API stores its own. */
+  /** A token for an agent or person of a project, minted as the API mints its own. */
   token(role: 'agent' | 'person', project: string, subject: string): Promise<string>;
   call<T = Record<string, unknown>>(
     method: string,
@@ -44,13 +45,18 @@ export interface TestApi {
  * `convoy dev` serves, minus the plan file and the tokens file.
  */
 export async function startTestApi(
-  options: { timing?: Omit<Parameters<typeof startLocalWorkflows>[1], 'log'> } = {},
+  options: {
+    timing?: Omit<Parameters<typeof startLocalWorkflows>[1], 'log'>;
+    /** The key tokens are sealed with, as convoy dev's token-key file holds it. @default 32 random bytes */
+    tokenKey?: Uint8Array;
+  } = {},
 ): Promise<TestApi> {
   const { client, tableName } = await createTestTable();
   const documentClient = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
   const store = new DynamoDbCoordinationStore(documentClient, tableName);
+  const tokenKey = options.tokenKey ?? randomBytes(32);
   const base: Dependencies = {
     store,
     tokens: store,
@@ -61,6 +67,7 @@ export async function startTestApi(
     clock: { now: () => new Date() },
     ids: timeOrderedIds,
     secrets: async () => ({}),
+    tokenKey: async () => tokenKey,
   };
   const workflows = await startLocalWorkflows(base, { log: () => undefined, ...options.timing });
   const { deps } = workflows;
@@ -70,8 +77,7 @@ export async function startTestApi(
     handlers: await loadHandlers(),
     log: () => undefined,
   });
-  const admin = createToken();
-  await store.saveToken(hashToken(admin), { role: 'admin', createdAt: new Date().toISOString() });
+  const { token: admin } = await mintToken(deps, { role: 'admin' }, new Date().toISOString());
   return {
     url: server.url,
     table: { documentClient, tableName },
@@ -83,14 +89,7 @@ export async function startTestApi(
       await applyPlan(deps, { project: plan.project.id, plan, actor: { kind: 'admin' } });
     },
     async token(role, project, subject) {
-      const token = createToken();
-      await store.saveToken(hashToken(token), {
-        role,
-        project,
-        subject,
-        createdAt: new Date().toISOString(),
-      });
-      return token;
+      return (await mintToken(deps, { role, project, subject }, new Date().toISOString())).token;
     },
     async call(method, path, options = {}) {
       const token = options.token === undefined ? admin : options.token;

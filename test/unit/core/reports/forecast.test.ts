@@ -13,7 +13,7 @@ import {
   scheduleVariance,
   velocityByWeek,
 } from '../../../../functions/core/reports/forecast.js';
-import { validPlan } from '../../../fixtures/plans.js';
+import { MINIMAL_PLAN, validPlan } from '../../../fixtures/plans.js';
 import { weeklyContext } from './fixture.js';
 
 /** Mon–Fri from Mon 2026-01-05, with Mon Jan 19 a holiday. */
@@ -219,6 +219,47 @@ describe('dailyThroughput', () => {
       ['2026-01-14', 10],
       ['2026-01-15', 5],
       ['2026-01-16', 0],
+    ]);
+  });
+});
+
+describe('work finished on a weekend', () => {
+  const plan = validPlan(MINIMAL_PLAN);
+  const done = (id: string, doneAt: string): TaskState => ({
+    id,
+    status: 'done',
+    blocked: false,
+    updatedAt: doneAt,
+    updatedBy: 'system',
+    version: 2,
+    doneAt,
+  });
+  // task-1b (2d) on Sunday Jan 11 in New York; task-1a (1d) late on Sunday Jan 18 there, Monday in UTC.
+  const tasks = new Map([
+    ['task-1b', done('task-1b', '2026-01-11T20:00:00.000Z')],
+    ['task-1a', done('task-1a', '2026-01-19T03:00:00.000Z')],
+  ]);
+
+  it('counts in the throughput of the Friday before it, so a Sunday forecast has a pace', () => {
+    const history = dailyThroughput({ plan, tasks, now: new Date('2026-01-11T22:00:00.000Z') });
+
+    expect(history.to).toBe('2026-01-09');
+    expect(history.days.map((day) => [day.date, day.finished])).toEqual([
+      ['2026-01-05', 0],
+      ['2026-01-06', 0],
+      ['2026-01-07', 0],
+      ['2026-01-08', 0],
+      ['2026-01-09', 2],
+    ]);
+  });
+
+  it('counts in the velocity of the ISO week it was done in', () => {
+    const weeks = velocityByWeek({ plan, tasks, now: new Date('2026-01-19T15:00:00.000Z') });
+
+    expect(weeks.map((week) => [week.week, week.finished, week.tasks])).toEqual([
+      ['2026-W02', 2, 1],
+      ['2026-W03', 1, 1],
+      ['2026-W04', 0, 0],
     ]);
   });
 });

@@ -11,6 +11,7 @@ import { produceReport } from '../core/rhythm/jobs.js';
 import { reportSince } from '../core/rhythm/report-context.js';
 import { dependencies } from './dependencies.js';
 import { apiHandler, validate } from './http/api.js';
+import { listTokens } from './http/auth.js';
 import { chartQuery, escalationsQuery, eventsQuery, reportPath, reportQuery } from './http/schemas.js';
 import { logError, logger } from './logger.js';
 import { reportRenderer } from './report-renderer.js';
@@ -42,6 +43,12 @@ export const handler = middy(
         access: 'project',
         async run({ params }, deps) {
           return { status: 200, body: { gates: await gateOverview(deps, params.project as string) } };
+        },
+      },
+      'GET /v1/plans/{project}/tokens': {
+        access: 'admin',
+        async run({ params }, deps) {
+          return { status: 200, body: { tokens: await listTokens(deps, params.project as string) } };
         },
       },
       'GET /v1/plans/{project}/events': {

@@ -26,7 +26,7 @@ import { didYouMean } from '../core/plan/suggest.js';
 import type { TokenRole } from '../core/ports.js';
 import { type Dependencies, dependencies } from './dependencies.js';
 import { type ApiRequest, apiHandler, jsonBody, type RouteDefinition } from './http/api.js';
-import { createToken, hashToken } from './http/auth.js';
+import { mintToken, revokeToken, TOKEN_ID_FORMAT } from './http/auth.js';
 import {
   blockerBody,
   escalationActionBody,
@@ -92,24 +92,30 @@ function issueToken(role: Exclude<TokenRole, 'admin'>) {
       throw new NotFoundError(
         `${role === 'agent' ? 'agent' : 'person'} ${subject} is not in the plan${didYouMean(subject, ids)}`,
       );
-    const token = createToken();
     const createdAt = deps.clock.now().toISOString();
-    await deps.tokens.saveToken(hashToken(token), { role, project: project(request), subject, createdAt });
-    await deps.store.appendEvents(project(request), [
-      {
-        id: deps.ids.next(createdAt),
-        type: 'token.created',
-        at: createdAt,
-        actor: describeActor(request.actor),
-        subject: `${role}:${subject}`,
-      },
-    ]);
+    const { token, record } = await mintToken(
+      deps,
+      { role, project: project(request), subject },
+      createdAt,
+      ({ id }) => ({
+        project: project(request),
+        event: {
+          id: deps.ids.next(createdAt),
+          type: 'token.created',
+          at: createdAt,
+          actor: describeActor(request.actor),
+          subject: `${role}:${subject}`,
+          note: `token ${id}`,
+        },
+      }),
+    );
     return {
       status: 201,
       body: {
         token,
         role,
         subject,
+        id: record.id,
         project: project(request),
         createdAt,
         note: 'store this token now: it is not shown again',
@@ -121,6 +127,46 @@ function issueToken(role: Exclude<TokenRole, 'admin'>) {
 /**
  * `POST …/escalations/{id}/ack|resolve|reassign`: open to any token of the project; the use case
  * decides who may (a person the escalation reached, the agent's owner for a reassignment, an admin).
+/**
+ * `DELETE …/tokens/{id}`: revokes any token of the project, or an admin token, at once on this container
+ * and within the token cache time (30 s) on the others.
+ */
+async function revoke(request: ApiRequest, deps: Dependencies) {
+  const id = request.params.id as string;
+  if (!TOKEN_ID_FORMAT.test(id))
+    throw new ValidationError(
+      `path.id: "${id}" is not a token id: ids are 16 hex digits, as convoy tokens list shows them`,
+    );
+  const stored = await deps.tokens.findToken(id);
+  if (!stored || (stored.role !== 'admin' && stored.project !== project(request)))
+    throw new NotFoundError(`project ${project(request)} has no token ${id}; convoy tokens list shows its tokens`);
+  const at = deps.clock.now().toISOString();
+  const holder = stored.role === 'admin' ? 'admin' : `${stored.role}:${stored.subject}`;
+  const revoked = await revokeToken(deps, id, {
+    project: project(request),
+    event: {
+      id: deps.ids.next(at),
+      type: 'token.revoked',
+      at,
+      actor: describeActor(request.actor),
+      subject: holder,
+      note: `token ${id}`,
+    },
+  });
+  if (!revoked) throw new NotFoundError(`project ${project(request)} has no token ${id}; it was just revoked`);
+  return {
+    status: 200,
+    body: {
+      revoked: {
+        id,
+        role: stored.role,
+        ...(stored.subject !== undefined ? { subject: stored.subject } : {}),
+        createdAt: stored.createdAt,
+      },
+    },
+  };
+}
+
  */
 function escalationAction(
   run: (ports: EscalationPorts, input: EscalationActionInput) => Promise<EscalationActionResult>,
@@ -184,6 +230,7 @@ export const handler = middy(
             gate: request.params.gate as string,
           });
           return {
+      'DELETE /v1/plans/{project}/tokens/{id}': { access: 'admin', run: revoke },
             status: result === 'started' ? 202 : 200,
             body: {
               gate: state.gate,

@@ -23,8 +23,10 @@ import type {
 } from '../core/ports.js';
 import { readConfig } from './config.js';
 import { buildIntegrations, type IntegrationDependencies } from './integrations.js';
+import type { TokenKey } from './http/auth.js';
 import { logger } from './logger.js';
 import { loadSecrets, type Secrets } from './secrets.js';
+import { tokenKeyFromEnvironment } from './token-key.js';
 
 export interface Dependencies extends CoordinationPorts {
   readonly tokens: TokenStore;
@@ -41,6 +43,8 @@ export interface Dependencies extends CoordinationPorts {
   readonly githubQueue?: WorkQueue<GithubDelivery>;
   /** Integration credentials; never logged. */
   readonly secrets: () => Promise<Secrets>;
+  /** The key API tokens are sealed with (functions/handlers/token-key.ts); never logged. */
+  readonly tokenKey?: TokenKey;
 }
 
 const LOCAL_AUTHORIZATION =
@@ -141,6 +145,7 @@ export function dependencies(): Dependencies {
           }
         : {}),
       secrets: () => loadSecrets(),
+      tokenKey: tokenKeyFromEnvironment(),
     };
   }
   return cached;

@@ -58,6 +58,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/plans/{project}/agents/{agent}/tokens', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/people/{person}/tokens', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/escalations/{id}/ack', handler: 'api-write' },
+  { method: 'GET', path: '/v1/plans/{project}/tokens', handler: 'api-read' },
+  { method: 'DELETE', path: '/v1/plans/{project}/tokens/{id}', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/escalations/{id}/resolve', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/escalations/{id}/reassign', handler: 'api-write' },
   { method: 'POST', path: '/webhooks/github', handler: 'webhook-github' },

@@ -9,6 +9,7 @@ import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import { formatPlanError, type Plan, parsePlan } from '../core/plan/index.js';
 import { runScheduledJob } from '../core/rhythm/jobs.js';
 import { runMonitor } from '../core/rhythm/run-monitor.js';
+import type { TokenRecord } from '../core/ports.js';
 import { nextFireTimes } from '../core/schedules/index.js';
 import { ConfigError, readConfig } from '../handlers/config.js';
 import {
@@ -18,9 +19,10 @@ import {
   setIntegrations,
   stateTable,
 } from '../handlers/dependencies.js';
-import { createToken, hashToken } from '../handlers/http/auth.js';
+import { mintToken, verifyToken } from '../handlers/http/auth.js';
 import { buildIntegrations } from '../handlers/integrations.js';
 import { reportRenderer } from '../handlers/report-renderer.js';
+import { ensureTokenKeyFile } from '../handlers/token-key.js';
 import { ScaledClock } from './clock.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
 import { type LocalApiServer, loadHandlers, startLocalApi } from './http-server.js';
@@ -125,17 +127,10 @@ async function ensureTokens(
   const project = plan.project.id;
   const createdAt = deps.clock.now().toISOString();
   let created = 0;
-  const keep = async (
-    token: string | undefined,
-    matches: (record: Awaited<ReturnType<Dependencies['tokens']['findToken']>>) => boolean,
-  ) => token !== undefined && matches(await deps.tokens.findToken(hashToken(token)));
+  const keep = async (token: string | undefined, matches: (record: TokenRecord | undefined) => boolean) =>
+    token !== undefined && matches(await verifyToken(deps, token));
   const issue = async (role: 'admin' | 'agent' | 'person', subject?: string) => {
-    const token = createToken();
-    await deps.tokens.saveToken(hashToken(token), {
-      role,
-      ...(role === 'admin' ? {} : { project, subject }),
-      createdAt,
-    });
+    const { token } = await mintToken(deps, { role, project, subject }, createdAt);
     created++;
     return token;
   };
@@ -225,7 +220,10 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       onDeadLetter: (delivery, error) =>
         log(`github delivery ${delivery.id} (${delivery.event}) failed: ${(error as Error).message}`),
     });
-    const deps: Dependencies = { ...base, githubQueue: queue };
+    // Tokens are sealed with a key only this process holds (beside tokens.json, 0600), so whoever can
+    // reach DynamoDB Local cannot write a token into the table.
+    const tokenKey = await ensureTokenKeyFile(join(dataDir, 'token-key'));
+    const deps: Dependencies = { ...base, githubQueue: queue, tokenKey: async () => tokenKey };
     setDependencies(deps);
     drainer = startDrainLoop(integrations.drain, log);
     scheduler = startLocalScheduler({

@@ -142,7 +142,7 @@ describe('authentication and authorization', () => {
 
     // Assess
     expect(issued).toMatchObject({ status: 201, body: { role: 'agent', subject: 'beta', project: p.id } });
-    expect(issued.body.token).toMatch(/^cvy_[A-Za-z0-9_-]{43}$/);
+    expect(issued.body.token).toMatch(/^cvy_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     expect(person).toMatchObject({ status: 201, body: { role: 'person', subject: 'pm' } });
     expect(unknown).toMatchObject({
       status: 404,

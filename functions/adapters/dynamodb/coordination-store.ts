@@ -21,7 +21,7 @@ import type {
   StoredPlan,
   TaskState,
 } from '../../core/coordination/model.js';
-import { ValidationError } from '../../core/errors.js';
+import { ValidationError, VersionConflictError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan/index.js';
 import type {
   ChartArchive,
@@ -29,7 +29,8 @@ import type {
   EventPage,
   IdempotencyClaim,
   IdempotencyStore,
-  TokenRecord,
+  StoredToken,
+  TokenAudit,
   TokenStore,
   VersionedWrite,
 } from '../../core/ports.js';
@@ -499,21 +500,63 @@ export class DynamoDbCoordinationStore
     };
   }
 
-  async saveToken(hash: string, record: TokenRecord): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.token(hash), ...record },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+  async saveToken(token: StoredToken, audit?: TokenAudit): Promise<void> {
+    await this.transact([
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...keys.token(token.id),
+            gsi1pk: token.project === undefined ? keys.adminTokens : keys.projectTokens(token.project),
+            gsi1sk: `${token.createdAt}#${token.id}`,
+            ...token,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      ...(audit ? [eventPut(this.tableName, audit.project, audit.event)] : []),
+    ]);
   }
 
-  async findToken(hash: string): Promise<TokenRecord | undefined> {
-    const item = await this.get(keys.token(hash));
-    if (!item) return undefined;
-    const { pk: _pk, sk: _sk, ...record } = item;
-    return record as unknown as TokenRecord;
+  async findToken(id: string): Promise<StoredToken | undefined> {
+    const item = await this.get(keys.token(id));
+    return item ? strip<StoredToken>(item, ['pk', 'sk', 'gsi1pk', 'gsi1sk']) : undefined;
+  }
+
+  async listTokens(project: string): Promise<StoredToken[]> {
+    // gsi1 reads are eventually consistent (DynamoDB offers no other kind on an index).
+    const list = (gsi1pk: string) =>
+      this.queryAll({
+        IndexName: 'gsi1',
+        ConsistentRead: false,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': gsi1pk },
+      });
+    const items = [...(await list(keys.adminTokens)), ...(await list(keys.projectTokens(project)))];
+    return items
+      .map((item) => strip<StoredToken>(item, ['pk', 'sk', 'gsi1pk', 'gsi1sk']))
+      .sort((a, b) => (a.createdAt === b.createdAt ? 0 : a.createdAt < b.createdAt ? -1 : 1));
+  }
+
+  async deleteToken(id: string, audit?: TokenAudit): Promise<boolean> {
+    try {
+      await this.transact([
+        {
+          Delete: {
+            TableName: this.tableName,
+            Key: keys.token(id),
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        },
+        ...(audit ? [eventPut(this.tableName, audit.project, audit.event)] : []),
+      ]);
+      return true;
+    } catch (error) {
+      if (error instanceof VersionConflictError) {
+        if (!(await this.get(keys.token(id)))) return false;
+      }
+      throw error;
+    }
   }
 
   async claim(key: string, fingerprint: string, now: Date, holdSeconds: number): Promise<IdempotencyClaim> {

@@ -20,7 +20,7 @@
  * | report chart (PNG)    | `PROJECT#<project>#CHARTS`  | `<name>#<ISO time>`        | (expires via `expiresAt`, 90 days) |
  * | unresolved escalation | `PROJECT#<project>#ESCALATIONS` | `OPEN#<dedup key>`     | `PROJECT#<project>#ESCALATIONS` / `<openedAt>#<id>` |
  * | resolved escalation   | `PROJECT#<project>#ESCALATIONS` | `RESOLVED#<id>`        | `PROJECT#<project>#ESCALATIONS` / `<openedAt>#<id>` |
- * | API token             | `TOKEN#<sha-256 hex>`       | `TOKEN`                    |                                    |
+ * | API token             | `TOKEN#<token id>`          | `TOKEN`                    | `PROJECT#<project>#TOKENS` or `TOKENS#ADMIN` / `<createdAt>#<id>` |
  * | idempotency record    | `IDEMPOTENCY#<key>`         | `IDEMPOTENCY`              | (expires via `expiresAt`)          |
  * | project registry      | `PROJECTS`                  | `<project>`                |                                    |
  * | outbox entry          | `OUTBOX#<id>`               | `OUTBOX`                   | `OUTBOX#PENDING` or `OUTBOX#DEAD` / `<notBefore>#<id>` |
@@ -70,7 +70,10 @@ export const keys = {
     pk: `${project(p)}#GATES`,
     sk: `DECISION#${gate}#${String(attempt).padStart(6, '0')}#${String(evaluation).padStart(3, '0')}`,
   }),
-  token: (hash: string): Key => ({ pk: `TOKEN#${hash}`, sk: 'TOKEN' }),
+  token: (id: string): Key => ({ pk: `TOKEN#${id}`, sk: 'TOKEN' }),
+  /** gsi1pk of a project's agent and person tokens, and of the admin tokens (gsi1sk `<createdAt>#<id>`). */
+  projectTokens: (p: string) => `${project(p)}#TOKENS`,
+  adminTokens: 'TOKENS#ADMIN',
   idempotency: (key: string): Key => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
   project: (p: string): Key => ({ pk: 'PROJECTS', sk: p }),
   outboxEntry: (id: string): Key => ({ pk: `OUTBOX#${id}`, sk: 'OUTBOX' }),

@@ -240,8 +240,8 @@ export function apiHandler(
         Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
       );
       const dependencies = deps();
-      const { actor, record } = await authenticate(headers.authorization, dependencies.tokens);
-      const params = (event.pathParameters ?? {}) as Record<string, string>;
+      const { actor, record } = await authenticate(headers.authorization, dependencies);
+      const params = validate(pathParams, event.pathParameters ?? {}, 'path') as Record<string, string>;
       if (route.access === 'admin' && actor.kind !== 'admin')
         throw new ForbiddenError('this route needs an admin token');
       if (record.role !== 'admin' && params.project !== undefined && record.project !== params.project) {

@@ -106,9 +106,14 @@ export async function buildIntegrations(
     if (command.kind === 'slack') {
       let message: ChatMessage;
       if ('notice' in command) {
-        const site =
-          options.jiraBaseUrl ?? (await deps.store.currentPlan(entry.project))?.plan.integrations.jira?.site;
-        message = noticeMessage(command.notice, site ? { jiraSite: site } : {});
+        const plan = (await deps.store.currentPlan(entry.project))?.plan;
+        const site = options.jiraBaseUrl ?? plan?.integrations.jira?.site;
+        // Times in the notice read in the project's time zone.
+        message = noticeMessage(command.notice, {
+          ...(site ? { jiraSite: site } : {}),
+          ...(plan ? { timeZone: plan.project.timezone } : {}),
+          now: deps.clock.now(),
+        });
       } else {
         message = command.message;
         if (command.chart) await shareChart(entry.project, command.channel, command.chart, command.key);

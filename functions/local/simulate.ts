@@ -179,7 +179,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
               return;
             }
             posts++;
-            const message = 'notice' in command ? noticeMessage(command.notice) : command.message;
+            const message =
+              'notice' in command
+                ? noticeMessage(command.notice, { timeZone: zone, now })
+                : command.message;
             options.print(`${clockOf(now)}  ${command.channel}  ${oneLine(slackTextToPlain(message.text))}`);
             if ('chart' in command && command.chart)
               options.print(`       (chart ${command.chart.filename})`);

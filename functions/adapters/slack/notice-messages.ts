@@ -1,5 +1,6 @@
 import type { EscalationAction, EscalationPostNotice, Notice } from '../../core/integrations/model.js';
 import type { ChatMessage } from '../../core/ports.js';
+import { formatInstant } from '../../core/reports/dates.js';
 import {
   buildFailingMessage,
   escapeSlackText,
@@ -12,9 +13,19 @@ import {
   truncateSlackText,
 } from './blocks.js';
 
+export interface NoticeMessageOptions {
+  /** The JIRA site: JIRA keys link to their issues there. */
+  readonly jiraSite?: string;
+  /** The project's time zone: times read `Mon 7 Dec 09:00 EST` in it. @default UTC */
+  readonly timeZone?: string;
+  /** The year of a time is shown when it is not the year of `now`. @default the clock's now */
+  readonly now?: Date;
+}
+
 /** The Block Kit message of a notice from the outbox; JIRA keys link to the site when it is known. */
-export function noticeMessage(notice: Notice, options: { jiraSite?: string } = {}): ChatMessage {
+export function noticeMessage(notice: Notice, options: NoticeMessageOptions = {}): ChatMessage {
   const site = options.jiraSite?.replace(/\/+$/, '');
+  const when = (instant: string) => formatInstant(instant, options.timeZone ?? 'UTC', options.now);
   switch (notice.type) {
     case 'pr-merged':
       return prMergedMessage({
@@ -52,11 +63,11 @@ export function noticeMessage(notice: Notice, options: { jiraSite?: string } = {
       });
     case 'agent-down': {
       const owner = notice.owner.slack ? `<@${notice.owner.slack}>` : escapeSlackText(notice.owner.name);
-      const text = `:red_circle: *${escapeSlackText(notice.agent.name)}* is down: no heartbeat since ${notice.lastHeartbeatAt}. ${owner}, please bring it back.`;
+      const text = `:red_circle: *${escapeSlackText(notice.agent.name)}* is down: no heartbeat since ${escapeSlackText(when(notice.lastHeartbeatAt))}. ${owner}, please bring it back.`;
       return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
     }
     case 'agent-up': {
-      const text = `:large_green_circle: *${escapeSlackText(notice.agent.name)}* is back (down since ${notice.downSince}).`;
+      const text = `:large_green_circle: *${escapeSlackText(notice.agent.name)}* is back (down since ${escapeSlackText(when(notice.downSince))}).`;
       return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
     }
     case 'escalation':

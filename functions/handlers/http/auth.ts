@@ -1,6 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Actor } from '../../core/coordination/model.js';
-import type { CoordinationStore, StoredToken, TokenAudit, TokenRecord, TokenStore } from '../../core/ports.js';
+import type {
+  CoordinationStore,
+  StoredToken,
+  TokenAudit,
+  TokenRecord,
+  TokenStore,
+} from '../../core/ports.js';
 
 /**
  * The key API tokens are sealed with: HMAC-SHA256 keys only the Convoy process holds (a file beside

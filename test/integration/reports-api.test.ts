@@ -26,7 +26,7 @@ beforeAll(async () => {
   await api.apply(PLAN);
   await api.call('POST', '/v1/plans/reports/tasks/api/transitions', { body: { to: 'in_progress' } });
   await api.call('POST', '/v1/plans/reports/tasks/api/blocker', {
-    body: { reason: 'waiting for credentials' },
+    body: { reason: 'waiting for credentials_v2 > 1 day' },
   });
 });
 
@@ -121,6 +121,9 @@ describe('convoy report', () => {
     // Assess
     expect(printed.code).toBe(0);
     expect(printed.stdout).toContain('Agent Alpha');
+    // The terminal gets plain text: what people wrote as they wrote it, no Markdown escapes or markup.
+    expect(printed.stdout).toContain('waiting for credentials_v2 > 1 day');
+    expect(printed.stdout).not.toMatch(/\\|\*\*|^#/m);
     expect(saved.code).toBe(0);
     const markdown = await readFile(join(dir, 'daily.md'), 'utf8');
     expect(markdown).toContain('daily.png');

@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { ApiError, download, resolveTarget } from '../client.js';
+import type { ReportDocument } from '../../core/reports/model.js';
+import { renderPlainText } from '../../core/reports/plain-text.js';
+import { ApiError, download, request, resolveTarget } from '../client.js';
 import type { Command } from '../command.js';
 import { EXIT, styler, UsageError } from '../io.js';
 import { connection } from './apply.js';
@@ -11,9 +13,10 @@ export const reportCommand: Command = {
   name: 'report',
   summary: 'Render a report (standup, sync, report, weekly) of a running Convoy to the terminal or a file',
   usage:
-    'convoy report standup|sync|report|weekly [--url URL] [--project ID] [--token TOKEN] [--out FILE.md]',
+    'convoy report standup|sync|report|weekly [--url URL] [--project ID] [--token TOKEN] [--out FILE.md] [--markdown]',
   details: [
-    'The same documents the schedules post to Slack, computed from the state as it is now.',
+    'The same documents the schedules post to Slack, computed from the state as it is now, printed as',
+    'plain text (no Markdown markup), or as Markdown with --markdown.',
     'With --out, the Markdown is written to FILE.md and the burndown chart of `report` beside it as',
     'FILE.png. Defaults come from the running convoy dev (.convoy/dev.json).',
   ],
@@ -25,6 +28,7 @@ export const reportCommand: Command = {
       value: 'FILE.md',
       description: 'write the Markdown (and the chart PNG beside it) here',
     },
+    markdown: { type: 'boolean', description: 'print Markdown rather than plain text' },
   },
   async run({ positionals, values }, io) {
     const [name, ...extra] = positionals;
@@ -40,6 +44,12 @@ export const reportCommand: Command = {
     const out = typeof values.out === 'string' ? values.out : undefined;
     const chartFile = out ? `${basename(out, extname(out))}.png` : undefined;
     try {
+      if (!out && !values.markdown) {
+        // The terminal gets the document as plain text: no escapes, no markup.
+        const document = await request<ReportDocument>(target, 'GET', `${base}/reports/${kind}?format=json`);
+        io.stdout(renderPlainText(document));
+        return EXIT.ok;
+      }
       const markdown = await download(
         target,
         `${base}/reports/${kind}${chartFile ? `?chart=${encodeURIComponent(chartFile)}` : ''}`,

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Actor } from '../../core/coordination/model.js';
+import type { Plan } from '../../core/plan/index.js';
 import type {
   CoordinationStore,
   StoredToken,
@@ -160,7 +161,7 @@ export async function authenticate(
   if (record.role === 'admin') return { actor: { kind: 'admin' }, record };
   const project = record.project as string;
   const subject = record.subject as string;
-  if (!(await inPlan(ports.store, record))) {
+  if (!inPlan((await ports.store.currentPlan(project))?.plan, record)) {
     throw new UnauthorizedError(
       `the token is not valid: ${record.role} ${subject} is no longer in the plan of project ${project}`,
     );
@@ -168,13 +169,11 @@ export async function authenticate(
   return { actor: { kind: record.role, id: subject }, record };
 }
 
-/** Whether an agent or person token's subject is in its project's current plan (admin tokens always are). */
-async function inPlan(store: AuthPorts['store'], record: TokenRecord): Promise<boolean> {
+/** Whether an agent or person token's subject is in its project's plan (admin tokens always are). */
+function inPlan(plan: Plan | undefined, record: TokenRecord): boolean {
   if (record.role === 'admin') return true;
-  const stored = await store.currentPlan(record.project as string);
-  if (!stored) return false;
-  const ids = record.role === 'agent' ? stored.plan.agents : stored.plan.people;
-  return ids.some((entry) => entry.id === record.subject);
+  const members = (record.role === 'agent' ? plan?.agents : plan?.people) ?? [];
+  return members.some((member) => member.id === record.subject);
 }
 
 /**
@@ -196,9 +195,7 @@ export async function listTokens(
   return stored.map((token) => {
     const record = recordOf(token);
     if (!sealed(key, token)) return { ...record, status: 'invalid' };
-    if (record.role === 'admin') return { ...record, status: 'active' };
-    const ids = (record.role === 'agent' ? plan?.agents : plan?.people) ?? [];
-    return { ...record, status: ids.some((entry) => entry.id === record.subject) ? 'active' : 'disabled' };
+    return { ...record, status: inPlan(plan, record) ? 'active' : 'disabled' };
   });
 }
 

@@ -73,6 +73,14 @@ function partsOf(millis: number, timeZone: string): Parts {
   };
 }
 
+/** The year at an instant in a time zone; a report asks for the same one many times. */
+let lastYear = { millis: Number.NaN, timeZone: '', year: '' };
+function yearIn(millis: number, timeZone: string): string {
+  if (lastYear.millis !== millis || lastYear.timeZone !== timeZone)
+    lastYear = { millis, timeZone, year: partsOf(millis, timeZone).year };
+  return lastYear.year;
+}
+
 const toMillis = (instant: Date | string) =>
   typeof instant === 'string' ? Date.parse(instant) : instant.getTime();
 
@@ -112,7 +120,7 @@ export function formatInstant(instant: Date | string, timeZone: string, now?: Da
   const millis = toMillis(instant);
   if (Number.isNaN(millis)) return String(instant);
   const parts = partsOf(millis, timeZone);
-  const thisYear = partsOf(now === undefined ? Date.now() : toMillis(now), timeZone).year;
+  const thisYear = yearIn(now === undefined ? Date.now() : toMillis(now), timeZone);
   const year = parts.year === thisYear ? '' : ` ${parts.year}`;
   return `${parts.weekday} ${parts.day} ${parts.month}${year} ${parts.hour}:${parts.minute} ${parts.zone}`;
 }

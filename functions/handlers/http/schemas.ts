@@ -4,14 +4,55 @@ import { RISKS } from '../../core/coordination/model.js';
 import { EVENT_TYPE_PATTERN, ID_PATTERN, METRIC_PATTERN } from '../../core/plan/lexical.js';
 import { TASK_STATUSES } from '../../core/plan/schema.js';
 
-/** Request bodies and queries of the agent API. Unknown fields are errors, as in plan files. */
+/**
+ * Request bodies and queries of the agent API. Unknown fields are errors, as in plan files. Every
+ * number and string is bounded here to what the code and DynamoDB can hold, so a value the schema
+ * accepts is one the store accepts (docs/api.md, "Bounds"); `validate` (api.ts) also refuses strings
+ * that are not well-formed Unicode, in every body, query and path.
+ */
+
+/**
+ * The largest magnitude of a stored number: the SDK's marshaller refuses a number beyond
+ * Number.MAX_SAFE_INTEGER (it could not read it back exactly), well inside DynamoDB's 1e126.
+ */
+export const MAX_NUMBER = Number.MAX_SAFE_INTEGER;
+/** The smallest non-zero magnitude DynamoDB stores (its numbers range over 1e-130 .. 1e126). */
+export const MIN_NUMBER_MAGNITUDE = 1e-130;
+
+/**
+ * A number DynamoDB stores and the SDK reads back as the same JavaScript number, within `min`..`max`
+ * (JSON's 1e400 parses to Infinity: that is "not finite", not a type error).
+ */
+const storableNumber = (min: number, max: number) =>
+  z
+    .number({
+      error: (issue) =>
+        typeof issue.input === 'number' && !Number.isFinite(issue.input)
+          ? 'must be a finite number'
+          : undefined,
+    })
+    .min(min, `must be between ${min} and ${max}`)
+    .max(max, `must be between ${min} and ${max}`)
+    .refine(
+      (value) => value === 0 || Math.abs(value) >= MIN_NUMBER_MAGNITUDE,
+      'must be 0 or at least 1e-130 in magnitude (the smallest number DynamoDB stores)',
+    );
+
+/** Names that become part of a DynamoDB key (at most 1,024 bytes for a sort key): 200 characters. */
+export const MAX_NAME_LENGTH = 200;
+
+/**
+ * Path parameters (project, agent, task, gate, person, escalation id): each ends up in a key, so at
+ * most 200 characters; an unknown but well-formed one is a 404 with a did-you-mean.
+ */
+export const pathParams = z.record(z.string(), z.string().min(1).max(MAX_NAME_LENGTH));
 
 const note = z.string().max(4000);
 const isoTime = z.iso.datetime({ offset: true });
 
 export const heartbeatBody = z.strictObject({
   task: z.string().regex(ID_PATTERN).optional(),
-  completion: z.number().min(0).max(100).optional(),
+  completion: storableNumber(0, 100).optional(),
   risk: z.enum(RISKS as ['green', 'yellow', 'red']).optional(),
   note: note.optional(),
 });
@@ -30,21 +71,21 @@ export const handoffBody = z.strictObject({
 });
 
 const metric = z.strictObject({
-  name: z.string().regex(METRIC_PATTERN, 'a metric name like coverage.unit or tps'),
-  value: z.number().refine(Number.isFinite, 'must be a finite number'),
+  name: z.string().max(MAX_NAME_LENGTH).regex(METRIC_PATTERN, 'a metric name like coverage.unit or tps'),
+  value: storableNumber(-MAX_NUMBER, MAX_NUMBER),
   at: isoTime.optional(),
 });
 
 export const metricsBody = z.union([metric, z.strictObject({ metrics: z.array(metric).min(1).max(100) })]);
 
 export const eventBody = z.strictObject({
-  type: z.string().regex(EVENT_TYPE_PATTERN, 'an event type like deploy.finished'),
+  type: z.string().max(MAX_NAME_LENGTH).regex(EVENT_TYPE_PATTERN, 'an event type like deploy.finished'),
   subject: z.string().min(1).max(200).optional(),
   note: note.optional(),
 });
 
 export const eventsQuery = z.strictObject({
-  type: z.string().regex(EVENT_TYPE_PATTERN).optional(),
+  type: z.string().max(MAX_NAME_LENGTH).regex(EVENT_TYPE_PATTERN).optional(),
   since: isoTime.optional(),
   cursor: z.string().max(2000).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),

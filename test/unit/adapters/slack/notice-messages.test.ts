@@ -35,7 +35,9 @@ describe('noticeMessage', () => {
       { timeZone: 'Europe/Berlin', now: NOW },
     );
 
-    expect(message.text).toBe(':large_green_circle: *Alpha* is back (down since Wed 31 Dec 2025 13:00 GMT+1).');
+    expect(message.text).toBe(
+      ':large_green_circle: *Alpha* is back (down since Wed 31 Dec 2025 13:00 GMT+1).',
+    );
   });
 
   it('reads times in UTC when it does not know the project’s time zone', () => {

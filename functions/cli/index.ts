@@ -4,6 +4,7 @@ import type { Command } from './command.js';
 import { applyCommand } from './commands/apply.js';
 import { devCommand } from './commands/dev.js';
 import { escalationsCommand } from './commands/escalations.js';
+import { gatesCommand } from './commands/gates.js';
 import { planCommand } from './commands/plan.js';
 import { reportCommand } from './commands/report.js';
 import { scheduleCommand } from './commands/schedule.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   devCommand,
   applyCommand,
   statusCommand,
+  gatesCommand,
   escalationsCommand,
   schemaCommand,
 ];

@@ -1,9 +1,15 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { listEvents } from '../core/coordination/commands.js';
-import { computeStatus } from '../core/coordination/status.js';
+import { handoffChecklist, listEvents } from '../core/coordination/commands.js';
+import {
+  computeStatus,
+  gateViews,
+  reassignmentsFrom,
+  type StatusView,
+  statusView,
+} from '../core/coordination/status.js';
 import { NotFoundError } from '../core/errors.js';
-import { listEscalations, summarizeEscalation } from '../core/escalations/service.js';
+import { listEscalations } from '../core/escalations/service.js';
 import { gateOverview } from '../core/gates/service.js';
 import { renderMarkdown } from '../core/reports/markdown.js';
 import type { ReportKind } from '../core/reports/model.js';
@@ -12,7 +18,14 @@ import { reportSince } from '../core/rhythm/report-context.js';
 import { dependencies } from './dependencies.js';
 import { apiHandler, validate } from './http/api.js';
 import { listTokens } from './http/auth.js';
-import { chartQuery, escalationsQuery, eventsQuery, reportPath, reportQuery } from './http/schemas.js';
+import {
+  chartQuery,
+  escalationsQuery,
+  eventsQuery,
+  handoffChecklistQuery,
+  reportPath,
+  reportQuery,
+} from './http/schemas.js';
 import { logError, logger } from './logger.js';
 import { reportRenderer } from './report-renderer.js';
 
@@ -24,31 +37,61 @@ export const handler = middy(
         access: 'project',
         async run({ params }, deps) {
           const project = params.project as string;
-          const [snapshot, escalations] = await Promise.all([
+          const [snapshot, escalations, reassigned] = await Promise.all([
             deps.store.snapshot(project),
             deps.escalations.unresolvedEscalations(project),
+            // Reassignments are rare: the newest 200 cover every task a project ever reassigned.
+            deps.store.listEvents(project, { type: 'task.reassigned', limit: 200 }),
           ]);
           if (!snapshot)
             throw new NotFoundError(
               `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
             );
-          const open = escalations
-            .sort((a, b) => a.openedAt.localeCompare(b.openedAt))
-            .map(summarizeEscalation);
           const gates = await gateOverview(deps, project);
-          return { status: 200, body: { ...computeStatus(snapshot, deps.clock.now(), open), gates } };
+          const body: StatusView = statusView(snapshot, deps.clock.now(), {
+            escalations,
+            gates,
+            reassignments: reassignmentsFrom(reassigned.events),
+          });
+          return { status: 200, body };
         },
       },
       'GET /v1/plans/{project}/gates': {
         access: 'project',
         async run({ params }, deps) {
-          return { status: 200, body: { gates: await gateOverview(deps, params.project as string) } };
+          const project = params.project as string;
+          const [snapshot, gates] = await Promise.all([
+            deps.store.snapshot(project),
+            gateOverview(deps, project),
+          ]);
+          if (!snapshot)
+            throw new NotFoundError(
+              `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
+            );
+          const status = computeStatus(snapshot, deps.clock.now());
+          return {
+            status: 200,
+            body: { gates: gateViews(snapshot, status, gates), timezone: status.timezone },
+          };
         },
       },
       'GET /v1/plans/{project}/tokens': {
         access: 'admin',
         async run({ params }, deps) {
           return { status: 200, body: { tokens: await listTokens(deps, params.project as string) } };
+        },
+      },
+      'GET /v1/plans/{project}/handoff-checklist': {
+        access: 'project',
+        async run({ params, query }, deps) {
+          const { task } = validate(handoffChecklistQuery, query, 'query');
+          return {
+            status: 200,
+            body: await handoffChecklist(deps, {
+              project: params.project as string,
+              ...(task ? { task } : {}),
+            }),
+          };
         },
       },
       'GET /v1/plans/{project}/events': {

@@ -19,6 +19,7 @@ import {
   type EscalationActionResult,
   type EscalationPorts,
   resolveEscalation,
+  snoozeEscalation,
 } from '../core/escalations/service.js';
 import { decideGate, startGate } from '../core/gates/service.js';
 import { formatPlanError, parsePlan } from '../core/plan/index.js';
@@ -30,6 +31,7 @@ import { mintToken, revokeToken, TOKEN_ID_FORMAT } from './http/auth.js';
 import {
   blockerBody,
   escalationActionBody,
+  escalationSnoozeBody,
   eventBody,
   gateDecisionBody,
   gateEvaluateBody,
@@ -207,9 +209,15 @@ export const handler = middy(
       'DELETE /v1/plans/{project}/tasks/{task}/blocker': command(unblockBody, 200, (_body, request, deps) =>
         setBlocker(deps, { ...scope(request), task: request.params.task as string, reason: null }),
       ),
-      'POST /v1/plans/{project}/handoffs': command(handoffBody, 201, async (body, request, deps) => ({
-        handoff: await recordHandoff(deps, { ...body, ...scope(request) }),
-      })),
+      'POST /v1/plans/{project}/handoffs': {
+        access: 'project',
+        async run(request, deps) {
+          const body = jsonBody(request, handoffBody);
+          const result = await recordHandoff(deps, { ...body, ...scope(request) });
+          // A retry of the same handoff answers 200 with the one recorded first.
+          return { status: result.created ? 201 : 200, body: result };
+        },
+      },
       'POST /v1/plans/{project}/metrics': command(metricsBody, 201, async (body, request, deps) => ({
         metrics: await recordMetrics(deps, {
           project: project(request),
@@ -257,6 +265,17 @@ export const handler = middy(
       'POST /v1/plans/{project}/escalations/{id}/ack': escalationAction(acknowledgeEscalation),
       'POST /v1/plans/{project}/escalations/{id}/resolve': escalationAction(resolveEscalation),
       'POST /v1/plans/{project}/escalations/{id}/reassign': escalationAction(confirmEscalationReassignment),
+      'POST /v1/plans/{project}/escalations/{id}/snooze': command(
+        escalationSnoozeBody,
+        200,
+        ({ until, note }, request, deps) =>
+          snoozeEscalation(deps, {
+            ...scope(request),
+            id: request.params.id as string,
+            until,
+            ...(note ? { note } : {}),
+          }),
+      ),
     },
     dependencies,
     logError,

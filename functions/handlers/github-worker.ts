@@ -1,7 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type GithubDelivery, handleGithubDelivery } from '../core/integrations/github-events.js';
+import {
+  type GithubDelivery,
+  githubDeliverySchema,
+  handleGithubDelivery,
+} from '../core/integrations/github-events.js';
 import { integrations } from './dependencies.js';
 import { logger } from './logger.js';
 
@@ -14,10 +18,23 @@ export const handler = middy(async (event: SQSEvent): Promise<SQSBatchResponse> 
   const { github } = await integrations();
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
+    const delivery = parseDelivery(record.body);
+    if (!delivery.ok) {
+      // No retry can make a malformed message applicable: it is logged and dropped, not retried
+      // until it reaches the dead-letter queue.
+      logger.error('github delivery dropped: not a delivery the webhook queues', {
+        messageId: record.messageId,
+        problem: delivery.problem,
+      });
+      continue;
+    }
     try {
-      const delivery = JSON.parse(record.body) as GithubDelivery;
-      const outcome = await handleGithubDelivery(github, delivery);
-      logger.info('github delivery applied', { delivery: delivery.id, event: delivery.event, ...outcome });
+      const outcome = await handleGithubDelivery(github, delivery.value);
+      logger.info('github delivery applied', {
+        delivery: delivery.value.id,
+        event: delivery.value.event,
+        ...outcome,
+      });
     } catch (error) {
       logger.error('github delivery failed; SQS will retry it', {
         messageId: record.messageId,
@@ -28,3 +45,20 @@ export const handler = middy(async (event: SQSEvent): Promise<SQSBatchResponse> 
   }
   return { batchItemFailures: failures };
 }).use(injectLambdaContext(logger));
+
+/** A queued message as the webhook wrote it, or what is wrong with it. */
+function parseDelivery(body: string): { ok: true; value: GithubDelivery } | { ok: false; problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, problem: 'the message body is not JSON' };
+  }
+  const parsed = githubDeliverySchema.safeParse(json);
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : {
+        ok: false,
+        problem: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+      };
+}

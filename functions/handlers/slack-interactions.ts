@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
 import {
   ESCALATION_ACTION_IDS,
   GATE_ACTION_IDS,
@@ -9,7 +10,7 @@ import {
 } from '../adapters/slack/notice-messages.js';
 import { verifySlackRequest } from '../adapters/slack/verify-request.js';
 import type { Actor } from '../core/coordination/model.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../core/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors.js';
 import {
   acknowledgeEscalation,
   confirmEscalationReassignment,
@@ -17,7 +18,7 @@ import {
 } from '../core/escalations/service.js';
 import { decideGate } from '../core/gates/service.js';
 import { type Dependencies, dependencies } from './dependencies.js';
-import { refuse, reply, webhookRequest } from './http/webhook.js';
+import { refuse, reply, shapeProblems, webhookRequest } from './http/webhook.js';
 import { logger } from './logger.js';
 
 /**
@@ -34,12 +35,15 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   const check = verifySlackRequest({ rawBody, headers }, secret, deps.clock.now());
   if (!check.valid) return refuse(401, 'unauthorized', check.reason);
   const form = new URLSearchParams(rawBody);
-  let payload: SlackPayload;
+  let json: unknown;
   try {
-    payload = JSON.parse(form.get('payload') ?? '{}');
+    json = JSON.parse(form.get('payload') ?? '{}');
   } catch {
-    return refuse(400, 'invalid_request', 'the payload field is not JSON');
+    return refuse(400, 'invalid_request', 'payload: not JSON');
   }
+  const parsed = slackPayload.safeParse(json);
+  if (!parsed.success) return refuse(400, 'invalid_request', shapeProblems(parsed.error));
+  const payload = parsed.data;
   const action = payload.actions?.[0];
   logger.info('slack interaction', { type: payload.type, action: action?.action_id });
   if (payload.type !== 'block_actions' || !action?.action_id || !action.value)
@@ -49,11 +53,26 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   return reply(200, { ok: true, outcome });
 }).use(injectLambdaContext(logger));
 
-interface SlackPayload {
-  type?: string;
-  user?: { id?: string };
-  actions?: { action_id?: string; value?: string }[];
-}
+/**
+ * The parts of an interaction payload Convoy reads, shape-checked; the rest passes through unread.
+ * Slack caps a button's value at 2,000 characters and its action_id at 255.
+ */
+const slackPayload = z.looseObject({
+  type: z.string().optional(),
+  user: z.looseObject({ id: z.string().max(255).optional() }).nullish(),
+  actions: z
+    .array(
+      z.looseObject({
+        action_id: z.string().max(255).optional(),
+        value: z.string().max(2000).optional(),
+      }),
+    )
+    .nullish(),
+});
+
+/** A project, escalation or gate named by a button ends up in a key: as long as the API allows. */
+const MAX_TARGET_LENGTH = 200;
+const fits = (...parts: string[]) => parts.every((part) => part.length <= MAX_TARGET_LENGTH);
 
 /** The person of the plan with this Slack user id: buttons act as them, with their permissions. */
 async function personOf(
@@ -77,7 +96,7 @@ async function clicked(deps: Dependencies, actionId: string, value: string, slac
     const escalationAction = Object.entries(ESCALATION_ACTION_IDS).find(([, id]) => id === actionId)?.[0];
     if (escalationAction) {
       const target = parseEscalationButtonValue(value);
-      if (!target) return 'the button does not name an escalation';
+      if (!target || !fits(target.project, target.id)) return 'the button does not name an escalation';
       const actor = await personOf(deps, target.project, slackUser);
       if (!actor) return `Slack user ${slackUser ?? '?'} is not a person of ${target.project}`;
       const run =
@@ -91,7 +110,7 @@ async function clicked(deps: Dependencies, actionId: string, value: string, slac
     }
     if (actionId === GATE_ACTION_IDS.advance || actionId === GATE_ACTION_IDS.hold) {
       const target = parseGateButtonValue(value);
-      if (!target) return 'the button does not name a gate';
+      if (!target || !fits(target.project, target.gate)) return 'the button does not name a gate';
       const actor = await personOf(deps, target.project, slackUser);
       if (!actor) return `Slack user ${slackUser ?? '?'} is not a person of ${target.project}`;
       await decideGate(deps, {
@@ -106,7 +125,12 @@ async function clicked(deps: Dependencies, actionId: string, value: string, slac
     }
     return `unknown action ${actionId}`;
   } catch (error) {
-    if (error instanceof ForbiddenError || error instanceof ConflictError || error instanceof NotFoundError)
+    if (
+      error instanceof ForbiddenError ||
+      error instanceof ConflictError ||
+      error instanceof NotFoundError ||
+      error instanceof ValidationError
+    )
       return error.message;
     throw error;
   }

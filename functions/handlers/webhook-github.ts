@@ -2,14 +2,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { verifyGithubSignature } from '../adapters/github/verify-signature.js';
-import { GITHUB_EVENTS } from '../core/integrations/github-events.js';
+import { GITHUB_EVENTS, githubDeliverySchema } from '../core/integrations/github-events.js';
 import { dependencies } from './dependencies.js';
 import {
+  DELIVERY_ID,
   DELIVERY_KEEP_SECONDS,
   fingerprint,
   MAX_WEBHOOK_BYTES,
   refuse,
   reply,
+  shapeProblems,
   webhookRequest,
 } from './http/webhook.js';
 import { logger } from './logger.js';
@@ -38,16 +40,23 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   const name = headers['x-github-event'];
   if (!delivery || !name)
     return refuse(400, 'invalid_request', 'missing X-GitHub-Delivery or X-GitHub-Event header');
-  let payload: Record<string, unknown>;
+  if (!DELIVERY_ID.test(delivery))
+    return refuse(400, 'invalid_request', 'X-GitHub-Delivery: expected 1 to 200 visible ASCII characters');
+  let json: unknown;
   try {
-    payload = JSON.parse(rawBody) as Record<string, unknown>;
+    json = JSON.parse(rawBody);
   } catch {
     return refuse(
       400,
       'invalid_request',
-      'the payload is not JSON (set the webhook content type to application/json)',
+      'payload: not JSON (set the webhook content type to application/json)',
     );
   }
+  // Every GitHub event is a JSON object; anything else (a signed `null`) is refused here, not
+  // queued for a worker that could do nothing with it.
+  const shape = githubDeliverySchema.shape.payload.safeParse(json);
+  if (!shape.success) return refuse(400, 'invalid_request', shapeProblems(shape.error));
+  const payload = shape.data;
   if (name === 'ping') return reply(200, { ok: true, delivery });
   if (!HANDLED.has(name))
     return reply(202, { ignored: true, delivery, reason: `Convoy does not use ${name} events` });

@@ -2,14 +2,20 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleJiraStatusChange } from '../core/integrations/jira-events.js';
+import {
+  handleJiraStatusChange,
+  jiraStatusChange,
+  jiraWebhookPayload,
+} from '../core/integrations/jira-events.js';
 import { dependencies } from './dependencies.js';
 import {
+  DELIVERY_ID,
   DELIVERY_KEEP_SECONDS,
   fingerprint,
   MAX_WEBHOOK_BYTES,
   refuse,
   reply,
+  shapeProblems,
   webhookRequest,
 } from './http/webhook.js';
 import { logger } from './logger.js';
@@ -23,12 +29,6 @@ function signatureMatches(secrets: readonly string[], rawBody: string, header: s
   return secrets.some((secret) =>
     timingSafeEqual(createHmac('sha256', secret).update(rawBody).digest(), given),
   );
-}
-
-interface JiraWebhook {
-  webhookEvent?: string;
-  issue?: { key?: string; fields?: { status?: { name?: string } } };
-  changelog?: { items?: { field?: string; toString?: string }[] };
 }
 
 /**
@@ -46,19 +46,24 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   if (!signatureMatches(secrets, rawBody, headers['x-hub-signature'])) {
     return refuse(401, 'unauthorized', 'X-Hub-Signature is missing or does not match the payload');
   }
-  let payload: JiraWebhook;
+  let json: unknown;
   try {
-    payload = JSON.parse(rawBody) as JiraWebhook;
+    json = JSON.parse(rawBody);
   } catch {
-    return refuse(400, 'invalid_request', 'the payload is not JSON');
+    return refuse(400, 'invalid_request', 'payload: not JSON');
   }
-  const statusChange = payload.changelog?.items?.find((item) => item.field === 'status');
-  const issue = payload.issue?.key;
-  const status = statusChange?.toString ?? payload.issue?.fields?.status?.name;
-  if (!issue || !statusChange || !status)
-    return reply(202, { ignored: true, reason: 'not an issue status change' });
+  const parsed = jiraWebhookPayload.safeParse(json);
+  if (!parsed.success) return refuse(400, 'invalid_request', shapeProblems(parsed.error));
+  const change = jiraStatusChange(parsed.data);
+  if (!change) return reply(202, { ignored: true, reason: 'not an issue status change' });
 
   const identifier = headers['x-atlassian-webhook-identifier'];
+  if (identifier !== undefined && !DELIVERY_ID.test(identifier))
+    return refuse(
+      400,
+      'invalid_request',
+      'X-Atlassian-Webhook-Identifier: expected 1 to 200 visible ASCII characters',
+    );
   const key = identifier ? `jira:${identifier}` : undefined;
   const print = fingerprint(rawBody);
   if (key) {
@@ -66,7 +71,7 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
     if (claim.state !== 'new') return reply(200, { duplicate: true });
   }
   try {
-    const outcome = await handleJiraStatusChange(deps, { issue, status });
+    const outcome = await handleJiraStatusChange(deps, change);
     if (key) await deps.idempotency.complete(key, print, outcome, deps.clock.now(), DELIVERY_KEEP_SECONDS);
     return reply(200, outcome);
   } catch (error) {

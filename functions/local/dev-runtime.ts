@@ -7,6 +7,7 @@ import { resumeGates } from '../core/gates/service.js';
 import { type GithubDelivery, handleGithubDelivery } from '../core/integrations/github-events.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import { formatPlanError, type Plan, parsePlan } from '../core/plan/index.js';
+import { formatInstant } from '../core/reports/dates.js';
 import { runScheduledJob } from '../core/rhythm/jobs.js';
 import { runMonitor } from '../core/rhythm/run-monitor.js';
 import type { TokenRecord } from '../core/ports.js';
@@ -316,18 +317,9 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
 /** One line per schedule: when it fires next, in the project's time zone. */
 function describeNextFires(plan: Plan, now: Date, count: number): string[] {
   const zone = plan.project.timezone;
-  const format = new Intl.DateTimeFormat('en-GB', {
-    timeZone: zone,
-    weekday: 'short',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
   return plan.schedules.map((schedule) => {
     const next = nextFireTimes(plan, schedule, now, count);
-    return `schedule ${schedule.id} (${schedule.job}): next ${next.length > 0 ? next.map((at) => format.format(at)).join(', ') : 'never'} ${zone}`;
+    return `schedule ${schedule.id} (${schedule.job}): next ${next.length > 0 ? next.map((at) => formatInstant(at, zone, now)).join(', ') : 'never'} (${zone})`;
   });
 }
 

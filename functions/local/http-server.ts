@@ -109,6 +109,15 @@ export interface LocalApiServer {
   close(): Promise<void>;
 }
 
+/** A path segment percent-decoded, or undefined when it is not valid percent-encoded UTF-8 (`%ZZ`). */
+function decodePathSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   response.end(typeof body === 'string' ? body : JSON.stringify(body));
@@ -127,8 +136,22 @@ export async function startLocalApi(options: {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => console.log(line));
   const server = createServer((request, response) => {
+    try {
+      serve(request, response);
+    } catch (error) {
+      // Nothing a client sends may stop the server: whatever slipped through is this request's 500.
+      console.error(error);
+      if (!response.headersSent)
+        send(response, 500, { error: { code: 'internal', message: 'the request could not be served' } });
+      else response.destroy();
+    }
+  });
+
+  function serve(request: IncomingMessage, response: ServerResponse) {
     const started = process.hrtime.bigint();
-    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? host}`);
+    // The Host header is the client's to send ("a b" is not a host): routing needs only the path.
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    request.on('error', () => response.destroy());
     response.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log(
@@ -179,10 +202,31 @@ export async function startLocalApi(options: {
     });
     request.on('end', () => {
       if (refused) return;
+      try {
+        dispatch();
+      } catch (error) {
+        console.error(error);
+        send(response, 500, { error: { code: 'internal', message: 'the request could not be served' } });
+      }
+    });
+
+    function dispatch() {
+      if (!route) return;
       const match = route.pattern.exec(url.pathname) as RegExpExecArray;
-      const pathParameters = Object.fromEntries(
-        route.names.map((name, i) => [name, decodeURIComponent(match[i + 1] as string)]),
-      );
+      const pathParameters: Record<string, string> = {};
+      for (const [i, name] of route.names.entries()) {
+        const value = decodePathSegment(match[i + 1] as string);
+        if (value === undefined) {
+          send(response, 400, {
+            error: {
+              code: 'invalid_request',
+              message: `path.${name}: not a valid percent-encoded UTF-8 path segment`,
+            },
+          });
+          return;
+        }
+        pathParameters[name] = value;
+      }
       const event = toApiGatewayEvent(
         request,
         url,
@@ -213,8 +257,8 @@ export async function startLocalApi(options: {
             error: { code: 'internal', message: 'the handler failed; see the log above' },
           });
         });
-    });
-  });
+    }
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {

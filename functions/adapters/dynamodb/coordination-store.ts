@@ -320,17 +320,37 @@ export class DynamoDbCoordinationStore
       sets.push(`#${name} = :${name}`);
     }
     // SET, ADD and REMOVE in one UpdateItem: no read, so concurrent heartbeats all count. The item as
-    // it was before this very update tells whether the agent was down, and gives the new state.
-    const response = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.agent(project, agent),
-        UpdateExpression: `SET ${sets.join(', ')} REMOVE #down ADD #count :one, #version :one`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
+    // it was before this very update tells whether the agent was down, and gives the new state. Only
+    // a heartbeat at least as new as the stored one moves lastHeartbeatAt (and what it reports).
+    let response: { Attributes?: Item | undefined };
+    try {
+      response = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.agent(project, agent),
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE #down ADD #count :one, #version :one`,
+          ConditionExpression: 'attribute_not_exists(#at) OR #at <= :at',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      // A concurrent heartbeat stamped later got there first: this one still counts, but its older
+      // time and report do not overwrite the newer ones.
+      const counted = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.agent(project, agent),
+          UpdateExpression: 'ADD #count :one, #version :one',
+          ExpressionAttributeNames: { '#count': 'heartbeats', '#version': 'version' },
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { agent: toAgent(counted.Attributes ?? {}) };
+    }
     const { downSince, ...before } = response.Attributes ? toAgent(response.Attributes) : ({} as AgentState);
     const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
     return {
@@ -435,14 +455,20 @@ export class DynamoDbCoordinationStore
   async putMetrics(project: string, points: readonly MetricPoint[]): Promise<void> {
     if (points.length > MAX_TRANSACTION_ITEMS)
       throw new ValidationError(`at most ${MAX_TRANSACTION_ITEMS} metrics per request`);
-    await this.transact(
-      points.map((point, seq) => ({
+    // Keyed by name, time and value (keys.ts): a point posted again is the same item, written with the
+    // same content, and a repeat inside one request is written once (a transaction may not touch an
+    // item twice).
+    const unique = new Map<string, TransactItem>();
+    for (const point of points) {
+      const key = keys.metricPoint(project, point.name, point.at, point.value);
+      unique.set(`${key.pk}\n${key.sk}`, {
         Put: {
           TableName: this.tableName,
-          Item: { ...keys.metricPoint(project, point.name, point.at, seq), ...point },
+          Item: { ...key, name: point.name, value: point.value, at: point.at },
         },
-      })),
-    );
+      });
+    }
+    await this.transact([...unique.values()]);
     // The latest value of each metric is a cache of its series, moved only forward in time.
     const latest = new Map<string, MetricPoint>();
     for (const point of points) {
@@ -490,7 +516,7 @@ export class DynamoDbCoordinationStore
       },
       ScanIndexForward: false,
       Limit: query.limit,
-      ...(query.cursor ? { ExclusiveStartKey: decodeKey(query.cursor) } : {}),
+      ...(query.cursor ? { ExclusiveStartKey: eventsPosition(query.cursor, project, query) } : {}),
     };
     const response = await this.client.send(new QueryCommand(input));
     const events = (response.Items ?? []).map(toEvent);
@@ -656,11 +682,33 @@ export class DynamoDbCoordinationStore
   }
 }
 
-const decodeKey = (cursor: string) =>
-  decodeCursor<Record<string, unknown>>(
+/**
+ * The key an events cursor holds, checked against the query it is used with: the project's trail
+ * (or its index by type, for a `type` query), inside `since`. A cursor of another project or query,
+ * or a crafted key (a token item, an empty sort key), is a 400, never a read elsewhere.
+ */
+function eventsPosition(
+  cursor: string,
+  project: string,
+  query: { type?: string; since?: string },
+): Record<string, unknown> {
+  const byType = query.type !== undefined;
+  return decodeCursor<Record<string, unknown>>(
     cursor,
-    (key) => typeof key.pk === 'string' && typeof key.sk === 'string',
+    (key) => {
+      const names = Object.keys(key).sort().join(',');
+      const sk = key.sk as string;
+      return (
+        names === (byType ? 'gsi1pk,gsi1sk,pk,sk' : 'pk,sk') &&
+        key.pk === keys.events(project) &&
+        (!byType || (key.gsi1pk === keys.eventsOfType(project, query.type as string) && key.gsi1sk === sk)) &&
+        Buffer.byteLength(sk) <= 1024 &&
+        (query.since === undefined || sk >= query.since)
+      );
+    },
+    ' for this project and query',
   );
+}
 
 const toTask = (item: Item) => strip<TaskState>(item, ['pk', 'sk']);
 const toPhase = (item: Item) => strip<PhaseState>(item, ['pk', 'sk']);

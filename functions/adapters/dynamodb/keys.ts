@@ -12,7 +12,7 @@
  * | agent state           | `PROJECT#<project>`         | `AGENT#<agent>`            |                                    |
  * | latest metric value   | `PROJECT#<project>`         | `METRIC#<name>`            |                                    |
  * | phase done counter    | `PROJECT#<project>`         | `DONE#<phase>`             |                                    |
- * | metric point          | `PROJECT#<project>#METRIC#<name>` | `<ISO time>#<seq>`   |                                    |
+ * | metric point          | `PROJECT#<project>#METRIC#<name>` | `<ISO time>#<value>` |                                    |
  * | audit event           | `PROJECT#<project>#EVENTS`  | `<event id>`               | `PROJECT#<project>#EVENT#<type>` / `<event id>` |
  * | handoff               | `PROJECT#<project>#HANDOFFS`| `<handoff id>`             |                                    |
  * | gate state            | `PROJECT#<project>#GATES`   | `STATE#<gate>`             |                                    |
@@ -52,9 +52,13 @@ export const keys = {
   agent: (p: string, id: string): Key => ({ pk: project(p), sk: `AGENT#${id}` }),
   latestMetric: (p: string, name: string): Key => ({ pk: project(p), sk: `METRIC#${name}` }),
   phaseDoneCount: (p: string, phase: string): Key => ({ pk: project(p), sk: `DONE#${phase}` }),
-  metricPoint: (p: string, name: string, at: string, seq: number): Key => ({
+  /**
+   * A point is its name, time and value: the same point posted twice is one item (a retry is
+   * idempotent), two values at the same instant are two.
+   */
+  metricPoint: (p: string, name: string, at: string, value: number): Key => ({
     pk: `${project(p)}#METRIC#${name}`,
-    sk: `${at}#${String(seq).padStart(3, '0')}`,
+    sk: `${at}#${String(value)}`,
   }),
   events: (p: string) => `${project(p)}#EVENTS`,
   event: (p: string, id: string): Key => ({ pk: `${project(p)}#EVENTS`, sk: id }),

@@ -9,7 +9,8 @@ const connection = {
   token: {
     type: 'string',
     value: 'TOKEN',
-    description: 'an admin token (default: $CONVOY_TOKEN, then convoy dev’s admin token)',
+    description:
+      'a Convoy token of any role, admin, agent or person (default: $CONVOY_TOKEN, then convoy dev’s admin token)',
   },
 } as const;
 
@@ -17,7 +18,10 @@ export const applyCommand: Command = {
   name: 'apply',
   summary: 'Validate a plan and apply it to a running Convoy; prints what changed',
   usage: 'convoy apply FILE [--url URL] [--token TOKEN]',
-  details: ['Re-applying a changed plan keeps the progress of every task that still exists.'],
+  details: [
+    'Re-applying a changed plan keeps the progress of every task that still exists.',
+    'Applying a plan needs an admin token.',
+  ],
   options: connection,
   async run({ positionals, values }, io) {
     const [file, ...rest] = positionals;

@@ -11,20 +11,49 @@ const ACTIONS = {
   ack: { path: 'ack', done: 'acknowledged', unchanged: 'was already acknowledged' },
   resolve: { path: 'resolve', done: 'resolved', unchanged: 'was already resolved' },
   reassign: { path: 'reassign', done: 'reassignment confirmed for', unchanged: 'was already reassigned' },
+  snooze: { path: 'snooze', done: 'snoozed', unchanged: 'was already snoozed until then' },
 } as const;
+
+const UNITS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * `--until`: an ISO 8601 time with its offset (`2026-12-07T09:00:00-05:00`, `…Z`), or a duration from
+ * now (`30m`, `2h`, `1d`, `1h30m`). UsageError for anything else.
+ */
+export function parseUntil(text: string, now: Date): string {
+  const duration = /^(?:\d+[mhdw])+$/.test(text) ? [...text.matchAll(/(\d+)([mhdw])/g)] : undefined;
+  if (duration) {
+    const millis = duration.reduce(
+      (sum, [, n, unit]) => sum + Number(n) * (UNITS[unit as string] as number),
+      0,
+    );
+    if (millis > 0) return new Date(now.getTime() + millis).toISOString();
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/.test(text)) {
+    const at = new Date(text);
+    if (!Number.isNaN(at.getTime())) return at.toISOString();
+  }
+  throw new UsageError(
+    `--until must be a time with its offset (2026-12-07T09:00:00-05:00) or a duration from now (30m, 2h, 1d), got ${text}`,
+  );
+}
 
 /** The API's page size ceiling; a longer list is read page by page. */
 const PAGE_LIMIT = 200;
 
 export const escalationsCommand: Command = {
   name: 'escalations',
-  summary: 'List the escalations of a project, or acknowledge, resolve or reassign one',
+  summary: 'List the escalations of a project, or acknowledge, snooze, resolve or reassign one',
   usage:
-    'convoy escalations [list [--status S] [--limit N]] | ack ID | resolve ID [--note TEXT] | reassign ID  [--url URL] [--project ID] [--token TOKEN] [--json]',
+    'convoy escalations [list [--status S] [--limit N]] | ack ID | snooze ID --until ISO|2h | resolve ID | reassign ID  [--note TEXT] [--url URL] [--project ID] [--token TOKEN] [--json]',
   details: [
     'list (the default) shows the newest first: id, rule, subject, level, status, age and targets.',
-    'ack, resolve and reassign act as the token’s holder: a person the escalation reached (the',
-    'agent’s owner for reassign) or an admin. Defaults come from the running convoy dev (.convoy/dev.json).',
+    'ack, snooze, resolve and reassign act as the token’s holder: a person the escalation reached',
+    '(the agent’s owner for reassign) or an admin; --note says why, in the audit trail.',
+    'snooze keeps an escalation unresolved but quiet until --until (at most 30 days): no reminders,',
+    'no level changes, and its rule opens no other one for the same subject; then it is posted again.',
+    'Resolving an escalation whose condition still holds opens a new one at the next check: snooze it instead.',
+    'Defaults come from the running convoy dev (.convoy/dev.json).',
   ],
   options: {
     ...connection,
@@ -34,14 +63,19 @@ export const escalationsCommand: Command = {
     note: {
       type: 'string',
       value: 'TEXT',
-      description: 'why, kept in the audit trail (ack, resolve, reassign)',
+      description: 'why, kept in the audit trail (ack, snooze, resolve, reassign)',
+    },
+    until: {
+      type: 'string',
+      value: 'ISO|2h',
+      description: 'snooze until this time, or for this long from now (30m, 2h, 1d)',
     },
     json: { type: 'boolean', description: 'print the JSON the API returns' },
   },
   async run({ positionals, values }, io) {
     const [action = 'list', ...rest] = positionals;
     if (action !== 'list' && !(action in ACTIONS))
-      throw new UsageError(`unknown action ${action}; expected list, ack, resolve or reassign`);
+      throw new UsageError(`unknown action ${action}; expected list, ack, snooze, resolve or reassign`);
     const status = typeof values.status === 'string' ? values.status : undefined;
     if (status !== undefined && !STATUSES.includes(status as EscalationStatus))
       throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, got ${status}`);
@@ -50,13 +84,18 @@ export const escalationsCommand: Command = {
       throw new UsageError(`--limit must be a whole number of at least 1, got ${String(values.limit)}`);
     if (action === 'list') {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
-      if (values.note !== undefined) throw new UsageError('--note goes with ack, resolve or reassign');
+      if (values.note !== undefined)
+        throw new UsageError('--note goes with ack, snooze, resolve or reassign');
     } else {
       if (rest.length !== 1)
         throw new UsageError(`name exactly one escalation: convoy escalations ${action} ID`);
       if (status !== undefined || values.limit !== undefined)
         throw new UsageError('--status and --limit go with list');
     }
+    if (action === 'snooze' && typeof values.until !== 'string')
+      throw new UsageError('say until when: convoy escalations snooze ID --until 2h (or an ISO time)');
+    if (action !== 'snooze' && values.until !== undefined) throw new UsageError('--until goes with snooze');
+    const until = typeof values.until === 'string' ? parseUntil(values.until, new Date()) : undefined;
     const target = await resolveTarget(values);
     if (!target.project) throw new UsageError('no --project given and no running convoy dev to take it from');
     const style = styler(io.color);
@@ -68,7 +107,7 @@ export const escalationsCommand: Command = {
         else io.stdout(renderEscalations(escalations, new Date(), style, more));
         return EXIT.ok;
       }
-      return await act(io, target, base, action as keyof typeof ACTIONS, rest[0] as string, values);
+      return await act(io, target, base, action as keyof typeof ACTIONS, rest[0] as string, values, until);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       io.stderr(`${style('red', 'error:')} ${error.status} ${error.message}\n`);
@@ -105,13 +144,15 @@ async function act(
   action: keyof typeof ACTIONS,
   id: string,
   values: Record<string, string | boolean | undefined>,
+  until?: string,
 ): Promise<number> {
   const note = typeof values.note === 'string' ? values.note : undefined;
+  const body = { ...(until === undefined ? {} : { until }), ...(note === undefined ? {} : { note }) };
   const result = await request<{ escalation: Escalation; changed: boolean }>(
     target,
     'POST',
     `${base}/${encodeURIComponent(id)}/${ACTIONS[action].path}`,
-    { text: JSON.stringify(note === undefined ? {} : { note }), type: 'application/json' },
+    { text: JSON.stringify(body), type: 'application/json' },
   );
   if (values.json) {
     io.stdout(`${JSON.stringify(result, null, 2)}\n`);
@@ -121,7 +162,9 @@ async function act(
   const { escalation } = result;
   io.stdout(
     result.changed
-      ? `${style('green', '✓')} ${ACTIONS[action].done} ${escalation.id} (${escalation.rule}: ${escalation.subject}), now ${escalation.status} at level ${escalation.level}\n`
+      ? `${style('green', '✓')} ${ACTIONS[action].done} ${escalation.id} (${escalation.rule}: ${escalation.subject}), now ${escalation.status} at level ${escalation.level}${
+          escalation.snoozedUntil ? `, snoozed until ${escalation.snoozedUntil}` : ''
+        }\n`
       : `${escalation.id} ${ACTIONS[action].unchanged}; nothing changed\n`,
   );
   return EXIT.ok;

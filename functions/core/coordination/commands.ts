@@ -11,7 +11,22 @@ import { escalateEvents, escalateMetrics } from '../escalations/hooks.js';
 import type { Notice } from '../integrations/model.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
 import { didYouMean } from '../plan/suggest.js';
-import type { Clock, CoordinationStore, EscalationStore, EventPage, Outbox } from '../ports.js';
+import type {
+  Clock,
+  CoordinationStore,
+  EscalationStore,
+  EventPage,
+  IdempotencyStore,
+  Outbox,
+} from '../ports.js';
+import {
+  contentHash,
+  didYouMeanItem,
+  HANDOFF_STATUSES,
+  handoffContent,
+  handoffTargets,
+  suggestChecklistItem,
+} from './handoff.js';
 import { checkTransition, definition, progressPhases } from './lifecycle.js';
 import {
   type Actor,
@@ -42,6 +57,8 @@ export interface CoordinationPorts {
   readonly escalations?: EscalationStore;
   /** Where domain events are published (EventBridge, the in-process bus); without one, nowhere. */
   readonly events?: DomainEventBus;
+  /** Remembers handoffs just recorded, so a concurrent retry records nothing twice; optional. */
+  readonly idempotency?: IdempotencyStore;
 }
 
 /**
@@ -644,9 +661,24 @@ export async function recordHeartbeat(
   return recorded.agent;
 }
 
+/** How long a handoff's content is remembered: the same handoff sent again within it is recorded once. */
+const HANDOFF_REPLAY_SECONDS = 24 * 60 * 60;
+/** How long a handoff being recorded holds its content against a concurrent retry. */
+const HANDOFF_HOLD_SECONDS = 30;
+
+export interface HandoffResult {
+  readonly handoff: Handoff;
+  /** False when the same handoff (task, targets, checklist, notes) was recorded already: a retry. */
+  readonly created: boolean;
+}
+
 /**
- * Records a handoff from a task to the tasks that continue its work. Every item of the plan's
- * handoff checklist must be confirmed; 422 lists those that are not.
+ * Records a handoff from a task to the tasks that continue its work. The task must be
+ * `in_progress` or `in_review` (409 otherwise) and every target must depend on it, directly or
+ * through other tasks or phases (422 naming the field otherwise); an admin's `override` lifts both
+ * rules. Every item of the plan's handoff checklist must be confirmed (422 listing those that are
+ * not); an item the plan does not have is a 400 with "did you mean". The same handoff sent again
+ * within 24 hours (a retry) is recorded once: the retry gets the first one, `created: false`.
  */
 export async function recordHandoff(
   ports: CoordinationPorts,
@@ -656,19 +688,56 @@ export async function recordHandoff(
     to: readonly string[];
     checklist: Readonly<Record<string, boolean>>;
     notes?: string;
+    override?: boolean;
     actor: Actor;
   },
-): Promise<Handoff> {
+): Promise<HandoffResult> {
   const stored = await requirePlan(ports, input.project);
   const plan = stored.plan;
   const { task } = requireTask(plan, input.task);
   for (const target of input.to) requireTask(plan, target);
   assertMayActFor(plan, input.actor, task.agent, 'hand off the tasks');
+  if (input.override && input.actor.kind !== 'admin')
+    throw new ForbiddenError(
+      `${describeActor(input.actor)} may not override the handoff rules; only an admin may (leave out "override")`,
+    );
+  if (input.to.length === 0)
+    throw new ValidationError(
+      `to: name at least one task to hand ${task.id} off to${describeTargets(plan, task.id)}`,
+    );
+  const seen = new Set<string>();
+  for (const [index, target] of input.to.entries()) {
+    if (seen.has(target)) throw new ValidationError(`to[${index}]: task ${target} is listed twice`);
+    seen.add(target);
+  }
   const unknown = Object.keys(input.checklist).filter((item) => !plan.handoff.includes(item));
   if (unknown.length > 0) {
     throw new ValidationError(
-      `checklist has items that are not in the plan's handoff checklist: ${unknown.map((item) => `"${item}"${didYouMean(item, plan.handoff)}`).join(', ')}`,
+      `checklist has ${unknown.length === 1 ? 'an item' : 'items'} that ${unknown.length === 1 ? 'is' : 'are'} not in the plan's handoff checklist: ${unknown.map((item) => `"${item}"${didYouMeanItem(item, plan.handoff)}`).join(', ')}; GET /v1/plans/${input.project}/handoff-checklist lists them`,
+      unknown.map((item) => ({
+        field: `checklist.${item}`,
+        suggestion: suggestChecklistItem(item, plan.handoff) ?? null,
+      })),
     );
+  }
+  if (!input.override) {
+    const state = (await ports.store.getTasks(input.project, [task.id])).get(task.id);
+    const status = state?.status ?? 'todo';
+    if (!HANDOFF_STATUSES.includes(status))
+      throw new ConflictError(
+        `task ${task.id} is ${status}; only a task in ${HANDOFF_STATUSES.join(' or ')} can be handed off${
+          status === 'todo' ? ' (start it first)' : ''
+        }`,
+      );
+    const { all } = handoffTargets(plan, task.id);
+    const unrelated = input.to
+      .map((target, index) => ({ target, index }))
+      .filter(({ target }) => !all.has(target));
+    if (unrelated.length > 0)
+      throw new UnprocessableError(
+        `${unrelated.map(({ target, index }) => `to[${index}]: task ${target}`).join(', ')} ${unrelated.length === 1 ? 'does' : 'do'} not depend on ${task.id}; a task is handed off only to tasks that depend on it${describeTargets(plan, task.id)}, or by an admin with "override": true`,
+        unrelated.map(({ target, index }) => ({ field: `to[${index}]`, task: target })),
+      );
   }
   const unconfirmed = plan.handoff.filter((item) => input.checklist[item] !== true);
   if (unconfirmed.length > 0) {
@@ -677,7 +746,90 @@ export async function recordHandoff(
       unconfirmed.map((item) => ({ item, confirmed: input.checklist[item] ?? null })),
     );
   }
-  const at = ports.clock.now().toISOString();
+  const content = handoffContent({ ...input, task: task.id });
+  const key = `handoff:${input.project}:${contentHash(content)}`;
+  const claimed = await claimHandoff(ports, key, content);
+  if (claimed.replay) return { handoff: claimed.replay, created: false };
+  try {
+    // A first attempt that recorded its handoff but died before remembering it: it counts.
+    const at = ports.clock.now();
+    const since = new Date(at.getTime() - HANDOFF_REPLAY_SECONDS * 1000).toISOString();
+    const earlier = (await ports.store.listHandoffs(input.project, since)).find(
+      (handoff) => handoffContent(handoff) === content,
+    );
+    if (earlier) {
+      await remember(ports, claimed.held, key, content, earlier);
+      return { handoff: earlier, created: false };
+    }
+    const handoff = await saveHandoff(ports, plan, task, input, at.toISOString());
+    await remember(ports, claimed.held, key, content, handoff);
+    return { handoff, created: true };
+  } catch (error) {
+    if (claimed.held) await ports.idempotency?.release(key);
+    throw error;
+  }
+}
+
+/** ` (tasks that depend on X: a, b)` or ` (no task depends on X)`: where a handoff may go. */
+function describeTargets(plan: Plan, taskId: string): string {
+  const { direct } = handoffTargets(plan, taskId);
+  return direct.length > 0
+    ? ` (tasks that depend on ${taskId}: ${direct.join(', ')})`
+    : ` (no task depends on ${taskId})`;
+}
+
+/**
+ * Holds the handoff's content against a concurrent retry. A retry that finds the first still being
+ * recorded waits for it (a few seconds) and answers with it; without an idempotency store (unit
+ * tests), only the recorded handoffs are compared.
+ */
+async function claimHandoff(
+  ports: CoordinationPorts,
+  key: string,
+  content: string,
+): Promise<{ held: boolean; replay?: Handoff }> {
+  if (!ports.idempotency) return { held: false };
+  for (let attempt = 0; ; attempt++) {
+    const claim = await ports.idempotency.claim(key, content, ports.clock.now(), HANDOFF_HOLD_SECONDS);
+    if (claim.state === 'new') return { held: true };
+    if (claim.state === 'done')
+      // The key is a hash: only the same content is the same handoff.
+      return claim.fingerprint === content
+        ? { held: false, replay: claim.outcome as Handoff }
+        : { held: false };
+    if (attempt >= 20)
+      throw new ConflictError(
+        'the same handoff is being recorded by another request right now; retry in a moment',
+      );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+async function remember(
+  ports: CoordinationPorts,
+  held: boolean,
+  key: string,
+  content: string,
+  handoff: Handoff,
+): Promise<void> {
+  if (held)
+    await ports.idempotency?.complete(key, content, handoff, ports.clock.now(), HANDOFF_REPLAY_SECONDS);
+}
+
+async function saveHandoff(
+  ports: CoordinationPorts,
+  plan: Plan,
+  task: { id: string; title: string; agent: string },
+  input: {
+    project: string;
+    to: readonly string[];
+    checklist: Readonly<Record<string, boolean>>;
+    notes?: string;
+    override?: boolean;
+    actor: Actor;
+  },
+  at: string,
+): Promise<Handoff> {
   const handoff: Handoff = {
     id: ports.ids.next(at),
     task: task.id,
@@ -694,7 +846,7 @@ export async function recordHandoff(
         type: 'task.handed_off',
         subject: task.id,
         ...(input.notes ? { note: input.notes } : {}),
-        data: { to: [...input.to], handoff: handoff.id },
+        data: { to: [...input.to], handoff: handoff.id, ...(input.override ? { override: true } : {}) },
       }),
     ],
   });
@@ -709,6 +861,44 @@ export async function recordHandoff(
     ...(handoff.notes ? { notes: handoff.notes } : {}),
   });
   return handoff;
+}
+
+/**
+ * The plan's handoff checklist, and for a task whether it can be handed off now and to which tasks:
+ * what an agent reads before `POST …/handoffs` rather than learning it from a 422.
+ */
+export async function handoffChecklist(
+  ports: CoordinationPorts,
+  input: { project: string; task?: string },
+): Promise<{
+  items: string[];
+  template: Record<string, boolean>;
+  task?: { id: string; status: TaskStatus; canHandOff: boolean; reason: string | null; to: string[] };
+}> {
+  const stored = await requirePlan(ports, input.project);
+  const plan = stored.plan;
+  const items = [...plan.handoff];
+  const template = Object.fromEntries(items.map((item) => [item, true]));
+  if (input.task === undefined) return { items, template };
+  const { task } = requireTask(plan, input.task);
+  const status = (await ports.store.getTasks(input.project, [task.id])).get(task.id)?.status ?? 'todo';
+  const canHandOff = HANDOFF_STATUSES.includes(status);
+  const { all } = handoffTargets(plan, task.id);
+  return {
+    items,
+    template,
+    task: {
+      id: task.id,
+      status,
+      canHandOff,
+      reason: canHandOff
+        ? null
+        : `task ${task.id} is ${status}; only a task in ${HANDOFF_STATUSES.join(' or ')} can be handed off`,
+      to: plan.phases
+        .flatMap((phase) => phase.tasks.map((candidate) => candidate.id))
+        .filter((id) => all.has(id)),
+    },
+  };
 }
 
 /** Appends metric points (at most 100 a request), each timestamped now unless it says when. */

@@ -1,6 +1,10 @@
+import type { Escalation } from '../escalations/model.js';
+import { findRule, levelCount } from '../escalations/rules.js';
+import type { EscalationSummary } from '../escalations/service.js';
+import type { GateOverview } from '../gates/service.js';
 import { wallClockMillis, workingMinutes } from '../plan/lexical.js';
 import { TASK_STATUSES, type TaskStatus } from '../plan/schema.js';
-import type { PhaseStatus, ProjectSnapshot, Risk, TaskState } from './model.js';
+import type { AuditEvent, PhaseStatus, ProjectSnapshot, Risk, TaskState } from './model.js';
 
 export type AgentStatus = 'active' | 'idle' | 'down';
 
@@ -8,6 +12,8 @@ export interface ProjectStatus {
   readonly project: string;
   readonly name: string;
   readonly planVersion: number;
+  /** The project's time zone: the one dates are shown in to people. */
+  readonly timezone: string;
   readonly generatedAt: string;
   readonly activePhases: string[];
   readonly phases: {
@@ -34,13 +40,20 @@ export interface ProjectStatus {
     reportedCompletion: number | null;
     risk: Risk;
     blockers: { task: string; reason: string }[];
+    /** Its tasks a confirmed reassignment gave to someone else: they count for their holder now. */
+    reassigned: { task: string; to: string }[];
   }[];
   readonly tasks: {
     id: string;
     title: string;
     phase: string;
     status: TaskStatus;
+    /** The agent the plan gives the task to. */
     agent: string;
+    /** Who holds it now: the plan's agent, or the person a confirmed reassignment gave it to. */
+    holder: string;
+    /** The confirmed reassignment that moved it, when one did. */
+    reassignment: Reassignment | null;
     jira: string | null;
     blocked: boolean;
     reason: string | null;
@@ -49,6 +62,31 @@ export interface ProjectStatus {
   readonly metrics: Record<string, { value: number; at: string }>;
   /** Open escalations; the escalation engine fills this in. */
   readonly escalations: unknown[];
+}
+
+/** A task a confirmed reassignment moved from a (down) agent to a person (`task.reassigned`). */
+export interface Reassignment {
+  readonly task: string;
+  readonly from: string;
+  readonly to: string;
+  readonly at: string;
+  readonly by: string;
+}
+
+/**
+ * The reassignments in force, from the `task.reassigned` audit events (newest first, as the trail
+ * lists them): the latest one of each task. One the plan overrode since (the task now belongs to
+ * another agent) no longer counts; `computeStatus` checks that.
+ */
+export function reassignmentsFrom(events: readonly AuditEvent[]): Reassignment[] {
+  const latest = new Map<string, Reassignment>();
+  for (const event of events) {
+    if (event.type !== 'task.reassigned' || !event.subject || latest.has(event.subject)) continue;
+    const { from, to } = (event.data ?? {}) as { from?: unknown; to?: unknown };
+    if (typeof from !== 'string' || typeof to !== 'string') continue;
+    latest.set(event.subject, { task: event.subject, from, to, at: event.at, by: event.actor });
+  }
+  return [...latest.values()];
 }
 
 const RISK_ORDER: readonly Risk[] = ['green', 'yellow', 'red'];
@@ -63,8 +101,16 @@ export function computeStatus(
   snapshot: ProjectSnapshot,
   now: Date,
   escalations: unknown[] = [],
+  reassignments: readonly Reassignment[] = [],
 ): ProjectStatus {
   const { plan } = snapshot.plan;
+  const planAgent = new Map(plan.phases.flatMap((phase) => phase.tasks.map((task) => [task.id, task.agent])));
+  // Only a reassignment away from the agent the plan still names: a re-applied plan has the last word.
+  const moved = new Map(
+    reassignments
+      .filter((reassignment) => planAgent.get(reassignment.task) === reassignment.from)
+      .map((reassignment) => [reassignment.task, reassignment]),
+  );
   const taskState = (id: string): TaskState => {
     const state = snapshot.tasks.get(id) ?? {
       id,
@@ -104,7 +150,8 @@ export function computeStatus(
 
   const agents = plan.agents.map((agent) => {
     const state = snapshot.agents.get(agent.id);
-    const own = allTasks.filter(({ task }) => task.agent === agent.id);
+    // The tasks it holds: a task reassigned to a person counts for that person, not for the agent.
+    const own = allTasks.filter(({ task }) => task.agent === agent.id && !moved.has(task.id));
     const total = own.reduce((sum, { task }) => sum + workingMinutes(task.estimate), 0);
     const done = own
       .filter(({ state: s }) => s.status === 'done')
@@ -140,6 +187,9 @@ export function computeStatus(
       reportedCompletion: state?.completion ?? null,
       risk,
       blockers,
+      reassigned: [...moved.values()]
+        .filter((reassignment) => reassignment.from === agent.id)
+        .map((reassignment) => ({ task: reassignment.task, to: reassignment.to })),
     };
   });
 
@@ -147,6 +197,7 @@ export function computeStatus(
     project: plan.project.id,
     name: plan.project.name,
     planVersion: snapshot.plan.version,
+    timezone: plan.project.timezone,
     generatedAt: now.toISOString(),
     activePhases: phases.filter((phase) => phase.status === 'active').map((phase) => phase.id),
     phases,
@@ -157,6 +208,8 @@ export function computeStatus(
       phase: phase.id,
       status: state.status,
       agent: task.agent,
+      holder: moved.get(task.id)?.to ?? task.agent,
+      reassignment: moved.get(task.id) ?? null,
       jira: task.jira ?? null,
       blocked: state.blocked,
       reason: state.blockedReason ?? null,
@@ -169,4 +222,101 @@ export function computeStatus(
     ),
     escalations,
   };
+}
+
+/** An open escalation as the status shows it: why, at which level of how many, and how long its SLA has left. */
+export type StatusEscalation = EscalationSummary & {
+  /** The rule's name. */
+  readonly name: string;
+  /** How many levels the rule's ladder has. */
+  readonly levels: number;
+  /** Seconds until `dueAt` (the next level, or the next reminder): negative once overdue. */
+  readonly slaLeftSeconds: number;
+};
+
+/** A gate as the status shows it: its state, the latest decision, and what it waits for. */
+export type StatusGate = GateOverview & {
+  /** What has to happen next for the gate to move, in words; null once it passed. */
+  readonly waitsFor: string | null;
+};
+
+/** What `GET …/status` answers and `convoy status` shows. */
+export type StatusView = Omit<ProjectStatus, 'escalations'> & {
+  readonly escalations: StatusEscalation[];
+  readonly gates: StatusGate[];
+};
+
+/**
+ * The full status: `computeStatus` with the open escalations (oldest first) and every gate of the
+ * plan, each saying what it waits for, and tasks under whoever holds them after a reassignment.
+ */
+export function statusView(
+  snapshot: ProjectSnapshot,
+  now: Date,
+  input: {
+    escalations: readonly Escalation[];
+    gates: readonly GateOverview[];
+    reassignments?: readonly Reassignment[];
+  },
+): StatusView {
+  const { plan } = snapshot.plan;
+  const escalations: StatusEscalation[] = [...input.escalations]
+    .filter((escalation) => escalation.status !== 'resolved')
+    .sort((a, b) => a.openedAt.localeCompare(b.openedAt))
+    .map((escalation) => {
+      const { history: _history, ...summary } = escalation;
+      const rule = findRule(plan, escalation.rule);
+      return {
+        ...summary,
+        name: rule?.name ?? escalation.rule,
+        levels: rule ? levelCount(rule) : escalation.level,
+        slaLeftSeconds: Math.round((Date.parse(escalation.dueAt) - now.getTime()) / 1000),
+      };
+    });
+  const status = computeStatus(snapshot, now, [], input.reassignments ?? []);
+  return { ...status, escalations, gates: gateViews(snapshot, status, input.gates) };
+}
+
+/** Every gate with what it waits for (`GET …/gates`, `convoy gates`). */
+export function gateViews(
+  snapshot: ProjectSnapshot,
+  status: ProjectStatus,
+  gates: readonly GateOverview[],
+): StatusGate[] {
+  return gates.map((gate) => ({ ...gate, waitsFor: waitsFor(snapshot, status, gate) }));
+}
+
+/** What a gate waits for, in words a person acts on. */
+function waitsFor(snapshot: ProjectSnapshot, status: ProjectStatus, gate: GateOverview): string | null {
+  const phase = status.phases.find((candidate) => candidate.id === gate.phase);
+  const planGate = snapshot.plan.plan.gates.find((candidate) => candidate.id === gate.gate);
+  switch (gate.status) {
+    case 'passed':
+      return null;
+    case 'evaluating':
+      return 'its evaluation, under way';
+    case 'caution':
+      return `a new evaluation once its caution window (${planGate?.cautionWindow ?? 'the caution window'}) is over`;
+    case 'awaiting-decision': {
+      // Decided a moment ago: the workflow has the decision and is carrying it out.
+      if (gate.latest?.override)
+        return `its workflow to carry out the decision (${gate.latest.override} by ${gate.latest.decidedBy ?? 'an approver'})`;
+      const who =
+        gate.approvers.length > 0 ? `an approver (${gate.approvers.join(', ')}) or an admin` : 'an admin';
+      return `a decision by ${who}: convoy gates decide ${gate.gate} advance|hold`;
+    }
+    case 'held':
+      return 'a new evaluation: the next gate review, or POST …/gates/{gate}/evaluate by an admin';
+    case 'failed':
+      return `a person: its workflow failed${gate.error ? ` (${gate.error})` : ''}; evaluate it again once fixed`;
+    default: {
+      if (!phase) return 'nothing: it is the gate of no phase';
+      if (phase.status === 'passed') return null;
+      if (phase.status === 'pending') return `phase ${phase.id} to become active`;
+      const open = phase.total - phase.tasks.done;
+      return open > 0
+        ? `the last ${open} of ${phase.total} tasks of phase ${phase.id}`
+        : 'its evaluation to start (the heartbeat monitor starts it within a minute)';
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import { type Actor, describeActor } from '../coordination/model.js';
-import { ConflictError, ForbiddenError } from '../errors.js';
+import { ConflictError, ForbiddenError, ValidationError } from '../errors.js';
 import type { Plan } from '../plan/schema.js';
 import { next, resolved } from './engine.js';
 import type { Escalation, EscalationChange } from './model.js';
@@ -60,7 +60,15 @@ export function acknowledge(
   const dueAt = new Date(now.getTime() + Math.max(period, 0)).toISOString();
   const updated = next(
     escalation,
-    { status: 'acknowledged', acknowledgedBy: by, acknowledgedAt: at, dueAt },
+    // Someone is on it now: a snooze ends, and the acknowledgement's timeout runs instead.
+    {
+      status: 'acknowledged',
+      acknowledgedBy: by,
+      acknowledgedAt: at,
+      dueAt,
+      snoozedUntil: undefined,
+      snoozedBy: undefined,
+    },
     [{ at, what: 'acknowledged', by }],
   );
   const last = rule ? levelCount(rule) : escalation.level;
@@ -74,6 +82,57 @@ export function acknowledge(
     escalation: updated,
     expectedVersion: escalation.version,
     notices: [notice(plan, updated, 'acknowledged', text, [])],
+  };
+}
+
+/** The longest snooze: a typo in the year must not silence an escalation for good. */
+export const MAX_SNOOZE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Snoozes an unresolved escalation until `until` (same permissions as acknowledging): until then it
+ * neither climbs nor is posted again, and since it stays unresolved its rule opens no other for the
+ * same subject — so a condition that still holds stops paging without being resolved. If its
+ * condition clears or its resolving event arrives meanwhile, it is resolved as usual. When the
+ * snooze ends it is open again at its level, with a fresh SLA, and posted. Snoozing again moves the
+ * end; the same end again changes nothing (null). ValidationError when `until` is not within the
+ * next 30 days, ConflictError once it is resolved.
+ */
+export function snooze(
+  plan: Plan,
+  escalation: Escalation,
+  actor: Actor,
+  now: Date,
+  until: Date,
+  note?: string,
+): EscalationChange | null {
+  assertMayHandle(plan, escalation, actor, 'snooze');
+  if (escalation.status === 'resolved')
+    throw new ConflictError(`escalation ${escalation.id} is already resolved (${escalation.resolution})`);
+  if (Number.isNaN(until.getTime())) throw new ValidationError('until: not a date and time');
+  if (until.getTime() <= now.getTime())
+    throw new ValidationError(
+      `until: ${until.toISOString()} is not in the future (it is ${now.toISOString()}); snooze until a later time`,
+    );
+  if (until.getTime() - now.getTime() > MAX_SNOOZE_MS)
+    throw new ValidationError(
+      `until: ${until.toISOString()} is more than 30 days ahead; snooze for at most 30 days`,
+    );
+  const end = until.toISOString();
+  if (escalation.snoozedUntil === end) return null;
+  const rule = findRule(plan, escalation.rule);
+  const at = now.toISOString();
+  const by = describeActor(actor);
+  const updated = next(escalation, { snoozedUntil: end, snoozedBy: by, dueAt: end }, [
+    { at, what: `snoozed until ${end}${note ? `: ${note}` : ''}`, by },
+  ]);
+  const text = `Escalation ${rule?.name ?? escalation.rule} snoozed by ${actorName(plan, actor)} until ${end}${
+    note ? ` (${note})` : ''
+  }: no reminders or level changes before then, unless it is resolved meanwhile.`;
+  return {
+    kinds: ['snoozed'],
+    escalation: updated,
+    expectedVersion: escalation.version,
+    notices: [notice(plan, updated, 'snoozed', text, [])],
   };
 }
 

@@ -187,6 +187,11 @@ export function onTick(
     if (escalation.status === 'resolved') continue;
     const rule = findRule(plan, escalation.rule);
     if (!rule) continue;
+    if (escalation.snoozedUntil !== undefined) {
+      // Snoozed: nothing climbs, reminds or proposes until the snooze ends; then it wakes, and only that.
+      if (Date.parse(escalation.snoozedUntil) <= nowMs) changes.push(wake(plan, rule, escalation));
+      continue;
+    }
     const kinds: EscalationChangeKind[] = [];
     const history: EscalationHistoryEntry[] = [];
     let patch: Partial<Mutable<Escalation>> = {};
@@ -229,6 +234,8 @@ export function nextDueAt(plan: Plan, open: readonly Escalation[]): string | und
   for (const escalation of open) {
     if (escalation.status === 'resolved') continue;
     earliest = Math.min(earliest, Date.parse(escalation.dueAt));
+    // A snoozed escalation has nothing to do before its snooze ends (its `dueAt`).
+    if (escalation.snoozedUntil !== undefined) continue;
     const rule = findRule(plan, escalation.rule);
     if (rule?.on === 'agent.down' && escalation.agent && !escalation.reassignment)
       earliest = Math.min(
@@ -240,6 +247,42 @@ export function nextDueAt(plan: Plan, open: readonly Escalation[]): string | und
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The end of a snooze: the escalation is open again at its level (an acknowledgement lapses with
+ * it), its level's SLA starts again from when the snooze ended, and the level's people hear of it.
+ */
+function wake(plan: Plan, rule: EscalationRule, escalation: Escalation): EscalationChange {
+  const until = escalation.snoozedUntil as string;
+  const sla = ruleLevel(rule, escalation.level).sla;
+  const dueAt = new Date(Date.parse(until) + levelSlaMillis(rule, escalation.level)).toISOString();
+  const updated = next(
+    escalation,
+    {
+      status: 'open',
+      dueAt,
+      snoozedUntil: undefined,
+      snoozedBy: undefined,
+      acknowledgedBy: undefined,
+      acknowledgedAt: undefined,
+    },
+    [{ at: until, what: `snooze ended: open again at level ${escalation.level}` }],
+  );
+  const text = `Escalation ${rule.name} is still unresolved after its snooze${
+    escalation.snoozedBy ? ` (by ${escalation.snoozedBy})` : ''
+  } ended at ${until}; level ${escalation.level} of ${levelCount(rule)}: ${escalation.reason}. ${callToAction(
+    plan,
+    escalation.targets,
+    sla,
+    dueAt,
+  )}`;
+  return {
+    kinds: ['snooze-ended'],
+    escalation: updated,
+    expectedVersion: escalation.version,
+    notices: [notice(plan, updated, 'snooze-ended', text, escalation.targets)],
+  };
+}
 
 function climbLadder(plan: Plan, rule: EscalationRule, escalation: Escalation, nowMs: number) {
   const last = levelCount(rule);
@@ -394,6 +437,9 @@ export function resolved(
       status: 'resolved',
       resolution,
       resolvedAt: at,
+      // A snooze ends with the escalation: a later breach is news.
+      snoozedUntil: undefined,
+      snoozedBy: undefined,
       ...(by === undefined ? {} : { resolvedBy: by }),
     },
     [{ at, what: eventAt && eventAt !== at ? `${how} (event at ${eventAt})` : how, ...(by ? { by } : {}) }],

@@ -1,6 +1,6 @@
 /** The escalation engine: rules from the plan, one open escalation per rule and subject, SLA ladders. */
 
-export { acknowledge, confirmReassignment, mayHandle, resolve } from './actions.js';
+export { acknowledge, confirmReassignment, MAX_SNOOZE_MS, mayHandle, resolve, snooze } from './actions.js';
 export { dedupKey, nextDueAt, onEvent, onMetrics, onTick, type TickOptions } from './engine.js';
 export type {
   Escalation,

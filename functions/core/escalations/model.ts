@@ -61,6 +61,13 @@ export interface Escalation {
   readonly dueAt: string;
   readonly acknowledgedBy?: string;
   readonly acknowledgedAt?: string;
+  /**
+   * Until when a person snoozed it: before then it neither climbs, nor is posted again, nor proposes
+   * a reassignment, and (being unresolved) keeps its rule from opening another for the same subject.
+   * `dueAt` is this time meanwhile; then it is open again at its level with a fresh SLA, and posted.
+   */
+  readonly snoozedUntil?: string;
+  readonly snoozedBy?: string;
   readonly resolvedBy?: string;
   readonly resolvedAt?: string;
   readonly resolution?: EscalationResolution;
@@ -118,6 +125,8 @@ export type EscalationChangeKind =
   | 'escalated'
   | 'renotified'
   | 'acknowledged'
+  | 'snoozed'
+  | 'snooze-ended'
   | 'resolved'
   | 'reassignment-proposed'
   | 'reassignment-confirmed';

@@ -11,7 +11,7 @@ import type {
 } from '../integrations/model.js';
 import type { Plan } from '../plan/schema.js';
 import type { Clock, CoordinationStore, EscalationPage, EscalationStore, Outbox } from '../ports.js';
-import { acknowledge, confirmReassignment, resolve } from './actions.js';
+import { acknowledge, confirmReassignment, resolve, snooze } from './actions.js';
 import type {
   Escalation,
   EscalationChange,
@@ -57,6 +57,8 @@ const EVENT_TYPES: Readonly<Record<EscalationChangeKind, string | undefined>> = 
   escalated: 'escalation.escalated',
   renotified: 'escalation.renotified',
   acknowledged: 'escalation.acknowledged',
+  snoozed: 'escalation.snoozed',
+  'snooze-ended': 'escalation.snooze_ended',
   resolved: 'escalation.resolved',
   'reassignment-proposed': 'escalation.reassignment_proposed',
   'reassignment-confirmed': 'escalation.reassignment_confirmed',
@@ -116,6 +118,19 @@ export function acknowledgeEscalation(
   input: EscalationActionInput,
 ): Promise<EscalationActionResult> {
   return act(ports, input, (plan, escalation, now) => acknowledge(plan, escalation, input.actor, now));
+}
+
+/**
+ * Snoozes an escalation until a time (see `snooze`), with the same permissions as acknowledging.
+ * Snoozing again until the same time changes nothing.
+ */
+export function snoozeEscalation(
+  ports: EscalationPorts,
+  input: EscalationActionInput & { until: string },
+): Promise<EscalationActionResult> {
+  return act(ports, input, (plan, escalation, now) =>
+    snooze(plan, escalation, input.actor, now, new Date(input.until), input.note),
+  );
 }
 
 /**
@@ -305,6 +320,7 @@ function auditEvents(
 /** Who the escalation itself says did it, for the kinds a person does. */
 function recordedBy(escalation: Escalation, kind: EscalationChangeKind): string | undefined {
   if (kind === 'acknowledged') return escalation.acknowledgedBy;
+  if (kind === 'snoozed') return escalation.snoozedBy;
   if (kind === 'resolved') return escalation.resolvedBy;
   if (kind === 'reassignment-confirmed') return escalation.reassignment?.confirmedBy;
   return undefined;

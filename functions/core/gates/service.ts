@@ -139,9 +139,7 @@ export async function decideGate(
   assertMayDecide(plan, input.gate, input.actor);
   const state = await ports.gates.getGate(input.project, input.gate);
   if (state?.status !== 'awaiting-decision' || !state.pendingToken || !state.latest)
-    throw new ConflictError(
-      `gate ${input.gate} is not waiting for a decision (it is ${state?.status ?? 'not evaluated'})`,
-    );
+    throw new ConflictError(notWaiting(input.gate, state));
   if (input.attempt !== undefined && input.attempt !== state.attempt)
     throw new ConflictError(
       `that request was for attempt ${input.attempt} of gate ${input.gate}; attempt ${state.attempt} is the one waiting`,
@@ -187,6 +185,29 @@ export async function decideGate(
   ]);
   await ports.events?.publish([gateDecidedEvent(input.project, decision)]);
   return decision;
+}
+
+/** Why a gate takes no decision now, saying what did happen (a repeated decision names the first). */
+function notWaiting(gate: string, state: GateState | undefined): string {
+  const latest = state?.latest;
+  if (latest?.override) {
+    const first = `gate ${gate} was already decided: ${latest.override} by ${latest.decidedBy ?? 'an approver'} at ${latest.at}`;
+    if (state?.status === 'passed') return `${first}; the phase passed`;
+    if (state?.status === 'held') return `${first}; it is held until it is evaluated again`;
+    return `${first}; the gate workflow is carrying it out`;
+  }
+  switch (state?.status) {
+    case undefined:
+      return `gate ${gate} has not been evaluated yet, so there is no decision to make`;
+    case 'passed':
+      return `gate ${gate} passed (${latest?.decision ?? 'GO'}${latest ? ` at ${latest.at}` : ''}); there is nothing to decide`;
+    case 'held':
+      return `gate ${gate} is held (nobody decided in time); evaluate it again to get a new decision`;
+    case 'failed':
+      return `gate ${gate}'s workflow failed; evaluate it again`;
+    default:
+      return `gate ${gate} is being evaluated (${state?.status}); it asks for a decision only after a NO-GO or its last CAUTION`;
+  }
 }
 
 /** Writes the gate's state if it is still at `attempt` (an older execution's late step changes nothing). */

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   type CoordinationPorts,
   recordEvent,
@@ -8,6 +9,7 @@ import type { Actor, StoredPlan } from '../coordination/model.js';
 import { ConflictError } from '../errors.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
 import type { Outbox } from '../ports.js';
+import { toWellFormed } from '../unicode.js';
 import { extractIssueKeys, parseSmartCommits } from './issue-keys.js';
 import type { GithubNotice, JiraCommand } from './model.js';
 
@@ -19,6 +21,16 @@ export interface GithubDelivery {
   readonly event: string;
   readonly payload: Record<string, unknown>;
 }
+
+/**
+ * A queued delivery, checked before the worker applies it: an id and an event name that fit a key,
+ * and a payload that is a JSON object. The handlers read the payload's fields defensively.
+ */
+export const githubDeliverySchema = z.object({
+  id: z.string().min(1).max(200),
+  event: z.string().min(1).max(100),
+  payload: z.looseObject({}),
+});
 
 export interface GithubPorts extends CoordinationPorts {
   readonly outbox: Outbox;
@@ -42,7 +54,10 @@ const MAX_JIRA_COMMANDS_PER_DELIVERY = 50;
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
-const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+/** Text from GitHub as Convoy stores it: well-formed Unicode (a lone surrogate becomes U+FFFD). */
+const str = (value: unknown): string => (typeof value === 'string' ? toWellFormed(value) : '');
+/** Notes and subjects are bounded as the API bounds them: an audit event stays far below 400 KB. */
+const clip = (text: string, max = 4000) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 /** The plan's tasks by JIRA key, and the JIRA projects keys are taken from. */
@@ -79,8 +94,9 @@ export async function handleGithubDelivery(
   ports: GithubPorts,
   delivery: GithubDelivery,
 ): Promise<GithubOutcome> {
-  const payload = delivery.payload;
-  const repository = str(obj(payload.repository).full_name);
+  const payload = obj(delivery.payload);
+  // GitHub's repository names are at most 140 characters; a longer one matches no plan.
+  const repository = clip(str(obj(payload.repository).full_name), 300);
   const outcome = {
     projects: [] as string[],
     moved: [] as GithubOutcome['moved'],
@@ -113,7 +129,7 @@ export async function handleGithubDelivery(
       outcome.jiraCommands += await ports.outbox.enqueue(entries, ports.clock.now());
     },
     async activity(project: string, task: string, type: string, note: string, data: Json = {}) {
-      await recordEvent(ports, { project, type, subject: task, note, actor: GITHUB });
+      await recordEvent(ports, { project, type, subject: task, note: clip(note), actor: GITHUB });
       outcome.activity.push({ project, task, type });
       void data;
     },
@@ -182,20 +198,24 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
         if (task) await activity(project, task, 'github.commit', `${sha} ${firstLine(message)}`);
       }
       const projects = plan.integrations.jira?.projects;
-      const commands: JiraCommand[] = parseSmartCommits(message, projects ? { projects } : {}).map(
-        (smart): JiraCommand => {
+      const commands: JiraCommand[] = parseSmartCommits(message, projects ? { projects } : {}).flatMap(
+        (smart): JiraCommand[] => {
           const signature = `(${author ? `${author}, ` : ''}${repository}@${sha})`;
           if (smart.kind === 'comment')
-            return { kind: 'comment', issue: smart.issue, body: `${smart.text} ${signature}` };
+            return [{ kind: 'comment', issue: smart.issue, body: clip(`${smart.text} ${signature}`) }];
           if (smart.kind === 'time') {
-            return {
-              kind: 'worklog',
-              issue: smart.issue,
-              seconds: smart.seconds,
-              comment: `${smart.comment ?? ''} ${signature}`.trim(),
-            };
+            // `#time 99999999999999999999w` is no worklog: a number the store cannot hold is dropped.
+            if (!Number.isSafeInteger(smart.seconds)) return [];
+            return [
+              {
+                kind: 'worklog',
+                issue: smart.issue,
+                seconds: smart.seconds,
+                comment: clip(`${smart.comment ?? ''} ${signature}`.trim()),
+              },
+            ];
           }
-          return { kind: 'transition', issue: smart.issue, status: smart.name };
+          return [{ kind: 'transition', issue: smart.issue, status: clip(smart.name, 255) }];
         },
       );
       await jira(project, commands);
@@ -207,7 +227,7 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
     const project = plan.project.id;
     const pr = obj(payload.pull_request);
     const action = str(payload.action);
-    const number = Number(pr.number);
+    const number = Number.isSafeInteger(pr.number) ? (pr.number as number) : 0;
     const title = str(pr.title);
     const url = str(pr.html_url);
     const merged = pr.merged === true;
@@ -262,8 +282,16 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
           at: ports.clock.now().toISOString(),
           actor: 'integration:github',
           subject: `${repository}#${number}`,
-          note: `PR #${number} merged: ${title}`,
-          data: { repository, number, title, url, author, tasks, delivery: context.delivery.id },
+          note: clip(`PR #${number} merged: ${title}`),
+          data: {
+            repository,
+            number,
+            title: clip(title),
+            url: clip(url, 2000),
+            author,
+            tasks,
+            delivery: context.delivery.id,
+          },
         },
       ]);
       await post(ports, plan, `pr-merged:${project}:${repository}#${number}`, notice);
@@ -381,7 +409,7 @@ async function buildFinished(
       at: ports.clock.now().toISOString(),
       actor: 'integration:github',
       subject: repository,
-      note: `${build.name} on ${build.branch}: ${build.conclusion}`,
+      note: clip(`${build.name} on ${build.branch}: ${build.conclusion}`),
       data: { conclusion: build.conclusion, delivery: context.delivery.id },
     },
   ]);
@@ -440,8 +468,8 @@ async function securityAlert(
   await recordEvent(context.ports, {
     project: context.plan.project.id,
     type: 'security.critical',
-    subject: url || context.repository,
-    note: `${context.repository}: ${summary}`,
+    subject: clip(url || context.repository, 2000),
+    note: clip(`${context.repository}: ${summary}`),
     actor: GITHUB,
   });
 }

@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import { type CoordinationPorts, recordEvent, transitionTask } from '../coordination/commands.js';
 import type { Actor } from '../coordination/model.js';
 import { ConflictError } from '../errors.js';
 import { TASK_STATUSES, type TaskStatus } from '../plan/schema.js';
+import { toWellFormed } from '../unicode.js';
 
 const JIRA: Actor = { kind: 'integration', id: 'jira' };
 
@@ -15,6 +17,49 @@ export interface JiraStatusChange {
 export interface JiraOutcome {
   readonly moved: { project: string; task: string; to: TaskStatus }[];
   readonly recorded: { project: string; task: string; reason: string }[];
+}
+
+/** JIRA's names are short; a longer one is not JIRA's (and would not fit an audit event's key). */
+const name = z.string().max(255).transform(toWellFormed);
+
+/**
+ * An own property only: a changelog item without `toString` must not find Object.prototype's.
+ * Objects are copied without a prototype before zod reads them.
+ */
+const own = (value: unknown) =>
+  value && typeof value === 'object' && !Array.isArray(value)
+    ? Object.assign(Object.create(null) as object, value)
+    : value;
+
+/**
+ * The parts of a JIRA webhook Convoy reads, shape-checked (everything else passes through unread):
+ * a payload of another shape is refused with the field at fault, never half-read.
+ */
+export const jiraWebhookPayload = z.looseObject({
+  webhookEvent: z.string().optional(),
+  issue: z
+    .looseObject({
+      key: name.optional(),
+      fields: z.looseObject({ status: z.looseObject({ name: name.nullish() }).nullish() }).nullish(),
+    })
+    .nullish(),
+  changelog: z
+    .looseObject({
+      items: z
+        .array(z.preprocess(own, z.looseObject({ field: z.string().nullish(), toString: name.nullish() })))
+        .nullish(),
+    })
+    .nullish(),
+});
+
+/** The status change a JIRA webhook carries, if it carries one. */
+export function jiraStatusChange(payload: z.output<typeof jiraWebhookPayload>): JiraStatusChange | undefined {
+  const change = payload.changelog?.items?.find((item) => item.field === 'status');
+  const issue = payload.issue?.key;
+  // An item without `toString` of its own would otherwise read Object.prototype's.
+  const to = change && Object.hasOwn(change, 'toString') ? change.toString : undefined;
+  const status = to ?? payload.issue?.fields?.status?.name;
+  return issue && change && status ? { issue, status } : undefined;
 }
 
 /**

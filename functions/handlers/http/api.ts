@@ -12,8 +12,10 @@ import {
 } from '../../core/errors.js';
 import { didYouMean } from '../../core/plan/suggest.js';
 import type { TokenRecord } from '../../core/ports.js';
+import { isWellFormed } from '../../core/unicode.js';
 import type { Dependencies } from '../dependencies.js';
 import { authenticate, UnauthorizedError } from './auth.js';
+import { pathParams } from './schemas.js';
 
 /** Bodies above this are refused with 413 before anything is parsed. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -55,29 +57,91 @@ export function jsonBody<S extends z.ZodType>(request: ApiRequest, schema: S): z
     try {
       data = JSON.parse(request.rawBody);
     } catch (error) {
-      throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`);
+      throw new ValidationError(`body: not valid JSON: ${(error as Error).message}`);
     }
   }
   return validate(schema, data, 'body');
 }
 
+/**
+ * `data` checked against `schema`; otherwise a 400 whose message names every field at fault as
+ * `<where>.<path>: <problem>`. Strings (values and keys) must be well-formed Unicode: a lone UTF-16
+ * surrogate (`"\ud800"` in JSON) is refused, since no strict JSON parser could read it back.
+ */
 export function validate<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
+  const malformed = illFormedStrings(data, [where]);
+  if (malformed.length > 0) {
+    const problems = malformed.map(
+      (path) => `${path}: contains a lone UTF-16 surrogate; send well-formed Unicode text`,
+    );
+    throw new ValidationError(problems.join('; '), problems);
+  }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const problems = result.error.issues.flatMap((issue) => {
-    const path = [where, ...issue.path.map(String)].join('.');
-    if (issue.code === 'unrecognized_keys') {
-      const known = knownKeys(schema, issue.path);
-      return issue.keys.map(
-        (key) =>
-          `${path}.${key}: unknown field${didYouMean(key, known) || (known.length ? ` (expected one of: ${known.join(', ')})` : '')}`,
-      );
-    }
-    if (issue.code === 'invalid_type' && valueAt(data, issue.path) === undefined)
-      return [`${path}: required field is missing`];
-    return [`${path}: ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`];
-  });
+  const problems = result.error.issues.flatMap((issue) => describeIssue(schema, data, where, [], issue));
   throw new ValidationError(problems.join('; '), problems);
+}
+
+/** The paths (`body.metrics.0.name`) of the strings and keys in `data` that are not well-formed Unicode. */
+function illFormedStrings(data: unknown, path: string[], found: string[] = []): string[] {
+  if (typeof data === 'string') {
+    if (!isWellFormed(data)) found.push(path.join('.'));
+  } else if (Array.isArray(data)) {
+    data.forEach((item, index) => {
+      illFormedStrings(item, [...path, String(index)], found);
+    });
+  } else if (data && typeof data === 'object') {
+    for (const [key, value] of Object.entries(data)) {
+      if (!isWellFormed(key)) found.push(`${path.join('.')} (a field name)`);
+      else illFormedStrings(value, [...path, key], found);
+    }
+  }
+  return found;
+}
+
+/**
+ * One problem per field; `schema` is the part of the schema at `base`, where `issue.path` starts. A union that matched no branch (`POST /metrics`: one point or
+ * `{metrics: [...]}`) reports the branch the body was meant for: the first one that has no unknown
+ * field at its top level, else the first.
+ */
+function describeIssue(
+  schema: z.ZodType,
+  data: unknown,
+  where: string,
+  base: readonly PropertyKey[],
+  issue: z.core.$ZodIssue,
+): string[] {
+  const full = [...base, ...issue.path];
+  const path = [where, ...full.map(String)].join('.');
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const branches: z.core.$ZodIssue[][] = issue.errors;
+    const index = Math.max(
+      0,
+      branches.findIndex((branch) =>
+        branch.every((inner) => inner.code !== 'unrecognized_keys' || inner.path.length > 0),
+      ),
+    );
+    const option = unionOptions(schema, issue.path)[index] ?? schema;
+    return (branches[index] ?? []).flatMap((inner) => describeIssue(option, data, where, full, inner));
+  }
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(schema, issue.path);
+    return issue.keys.map(
+      (key) =>
+        `${path}.${key}: unknown field${didYouMean(key, known) || (known.length ? ` (expected one of: ${known.join(', ')})` : '')}`,
+    );
+  }
+  if (issue.code === 'invalid_type' && valueAt(data, full) === undefined)
+    return [`${path}: required field is missing`];
+  // zod's "Invalid input: expected number, received string" says no more than its second half.
+  const message = issue.message.replace(/^Invalid input: /, '');
+  return [`${path}: ${message.charAt(0).toLowerCase()}${message.slice(1)}`];
+}
+
+/** The branches of the union at `path` in `schema` (empty when there is none). */
+function unionOptions(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType[] {
+  const def = (schemaAt(schema, path) as { def?: Record<string, unknown> } | undefined)?.def;
+  return def?.type === 'union' ? (def.options as z.ZodType[]) : [];
 }
 
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
@@ -87,15 +151,20 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+/** The part of `schema` that validates the value at `path`, if it can be told. */
+function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): unknown {
   let current: unknown = schema;
   for (const part of path) {
-    const def = (current as { def?: Record<string, unknown> }).def;
+    const def = (current as { def?: Record<string, unknown> } | undefined)?.def;
     if (def?.type === 'object') current = (def.shape as Record<string, unknown>)[String(part)];
     else if (def?.type === 'array') current = def.element;
-    else return [];
+    else return undefined;
   }
-  const def = (current as { def?: Record<string, unknown> }).def;
+  return current;
+}
+
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const def = (schemaAt(schema, path) as { def?: Record<string, unknown> } | undefined)?.def;
   return def?.type === 'object' ? Object.keys(def.shape as object) : [];
 }
 

@@ -253,11 +253,11 @@ describe('convoy escalations ack / resolve / reassign', () => {
   });
 
   it.each([
-    [['close', 'e-1'], 'unknown action close; expected list, ack, resolve or reassign'],
+    [['close', 'e-1'], 'unknown action close; expected list, ack, snooze, resolve or reassign'],
     [['ack'], 'name exactly one escalation: convoy escalations ack ID'],
     [['list', '--status', 'closed'], '--status must be one of open, acknowledged, resolved, got closed'],
     [['list', '--limit', '0'], '--limit must be a whole number of at least 1, got 0'],
-    [['list', '--note', 'x'], '--note goes with ack, resolve or reassign'],
+    [['list', '--note', 'x'], '--note goes with ack, snooze, resolve or reassign'],
     [['ack', 'e-1', '--status', 'open'], '--status and --limit go with list'],
   ])('refuses %j with a usage error', async (args, message) => {
     // Act

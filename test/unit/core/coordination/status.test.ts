@@ -7,7 +7,13 @@ import type {
   ProjectSnapshot,
   TaskState,
 } from '../../../../functions/core/coordination/model.js';
-import { computeStatus } from '../../../../functions/core/coordination/status.js';
+import {
+  computeStatus,
+  reassignmentsFrom,
+  statusView,
+} from '../../../../functions/core/coordination/status.js';
+import type { Escalation } from '../../../../functions/core/escalations/model.js';
+import type { GateOverview } from '../../../../functions/core/gates/service.js';
 import type { TaskStatus } from '../../../../functions/core/plan/index.js';
 import { validPlan } from '../../../fixtures/plans.js';
 
@@ -214,6 +220,8 @@ describe('computeStatus', () => {
         phase: 'phase-1',
         status: 'in_progress',
         agent: 'alpha',
+        holder: 'alpha',
+        reassignment: null,
         jira: 'PAY-101',
         blocked: true,
         reason: 'schema review pending',
@@ -225,6 +233,8 @@ describe('computeStatus', () => {
         phase: 'phase-1',
         status: 'done',
         agent: 'beta',
+        holder: 'beta',
+        reassignment: null,
         jira: null,
         blocked: false,
         reason: null,
@@ -246,6 +256,8 @@ describe('computeStatus', () => {
         phase: 'phase-2',
         status: 'todo',
         agent: 'beta',
+        holder: 'beta',
+        reassignment: null,
         jira: null,
         blocked: false,
         reason: null,
@@ -527,5 +539,162 @@ describe('computeStatus', () => {
       });
       expect(Object.keys(status.metrics)).toEqual(['coverage.unit', 'tps']);
     });
+  });
+});
+
+describe('reassignments', () => {
+  const reassigned = (taskId: string, from: string, to: string, at = '2026-01-06T12:00:00.000Z') => ({
+    id: `${at}-${taskId}`,
+    type: 'task.reassigned',
+    at,
+    actor: 'person:pm',
+    subject: taskId,
+    data: { from, to, escalation: 'agent-down:1' },
+  });
+
+  it('lists a reassigned task under the person who holds it, and no longer under the down agent', () => {
+    // Prepare
+    const state = snapshot({
+      tasks: [
+        task('task-1a', 'in_progress', { blocked: true, blockedReason: 'waiting for schema' }),
+        task('task-1c', 'done'),
+      ],
+      agents: [agent('alpha', { downSince: minutesBeforeNow(90), currentTask: 'task-1a' })],
+    });
+    // Newest first, as the audit trail lists them: task-1a went to pm after an earlier move to beta.
+    const reassignments = reassignmentsFrom([
+      reassigned('task-1a', 'alpha', 'pm', '2026-01-06T12:00:00.000Z'),
+      reassigned('task-2a', 'alpha', 'pm'),
+      reassigned('task-1a', 'alpha', 'beta', '2026-01-06T11:00:00.000Z'),
+    ]);
+
+    // Act
+    const status = computeStatus(state, NOW, [], reassignments);
+
+    // Assess
+    expect(status.tasks.find((t) => t.id === 'task-1a')).toMatchObject({
+      agent: 'alpha',
+      holder: 'pm',
+      reassignment: { from: 'alpha', to: 'pm', by: 'person:pm', at: '2026-01-06T12:00:00.000Z' },
+    });
+    expect(status.tasks.find((t) => t.id === 'task-1c')).toMatchObject({ holder: 'alpha', reassignment: null });
+    expect(agentStatus(status, 'alpha')).toMatchObject({
+      status: 'down',
+      blockers: [],
+      reassigned: [
+        { task: 'task-1a', to: 'pm' },
+        { task: 'task-2a', to: 'pm' },
+      ],
+      // Only task-1c (done) is still its own: all of what it holds is done.
+      completion: 100,
+    });
+  });
+
+  it('ignores a reassignment the plan overrode since: the task belongs to another agent now', () => {
+    // Prepare
+    const state = snapshot({ tasks: [task('task-1b', 'in_progress')] });
+
+    // Act
+    const status = computeStatus(state, NOW, [], reassignmentsFrom([reassigned('task-1b', 'alpha', 'pm')]));
+
+    // Assess
+    expect(status.tasks.find((t) => t.id === 'task-1b')).toMatchObject({ agent: 'beta', holder: 'beta' });
+  });
+});
+
+describe('statusView', () => {
+  const gate = (overrides: Partial<GateOverview>): GateOverview => ({
+    gate: 'g1',
+    phase: 'phase-1',
+    approvers: ['pm'],
+    status: 'not-evaluated',
+    attempt: 0,
+    latest: null,
+    updatedAt: null,
+    ...overrides,
+  });
+  const escalation = (overrides: Partial<Escalation>): Escalation => ({
+    id: 'e-1',
+    project: 'demo',
+    rule: 'agent-down',
+    kind: 'event',
+    subject: 'alpha',
+    dedupKey: 'agent-down:alpha',
+    agent: 'alpha',
+    status: 'open',
+    level: 1,
+    targets: ['pm'],
+    openedAt: minutesBeforeNow(30),
+    levelSince: minutesBeforeNow(30),
+    dueAt: minutesBeforeNow(-90),
+    occurrences: 1,
+    reason: 'agent.down for Agent Alpha',
+    history: [{ at: minutesBeforeNow(30), what: 'opened at level 1: pm' }],
+    version: 1,
+    ...overrides,
+  });
+
+  it('says what each gate waits for: the phase’s last tasks, a decision, or nothing once passed', () => {
+    // Prepare
+    const state = snapshot({ tasks: [task('task-1a', 'done'), task('task-1b', 'done')] });
+    const decided = {
+      gate: 'g1',
+      phase: 'phase-1',
+      attempt: 1,
+      decision: 'NO-GO' as const,
+      evaluation: {
+        gate: 'g1',
+        phase: 'phase-1',
+        decision: 'NO-GO' as const,
+        criteria: [],
+        tasksNotDone: [],
+        reasons: ['NO-GO: tps is 1.2M'],
+        evaluatedAt: minutesBeforeNow(5),
+      },
+      at: minutesBeforeNow(5),
+    };
+
+    // Act
+    const waiting = (overrides: Partial<GateOverview>) =>
+      statusView(state, NOW, { escalations: [], gates: [gate(overrides)] }).gates[0]?.waitsFor;
+
+    // Assess
+    expect(waiting({})).toBe('the last 1 of 3 tasks of phase phase-1');
+    expect(waiting({ status: 'awaiting-decision', attempt: 1, latest: decided })).toBe(
+      'a decision by an approver (pm) or an admin: convoy gates decide g1 advance|hold',
+    );
+    expect(
+      waiting({
+        status: 'awaiting-decision',
+        attempt: 1,
+        latest: { ...decided, override: 'advance', decidedBy: 'person:pm' },
+      }),
+    ).toBe('its workflow to carry out the decision (advance by person:pm)');
+    expect(waiting({ status: 'passed', attempt: 1, latest: decided })).toBeNull();
+    expect(
+      statusView(state, NOW, { escalations: [], gates: [gate({ status: 'awaiting-decision', latest: decided })] })
+        .gates[0]?.latest,
+    ).toEqual(decided);
+  });
+
+  it('shows each open escalation with its rule, level of how many, reason and SLA left, oldest first', () => {
+    // Prepare
+    const state = snapshot();
+    const late = escalation({ id: 'e-2', openedAt: minutesBeforeNow(10), dueAt: minutesBeforeNow(5), level: 2 });
+
+    // Act
+    const view = statusView(state, NOW, { escalations: [late, escalation({})], gates: [] });
+
+    // Assess
+    expect(view.escalations.map((e) => e.id)).toEqual(['e-1', 'e-2']);
+    expect(view.escalations[0]).toMatchObject({
+      rule: 'agent-down',
+      level: 1,
+      reason: 'agent.down for Agent Alpha',
+      slaLeftSeconds: 90 * 60,
+    });
+    expect(view.escalations[0]).not.toHaveProperty('history');
+    expect(view.escalations[1]).toMatchObject({ level: 2, slaLeftSeconds: -5 * 60 });
+    expect(view.timezone).toBe('America/New_York');
   });
 });

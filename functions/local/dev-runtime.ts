@@ -7,10 +7,10 @@ import { resumeGates } from '../core/gates/service.js';
 import { type GithubDelivery, handleGithubDelivery } from '../core/integrations/github-events.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import { formatPlanError, type Plan, parsePlan } from '../core/plan/index.js';
+import type { TokenRecord } from '../core/ports.js';
 import { formatInstant } from '../core/reports/dates.js';
 import { runScheduledJob } from '../core/rhythm/jobs.js';
 import { runMonitor } from '../core/rhythm/run-monitor.js';
-import type { TokenRecord } from '../core/ports.js';
 import { nextFireTimes } from '../core/schedules/index.js';
 import { ConfigError, readConfig } from '../handlers/config.js';
 import {

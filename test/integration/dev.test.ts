@@ -108,7 +108,7 @@ describe('convoy dev', () => {
     // Assess
     expect(
       lines.some((line) =>
-        /^schedule standup \(standup\): next \w{3}, \d{2}\/\d{2}\/\d{4}, 09:00 America\/New_York$/.test(line),
+        /^schedule standup \(standup\): next \w{3} \d{1,2} \w{3}( \d{4})? 09:00 E[SD]T \(America\/New_York\)$/.test(line),
       ),
     ).toBe(true);
     expect(lines).toContainEqual(expect.stringMatching(/^clock: 100000× real time/));

@@ -393,6 +393,7 @@ describe('heartbeats, handoffs, metrics and events', () => {
   it('answers 422 listing every handoff checklist item not confirmed, and records a complete handoff', async () => {
     // Prepare
     const p = await project();
+    await move(p, 'api', 'in_progress', p.alpha);
 
     // Act
     const incomplete = await api.call('POST', p.path('/handoffs'), {
@@ -861,6 +862,189 @@ describe('Idempotency-Key', () => {
     expect(response).toMatchObject({
       status: 400,
       body: { error: { message: expect.stringContaining('Idempotency-Key must be') } },
+    });
+  });
+});
+
+describe('handoffs', () => {
+  const confirmed = { 'Code compiles without errors': true, 'All tests pass': true };
+  const handoff = (p: { path: (s: string) => string }, body: Record<string, unknown>, token?: string) =>
+    api.call<Record<string, unknown>>('POST', p.path('/handoffs'), {
+      body: { task: 'api', to: ['docs'], checklist: confirmed, ...body },
+      ...(token ? { token } : {}),
+    });
+
+  it('hands off only a task in progress or in review, only to tasks that depend on it', async () => {
+    // Prepare
+    const p = await project();
+
+    // Act
+    const notStarted = await handoff(p, {}, p.alpha);
+    await move(p, 'api', 'in_progress', p.alpha);
+    const unrelated = await handoff(p, { to: ['docs', 'api'] }, p.alpha);
+    const nowhere = await handoff(p, { to: [] }, p.alpha);
+    const nextPhase = await handoff(p, { to: ['deploy'] }, p.alpha);
+    await move(p, 'api', 'in_review', p.alpha);
+    const inReview = await handoff(p, { notes: 'ready for docs' }, p.alpha);
+    await move(p, 'api', 'done', p.alpha);
+    const done = await handoff(p, { notes: 'after the fact' }, p.alpha);
+
+    // Assess
+    expect(notStarted).toMatchObject({
+      status: 409,
+      body: {
+        error: {
+          message:
+            'task api is todo; only a task in in_progress or in_review can be handed off (start it first)',
+        },
+      },
+    });
+    expect(unrelated).toMatchObject({
+      status: 422,
+      body: { error: { details: [{ field: 'to[1]', task: 'api' }] } },
+    });
+    expect((unrelated.body as { error: { message: string } }).error.message).toBe(
+      'to[1]: task api does not depend on api; a task is handed off only to tasks that depend on it (tasks that depend on api: docs), or by an admin with "override": true',
+    );
+    expect(nowhere).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringMatching(/^to: /) } },
+    });
+    // deploy is in phase ship, which waits for phase build: it depends on api through its phase.
+    expect(nextPhase.status).toBe(201);
+    expect(inReview.status).toBe(201);
+    expect(done.status).toBe(409);
+  });
+
+  it('lets an admin override the rules, and nobody else', async () => {
+    // Prepare
+    const p = await project();
+
+    // Act
+    const byAgent = await handoff(p, { override: true }, p.alpha);
+    const byAdmin = await handoff(p, { to: ['deploy'], override: true });
+    const events = await api.call<{ events: { data: Record<string, unknown> }[] }>(
+      'GET',
+      p.path('/events?type=task.handed_off'),
+    );
+
+    // Assess
+    expect(byAgent).toMatchObject({
+      status: 403,
+      body: { error: { message: expect.stringContaining('agent:alpha may not override the handoff rules') } },
+    });
+    expect(byAdmin).toMatchObject({
+      status: 201,
+      body: { created: true, handoff: { task: 'api', by: 'admin' } },
+    });
+    expect(events.body.events.map((event) => event.data)).toEqual([
+      expect.objectContaining({ to: ['deploy'], override: true }),
+    ]);
+  });
+
+  it('records a retried handoff once, sequential or concurrent, and a different one anew', async () => {
+    // Prepare
+    const p = await project();
+    await move(p, 'api', 'in_progress', p.alpha);
+    const body = { notes: 'see README' };
+
+    // Act
+    const first = await handoff(p, body, p.alpha);
+    const retry = await handoff(
+      p,
+      { ...body, checklist: { 'All tests pass': true, 'Code compiles without errors': true } },
+      p.alpha,
+    );
+    const concurrent = await Promise.all([1, 2, 3].map(() => handoff(p, { notes: 'at once' }, p.alpha)));
+    const other = await handoff(p, { notes: 'a second, different handoff' }, p.alpha);
+    const events = await api.call<{ events: { note: string }[] }>(
+      'GET',
+      p.path('/events?type=task.handed_off'),
+    );
+
+    // Assess
+    expect(first).toMatchObject({ status: 201, body: { created: true } });
+    // The same content in another key order is the same handoff: 200, the first one, nothing new.
+    expect(retry).toMatchObject({ status: 200, body: { created: false, handoff: first.body.handoff } });
+    expect(concurrent.map((response) => response.status).sort()).toEqual([200, 200, 201]);
+    const ids = new Set(concurrent.map((response) => (response.body.handoff as { id: string }).id));
+    expect(ids.size).toBe(1);
+    expect(other).toMatchObject({ status: 201, body: { created: true } });
+    expect(events.body.events.map((event) => event.note).sort()).toEqual([
+      'a second, different handoff',
+      'at once',
+      'see README',
+    ]);
+  });
+
+  it('suggests the checklist item meant when one is nearly right', async () => {
+    // Prepare
+    const p = await project();
+    await move(p, 'api', 'in_progress', p.alpha);
+
+    // Act
+    const cutShort = await handoff(
+      p,
+      { checklist: { 'Code compiles': true, 'All tests pass': true } },
+      p.alpha,
+    );
+    const otherCase = await handoff(p, { checklist: { 'all tests pass.': true } }, p.alpha);
+    const unrelated = await handoff(p, { checklist: { 'Deployed to production': true } }, p.alpha);
+
+    // Assess
+    expect(cutShort).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          message: expect.stringContaining('"Code compiles" (did you mean "Code compiles without errors"?)'),
+          details: [{ field: 'checklist.Code compiles', suggestion: 'Code compiles without errors' }],
+        },
+      },
+    });
+    expect((otherCase.body as { error: { message: string } }).error.message).toContain(
+      '(did you mean "All tests pass"?)',
+    );
+    expect((unrelated.body as { error: { message: string } }).error.message).not.toContain('did you mean');
+    expect((unrelated.body as { error: { message: string } }).error.message).toContain(
+      `GET /v1/plans/${p.id}/handoff-checklist lists them`,
+    );
+  });
+
+  it('lists the checklist, and for a task whether and to which tasks it can be handed off', async () => {
+    // Prepare
+    const p = await project();
+
+    // Act
+    const checklist = await api.call('GET', p.path('/handoff-checklist'), { token: p.beta });
+    const before = await api.call('GET', p.path('/handoff-checklist?task=api'), { token: p.alpha });
+    await move(p, 'api', 'in_progress', p.alpha);
+    const after = await api.call('GET', p.path('/handoff-checklist?task=api'), { token: p.alpha });
+    const unknownTask = await api.call('GET', p.path('/handoff-checklist?task=apj'));
+    const badQuery = await api.call('GET', p.path('/handoff-checklist?tsk=api'));
+
+    // Assess
+    expect(checklist).toMatchObject({
+      status: 200,
+      body: {
+        items: ['Code compiles without errors', 'All tests pass'],
+        template: { 'Code compiles without errors': true, 'All tests pass': true },
+      },
+    });
+    expect(before.body.task).toEqual({
+      id: 'api',
+      status: 'todo',
+      canHandOff: false,
+      reason: 'task api is todo; only a task in in_progress or in_review can be handed off',
+      to: ['docs', 'deploy'],
+    });
+    expect(after.body.task).toMatchObject({ status: 'in_progress', canHandOff: true, reason: null });
+    expect(unknownTask).toMatchObject({
+      status: 404,
+      body: { error: { message: expect.stringContaining('(did you mean "api"?)') } },
+    });
+    expect(badQuery).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringContaining('query.tsk: unknown field') } },
     });
   });
 });

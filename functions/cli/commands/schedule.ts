@@ -1,5 +1,6 @@
 import { formatPlanError, type Plan, parsePlan } from '../../core/plan/index.js';
-import { instantsAt, localTime, nextFireTimes } from '../../core/schedules/index.js';
+import { formatInstant } from '../../core/reports/dates.js';
+import { instantsAt, nextFireTimes } from '../../core/schedules/index.js';
 import type { Command } from '../command.js';
 import { EXIT, readUserFile, type Style, styler, UsageError } from '../io.js';
 
@@ -125,18 +126,8 @@ function startOfDay(date: string, timeZone: string): Date {
   return new Date(`${date}T00:00:00Z`);
 }
 
-/** `Fri 2026-03-06 09:00 UTC-05:00`. */
-function formatLocal(instant: Date, timeZone: string): string {
-  const local = localTime(instant, timeZone);
-  const weekday = local.weekday.charAt(0).toUpperCase() + local.weekday.slice(1);
-  return `${weekday} ${local.date} ${local.time} ${formatOffset(local.offsetMinutes)}`;
-}
-
-function formatOffset(minutes: number): string {
-  const sign = minutes < 0 ? '-' : '+';
-  const absolute = Math.abs(minutes);
-  return `UTC${sign}${String(Math.floor(absolute / 60)).padStart(2, '0')}:${String(absolute % 60).padStart(2, '0')}`;
-}
+/** `Fri 6 Mar 09:00 EST`: the one date style people read (core/reports/dates.ts), the year shown when not `from`'s. */
+const formatLocal = (instant: Date, timeZone: string, from: Date) => formatInstant(instant, timeZone, from);
 
 /** `2026-03-06T14:00Z`: the seconds of a fire time are always zero. */
 function formatUtc(instant: Date): string {
@@ -153,7 +144,7 @@ export function renderSchedules(
   const zone = plan.project.timezone;
   const out: string[] = [];
   out.push(`${style('bold', plan.project.name)} ${style('dim', `(${plan.project.id})`)}`);
-  out.push(`  ${zone} · from ${formatLocal(from, zone)} (${formatUtc(from)})`);
+  out.push(`  ${zone} · from ${formatLocal(from, zone, from)} (${formatUtc(from)})`);
   for (const [i, schedule] of plan.schedules.entries()) {
     const next = listing.schedules[i]?.next ?? [];
     const channel = schedule.channel ?? plan.integrations.slack?.channel;
@@ -165,7 +156,7 @@ export function renderSchedules(
     if (next.length === 0) out.push(`  ${style('yellow', 'never runs again')}`);
     for (const text of next) {
       const fire = new Date(text);
-      out.push(`  ${formatLocal(fire, zone)}   ${style('dim', formatUtc(fire))}`);
+      out.push(`  ${formatLocal(fire, zone, from)}   ${style('dim', formatUtc(fire))}`);
     }
   }
   return `${out.join('\n')}\n`;

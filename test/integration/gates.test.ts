@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transitionTask } from '../../functions/core/coordination/commands.js';
 import { runHeartbeatMonitor } from '../../functions/core/rhythm/monitors.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { convoy } from '../support/cli.js';
 
 const plan = (project: string) => `version: 1
 project: { id: ${project}, timezone: UTC, start: 2026-01-05 }
@@ -152,6 +153,70 @@ describe('phase gates', () => {
       `/v1/plans/${id}/escalations?status=open`,
     );
     expect(after.body.escalations).toEqual([]);
+  });
+
+  it('shows in convoy status and convoy gates what a gate waits for, takes the decision there, and names it when repeated', async () => {
+    // Prepare
+    const id = await project(50);
+    const lead = await api.token('person', id, 'lead');
+    await finishBuild(id);
+    await gateReaches(id, 'awaiting-decision');
+    const target = ['--url', api.url, '--project', id];
+
+    // Act
+    const status = await convoy('status', ...target, '--token', lead);
+    const json = await api.call<{
+      gates: { gate: string; status: string; waitsFor: string | null }[];
+      escalations: { rule: string; level: number; levels: number; reason: string; slaLeftSeconds: number }[];
+    }>('GET', `/v1/plans/${id}/status`);
+    const gates = await convoy('gates', ...target, '--token', lead);
+    const decided = await convoy(
+      'gates',
+      'decide',
+      'build-gate',
+      'advance',
+      '--note',
+      'coverage catches up next sprint',
+      ...target,
+      '--token',
+      lead,
+    );
+    const repeated = await api.call<{ error: { message: string } }>(
+      'POST',
+      `/v1/plans/${id}/gates/build-gate/decision`,
+      { token: lead, body: { decision: 'hold' } },
+    );
+    await gateReaches(id, 'passed');
+    const after = await convoy('status', ...target, '--token', lead);
+
+    // Assess
+    expect(status.code).toBe(0);
+    // The phase line says that its gate still waits, though every task is done.
+    expect(status.stdout).toMatch(/build\s+active\s+2\/2 done · gate build-gate awaiting-decision/);
+    expect(status.stdout).toContain('Gates (1)');
+    expect(status.stdout).toMatch(/build-gate\s+awaiting-decision \(phase build\)/);
+    expect(status.stdout).toMatch(
+      /latest: NO-GO · attempt 1 · \w{3} \d{1,2} \w{3}|latest: NO-GO · attempt 1 · /,
+    );
+    expect(status.stdout).toContain(
+      'waits for a decision by an approver (lead) or an admin: convoy gates decide build-gate advance|hold',
+    );
+    expect(status.stdout).toContain('Escalations (1)');
+    expect(status.stdout).toMatch(/! .+ · build-gate · level 1 of \d+ · open · \d+(h|m|s)[^\n]* left \(due /);
+    expect(status.stdout).toContain('gate build-gate of phase build is NO-GO');
+    expect(json.body.gates[0]).toMatchObject({ gate: 'build-gate', status: 'awaiting-decision' });
+    expect(json.body.escalations[0]).toMatchObject({ rule: 'gate-decision', level: 1 });
+    expect(json.body.escalations[0]?.slaLeftSeconds).toBeGreaterThan(0);
+    expect(gates.stdout).toMatch(/^build-gate\s+awaiting-decision\s+phase build\s+attempt 1$/m);
+    expect(gates.stdout).toContain('  approvers: lead');
+    expect(decided).toMatchObject({ code: 0, stderr: '' });
+    expect(decided.stdout).toContain('gate build-gate: advance by person:lead (it was NO-GO)');
+    expect(repeated.status).toBe(409);
+    expect(repeated.body.error.message).toMatch(
+      /^gate build-gate was already decided: advance by person:lead at \d{4}-\d{2}-\d{2}T/,
+    );
+    expect(after.stdout).toMatch(/build\s+passed\s+2\/2 done\n/);
+    expect(after.stdout).toContain('Escalations (0)');
   });
 
   it('holds the phase when the approver says hold, and evaluates it again on the admin’s request', async () => {

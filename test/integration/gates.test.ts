@@ -195,9 +195,7 @@ describe('phase gates', () => {
     expect(status.stdout).toMatch(/build\s+active\s+2\/2 done · gate build-gate awaiting-decision/);
     expect(status.stdout).toContain('Gates (1)');
     expect(status.stdout).toMatch(/build-gate\s+awaiting-decision \(phase build\)/);
-    expect(status.stdout).toMatch(
-      /latest: NO-GO · attempt 1 · \w{3} \d{1,2} \w{3}|latest: NO-GO · attempt 1 · /,
-    );
+    expect(status.stdout).toContain('latest: NO-GO · attempt 1 · ');
     expect(status.stdout).toContain(
       'waits for a decision by an approver (lead) or an admin: convoy gates decide build-gate advance|hold',
     );

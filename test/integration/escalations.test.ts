@@ -9,6 +9,7 @@ import type { EscalationPostNotice, OutboxEntry } from '../../functions/core/int
 import { setDependencies } from '../../functions/handlers/dependencies.js';
 import { validPlan } from '../fixtures/plans.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { convoy } from '../support/cli.js';
 
 /**
  * A plan with a two-level condition ladder (lead, then cto), an event rule for lead, and an agent
@@ -460,9 +461,132 @@ describe('escalation routes', () => {
       action_id: 'escalation:reassign',
       text: { text: 'Reassign to backup' },
     });
-    // The plan is not changed: the tasks still belong to alpha.
-    const status = await api.call<{ tasks: { id: string; agent: string }[] }>('GET', p.path('/status'));
-    expect(status.body.tasks.map((task) => task.agent)).toEqual(['alpha', 'alpha']);
+    // The plan is not changed: the tasks still belong to alpha, but lead holds them now.
+    const status = await api.call<{
+      tasks: { id: string; agent: string; holder: string }[];
+      agents: { id: string; reassigned: { task: string; to: string }[] }[];
+    }>('GET', p.path('/status'));
+    expect(status.body.tasks.map((task) => [task.agent, task.holder])).toEqual([
+      ['alpha', 'lead'],
+      ['alpha', 'lead'],
+    ]);
+    expect(status.body.agents[0]?.reassigned).toEqual([
+      { task: 'api', to: 'lead' },
+      { task: 'docs', to: 'lead' },
+    ]);
+    const printed = await convoy('status', '--url', api.url, '--project', p.id, '--token', api.admin);
+    expect(printed.stdout).toMatch(
+      /Reassigned \(2\)\n {2}api → lead \(from alpha; confirmed by person:pm, .+\) · todo\n {2}docs → lead/,
+    );
+  });
+
+  it('snoozes a condition that still holds: no level change, reminder or new escalation until it ends', async () => {
+    // Prepare
+    const p = await project();
+    const [opened] = await p.metric(42);
+    if (!opened) throw new Error('no opening');
+    const id = encodeURIComponent(opened.escalation.id);
+    const [lead, outsider, agent] = await Promise.all([
+      api.token('person', p.id, 'lead'),
+      api.token('person', p.id, 'outsider'),
+      api.token('agent', p.id, 'alpha'),
+    ]);
+    // The API runs on the real clock, the engine here on the project's: snooze until a real future time.
+    const until = new Date(Date.now() + 2 * 3_600_000).toISOString();
+    const snooze = (body: unknown, token?: string) =>
+      api.call<{ changed: boolean; escalation: Escalation; error?: { message: string } }>(
+        'POST',
+        p.path(`/escalations/${id}/snooze`),
+        { body, ...(token ? { token } : {}) },
+      );
+
+    // Act
+    const byOutsider = await snooze({ until }, outsider);
+    const byAgent = await snooze({ until }, agent);
+    const past = await snooze({ until: '2020-01-01T00:00:00Z' }, lead);
+    const tooFar = await snooze({ until: new Date(Date.now() + 40 * 86_400_000).toISOString() }, lead);
+    const notATime = await snooze({ until: 'tomorrow' }, lead);
+    const missing = await snooze({ note: 'x' }, lead);
+    const snoozed = await snooze({ until, note: 'known: load test tonight' }, lead);
+    const again = await snooze({ until }, lead);
+    // Hours later on the engine's clock: the ladder would have climbed, the metric still breaches.
+    p.at(Math.floor((Date.parse(until) - START) / 60_000) - 1);
+    const tick = await runEscalations(p.ports, p.id, (planOf, open) => onTick(planOf, open, p.now()));
+    const stillHolds = await p.metric(40);
+    const unresolved = await api.deps.escalations.unresolvedEscalations(p.id);
+    const status = await api.call<{ escalations: Escalation[] }>('GET', p.path('/status'));
+    p.at(Math.floor((Date.parse(until) - START) / 60_000) + 1);
+    const [woken] = await runEscalations(p.ports, p.id, (planOf, open) => onTick(planOf, open, p.now()));
+
+    // Assess
+    expect(byOutsider.status).toBe(403);
+    expect(byAgent.status).toBe(403);
+    expect(past).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringMatching(/^until: .* is not in the future/) } },
+    });
+    expect(tooFar).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringContaining('more than 30 days ahead') } },
+    });
+    expect(notATime).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringContaining('body.until:') } },
+    });
+    expect(missing).toMatchObject({
+      status: 400,
+      body: { error: { message: 'body.until: required field is missing' } },
+    });
+    expect(snoozed).toMatchObject({
+      status: 200,
+      body: {
+        changed: true,
+        escalation: { status: 'open', level: 1, snoozedUntil: until, snoozedBy: 'person:lead', dueAt: until },
+      },
+    });
+    expect(again).toMatchObject({ status: 200, body: { changed: false } });
+    expect(tick).toEqual([]);
+    expect(stillHolds.map((change) => change.kinds)).toEqual([['updated']]);
+    expect(unresolved.map((escalation) => [escalation.id, escalation.level])).toEqual([
+      [opened.escalation.id, 1],
+    ]);
+    expect(status.body.escalations[0]).toMatchObject({ snoozedUntil: until, status: 'open' });
+    expect(woken?.kinds).toEqual(['snooze-ended']);
+    expect(woken?.escalation).toMatchObject({
+      status: 'open',
+      level: 1,
+      dueAt: new Date(Date.parse(until) + 2 * 3_600_000).toISOString(),
+    });
+    expect(woken?.escalation).not.toHaveProperty('snoozedUntil');
+    const posts = (await p.posts()).map((post) => post.id.split(':').at(-1));
+    expect(posts.filter((kind) => kind !== 'opened')).toEqual(
+      expect.arrayContaining(['snoozed', 'snooze-ended']),
+    );
+    expect(posts).not.toContain('escalated');
+    const events = await api.call<{ events: { type: string; note: string }[] }>(
+      'GET',
+      p.path('/events?type=escalation.snoozed'),
+    );
+    expect(events.body.events).toEqual([expect.objectContaining({ note: 'known: load test tonight' })]);
+  });
+
+  it('resolves a snoozed escalation whose condition clears, ending the snooze', async () => {
+    // Prepare
+    const p = await project();
+    const [opened] = await p.metric(42);
+    if (!opened) throw new Error('no opening');
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    await api.call('POST', p.path(`/escalations/${encodeURIComponent(opened.escalation.id)}/snooze`), {
+      body: { until },
+    });
+
+    // Act
+    p.at(5);
+    const [cleared] = await p.metric(500);
+
+    // Assess
+    expect(cleared?.escalation).toMatchObject({ status: 'resolved', resolution: 'condition-cleared' });
+    expect(cleared?.escalation).not.toHaveProperty('snoozedUntil');
   });
 
   it('lists the unresolved escalations in the status, without their history', async () => {

@@ -1,11 +1,38 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { PARTITION_KEY, SORT_KEY } from '../adapters/dynamodb/table-definition.js';
+import { stateTable } from './dependencies.js';
+import { logger } from './logger.js';
 
-/** `GET /health`: no auth, no table access; tells a load balancer or a human that the API is up. */
-export const handler = middy(
-  async (): Promise<APIGatewayProxyStructuredResultV2> => ({
-    statusCode: 200,
+/** How long the database may take to answer before /health calls it unreachable. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * `GET /health`: no auth. 200 when the API is up and its database answers a read, 503 when the
+ * database cannot be reached (DynamoDB Local stopped, the table gone), so a load balancer, a
+ * supervisor or a human sees the outage that every data route would otherwise show as a 500.
+ */
+export const handler = middy(async (): Promise<APIGatewayProxyStructuredResultV2> => {
+  const database = await databaseState();
+  return {
+    statusCode: database === 'ok' ? 200 : 503,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-    body: JSON.stringify({ status: 'ok', service: 'convoy' }),
-  }),
-);
+    body: JSON.stringify({ status: database === 'ok' ? 'ok' : 'unavailable', service: 'convoy', database }),
+  };
+});
+
+/** One eventually consistent read of a key no item has: the cheapest request that needs the table. */
+async function databaseState(): Promise<'ok' | 'unreachable'> {
+  try {
+    const { documentClient, tableName } = stateTable();
+    await documentClient.send(
+      new GetCommand({ TableName: tableName, Key: { [PARTITION_KEY]: 'HEALTH', [SORT_KEY]: 'HEALTH' } }),
+      { abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) },
+    );
+    return 'ok';
+  } catch (error) {
+    logger.warn('health: the database did not answer', { error: (error as Error).message });
+    return 'unreachable';
+  }
+}

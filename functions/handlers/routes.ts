@@ -8,7 +8,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** The Lambda entry points behind the HTTP API: `functions/handlers/<name>.ts`. */
 export const HTTP_HANDLERS = {
-  health: { description: 'Liveness check', tableAccess: 'none' },
+  health: { description: 'Liveness check: 503 when the database does not answer', tableAccess: 'read' },
   'api-read': {
     description: 'Agent API: read-only routes (status, audit trail, escalations, reports, charts)',
     tableAccess: 'read',

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME, ensureTable } from '../adapters/dynamodb/table-definition.js';
@@ -25,7 +25,9 @@ import { buildIntegrations } from '../handlers/integrations.js';
 import { reportRenderer } from '../handlers/report-renderer.js';
 import { ensureTokenKeyFile } from '../handlers/token-key.js';
 import { ScaledClock } from './clock.js';
-import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
+import { superviseDatabase } from './database-supervisor.js';
+import { applyDemoStart, type DemoShift } from './demo-start.js';
+import { assertDataDirFree, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
 import { type LocalApiServer, loadHandlers, startLocalApi } from './http-server.js';
 import { InProcessQueue } from './in-process-queue.js';
 import { type LocalWorkflows, startLocalWorkflows } from './local-workflows.js';
@@ -56,6 +58,13 @@ export interface DevOptions {
   readonly clockSpeed?: number;
   /** How many upcoming fire times of each schedule to print at start. @default 1 */
   readonly showNextFires?: number;
+  /**
+   * Moves the plan's dates for a demo: `today` moves its start to today (or the next working day) on
+   * the first run and keeps that start in the data folder; `YYYY-MM-DD` sets it. @default - the plan's own dates
+   */
+  readonly start?: string;
+  /** Aborts start-up: what was started is stopped and startDev rejects with a {@link DevStartError}. */
+  readonly signal?: AbortSignal;
 }
 
 export interface DevTokens {
@@ -73,6 +82,11 @@ export interface DevRuntime {
   readonly dynamodb: DynamoDbLocal;
   /** The local clock every timer of this runtime follows. */
   readonly clock: ScaledClock;
+  /**
+   * Settles when convoy dev had to stop by itself (its data folder deleted or broken, DynamoDB Local
+   * dying again and again), with the reason; everything is stopped by then.
+   */
+  readonly failed: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -170,7 +184,10 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   const port = options.port ?? 3000;
   const dataDir = resolve(options.dataDir ?? '.convoy/data');
   const stateDir = resolve(options.stateDir ?? '.convoy');
-  const plan = await readPlan(options.planFile);
+  const interrupted = () => {
+    if (options.signal?.aborted) throw new DevStartError('start-up interrupted; nothing is left running');
+  };
+  let plan = await readPlan(options.planFile);
   // Settings are checked before anything starts, so a typo costs no JVM start.
   try {
     readConfig({ ...process.env, CONVOY_TABLE_NAME: DEFAULT_TABLE_NAME });
@@ -178,6 +195,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     if (error instanceof ConfigError) throw new DevStartError(error.message);
     throw error;
   }
+  // The data folder first: a second convoy dev on it is told who holds it, whatever port it asked for.
+  await assertDataDirFree(dataDir);
   await assertPortFree(port);
   let clock: ScaledClock;
   try {
@@ -186,13 +205,44 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     throw new DevStartError((error as Error).message);
   }
 
-  const dynamodb = await startDynamoDbLocal({ dataDir });
+  let demoShift: DemoShift | undefined;
+  if (options.start !== undefined) {
+    let demo: Awaited<ReturnType<typeof applyDemoStart>>;
+    try {
+      demo = await applyDemoStart(plan, { start: options.start, dataDir, today: clock.now() });
+    } catch (error) {
+      if (error instanceof RangeError) throw new DevStartError(error.message);
+      throw error;
+    }
+    plan = demo.plan;
+    demoShift = demo.shift;
+    for (const line of demo.lines) log(line);
+  }
+  interrupted();
+  const dynamodb = await startDynamoDbLocal({
+    dataDir,
+    owner: `convoy dev on http://127.0.0.1:${port}`,
+    log,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (dynamodb.bindAddress !== '127.0.0.1')
+    log(
+      `warning: DynamoDB Local listens on every network interface, port ${dynamodb.port}, without authentication: ` +
+        'whoever reaches that port can read Convoy’s state (tokens are sealed and cannot be forged there)',
+    );
+  let failWith: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolveFailed) => {
+    failWith = resolveFailed;
+  });
+  let supervisor: { stop(): void } | undefined;
+  const devJson = join(stateDir, 'dev.json');
   let api: LocalApiServer | undefined;
   let queue: InProcessQueue<GithubDelivery> | undefined;
   let drainer: { stop(): Promise<void> } | undefined;
   let scheduler: LocalScheduler | undefined;
   let workflows: LocalWorkflows | undefined;
   try {
+    interrupted();
     await ensureTable(dynamodb.client(), DEFAULT_TABLE_NAME);
     process.env.CONVOY_TABLE_NAME = DEFAULT_TABLE_NAME;
     process.env.CONVOY_DYNAMODB_ENDPOINT = dynamodb.endpoint;
@@ -261,6 +311,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       `GitHub: ${secrets.CONVOY_GITHUB_WEBHOOK_SECRET ? 'webhooks accepted at POST /webhooks/github' : 'webhooks refused until CONVOY_GITHUB_WEBHOOK_SECRET is set'}`,
     );
 
+    interrupted();
     const applied = await applyPlan(deps, { project: plan.project.id, plan, actor: { kind: 'admin' } });
     // Gate workflows lived in the last run's memory: the ones it left under way start again.
     for (const gate of await resumeGates(deps, plan.project.id)) log(`gate ${gate}: resumed its evaluation`);
@@ -271,10 +322,11 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     await chmod(tokensFile, 0o600);
 
     api = await startLocalApi({ port, handlers: await loadHandlers(), log });
+    interrupted();
     await mkdir(stateDir, { recursive: true });
     await writeFile(
-      join(stateDir, 'dev.json'),
-      `${JSON.stringify({ url: api.url, project: plan.project.id, tokensFile, dynamodbEndpoint: dynamodb.endpoint, pid: process.pid }, null, 2)}\n`,
+      devJson,
+      `${JSON.stringify({ url: api.url, project: plan.project.id, tokensFile, dynamodbEndpoint: dynamodb.endpoint, pid: process.pid, dataDir, ...(demoShift ? { demoStart: demoShift } : {}) }, null, 2)}\n`,
     );
     log(
       applied.created
@@ -287,6 +339,27 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     if (clock.speed !== 1) log(`clock: ${clock.speed}× real time, now ${clock.now().toISOString()}`);
     for (const line of describeNextFires(plan, clock.now(), options.showNextFires ?? 1)) log(line);
     const server = api;
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        supervisor?.stop();
+        await server.close();
+        await scheduler?.stop();
+        await workflows?.stop();
+        await queue?.stop();
+        await drainer?.stop();
+        await dynamodb.stop();
+        await removeDevJson(devJson);
+      })();
+      return stopping;
+    };
+    supervisor = superviseDatabase({
+      dynamodb,
+      log,
+      onFatal: (message) => {
+        void stop().finally(() => failWith(new DevStartError(message)));
+      },
+    });
     return {
       url: server.url,
       project: plan.project.id,
@@ -295,22 +368,29 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       applied,
       dynamodb,
       clock,
-      async stop() {
-        await server.close();
-        await scheduler?.stop();
-        await workflows?.stop();
-        await queue?.stop();
-        await drainer?.stop();
-        await dynamodb.stop();
-      },
+      failed,
+      stop,
     };
   } catch (error) {
+    supervisor?.stop();
     await api?.close();
     await scheduler?.stop();
     await workflows?.stop();
+    await queue?.stop();
     await drainer?.stop();
     await dynamodb.stop();
+    await removeDevJson(devJson);
     throw error;
+  }
+}
+
+/** Removes `.convoy/dev.json` when this process wrote it, so no command finds a stopped server there. */
+async function removeDevJson(file: string): Promise<void> {
+  try {
+    const written = JSON.parse(await readFile(file, 'utf8')) as { pid?: number };
+    if (written.pid === process.pid) await rm(file, { force: true });
+  } catch {
+    // not there, or not ours
   }
 }
 

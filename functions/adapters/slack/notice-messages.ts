@@ -1,6 +1,6 @@
 import type { EscalationAction, EscalationPostNotice, Notice } from '../../core/integrations/model.js';
 import type { ChatMessage } from '../../core/ports.js';
-import { formatInstant } from '../../core/reports/dates.js';
+import { formatInstant, formatInstantsIn } from '../../core/reports/dates.js';
 import {
   buildFailingMessage,
   escapeSlackText,
@@ -26,6 +26,8 @@ export interface NoticeMessageOptions {
 export function noticeMessage(notice: Notice, options: NoticeMessageOptions = {}): ChatMessage {
   const site = options.jiraSite?.replace(/\/+$/, '');
   const when = (instant: string) => formatInstant(instant, options.timeZone ?? 'UTC', options.now);
+  /** A sentence of the engine's, its UTC timestamps written as people read them. */
+  const words = (text: string) => formatInstantsIn(text, options.timeZone ?? 'UTC', options.now);
   switch (notice.type) {
     case 'pr-merged':
       return prMergedMessage({
@@ -71,9 +73,9 @@ export function noticeMessage(notice: Notice, options: NoticeMessageOptions = {}
       return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
     }
     case 'escalation':
-      return escalationMessage(notice);
+      return escalationMessage(notice, words);
     case 'gate':
-      return gateMessage(notice);
+      return gateMessage(notice, words);
     case 'task-handed-off':
       return taskHandedOffMessage({
         project: notice.project,
@@ -116,7 +118,7 @@ export function parseEscalationButtonValue(value: string): { project: string; id
 }
 
 /** The post about an escalation: the mentions and the engine's sentence, then its buttons. */
-function escalationMessage(notice: EscalationPostNotice): ChatMessage {
+function escalationMessage(notice: EscalationPostNotice, words: (text: string) => string): ChatMessage {
   const { escalation } = notice;
   const icon =
     escalation.status === 'resolved'
@@ -128,7 +130,7 @@ function escalationMessage(notice: EscalationPostNotice): ChatMessage {
     .filter((id) => /^[UW][A-Z0-9]{2,}$/.test(id))
     .map((id) => `<@${id}>`)
     .join(' ');
-  const text = `${icon} ${mentions ? `${mentions} ` : ''}${escapeSlackText(notice.text)}`;
+  const text = `${icon} ${mentions ? `${mentions} ` : ''}${escapeSlackText(words(notice.text))}`;
   const value = escalationButtonValue(notice.project, escalation.id);
   const buttons =
     value.length > BUTTON_VALUE_LIMIT
@@ -171,10 +173,13 @@ export function parseGateButtonValue(
   return { project, gate, attempt: number };
 }
 
-function gateMessage(notice: Extract<Notice, { type: 'gate' }>): ChatMessage {
+function gateMessage(
+  notice: Extract<Notice, { type: 'gate' }>,
+  words: (text: string) => string,
+): ChatMessage {
   const mentions = notice.mentions.map((id) => `<@${escapeSlackText(id)}>`).join(' ');
-  const headline = `*${escapeSlackText(notice.headline)}*${mentions ? ` ${mentions}` : ''}`;
-  const body = notice.lines.map((line) => `• ${escapeSlackText(line)}`).join('\n');
+  const headline = `*${escapeSlackText(words(notice.headline))}*${mentions ? ` ${mentions}` : ''}`;
+  const body = notice.lines.map((line) => `• ${escapeSlackText(words(line))}`).join('\n');
   const text = truncateSlackText(body ? `${headline}\n${body}` : headline, SLACK_LIMITS.sectionText);
   const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text } }];
   if (notice.decide) {

@@ -125,6 +125,17 @@ export function formatInstant(instant: Date | string, timeZone: string, now?: Da
   return `${parts.weekday} ${parts.day} ${parts.month}${year} ${parts.hour}:${parts.minute} ${parts.zone}`;
 }
 
+/** An ISO 8601 UTC instant inside a sentence: `2026-01-05T12:00:00.000Z`, `2026-01-05T12:00Z`. */
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z\b/g;
+
+/**
+ * A sentence written for the audit trail (`due 2026-01-05T12:00:00.000Z`) as a person reads it: each
+ * UTC instant in it written with `formatInstant`. The rest of the text is left as it is.
+ */
+export function formatInstantsIn(text: string, timeZone: string, now?: Date | string): string {
+  return text.replace(ISO_INSTANT, (instant) => formatInstant(instant, timeZone, now));
+}
+
 /** The ISO 8601 week of a date: `2026-W03`, and the Monday it starts on. */
 export function isoWeek(date: string): { readonly week: string; readonly monday: string } {
   const utc = Date.parse(`${date}T00:00:00Z`);

@@ -1,7 +1,7 @@
 import type { AuditEvent, MetricPoint } from '../coordination/model.js';
 import { type ComparisonOperator, holds, parseCondition } from '../plan/index.js';
 import { type AgentStatusView, doneInPeriod, type ReportIndex, type TaskView } from './context.js';
-import { formatDay, formatInstant, localDate } from './dates.js';
+import { formatDay, formatInstant, formatInstantsIn, localDate } from './dates.js';
 import type {
   Inline,
   ListItem,
@@ -403,7 +403,7 @@ export function escalationsBlock(index: ReportIndex): ReportBlock {
         ...joinRich(escalation.notify.map((id) => [mention(index.people.get(id), id)])),
       );
     if (escalation.acknowledgedBy) parts.push(` · acknowledged by ${escalation.acknowledgedBy}`);
-    if (escalation.note) parts.push(` — ${escalation.note}`);
+    if (escalation.note) parts.push(` — ${formatInstantsIn(escalation.note, index.timeZone, index.ctx.now)}`);
     const agent =
       escalation.agent && index.agents.has(escalation.agent)
         ? escalation.agent

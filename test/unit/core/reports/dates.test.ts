@@ -4,6 +4,7 @@ import {
   countedOffset,
   formatDay,
   formatInstant,
+  formatInstantsIn,
   formatShortDay,
   isoWeek,
   lastWorkingOffset,
@@ -83,5 +84,15 @@ describe('report dates', () => {
     );
     // A stored value that is not an instant shows as it is rather than as "Invalid Date".
     expect(formatInstant('not a time', 'UTC', now)).toBe('not a time');
+  });
+
+  it('writes the UTC instants inside a sentence in the project time zone, leaving the rest alone', () => {
+    expect(
+      formatInstantsIn(
+        'moves to level 2 at 2026-12-07T16:00:00.000Z (opened 2026-12-07T14:00Z); build 2026-12-07 passed',
+        'America/New_York',
+        '2026-12-06T12:00:00.000Z',
+      ),
+    ).toBe('moves to level 2 at Mon 7 Dec 11:00 EST (opened Mon 7 Dec 09:00 EST); build 2026-12-07 passed');
   });
 });

@@ -88,11 +88,14 @@ export function agentsIn(section: ReportSection): string[] {
 export const paragraph = (...text: Inline[]): ReportBlock => ({ kind: 'paragraph', text });
 export const note = (...text: Inline[]): ReportBlock => ({ kind: 'note', text });
 
-/** Day 11 of 32 (working days), or where today is relative to the plan. */
+/** `Working day 11 of 32 planned`, `Working day 242, 210 working days past the 32 planned`, or when it starts. */
 export function dayOfPlan(index: ReportIndex): string {
   const planned = index.calendar.offsetOf(index.analysis.finish) + 1;
   if (index.todayOffset < 0) return `Starts ${formatDay(index.calendar.start, index.today)}`;
-  return `Working day ${index.todayOffset + 1} of ${planned} planned`;
+  const day = index.todayOffset + 1;
+  if (day > planned)
+    return `Working day ${day}, ${plural(day - planned, 'working day')} past the ${planned} planned`;
+  return `Working day ${day} of ${planned} planned`;
 }
 
 /** The headline numbers: progress, blockers, agents down, active phases. */

@@ -118,5 +118,6 @@ describe('the weekly summary of a long project', () => {
     ]);
     expect(weeks.at(-1)?.[1]).toBe('30 Nov – 6 Dec');
     expect(renderMarkdown(doc)).toContain('The last 8 of the 49 weeks since the project started are shown.');
+    expect(renderMarkdown(doc)).toContain('Working day 242, 210 working days past the 32 planned ·');
   });
 });

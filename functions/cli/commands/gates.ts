@@ -51,7 +51,7 @@ export const gatesCommand: Command = {
         io.stdout(
           values.json
             ? `${JSON.stringify(listed, null, 2)}\n`
-            : renderGates(listed.gates, listed.timezone ?? 'UTC', style),
+            : renderGates(listed.gates, listed.timezone ?? 'UTC', style, new Date()),
         );
         return EXIT.ok;
       }
@@ -98,6 +98,7 @@ export function renderGates(
   gates: readonly StatusGate[],
   zone: string,
   style: (s: Style, t: string) => string,
+  now: Date,
 ): string {
   if (gates.length === 0) return 'the plan has no gates\n';
   const out: string[] = [];
@@ -112,7 +113,7 @@ export function renderGates(
       const how = latest.override
         ? `${latest.override} by ${latest.decidedBy ?? 'an approver'} (evaluated ${latest.decision})`
         : latest.decision;
-      out.push(`  latest: ${how} · ${formatInstant(latest.at, zone)}`);
+      out.push(`  latest: ${how} · ${formatInstant(latest.at, zone, now)}`);
       if (latest.note) out.push(`  note: ${latest.note}`);
       for (const reason of latest.evaluation.reasons) out.push(style('dim', `    ${reason}`));
     } else out.push('  latest: not evaluated yet');

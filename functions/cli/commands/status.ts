@@ -85,7 +85,8 @@ function latestDecision(gate: StatusGate, when: (iso: string) => string): string
 /** The status as a person reads it in a terminal; dates in the project's time zone. */
 export function renderStatus(status: StatusView, style: (s: Style, t: string) => string): string {
   const zone = status.timezone ?? 'UTC';
-  const when = (iso: string) => formatInstant(iso, zone);
+  // The year shows only for a date outside the status's own year.
+  const when = (iso: string) => formatInstant(iso, zone, status.generatedAt);
   const gates = status.gates ?? [];
   const out: string[] = [];
   out.push(

@@ -3,28 +3,15 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCoordinationStore } from '../adapters/dynamodb/coordination-store.js';
 import { DynamoDbEscalationStore } from '../adapters/dynamodb/escalation-store.js';
 import { DynamoDbGateStore } from '../adapters/dynamodb/gate-store.js';
-import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
 import { DEFAULT_TABLE_NAME, ensureTable } from '../adapters/dynamodb/table-definition.js';
-import { renderBlocksAsText, slackTextToPlain } from '../adapters/slack/blocks.js';
 import { noticeMessage } from '../adapters/slack/notice-messages.js';
-import {
-  applyPlan,
-  type CoordinationPorts,
-  recordHeartbeat,
-  recordMetrics,
-  setBlocker,
-  transitionTask,
-} from '../core/coordination/commands.js';
-import type { Actor, ProjectSnapshot } from '../core/coordination/model.js';
-import { ConflictError } from '../core/errors.js';
-import { acknowledgeEscalation } from '../core/escalations/service.js';
-import { decideGate } from '../core/gates/service.js';
-import { lineOf } from '../core/integrations/model.js';
+import { applyPlan, recordMetrics } from '../core/coordination/commands.js';
+import type { ProjectSnapshot } from '../core/coordination/model.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import {
+  analysePlan,
   formatPlanError,
   type Plan,
-  parseCondition,
   parsePlan,
   WorkingCalendar,
   workingMinutes,
@@ -37,6 +24,13 @@ import type { Dependencies } from '../handlers/dependencies.js';
 import { reportRenderer } from '../handlers/report-renderer.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
 import { type LocalWorkflows, startLocalWorkflows } from './local-workflows.js';
+import { ROUNDS, SimulatedAgents } from './simulation/agents.js';
+import { metricCourses, SyntheticMetrics, type WorkProgress } from './simulation/metrics.js';
+import { MemoryOutbox } from './simulation/outbox.js';
+import { type SimulatedDay, SimulationOutput, type SimulationOutputMode } from './simulation/output.js';
+import { SimulatedPeople } from './simulation/people.js';
+
+export type { SimulationOutputMode } from './simulation/output.js';
 
 export interface SimulateOptions {
   readonly planFile: string;
@@ -46,6 +40,8 @@ export interface SimulateOptions {
   readonly seed?: number;
   /** Receives the output, a line at a time. */
   readonly print: (line: string) => void;
+  /** @default 'digest' */
+  readonly output?: SimulationOutputMode;
 }
 
 export interface SimulationSummary {
@@ -54,6 +50,7 @@ export interface SimulationSummary {
   readonly tasksDone: number;
   readonly tasks: number;
   readonly phasesPassed: number;
+  readonly phases: readonly { readonly id: string; readonly status: string }[];
 }
 
 /** A problem with the simulation's input (the plan, the options); the message says what to fix. */
@@ -64,65 +61,90 @@ export class SimulationError extends Error {
   }
 }
 
-/** Agent activity happens at these local times of every working day. */
-const TICKS = ['09:30', '11:00', '13:30', '15:00'] as const;
-/** Working time between two ticks, in minutes, and so the work an agent at pace 1 does per tick. */
-const WORK_PER_TICK = (8 * 60) / TICKS.length;
-const BLOCK_CHANCE = 0.03;
-const CRASH_CHANCE = 0.03;
-const BLOCK_REASONS = [
-  'waiting for API credentials',
-  'flaky integration test',
-  'unclear acceptance criteria',
-  'review requested from the owner',
-] as const;
-
-interface AgentSim {
-  readonly id: string;
-  readonly pace: number;
-  task?: string;
-  /** Working minutes spent on the current task. */
-  progress: number;
-  blockedTicks: number;
-  /** Ticks it stays silent (crashed): no heartbeats, no work. */
-  silentTicks: number;
-}
+/**
+ * The JVM of DynamoDB Local with the quick compiler only and one GC thread: a simulation is a few
+ * thousand small requests, over before the optimising compiler would pay for itself.
+ */
+const QUICK_JVM = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
 
 type Step = { at: Date; order: number; run: () => Promise<void> };
 
 /**
- * Replays `days` working days of a plan against a fresh in-memory DynamoDB Local on a virtual clock:
- * agents take ready tasks, work at a seeded pace, sometimes block or go silent, metrics drift toward
- * their targets; every schedule fires and every monitor runs as it would deployed, and what Convoy
- * posts is printed day by day. Everything random comes from the seed, and ids from a counter, so
- * the same seed prints the same lines.
+ * The working days of a plan as planned: through the later of the critical path's finish and the
+ * last phase's `due`. `convoy simulate` defaults to twice this.
+ */
+export function plannedWorkingDays(plan: Plan): number {
+  const calendar = new WorkingCalendar(plan.project);
+  const analysis = analysePlan(plan);
+  const dues = plan.phases.flatMap((phase) => (phase.due ? [phase.due] : []));
+  let days = Math.max(1, Math.ceil(analysis.durationDays));
+  for (const due of dues) {
+    while (calendar.dateAt(days - 1) < due) days++;
+  }
+  return days;
+}
+
+/**
+ * Replays `days` working days of a plan against a fresh in-memory DynamoDB Local on a virtual clock,
+ * through the same engine as deployed: every schedule fires and every monitor runs, the phase-gate
+ * workflow runs its ASL, escalations follow every event and metric. Around it, a synthetic team
+ * (docs/rhythm.md, "The synthetic model"): agents take ready tasks and work at a seeded pace,
+ * metrics move toward their targets as the work gets done, approvers decide gates as a sensible
+ * person would. Everything random comes from the seed and ids from a counter, so the same seed
+ * gives the same output.
  */
 export async function simulate(options: SimulateOptions): Promise<SimulationSummary> {
   if (!Number.isInteger(options.days) || options.days < 1 || options.days > 1000)
     throw new SimulationError(`--days must be a whole number from 1 to 1000, got ${options.days}`);
-  const plan = await readPlan(options.planFile);
+  const { plan, defaultedChannel } = withChannel(await readPlan(options.planFile));
   const random = mulberry32(options.seed ?? 1);
-  const dynamodb = await startDynamoDbLocal({});
+  const dynamodb = await startDynamoDbLocal({
+    env: { JAVA_TOOL_OPTIONS: `${process.env.JAVA_TOOL_OPTIONS ?? ''} ${QUICK_JVM}`.trim() },
+  });
   let workflows: LocalWorkflows | undefined;
   try {
     const client = dynamodb.client();
+    /** DynamoDB requests under way: a gate step that stored its token may still be posting. */
+    let inFlight = 0;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        inFlight++;
+        try {
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: 'initialize', name: 'simulationInFlight' },
+    );
     await ensureTable(client, DEFAULT_TABLE_NAME);
     const documentClient = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
     });
     const store = new DynamoDbCoordinationStore(documentClient, DEFAULT_TABLE_NAME);
-    const outbox = new DynamoDbOutbox(documentClient, DEFAULT_TABLE_NAME);
+    const outbox = new MemoryOutbox();
+    const escalations = new (class extends DynamoDbEscalationStore {
+      // The notices of an escalation change are queued once the change is stored, as the store's
+      // transaction would have queued them with it.
+      override async saveEscalations(
+        ...[project, changes, events, notices]: Parameters<DynamoDbEscalationStore['saveEscalations']>
+      ) {
+        await super.saveEscalations(project, changes, events);
+        if (notices) await outbox.enqueue(notices.entries, notices.now);
+      }
+    })(documentClient, DEFAULT_TABLE_NAME);
     let now = new Date(0);
     let sequence = 0;
+    const clock = { now: () => now };
     const base: Dependencies = {
       store,
       outbox,
       tokens: store,
       idempotency: store,
       charts: store,
-      escalations: new DynamoDbEscalationStore(documentClient, DEFAULT_TABLE_NAME),
+      escalations,
       gates: new DynamoDbGateStore(documentClient, DEFAULT_TABLE_NAME),
-      clock: { now: () => now },
+      clock,
       ids: { next: (at) => `${at}#${String(++sequence).padStart(8, '0')}` },
       secrets: async () => ({}),
     };
@@ -135,11 +157,15 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     });
     const ports: JobPorts & Dependencies = { ...workflows.deps, reports: reportRenderer };
     const running = workflows;
+    const project = plan.project.id;
+    const gatesUnderWay = () =>
+      running.gates.executions().some((execution) => execution.status === 'RUNNING');
     /** Waits until every gate workflow has finished or waits for a person. */
     const settleWorkflows = async () => {
       for (let round = 0; round < 2_000; round++) {
         await running.drain();
         const busy = running.gates.executions().filter((execution) => execution.status === 'RUNNING');
+        if (busy.length === 0 && inFlight === 0) return;
         const waiting = await Promise.all(
           busy.map(async (execution) => {
             const input = execution.input as { gate?: string };
@@ -148,65 +174,94 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
             return state?.status === 'awaiting-decision' && state.pendingToken !== undefined;
           }),
         );
-        if (waiting.every(Boolean)) return;
+        if (waiting.every(Boolean)) {
+          // The step that stored the token goes on to post its notice: let it finish.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (inFlight === 0) return;
+        }
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
     };
-    const project = plan.project.id;
     const calendar = new WorkingCalendar(plan.project);
     const zone = plan.project.timezone;
     const local = (date: string, time: string) =>
       instantsAt(date, time, zone)[0] ?? new Date(`${date}T${time}:00Z`);
+    const timeOf = (at: Date) =>
+      new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit' }).format(at);
+    const output = new SimulationOutput(options.output ?? 'digest', options.print, clock, timeOf);
+    if (defaultedChannel)
+      output.note(`The plan names no Slack channel: its posts are shown as posted to ${defaultedChannel}.`);
     now = local(calendar.start, '08:00');
     await applyPlan(ports, { project, plan, actor: { kind: 'admin' } });
 
     let posts = 0;
-    const clockOf = (at: Date) =>
-      new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit' }).format(at);
-    const drain = () =>
-      drainOutbox(
+    // Notice times read in the project's zone (a variable, so an older NoticeMessageOptions still takes it).
+    const noticeOptions = {
+      timeZone: zone,
+      get now() {
+        return now;
+      },
+    };
+    const drain = async () => {
+      if (outbox.isEmpty) return;
+      await drainOutbox(
         {
           outbox,
           limiter: { tryAcquire: async () => 0 },
-          clock: ports.clock,
+          clock,
           sleep: async () => undefined,
-          recordFailure: async (entry, error) => options.print(`  ! ${entry.id} failed: ${error}`),
+          recordFailure: async (entry, error) => output.failure(entry.id, error),
           async run(command) {
-            if (command.kind !== 'slack') {
-              options.print(
-                `${clockOf(now)}  jira ${lineOf(command)}: ${command.kind}${'status' in command ? ` → ${command.status}` : ''}${command.kind === 'create-issue' ? ` "${command.summary}"` : ''}`,
-              );
-              return;
-            }
+            if (command.kind !== 'slack') return output.jira(command);
             posts++;
             const message =
-              'notice' in command
-                ? noticeMessage(command.notice, { timeZone: zone, now })
-                : command.message;
-            options.print(`${clockOf(now)}  ${command.channel}  ${oneLine(slackTextToPlain(message.text))}`);
-            if ('chart' in command && command.chart)
-              options.print(`       (chart ${command.chart.filename})`);
-            for (const line of renderBlocksAsText(message.blocks)) options.print(`       ${line}`);
+              'notice' in command ? noticeMessage(command.notice, noticeOptions) : command.message;
+            await output.post(command, message);
           },
         },
         { maxRunMs: 60_000 },
       );
+    };
 
-    const agents: AgentSim[] = plan.agents.map((agent) => ({
-      id: agent.id,
-      pace: 0.7 + 0.6 * random(),
-      progress: 0,
-      blockedTicks: 0,
-      silentTicks: 0,
-    }));
-    const metrics = driftingMetrics(plan, random);
+    const tasks = plan.phases.flatMap((phase) => phase.tasks);
+    const estimate = new Map(tasks.map((task) => [task.id, workingMinutes(task.estimate)]));
+    const metrics = new SyntheticMetrics(metricCourses(plan, random), random);
+    /** Where the work stands, with `finishing` counted as done. */
+    const workOf = (snapshot: ProjectSnapshot, finishing?: string): WorkProgress => {
+      const done = (id: string) => id === finishing || snapshot.tasks.get(id)?.status === 'done';
+      const share = (list: readonly { id: string }[]) => {
+        const total = list.reduce((sum, task) => sum + (estimate.get(task.id) ?? 0), 0);
+        const finished = list
+          .filter((task) => done(task.id))
+          .reduce((sum, task) => sum + (estimate.get(task.id) ?? 0), 0);
+        return total === 0 ? 1 : finished / total;
+      };
+      return {
+        phaseDone: new Map(plan.phases.map((phase) => [phase.id, share(phase.tasks)])),
+        passed: new Set(
+          plan.phases
+            .filter((phase) => snapshot.phases.get(phase.id)?.status === 'passed')
+            .map((phase) => phase.id),
+        ),
+        planDone: share(tasks),
+      };
+    };
+    const postMetrics = async (finishing?: string) => {
+      if (metrics.courses.length === 0) return;
+      const snapshot = (await store.snapshot(project)) as ProjectSnapshot;
+      await recordMetrics(ports, { project, metrics: metrics.next(workOf(snapshot, finishing)) });
+    };
+    const agents = new SimulatedAgents(plan, ports, random, {
+      finishing: (task) => postMetrics(task),
+      done: (task, agent) => output.taskDone(task, agent),
+    });
+    const people = new SimulatedPeople(plan, ports, random, output, settleWorkflows);
 
     for (let day = 0; day < options.days; day++) {
       const date = calendar.dateAt(day);
       const dayStart = local(date, '00:00');
       const dayEnd = local(date, '23:59');
-      options.print('');
-      options.print(`── Day ${day + 1} · ${weekdayName(date)} ${date} ${'─'.repeat(40)}`);
+      output.startDay(day + 1, date, weekdayName(date));
       const steps: Step[] = [];
       for (const schedule of plan.schedules) {
         for (const at of nextFireTimes(plan, schedule, new Date(dayStart.getTime() - 1), 8)) {
@@ -214,15 +269,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
           steps.push({
             at,
             order: 2,
-            run: async () => {
-              // Agents that are up keep beating between their working rounds, as a running agent does.
-              await keepAlive(ports, plan, agents);
-              await runScheduledJob(ports, {
+            run: async () =>
+              void (await runScheduledJob(ports, {
                 project,
                 schedule: schedule.id,
                 scheduledTime: at.toISOString(),
-              });
-            },
+              })),
           });
         }
       }
@@ -231,34 +283,24 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
         order: 0,
         run: async () => void (await runStaleWorkSweep(ports, project)),
       });
-      for (const time of TICKS) {
+      ROUNDS.forEach((time, round) => {
         steps.push({
           at: local(date, time),
           order: 1,
           run: async () => {
-            await peopleTick(
-              ports,
-              plan,
-              random,
-              (line) => options.print(`${clockOf(now)}  ${line}`),
-              settleWorkflows,
-            );
-            await agentTick(ports, plan, agents, random);
+            if (round === 0) await people.reevaluateHeldGates();
+            await people.decideGates(gatesUnderWay());
+            await people.acknowledgeEscalations();
+            await agents.round((await store.snapshot(project)) as ProjectSnapshot);
             // A phase the agents just finished starts its gate: the gate goes first, as it would
             // within the minute before the next monitor run.
             await settleWorkflows();
             await runHeartbeatMonitor(ports, project);
           },
         });
-      }
-      steps.push({
-        at: local(date, '12:00'),
-        order: 1,
-        run: async () => {
-          const values = metrics.map((metric) => ({ name: metric.name, value: metric.next(day) }));
-          if (values.length > 0) await recordMetrics(ports, { project, metrics: values });
-        },
       });
+      // The team's daily numbers (CI, dashboards), besides the ones posted as each task closes.
+      steps.push({ at: local(date, '12:00'), order: 1, run: () => postMetrics() });
       steps.sort((a, b) => a.at.getTime() - b.at.getTime() || a.order - b.order);
       for (const step of steps) {
         now = step.at;
@@ -266,21 +308,27 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
         await settleWorkflows();
         await drain();
       }
+      output.endDay(progressOf(plan, (await store.snapshot(project)) as ProjectSnapshot));
     }
 
-    const snapshot = (await store.snapshot(project)) as ProjectSnapshot;
-    const tasks = plan.phases.flatMap((phase) => phase.tasks);
-    const summary = {
+    const final = progressOf(plan, (await store.snapshot(project)) as ProjectSnapshot);
+    const phases = Object.entries(final.phases).map(([id, status]) => ({ id, status }));
+    const summary: SimulationSummary = {
       days: options.days,
       posts,
-      tasks: tasks.length,
-      tasksDone: tasks.filter((task) => snapshot.tasks.get(task.id)?.status === 'done').length,
-      phasesPassed: plan.phases.filter((phase) => snapshot.phases.get(phase.id)?.status === 'passed').length,
+      tasks: final.tasks,
+      tasksDone: final.tasksDone,
+      phasesPassed: phases.filter((phase) => phase.status === 'passed').length,
+      phases,
     };
-    options.print('');
-    options.print(
-      `${summary.days} working days simulated: ${summary.tasksDone}/${summary.tasks} tasks done, ${summary.phasesPassed}/${plan.phases.length} phases passed, ${summary.posts} messages posted`,
-    );
+    if (output.mode === 'json')
+      options.print(JSON.stringify(simulationDocument(plan, options, summary, output.days), null, 2));
+    else {
+      output.note('');
+      output.note(
+        `${summary.days} working days simulated: ${summary.tasksDone}/${summary.tasks} tasks done, ${summary.phasesPassed}/${plan.phases.length} phases passed, ${summary.posts} messages posted`,
+      );
+    }
     return summary;
   } finally {
     await workflows?.stop();
@@ -288,182 +336,59 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
   }
 }
 
-/**
- * The people's round: an approver decides a gate that waits (once the phase's tasks are all done,
- * accepting a CAUTION's risk, and a NO-GO's two times in three; otherwise holding it), and a target
- * acknowledges an open escalation half of the time.
- */
-async function peopleTick(
-  ports: Dependencies,
+/** The `--json` document: the run's parameters, every day's record and the final state. */
+function simulationDocument(
   plan: Plan,
-  random: () => number,
-  print: (line: string) => void,
-  settle: () => Promise<void>,
+  options: SimulateOptions,
+  summary: SimulationSummary,
+  days: readonly SimulatedDay[],
 ) {
-  const project = plan.project.id;
-  for (const gate of await ports.gates.listGates(project)) {
-    if (gate.status !== 'awaiting-decision' || !gate.latest) continue;
-    const approver = plan.gates.find((candidate) => candidate.id === gate.gate)?.approvers[0];
-    if (!approver) continue;
-    // Work still open in the phase is not a risk an approver accepts: it would stay undone.
-    const finished = gate.latest.evaluation.tasksNotDone.length === 0;
-    const decision =
-      finished && (gate.latest.decision === 'CAUTION' || random() < 2 / 3) ? 'advance' : 'hold';
-    await decideGate(ports, {
-      project,
-      gate: gate.gate,
-      decision,
-      note: decision === 'advance' ? 'risk accepted in the simulation' : 'not yet',
-      actor: { kind: 'person', id: approver },
-    });
-    print(`${approver} decides gate ${gate.gate}: ${decision}`);
-    // The workflow goes on by itself (advance or hold, the escalation resolved): let it finish first,
-    // so what follows sees the same state on every run.
-    await settle();
-  }
-  for (const escalation of await ports.escalations.unresolvedEscalations(project)) {
-    const target = escalation.targets[0];
-    if (escalation.status !== 'open' || !target || random() >= 0.5) continue;
-    try {
-      await acknowledgeEscalation(ports, {
-        project,
-        id: escalation.id,
-        actor: { kind: 'person', id: target },
-      });
-      print(`${target} acknowledges escalation ${escalation.rule} (${escalation.subject})`);
-    } catch (error) {
-      // The engine resolved it meanwhile (a gate decided, a condition cleared): nothing to acknowledge.
-      if (!(error instanceof ConflictError)) throw error;
-    }
-  }
+  return {
+    project: plan.project.id,
+    plan: options.planFile,
+    seed: options.seed ?? 1,
+    timezone: plan.project.timezone,
+    days,
+    summary: {
+      days: summary.days,
+      posts: summary.posts,
+      tasksDone: summary.tasksDone,
+      tasks: summary.tasks,
+      phasesPassed: summary.phasesPassed,
+    },
+    phases: summary.phases,
+  };
 }
 
-/** One round of every agent: heartbeat, work, finish, pick up the next ready task; sometimes block or fall silent. */
-async function agentTick(ports: CoordinationPorts, plan: Plan, agents: AgentSim[], random: () => number) {
-  const project = plan.project.id;
-  const snapshot = (await ports.store.snapshot(project)) as ProjectSnapshot;
-  const status = (id: string) => snapshot.tasks.get(id)?.status ?? 'todo';
-  for (const agent of agents) {
-    const definition = plan.agents.find((candidate) => candidate.id === agent.id);
-    const actor: Actor = { kind: 'agent', id: agent.id };
-    if (agent.silentTicks > 0) {
-      agent.silentTicks--;
-      continue;
-    }
-    if (definition?.heartbeat && random() < CRASH_CHANCE / TICKS.length) {
-      agent.silentTicks = 2;
-      continue;
-    }
-    const move = async (task: string, to: 'in_progress' | 'in_review' | 'done') => {
-      try {
-        await transitionTask(ports, { project, task, to, actor });
-        return true;
-      } catch (error) {
-        if (error instanceof ConflictError) return false;
-        throw error;
-      }
-    };
-    if (agent.task && agent.blockedTicks > 0) {
-      agent.blockedTicks--;
-      if (agent.blockedTicks === 0)
-        await setBlocker(ports, { project, task: agent.task, reason: null, actor });
-    } else if (agent.task && status(agent.task) === 'in_review') {
-      await move(agent.task, 'done');
-      agent.task = undefined;
-    } else if (agent.task) {
-      agent.progress += WORK_PER_TICK * agent.pace;
-      const task = plan.phases
-        .flatMap((phase) => phase.tasks)
-        .find((candidate) => candidate.id === agent.task);
-      if (task && agent.progress >= workingMinutes(task.estimate)) await move(agent.task, 'in_review');
-      else if (random() < BLOCK_CHANCE) {
-        agent.blockedTicks = 2;
-        const reason = BLOCK_REASONS[Math.floor(random() * BLOCK_REASONS.length)] as string;
-        await setBlocker(ports, { project, task: agent.task, reason, actor });
-      }
-    }
-    if (!agent.task) {
-      const ready = plan.phases
-        .filter((phase) => snapshot.phases.get(phase.id)?.status === 'active')
-        .flatMap((phase) => phase.tasks)
-        .find(
-          (task) =>
-            task.agent === agent.id &&
-            status(task.id) === 'todo' &&
-            task.dependsOn.every((predecessor) => status(predecessor) === 'done'),
-        );
-      if (ready && (await move(ready.id, 'in_progress'))) {
-        agent.task = ready.id;
-        agent.progress = 0;
-      }
-    }
-    if (definition?.heartbeat || agent.task) {
-      const task = plan.phases
-        .flatMap((phase) => phase.tasks)
-        .find((candidate) => candidate.id === agent.task);
-      const completion = task
-        ? Math.min(100, Math.round((100 * agent.progress) / workingMinutes(task.estimate)))
-        : undefined;
-      await recordHeartbeat(ports, {
-        project,
-        agent: agent.id,
-        ...(agent.task ? { task: agent.task } : {}),
-        ...(completion === undefined ? {} : { completion }),
-        risk: agent.blockedTicks > 0 ? 'yellow' : 'green',
-        actor,
-      });
-    }
-  }
-}
-
-/** A heartbeat from every agent that has an interval and is not silent, naming its task. */
-async function keepAlive(ports: CoordinationPorts, plan: Plan, agents: readonly AgentSim[]) {
-  for (const agent of agents) {
-    const definition = plan.agents.find((candidate) => candidate.id === agent.id);
-    if (!definition?.heartbeat || agent.silentTicks > 0) continue;
-    await recordHeartbeat(ports, {
-      project: plan.project.id,
-      agent: agent.id,
-      ...(agent.task ? { task: agent.task } : {}),
-      actor: { kind: 'agent', id: agent.id },
-    });
-  }
+function progressOf(plan: Plan, snapshot: ProjectSnapshot) {
+  const tasks = plan.phases.flatMap((phase) => phase.tasks);
+  return {
+    tasks: tasks.length,
+    tasksDone: tasks.filter((task) => snapshot.tasks.get(task.id)?.status === 'done').length,
+    phases: Object.fromEntries(
+      plan.phases.map((phase) => [phase.id, snapshot.phases.get(phase.id)?.status ?? 'pending']),
+    ),
+  };
 }
 
 /**
- * The metrics the plan's gates and escalation conditions look at, each a seeded random walk from
- * the wrong side of its bound toward the right side over the simulated weeks.
+ * A plan that names no Slack channel posts nothing, deployed; the simulation shows its posts as
+ * posted to `#<project id>`, so there is something to see.
  */
-function driftingMetrics(plan: Plan, random: () => number) {
-  const computed = new Set(['schedule.slip_days', 'tasks.stale', 'tasks.blocked', 'agents.down']);
-  const bounds = new Map<string, { op: string; value: number }>();
-  const conditions = [
-    ...plan.gates.flatMap((gate) => gate.criteria.map((criterion) => criterion.go)),
-    ...plan.escalations.flatMap((rule) => (rule.when ? [rule.when] : [])),
-  ];
-  for (const text of conditions) {
-    const condition = parseCondition(text);
-    if (!computed.has(condition.metric) && !bounds.has(condition.metric))
-      bounds.set(condition.metric, { op: condition.op, value: condition.value });
-  }
-  return [...bounds].map(([name, bound]) => {
-    const rising = bound.op === '>=' || bound.op === '>';
-    const scale = bound.value === 0 ? 5 : Math.abs(bound.value);
-    let value = rising
-      ? bound.value - 0.3 * scale
-      : bound.op === '=='
-        ? Math.ceil(3 * random())
-        : bound.value + 0.3 * scale;
-    return {
-      name,
-      next(_day: number) {
-        const step = 0.04 * scale * (random() - 0.35);
-        if (bound.op === '==') value = Math.max(0, value - (random() < 0.3 ? 1 : 0));
-        else value += rising ? step : -step;
-        return Math.round(value * 100) / 100;
+function withChannel(plan: Plan): { plan: Plan; defaultedChannel?: string } {
+  const slack = plan.integrations.slack;
+  if (slack?.channel) return { plan };
+  const channel = `#${plan.project.id}`;
+  return {
+    plan: {
+      ...plan,
+      integrations: {
+        ...plan.integrations,
+        slack: { ...slack, channel, escalations: slack?.escalations ?? channel },
       },
-    };
-  });
+    },
+    defaultedChannel: channel,
+  };
 }
 
 async function readPlan(file: string): Promise<Plan> {
@@ -483,5 +408,3 @@ const weekdayName = (date: string) =>
   new Intl.DateTimeFormat('en-GB', { weekday: 'short', timeZone: 'UTC' }).format(
     new Date(`${date}T12:00:00Z`),
   );
-
-const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ');

@@ -6,15 +6,24 @@ import { EXIT, styler, UsageError } from '../io.js';
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'Replay N working days of synthetic agent activity and print what Convoy posts, day by day',
-  usage: 'convoy simulate FILE --days N [--seed S]',
+  usage: 'convoy simulate FILE --days N [--seed S] [--verbose | --json]',
   details: [
     'Runs against a fresh in-memory DynamoDB Local on a fast virtual clock: agents pick up ready tasks,',
-    'work at a seeded pace, sometimes block or go silent, and post metrics that drift; every schedule',
-    'fires and every monitor runs as deployed. The same seed prints the same output.',
+    'work at a seeded pace, sometimes block or go silent; metrics move toward their targets as the work',
+    'gets done, with noise and setbacks; approvers decide gates as a sensible person would. Every',
+    'schedule fires and every monitor runs as deployed. The same seed prints the same output.',
+    'The default output is a digest, a few lines a day: posts (one line each), gate decisions,',
+    'escalations acknowledged, tasks done and where the plan stands at the end of the day.',
   ],
   options: {
     days: { type: 'string', value: 'N', description: 'working days to replay (1–1000)' },
     seed: { type: 'string', value: 'S', description: 'seed of the random activity (default 1)' },
+    verbose: { type: 'boolean', description: 'print every post in full, and the JIRA commands' },
+    json: {
+      type: 'boolean',
+      description:
+        "print one JSON document: every day's posts, decisions, escalations, tasks done; the phases at the end",
+    },
   },
   async run({ positionals, values }, io) {
     const [file, ...extra] = positionals;
@@ -27,9 +36,12 @@ export const simulateCommand: Command = {
     const seed = values.seed === undefined ? 1 : Number(values.seed);
     if (!Number.isInteger(seed))
       throw new UsageError(`--seed must be a whole number, got ${String(values.seed)}`);
+    if (values.verbose && values.json)
+      throw new UsageError('--verbose and --json exclude each other: choose one');
+    const output = values.json ? 'json' : values.verbose ? 'verbose' : 'digest';
     const style = styler(io.color);
     try {
-      await simulate({ planFile: file, days, seed, print: (line) => io.stdout(`${line}\n`) });
+      await simulate({ planFile: file, days, seed, output, print: (line) => io.stdout(`${line}\n`) });
       return EXIT.ok;
     } catch (error) {
       if (error instanceof SimulationError || error instanceof DynamoDbLocalError) {

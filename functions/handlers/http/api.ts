@@ -71,9 +71,7 @@ export function jsonBody<S extends z.ZodType>(request: ApiRequest, schema: S): z
 export function validate<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
   const malformed = illFormedStrings(data, [where]);
   if (malformed.length > 0) {
-    const problems = malformed.map(
-      (path) => `${path}: contains a lone UTF-16 surrogate; send well-formed Unicode text`,
-    );
+    const problems = malformed.map((problem) => `${problem}; send well-formed Unicode text`);
     throw new ValidationError(problems.join('; '), problems);
   }
   const result = schema.safeParse(data);
@@ -82,17 +80,29 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, where: s
   throw new ValidationError(problems.join('; '), problems);
 }
 
-/** The paths (`body.metrics.0.name`) of the strings and keys in `data` that are not well-formed Unicode. */
+/**
+ * `body.metrics.0.name`; a key that is not a plain name is quoted (`body[""]`, `body["a b"]`), and
+ * a long one cut short, so the message stays readable whatever the caller sent.
+ */
+function fieldPath([where, ...parts]: readonly string[]): string {
+  return parts.reduce((path, part) => {
+    if (/^[\w-]{1,64}$/.test(part)) return `${path}.${part}`;
+    const shown = part.length > 64 ? `${part.slice(0, 64)}…` : part;
+    return `${path}[${JSON.stringify(shown)}]`;
+  }, where ?? '');
+}
+
+/** A problem for each string and key in `data` that is not well-formed Unicode, naming where it is. */
 function illFormedStrings(data: unknown, path: string[], found: string[] = []): string[] {
   if (typeof data === 'string') {
-    if (!isWellFormed(data)) found.push(path.join('.'));
+    if (!isWellFormed(data)) found.push(`${fieldPath(path)}: contains a lone UTF-16 surrogate`);
   } else if (Array.isArray(data)) {
     data.forEach((item, index) => {
       illFormedStrings(item, [...path, String(index)], found);
     });
   } else if (data && typeof data === 'object') {
     for (const [key, value] of Object.entries(data)) {
-      if (!isWellFormed(key)) found.push(`${path.join('.')} (a field name)`);
+      if (!isWellFormed(key)) found.push(`${fieldPath(path)}: a field name contains a lone UTF-16 surrogate`);
       else illFormedStrings(value, [...path, key], found);
     }
   }
@@ -112,7 +122,7 @@ function describeIssue(
   issue: z.core.$ZodIssue,
 ): string[] {
   const full = [...base, ...issue.path];
-  const path = [where, ...full.map(String)].join('.');
+  const path = fieldPath([where, ...full.map(String)]);
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     const branches: z.core.$ZodIssue[][] = issue.errors;
     const index = Math.max(
@@ -128,7 +138,7 @@ function describeIssue(
     const known = knownKeys(schema, issue.path);
     return issue.keys.map(
       (key) =>
-        `${path}.${key}: unknown field${didYouMean(key, known) || (known.length ? ` (expected one of: ${known.join(', ')})` : '')}`,
+        `${fieldPath([path, key])}: unknown field${didYouMean(key, known) || (known.length ? ` (expected one of: ${known.join(', ')})` : '')}`,
     );
   }
   if (issue.code === 'invalid_type' && valueAt(data, full) === undefined)

@@ -20,11 +20,11 @@ export function localParts(instant: Date | string, timeZone: string): { date: st
 export const localDate = (instant: Date | string, timeZone: string) => localParts(instant, timeZone).date;
 
 /**
- * Every date a person reads goes through these three functions: one style, unambiguous, in the
- * project's time zone. A date alone reads `Mon 7 Dec`, with the year when it is not the current one
- * (`Thu 14 Jan 2027`); an instant reads `Mon 7 Dec 09:00 EST` (24-hour clock and the zone's
- * abbreviation, or its offset where the zone has none, e.g. `GMT+1`). Machine outputs (JSON, API
- * fields, `--json`) keep ISO 8601.
+ * Every date a person reads goes through `formatDay`, `formatShortDay`, `formatInstant` and
+ * `formatInstantsIn`: one style, unambiguous, in the project's time zone. A date alone reads
+ * `Mon 7 Dec`, with the year when it is not the current one (`Thu 14 Jan 2027`); an instant reads
+ * `Mon 7 Dec 09:00 EST` (24-hour clock and the zone's abbreviation, or its offset where the zone has
+ * none, e.g. `GMT+1`). Machine outputs (JSON, API fields, `--json`) keep ISO 8601.
  */
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

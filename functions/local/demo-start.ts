@@ -21,9 +21,9 @@ export interface DemoShift {
 
 /** Whether `value` is a `--start` Convoy accepts: `today` or a calendar date `YYYY-MM-DD`. */
 export function isDemoStart(value: string): boolean {
-  return (
-    value === 'today' || (DATE.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value))
-  );
+  if (value === 'today') return true;
+  const millis = DATE.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
+  return !Number.isNaN(millis) && new Date(millis).toISOString().startsWith(value);
 }
 
 /**
@@ -184,4 +184,26 @@ function describe(date: string): string {
 
 function dayNumber(date: string): number {
   return Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+}
+
+/**
+ * For `convoy apply` to the running `convoy dev`: when that dev moved this plan (`--start`), the same
+ * move applied to the file's text, so a re-apply keeps the demo's dates; otherwise the text as is.
+ */
+export async function shiftLikeRunningDev(
+  text: string,
+  plan: Plan,
+  json: boolean,
+  stateDir = '.convoy',
+): Promise<{ text: string; start?: string }> {
+  let shift: Partial<DemoShift> | undefined;
+  try {
+    shift = (JSON.parse(await readFile(join(stateDir, 'dev.json'), 'utf8')) as { demoStart?: DemoShift })
+      .demoStart;
+  } catch {
+    return { text };
+  }
+  if (shift?.project !== plan.project.id || shift.planStart !== plan.project.start || !shift.start)
+    return { text };
+  return { text: shiftPlanText(text, plan, shift.start, json), start: shift.start };
 }

@@ -1,5 +1,6 @@
 import type { ApplyResult } from '../../core/coordination/commands.js';
 import { formatPlanError, parsePlan } from '../../core/plan/index.js';
+import { shiftLikeRunningDev } from '../../local/demo-start.js';
 import { ApiError, request, resolveTarget } from '../client.js';
 import type { Command } from '../command.js';
 import { EXIT, readUserFile, styler, UsageError } from '../io.js';
@@ -35,13 +36,18 @@ export const applyCommand: Command = {
     const target = await resolveTarget(values);
     const style = styler(io.color);
     const json = file.toLowerCase().endsWith('.json');
+    // The running convoy dev moved this plan's dates for a demo (--start): the re-apply keeps them.
+    const sent =
+      typeof values.url === 'string' ? { text } : await shiftLikeRunningDev(text, parsed.plan, json);
+    if (sent.start !== undefined)
+      io.stdout(`dates moved to start ${sent.start}, as convoy dev --start runs this plan\n`);
     try {
       const result = await request<ApplyResult>(
         target,
         'PUT',
         `/v1/plans/${encodeURIComponent(parsed.plan.project.id)}`,
         {
-          text,
+          text: sent.text,
           type: json ? 'application/json' : 'application/yaml',
         },
       );

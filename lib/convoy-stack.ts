@@ -11,6 +11,7 @@ import { ConvoyHttpApi } from './constructs/http-api.js';
 import { ConvoyIntegrations } from './constructs/integrations.js';
 import { ConvoySchedules } from './constructs/schedules.js';
 import { StateTable } from './constructs/state-table.js';
+import { ConvoyTokenKey } from './constructs/token-key.js';
 import { ConvoyWorkflows } from './constructs/workflows.js';
 
 const CONVOY_TAGS: Readonly<Record<string, string>> = { project: 'convoy' };
@@ -83,6 +84,9 @@ export class ConvoyStack extends Stack {
   /** The HTTP API and the functions behind it. */
   readonly httpApi: ConvoyHttpApi;
 
+  /** The key API tokens are sealed with, readable by the functions that check or mint tokens only. */
+  readonly tokenKey: ConvoyTokenKey;
+
   /** The GitHub, JIRA and Slack integrations: secret, queue, workers and alarms. */
   readonly integrations: ConvoyIntegrations;
 
@@ -154,6 +158,14 @@ export class ConvoyStack extends Stack {
         value: this.httpApi.domainName.regionalDomainName,
       });
     }
+
+    this.tokenKey = new ConvoyTokenKey(this, 'TokenKey', {
+      source: this.isPrimary ? 'create' : 'replica',
+      replicaRegions,
+    });
+    // The /v1 routes authenticate tokens (both) and mint and revoke them (api-write).
+    this.tokenKey.grantRead(this.httpApi.functions['api-read']);
+    this.tokenKey.grantRead(this.httpApi.functions['api-write']);
 
     this.integrations = new ConvoyIntegrations(this, 'Integrations', {
       table: this.table,

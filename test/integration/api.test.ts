@@ -520,7 +520,7 @@ describe('heartbeats, handoffs, metrics and events', () => {
 
 describe('bad input', () => {
   it.each([
-    ['malformed JSON', { raw: '{"to": ' }, 400, 'the body is not valid JSON'],
+    ['malformed JSON', { raw: '{"to": ' }, 400, 'body: not valid JSON'],
     ['an unknown status', { body: { to: 'doing' } }, 400, 'body.to'],
     [
       'an unknown field',

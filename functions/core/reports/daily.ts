@@ -116,7 +116,8 @@ function happenings(index: ReportIndex): ReportBlock {
   for (const event of index.ctx.events) {
     const at = Date.parse(event.at);
     if (at < index.sinceMs || at > index.nowMs) continue;
-    const when = formatInstant(event.at, index.timeZone, index.ctx.now);
+    // Only the events listed are written out: most of a busy day's are builds, counted.
+    const when = () => formatInstant(event.at, index.timeZone, index.ctx.now);
     switch (event.type) {
       case 'build.finished':
         builds++;
@@ -127,7 +128,7 @@ function happenings(index: ReportIndex): ReportBlock {
           text: [
             '🔐 ',
             { kind: 'strong', text: 'Critical security alert' },
-            `, ${when}: ${event.note ?? event.subject ?? ''}`,
+            `, ${when()}: ${event.note ?? event.subject ?? ''}`,
           ],
         });
         break;
@@ -137,17 +138,21 @@ function happenings(index: ReportIndex): ReportBlock {
           text: [
             event.type === 'phase.passed' ? '✅ Phase passed: ' : '▶️ Phase started: ',
             phases.get(event.subject ?? '') ?? event.subject ?? '',
-            `, ${when}`,
+            `, ${when()}`,
           ],
         });
         break;
       case 'plan.applied':
-        items.push({ text: [`📄 Plan applied (${event.note ?? 'new version'}), ${when}`] });
+        items.push({ text: [`📄 Plan applied (${event.note ?? 'new version'}), ${when()}`] });
         break;
       case 'agent.down': {
         const [agent] = eventAgents(index, event);
         items.push({
-          text: ['🔴 Agent down: ', index.agents.get(agent ?? '')?.name ?? event.subject ?? '', `, ${when}`],
+          text: [
+            '🔴 Agent down: ',
+            index.agents.get(agent ?? '')?.name ?? event.subject ?? '',
+            `, ${when()}`,
+          ],
           ...(agent ? { agent } : {}),
         });
         break;

@@ -15,7 +15,7 @@ const PROJECT = 'bounds';
 const PLAN = `version: 1
 project: { id: ${PROJECT}, timezone: UTC, start: 2026-01-05 }
 people: [{ id: pm }]
-agents: [{ id: alpha, owner: pm }]
+agents: [{ id: alpha, owner: pm }, { id: beta, owner: pm }]
 phases:
   - id: build
     tasks: [{ id: api, agent: alpha, estimate: 1d }]
@@ -277,20 +277,22 @@ describe('D8: every acknowledged metric point is kept', () => {
 describe('D9: lastHeartbeatAt only moves forward', () => {
   it('keeps the newer heartbeat when an older one is written after it', async () => {
     const store = new DynamoDbCoordinationStore(api.table.documentClient, api.table.tableName);
+    const agentItem = async () =>
+      (
+        await api.table.documentClient.send(
+          new GetCommand({ TableName: api.table.tableName, Key: keys.agent(PROJECT, 'beta') }),
+        )
+      ).Item;
     const newer = '2026-01-06T10:00:01.000Z';
     const older = '2026-01-06T10:00:00.000Z';
 
-    await store.recordHeartbeat(PROJECT, 'alpha', { at: newer, completion: 60 });
-    const late = await store.recordHeartbeat(PROJECT, 'alpha', { at: older, completion: 40 });
+    // Two concurrent heartbeats, the later-stamped one written first.
+    await store.recordHeartbeat(PROJECT, 'beta', { at: newer, completion: 60, risk: 'green' });
+    const late = await store.recordHeartbeat(PROJECT, 'beta', { at: older, completion: 40, risk: 'red' });
 
-    const item = await api.table.documentClient.send(
-      new GetCommand({ TableName: api.table.tableName, Key: keys.agent(PROJECT, 'alpha') }),
-    );
-    expect(item.Item?.lastHeartbeatAt).toBe(newer);
-    expect(item.Item?.completion).toBe(60);
-    expect(late.agent.lastHeartbeatAt).toBe(newer);
-    // The late heartbeat still counts: the agent was heard from.
-    expect(item.Item?.heartbeats).toBe((late.agent.heartbeats as number) ?? 0);
+    const item = await agentItem();
+    expect(item).toMatchObject({ lastHeartbeatAt: newer, completion: 60, risk: 'green', heartbeats: 2 });
+    expect(late.agent).toMatchObject({ lastHeartbeatAt: newer, completion: 60, heartbeats: 2 });
   });
 });
 

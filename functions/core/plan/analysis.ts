@@ -1,6 +1,6 @@
-import { WorkingCalendar } from './calendar.js';
+import { addDays, WorkingCalendar } from './calendar.js';
 import { dependencyOrder } from './graph.js';
-import { MINUTES_PER_WORKING_DAY, workingMinutes } from './lexical.js';
+import { LIMITS, MINUTES_PER_WORKING_DAY, workingMinutes } from './lexical.js';
 import type { Plan } from './schema.js';
 
 export interface TaskSchedule {
@@ -43,17 +43,30 @@ export interface PlanAnalysis {
 
 const days = (minutes: number) => minutes / MINUTES_PER_WORKING_DAY;
 
+interface DependencyGraph {
+  readonly tasks: { readonly task: Plan['phases'][number]['tasks'][number]; readonly phase: number }[];
+  readonly taskCount: number;
+  /** Per phase, the nodes of its tasks. */
+  readonly phaseTasks: number[][];
+  /** Working minutes of each node (0 for a phase node). */
+  readonly duration: Float64Array;
+  /** Each node's predecessors. */
+  readonly dependencies: number[][];
+  readonly order: Int32Array;
+  readonly earliestStart: Float64Array;
+  readonly earliestFinish: Float64Array;
+  readonly wave: Int32Array;
+}
+
 /**
- * Earliest and latest times, slack, the critical path, waves and calendar dates of every task, and
- * the warnings a planner wants before the work starts. Linear in tasks plus dependencies: each
- * phase dependency goes through one node standing for "every task of that phase", instead of an
- * edge from every task to every task.
+ * The task graph of a valid plan with its forward pass: nodes 0 … tasks−1 are the tasks, then one
+ * node per phase standing for "every task of that phase", so a phase dependency is one edge per
+ * task instead of an edge from every task to every task. Linear in tasks plus dependencies.
  */
-export function analysePlan(plan: Plan): PlanAnalysis {
+function forwardPass(plan: Plan): DependencyGraph {
   const tasks = plan.phases.flatMap((phase, p) => phase.tasks.map((task) => ({ task, phase: p })));
   const taskCount = tasks.length;
-  const phaseCount = plan.phases.length;
-  const nodeCount = taskCount + phaseCount;
+  const nodeCount = taskCount + plan.phases.length;
   const taskIndex = new Map(tasks.map(({ task }, i) => [task.id, i]));
   const phaseIndex = new Map(plan.phases.map((phase, p) => [phase.id, p]));
   const phaseNode = (p: number) => taskCount + p;
@@ -93,6 +106,80 @@ export function analysePlan(plan: Plan): PlanAnalysis {
     // A task sits one wave after its latest predecessor; a phase node carries its latest task's wave.
     wave[node] = node < taskCount ? level + 1 : level;
   }
+  return {
+    tasks,
+    taskCount,
+    phaseTasks,
+    duration,
+    dependencies,
+    order,
+    earliestStart,
+    earliestFinish,
+    wave,
+  };
+}
+
+/** Where the schedule of a plan runs past `LIMITS.lastDate`, the last date Convoy plans for. */
+export interface HorizonOverrun {
+  /** The first working day on or after `project.start`. */
+  readonly start: string;
+  /** Working days from `start` up to and including the last date. */
+  readonly workingDays: number;
+  /**
+   * The task that finishes first among those finishing after the last date (its phase's index and
+   * its own within the phase); absent when `start` itself is after the last date.
+   */
+  readonly task?: {
+    readonly phase: number;
+    readonly index: number;
+    readonly id: string;
+    readonly earliestFinish: number;
+  };
+}
+
+/**
+ * Whether every task of a valid plan finishes by `LIMITS.lastDate`, so that the dates of the
+ * analysis, the reports and the burndown all stay in the calendar; the validator runs it. Linear, like
+ * the analysis.
+ */
+export function horizonOverrun(plan: Plan): HorizonOverrun | undefined {
+  const calendar = new WorkingCalendar(plan.project);
+  const start = calendar.start;
+  const workingDays = calendar.offsetOf(addDays(LIMITS.lastDate, 1));
+  if (start > LIMITS.lastDate) return { start, workingDays: 0 };
+  const { tasks, taskCount, earliestFinish } = forwardPass(plan);
+  // A task finishing at `f` working minutes ends on working day ceil(f / day) − 1.
+  const limit = workingDays * MINUTES_PER_WORKING_DAY;
+  let first = -1;
+  for (let i = 0; i < taskCount; i++) {
+    const finish = earliestFinish[i] as number;
+    if (finish > limit && (first < 0 || finish < (earliestFinish[first] as number))) first = i;
+  }
+  if (first < 0) return undefined;
+  const { task, phase } = tasks[first] as DependencyGraph['tasks'][number];
+  return {
+    start,
+    workingDays,
+    task: {
+      phase,
+      index: (plan.phases[phase] as Plan['phases'][number]).tasks.indexOf(task),
+      id: task.id,
+      earliestFinish: days(earliestFinish[first] as number),
+    },
+  };
+}
+
+/**
+ * Earliest and latest times, slack, the critical path, waves and calendar dates of every task, and
+ * the warnings a planner wants before the work starts. Linear in tasks plus dependencies (and
+ * O(n log n) for the warnings' sort), whatever the estimates and dates: the calendar computes a
+ * date in O(log holidays) (docs/plan-format.md, "Schedule analysis").
+ */
+export function analysePlan(plan: Plan): PlanAnalysis {
+  const { tasks, taskCount, phaseTasks, duration, dependencies, order, earliestStart, earliestFinish, wave } =
+    forwardPass(plan);
+  const nodeCount = dependencies.length;
+  const phaseNode = (p: number) => taskCount + p;
 
   let total = 0;
   for (let i = 0; i < taskCount; i++) total = Math.max(total, earliestFinish[i] as number);
@@ -136,10 +223,8 @@ export function analysePlan(plan: Plan): PlanAnalysis {
   plan.phases.forEach((phase, p) => {
     const members = phaseTasks[p] as number[];
     const node = phaseNode(p);
-    const first =
-      members.length > 0
-        ? Math.min(...members.map((i) => earliestStart[i] as number))
-        : (earliestStart[node] as number);
+    let first = members.length > 0 ? Number.POSITIVE_INFINITY : (earliestStart[node] as number);
+    for (const i of members) first = Math.min(first, earliestStart[i] as number);
     const last = earliestFinish[node] as number;
     phaseResults[phase.id] = {
       start: startDate(first),
@@ -181,13 +266,13 @@ export function analysePlan(plan: Plan): PlanAnalysis {
     const target = earliestStart[node] as number;
     const pending = [...(dependencies[node] as number[])];
     const seen = new Set<number>();
-    while (pending.length > 0) {
-      const candidate = pending.shift() as number;
+    for (let head = 0; head < pending.length; head++) {
+      const candidate = pending[head] as number;
       if (seen.has(candidate) || earliestFinish[candidate] !== target) continue;
       seen.add(candidate);
       if (candidate < taskCount) {
         if (slack(candidate) === 0) return candidate;
-      } else pending.push(...(dependencies[candidate] as number[]));
+      } else for (const dependency of dependencies[candidate] as number[]) pending.push(dependency);
     }
     return -1;
   }
@@ -200,22 +285,41 @@ interface Interval {
   readonly finish: number;
 }
 
-/** Each interval paired with the first earlier one it overlaps that `conflicts` accepts. */
+/**
+ * Each interval paired with an earlier-starting one it overlaps, for which `sameGroup` is false: the
+ * one that finishes last (the first of them on a tie). O(n log n): after the sort, one pass keeping
+ * the latest-finishing interval seen and the latest-finishing one of any other group, since
+ * whichever of those two is not in the current interval's group overlaps it if any does.
+ */
 function overlaps(
   intervals: Interval[],
-  conflicts: (a: Interval, b: Interval) => boolean,
+  group: (interval: Interval) => string | undefined,
 ): [Interval, Interval][] {
   const sorted = [...intervals].sort((a, b) => a.start - b.start);
-  const active: Interval[] = [];
+  let latest: Interval | undefined;
+  let latestOther: Interval | undefined;
   const pairs: [Interval, Interval][] = [];
   for (const interval of sorted) {
-    for (let i = active.length - 1; i >= 0; i--)
-      if ((active[i] as Interval).finish <= interval.start) active.splice(i, 1);
-    const other = active.find((candidate) => conflicts(candidate, interval));
-    if (other) pairs.push([other, interval]);
-    active.push(interval);
+    const mine = group(interval);
+    const candidate = latest && (mine === undefined || group(latest) !== mine) ? latest : latestOther;
+    if (candidate && candidate.finish > interval.start) pairs.push([candidate, interval]);
+    // Keep the two latest finishes of distinct groups (one group when `group` gives undefined).
+    if (!latest || interval.finish > latest.finish) {
+      if (latest && (mine === undefined || group(latest) !== mine)) latestOther = latest;
+      latest = interval;
+    } else if (
+      (mine === undefined || group(latest) !== mine) &&
+      (!latestOther || interval.finish > latestOther.finish)
+    )
+      latestOther = interval;
   }
   return pairs;
+}
+
+function append<T>(groups: Map<string, T[]>, key: string, value: T): void {
+  const group = groups.get(key);
+  if (group) group.push(value);
+  else groups.set(key, [value]);
 }
 
 function warnings(
@@ -228,19 +332,24 @@ function warnings(
     const task = tasks[id] as TaskSchedule;
     return { id, agent: task.agent, start: task.earliestStart, finish: task.earliestFinish };
   };
-  const allTasks = plan.phases.flatMap((phase) => phase.tasks);
+  // Grouped in one pass each, so the warnings stay linear however many agents and resources there are.
+  const byAgent = new Map<string, Interval[]>();
+  const byResource = new Map<string, Interval[]>();
+  for (const phase of plan.phases) {
+    for (const task of phase.tasks) {
+      const scheduled = interval(task.id);
+      append(byAgent, task.agent, scheduled);
+      for (const resource of new Set(task.touches)) append(byResource, resource, scheduled);
+    }
+  }
 
   for (const agent of plan.agents) {
-    const own = allTasks.filter((task) => task.agent === agent.id).map((task) => interval(task.id));
-    for (const [a, b] of overlaps(own, () => true)) {
+    for (const [a, b] of overlaps(byAgent.get(agent.id) ?? [], () => undefined)) {
       result.push(`agent ${agent.id} has overlapping tasks ${a.id} and ${b.id}`);
     }
   }
   for (const resource of plan.resources) {
-    const touching = allTasks
-      .filter((task) => task.touches.includes(resource.id))
-      .map((task) => interval(task.id));
-    for (const [a, b] of overlaps(touching, (x, y) => x.agent !== y.agent)) {
+    for (const [a, b] of overlaps(byResource.get(resource.id) ?? [], (x) => x.agent)) {
       result.push(
         `tasks ${a.id} (${a.agent}) and ${b.id} (${b.agent}) both touch resource ${resource.id} at overlapping times; its owner ${resource.owner} takes precedence`,
       );

@@ -45,6 +45,7 @@ export function addDays(date: string, days: number): string {
  */
 export class WorkingCalendar {
   private readonly workdays: ReadonlySet<Weekday>;
+  private readonly dates = new Map<number, string>();
   private readonly holidays: ReadonlySet<string>;
   /** `before[k]`: how many of the weekday indexes 0 … k−1 are workdays. */
   private readonly before: Int32Array;
@@ -88,7 +89,14 @@ export class WorkingCalendar {
   dateAt(offset: number): string {
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new RangeError(`working-day offset must be a whole number ≥ 0, got ${offset}`);
-    return dateOf(this.nthWorkingDayFrom(this.firstDay, offset));
+    let date = this.dates.get(offset);
+    if (date === undefined) {
+      date = dateOf(this.nthWorkingDayFrom(this.firstDay, offset));
+      // An analysis asks for the same few hundred dates thousands of times; the memo stays bounded.
+      if (this.dates.size >= 4096) this.dates.clear();
+      this.dates.set(offset, date);
+    }
+    return date;
   }
 
   /** The first working day on or after the project start. */

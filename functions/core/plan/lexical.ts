@@ -18,6 +18,31 @@ export const JIRA_KEY_PATTERN = /^([A-Z][A-Z0-9_]+)-([1-9]\d*)$/;
 export const GITHUB_REPO_PATTERN = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
 export const SLACK_CHANNEL_PATTERN = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{8,})$/;
 
+/**
+ * The bounds of the plan format (docs/plan-format.md, "Bounds"): every number and string a plan holds
+ * stays within what the analysis, JavaScript's numbers and DynamoDB's keys and items represent
+ * exactly, so a plan `convoy validate` accepts is one every part of Convoy can run.
+ */
+export const LIMITS = {
+  /** Dates (`project.start`, holidays, `due`) and the whole computed schedule lie within these. */
+  firstDate: '2000-01-01',
+  lastDate: '2100-12-31',
+  /** An estimate: at most 260w, five years of working weeks. */
+  maxEstimateMinutes: 260 * 5 * 8 * 60,
+  /** A wall-clock duration (SLA, heartbeat, window): at most 365d. */
+  maxWallClockMinutes: 365 * 24 * 60,
+  /** A `name`, `title`, JIRA status or issue type, metric name or event type: it may become part of a key. */
+  maxNameLength: 200,
+  /** Free text: `role`, a deliverable, a handoff item. */
+  maxTextLength: 2000,
+  /** The number of a condition: exactly representable, as every stored number is. */
+  maxConditionValue: Number.MAX_SAFE_INTEGER,
+  /** A schedule's `every`: at most once a year's worth of working days. */
+  maxEvery: 366,
+  /** A gate's `maxCautions`. */
+  maxCautions: 100,
+} as const;
+
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 

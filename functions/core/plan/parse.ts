@@ -2,6 +2,8 @@ import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import { type ParseError as JsonError, parse as parseJson, printParseErrorCode } from 'jsonc-parser';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { horizonOverrun } from './analysis.js';
+import { LIMITS } from './lexical.js';
 import { checkReferences, formatPath, type Issue, type Path } from './references.js';
 import { completePlan, type Plan, planSchema } from './schema.js';
 import { didYouMean } from './suggest.js';
@@ -83,12 +85,25 @@ export function parsePlan(text: string, options: ParseOptions = {}): ParseResult
     };
   }
 
-  const issues: Issue[] = [];
+  // The shape of the document comes first: everything after it walks the data, so the walks must be
+  // bounded whatever the text holds (aliases that expand exponentially, nesting a stack cannot take).
+  const shape = checkShape(data, text.length);
+  if (shape.depth) {
+    const offset = format === 'json' ? nestingOffset(text, MAX_DEPTH) : 0;
+    return { ok: false, errors: [at(offset, '', shape.depth)] };
+  }
+  if (shape.size) return { ok: false, errors: [at(0, '', shape.size)] };
+
+  const issues: Issue[] = [...shape.issues];
   const parsed = planSchema.safeParse(data);
   if (!parsed.success) for (const issue of parsed.error.issues) issues.push(...describeIssue(issue, data));
   issues.push(...checkReferences(data));
-  if (issues.length === 0)
-    return { ok: true, plan: completePlan(parsed.data as z.output<typeof planSchema>) };
+  if (issues.length === 0) {
+    const plan = completePlan(parsed.data as z.output<typeof planSchema>);
+    const overrun = horizonIssue(plan);
+    if (!overrun) return { ok: true, plan };
+    issues.push(overrun);
+  }
 
   const locate = locator(
     parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, version: '1.2' }),
@@ -110,6 +125,107 @@ export function parsePlan(text: string, options: ParseOptions = {}): ParseResult
     })
     .sort((a, b) => a.line - b.line || a.column - b.column);
   return { ok: false, errors };
+}
+
+/** Deeper than this is refused, as js-yaml refuses it in YAML: no plan nests more than a few levels. */
+const MAX_DEPTH = 100;
+
+interface Shape {
+  /** Why the document nests too deeply, if it does. */
+  readonly depth?: string;
+  /** Why the document is too large once its YAML aliases are expanded, if it is. */
+  readonly size?: string;
+  /** Strings (and keys) that are not well-formed Unicode. */
+  readonly issues: Issue[];
+}
+
+/**
+ * One bounded walk over the parsed document: its depth, its size with YAML aliases expanded (an
+ * alias is a reference, so ten levels of nine aliases each are 9^10 values to every later check),
+ * and strings holding a lone UTF-16 surrogate, which neither JSON nor DynamoDB store.
+ */
+function checkShape(data: unknown, textLength: number): Shape {
+  const limit = 10 * textLength + 10_000;
+  const issues: Issue[] = [];
+  // Every container met, breadth first, with its parent and key: a path is built only for an issue.
+  const containers: { value: object; parent: number; key: string | number; depth: number }[] = [];
+  const pathOf = (container: number, key: string | number): Path => {
+    const path: (string | number)[] = [key];
+    for (let at = container; at > 0; at = (containers[at] as { parent: number }).parent)
+      path.unshift((containers[at] as { key: string | number }).key);
+    return path;
+  };
+  if (data === null || typeof data !== 'object') return { issues };
+  containers.push({ value: data, parent: -1, key: '', depth: 0 });
+  let visited = 1;
+  for (let current = 0; current < containers.length; current++) {
+    const { value, depth } = containers[current] as (typeof containers)[number];
+    if (depth >= MAX_DEPTH) return { depth: `the document nests more than ${MAX_DEPTH} levels deep`, issues };
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((item, i) => [i, item])
+      : Object.entries(value);
+    visited += entries.length;
+    if (visited > limit)
+      return {
+        size: `the plan expands to more than ${limit} values through YAML aliases (*name); write the repeated parts out, or use fewer aliases`,
+        issues,
+      };
+    for (const [key, item] of entries) {
+      if (typeof key === 'string' && LONE_SURROGATE.test(key))
+        issues.push({
+          path: pathOf(current, key),
+          message: 'this key holds a lone UTF-16 surrogate, which is not valid Unicode',
+        });
+      if (typeof item === 'string') {
+        if (LONE_SURROGATE.test(item))
+          issues.push({
+            path: pathOf(current, key),
+            message: 'contains a lone UTF-16 surrogate, which is not valid Unicode',
+          });
+      } else if (item !== null && typeof item === 'object')
+        containers.push({ value: item, parent: current, key, depth: depth + 1 });
+    }
+  }
+  return { issues };
+}
+
+// In a `u` regular expression a surrogate pair is one code point, so only a lone surrogate matches.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** The offset of the first bracket of a JSON text nested deeper than `depth` (strings skipped). */
+function nestingOffset(text: string, depth: number): number {
+  let level = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '[' || char === '{') {
+      if (++level > depth) return i;
+    } else if (char === ']' || char === '}') level--;
+  }
+  return 0;
+}
+
+/**
+ * The schedule of a valid plan must end by `LIMITS.lastDate`: the error points at the estimate of the
+ * first task to finish later (or at `project.start` when no working day is left before it).
+ */
+function horizonIssue(plan: Plan): Issue | undefined {
+  const overrun = horizonOverrun(plan);
+  if (!overrun) return undefined;
+  const { start, workingDays, task } = overrun;
+  if (!task)
+    return {
+      path: ['project', 'start'],
+      message: `the first working day on or after ${plan.project.start} is ${start}, after ${LIMITS.lastDate}, the last date Convoy plans for`,
+    };
+  return {
+    path: ['phases', task.phase, 'tasks', task.index, 'estimate'],
+    message: `the schedule runs past ${LIMITS.lastDate}, the last date Convoy plans for: task "${task.id}" would finish ${task.earliestFinish} working days after ${start}, and ${workingDays} fit until then`,
+  };
 }
 
 /** The first JSON syntax error, strictly (no comments, no trailing commas), with its offset. */

@@ -10,10 +10,13 @@ import {
   isTimeZone,
   JIRA_KEY_PATTERN,
   JIRA_PROJECT_PATTERN,
+  LIMITS,
+  parseCondition,
   SLACK_CHANNEL_PATTERN,
   TIME_PATTERN,
   WEEKDAYS,
   type Weekday,
+  wallClockMillis,
   workingMinutes,
 } from './lexical.js';
 
@@ -28,16 +31,36 @@ function quoted(input: unknown): string {
   return typeof input === 'string' ? JSON.stringify(input) : String(input);
 }
 
-function pattern(regex: RegExp, what: string, example: string) {
+/** A string's start, for messages about strings too long to repeat whole. */
+function shown(text: string): string {
+  return text.length > 40 ? `${JSON.stringify(text.slice(0, 37))}...` : JSON.stringify(text);
+}
+
+/** The message for a string over `max` characters: how many there are, and how it starts. */
+const tooLong = (max: number) => (issue: { input?: unknown }) =>
+  `too long: ${String(issue.input).length} characters, at most ${max} (${shown(String(issue.input))})`;
+
+/** A string of a lexical form (docs/plan-format.md, "Lexical rules"), at most `max` characters. */
+function pattern(regex: RegExp, what: string, example: string, max: number = LIMITS.maxNameLength) {
   // A missing value falls through to the generic "required" message; a wrong type names the form.
   const typeError = (issue: { input?: unknown }) =>
     issue.input === undefined
       ? undefined
       : `expected a ${what} (${example}), got ${typeof issue.input} ${quoted(issue.input)}`;
-  return z.string({ error: typeError }).regex(regex, {
-    error: (issue) => `invalid ${what} ${quoted(issue.input)} (expected ${example})`,
-  });
+  // A string too long is reported once, without running the pattern over it.
+  return z
+    .string({ error: typeError })
+    .max(max, { error: tooLong(max), abort: true })
+    .regex(regex, {
+      error: (issue) => `invalid ${what} ${quoted(issue.input)} (expected ${example})`,
+    });
 }
+
+/** Free text of at most `max` characters; `min: 1` when it may not be empty. */
+const text = (max: number = LIMITS.maxTextLength, min = 0) => {
+  const base = z.string();
+  return (min > 0 ? base.min(min) : base).max(max, { error: tooLong(max) });
+};
 
 const id = (what = 'id') =>
   pattern(
@@ -53,12 +76,40 @@ const duration = pattern(
 );
 
 // Refinements run even when the pattern failed; each checks only what the pattern cannot.
-const date = pattern(DATE_PATTERN, 'date', 'YYYY-MM-DD').refine(
-  (value) => !DATE_PATTERN.test(value) || isCalendarDate(value),
-  {
+const wellFormed = (value: string) => DURATION_PATTERN.test(value);
+
+/** An estimate: working time, more than zero and at most 260w (five years of working weeks). */
+const estimate = duration
+  .refine((value) => !wellFormed(value) || workingMinutes(value) > 0, { error: 'must be more than zero' })
+  .refine((value) => !wellFormed(value) || workingMinutes(value) <= LIMITS.maxEstimateMinutes, {
+    error: (issue) =>
+      `estimate ${quoted(issue.input)} is too long: at most 260w (five years of working weeks, ${LIMITS.maxEstimateMinutes / 480}d)`,
+  });
+
+/** An SLA, heartbeat or window: wall-clock time, at most 365d; `positive` when zero makes no sense. */
+const wallClock = (positive = false) =>
+  duration
+    .refine((value) => !positive || !wellFormed(value) || wallClockMillis(value) > 0, {
+      error: 'must be more than zero',
+    })
+    .refine((value) => !wellFormed(value) || wallClockMillis(value) <= LIMITS.maxWallClockMinutes * 60_000, {
+      error: (issue) => `duration ${quoted(issue.input)} is too long: at most 365d (one year)`,
+    });
+
+const date = pattern(DATE_PATTERN, 'date', 'YYYY-MM-DD')
+  .refine((value) => !DATE_PATTERN.test(value) || isCalendarDate(value), {
     error: (issue) => `invalid date ${quoted(issue.input)} (no such day in the calendar)`,
-  },
-);
+  })
+  .refine(
+    (value) =>
+      !DATE_PATTERN.test(value) ||
+      !isCalendarDate(value) ||
+      (value >= LIMITS.firstDate && value <= LIMITS.lastDate),
+    {
+      error: (issue) =>
+        `date ${quoted(issue.input)} is out of range: Convoy plans from ${LIMITS.firstDate} to ${LIMITS.lastDate}`,
+    },
+  );
 
 const timeOfDay = pattern(TIME_PATTERN, 'time of day', 'HH:MM on a 24-hour clock, e.g. "09:00"');
 
@@ -70,7 +121,22 @@ const condition = pattern(
   CONDITION_PATTERN,
   'condition',
   '"<metric> <op> <number>" with op one of < <= > >= == !=, e.g. "tps >= 2_000_000"',
-);
+  LIMITS.maxNameLength + 100,
+)
+  .refine(
+    (value) => !CONDITION_PATTERN.test(value) || parseCondition(value).metric.length <= LIMITS.maxNameLength,
+    {
+      error: `metric name too long: at most ${LIMITS.maxNameLength} characters`,
+    },
+  )
+  .refine(
+    (value) =>
+      !CONDITION_PATTERN.test(value) || Math.abs(parseCondition(value).value) <= LIMITS.maxConditionValue,
+    {
+      error: (issue) =>
+        `the number of condition ${quoted(issue.input)} is out of range: at most ${LIMITS.maxConditionValue} (2^53 − 1) in magnitude`,
+    },
+  );
 
 const eventType = pattern(
   EVENT_TYPE_PATTERN,
@@ -86,7 +152,7 @@ const slackChannel = pattern(
 
 const idList = (what: string) => z.array(id(what)).default([]);
 
-const name = z.string().min(1).optional().describe('Display name; defaults to the id.');
+const name = text(LIMITS.maxNameLength, 1).optional().describe('Display name; defaults to the id.');
 
 /** Fills in `name` from the id, as docs/plan-format.md says for every named entity. */
 const named = <T extends { id: string; name?: string | undefined }>(entity: T) => ({
@@ -100,12 +166,15 @@ export const personSchema = z
     name,
     slack: z
       .string()
-      .regex(/^[UW][A-Z0-9]{2,}$/, {
+      .regex(/^[UW][A-Z0-9]{2,20}$/, {
         error: (issue) => `invalid Slack user id ${quoted(issue.input)} (expected an id like U0123ABCD)`,
       })
       .optional()
       .describe('Slack user id, for mentions and direct messages.'),
-    email: z.email({ error: (issue) => `invalid email ${quoted(issue.input)}` }).optional(),
+    email: z
+      .email({ error: (issue) => `invalid email ${quoted(issue.input)}` })
+      .max(254, { error: tooLong(254) })
+      .optional(),
   })
   .transform(named);
 
@@ -114,31 +183,27 @@ export const agentSchema = z
     id: id('agent id'),
     name,
     kind: z.enum(['ai', 'human']).default('ai'),
-    role: z.string().optional().describe('Free text: what this agent does.'),
+    role: text().optional().describe('Free text: what this agent does.'),
     owner: id('person id').describe('Person who answers for this agent.'),
     backup: id('person id').optional().describe('Person who takes over when the agent is down.'),
     channel: slackChannel.optional().describe("Slack channel for this agent's updates."),
-    heartbeat: duration
+    heartbeat: wallClock(true)
       .optional()
       .describe('Expected heartbeat interval (wall clock); two missed intervals in a row = agent.down.'),
-    restartSla: duration.optional().describe('Time allowed to bring a down agent back (wall clock).'),
+    restartSla: wallClock().optional().describe('Time allowed to bring a down agent back (wall clock).'),
   })
   .transform(named);
 
 export const taskSchema = z
   .strictObject({
     id: id('task id'),
-    title: z.string().min(1).optional().describe('Defaults to the id.'),
+    title: text(LIMITS.maxNameLength, 1).optional().describe('Defaults to the id.'),
     agent: id('agent id'),
-    estimate: duration
-      .refine((value) => !DURATION_PATTERN.test(value) || workingMinutes(value) > 0, {
-        error: 'must be more than zero',
-      })
-      .describe('Working time: 1d = 8h, 1w = 5d.'),
+    estimate: estimate.describe('Working time: 1d = 8h, 1w = 5d; more than zero, at most 260w.'),
     dependsOn: idList('task id').describe('Task ids of this phase or an earlier one.'),
     jira: pattern(JIRA_KEY_PATTERN, 'JIRA issue key', 'an upper-case key like PAY-102').optional(),
     touches: idList('resource id').describe('Shared resources this task changes.'),
-    deliverables: z.array(z.string()).default([]),
+    deliverables: z.array(text()).default([]),
   })
   .transform((task) => ({ ...task, title: task.title ?? task.id }));
 
@@ -165,8 +230,15 @@ export const gateSchema = z
         }),
       )
       .default([]),
-    cautionWindow: duration.default('1d').describe('Extended validation before a CAUTION is re-evaluated.'),
-    maxCautions: z.int().min(0).default(2).describe('CAUTIONs in a row before the gate is treated as NO-GO.'),
+    cautionWindow: wallClock()
+      .default('1d')
+      .describe('Extended validation before a CAUTION is re-evaluated.'),
+    maxCautions: z
+      .int()
+      .min(0)
+      .max(LIMITS.maxCautions)
+      .default(2)
+      .describe('CAUTIONs in a row before the gate is treated as NO-GO.'),
     approvers: idList('person id').describe('People who may override a NO-GO or accept a CAUTION.'),
   })
   .transform(named);
@@ -180,12 +252,12 @@ export const escalationSchema = z
     when: condition.optional().describe('A condition over metrics (exactly one of when / on).'),
     on: eventType.optional().describe('An event type (exactly one of when / on).'),
     notify: z.array(target).min(1, { error: 'needs at least one target' }),
-    sla: duration.default('2h').describe('Time to resolve before the next level.'),
+    sla: wallClock().default('2h').describe('Time to resolve before the next level.'),
     levels: z
       .array(
         z.strictObject({
           notify: z.array(target).min(1, { error: 'needs at least one target' }),
-          sla: duration.default('2h'),
+          sla: wallClock().default('2h'),
         }),
       )
       .default([]),
@@ -197,7 +269,9 @@ export const escalationSchema = z
           'JIRA project key',
           'upper-case letters and digits, e.g. PAY',
         ).describe('One of integrations.jira.projects.'),
-        type: z.string().min(1).default('Task').describe('Issue type name, as the JIRA project has it.'),
+        type: text(LIMITS.maxNameLength, 1)
+          .default('Task')
+          .describe('Issue type name, as the JIRA project has it.'),
       })
       .optional()
       .describe('Creates one JIRA issue when an escalation of this rule opens.'),
@@ -213,7 +287,12 @@ export const scheduleSchema = z
     job: z.enum(JOBS),
     at: timeOfDay,
     days: z.array(weekday).min(1).optional().describe('Default: the project workdays.'),
-    every: z.int().min(1).optional().describe('Every Nth working day counted from project.start.'),
+    every: z
+      .int()
+      .min(1)
+      .max(LIMITS.maxEvery)
+      .optional()
+      .describe('Every Nth working day counted from project.start.'),
     channel: slackChannel.optional().describe('Default: integrations.slack.channel.'),
   })
   .transform(named);
@@ -225,6 +304,7 @@ export const integrationsSchema = z.strictObject({
     .strictObject({
       site: z
         .url({ protocol: /^https?$/, error: (issue) => `invalid URL ${quoted(issue.input)}` })
+        .max(2000, { error: tooLong(2000) })
         .optional(),
       projects: z
         .array(pattern(JIRA_PROJECT_PATTERN, 'JIRA project key', 'upper-case letters and digits, e.g. PAY'))
@@ -232,10 +312,10 @@ export const integrationsSchema = z.strictObject({
         .describe('Issue keys are only taken from these projects.'),
       statuses: z
         .strictObject({
-          todo: z.string().min(1).optional(),
-          in_progress: z.string().min(1).default('In Progress'),
-          in_review: z.string().min(1).default('In Review'),
-          done: z.string().min(1).default('Done'),
+          todo: text(LIMITS.maxNameLength, 1).optional(),
+          in_progress: text(LIMITS.maxNameLength, 1).default('In Progress'),
+          in_review: text(LIMITS.maxNameLength, 1).default('In Review'),
+          done: text(LIMITS.maxNameLength, 1).default('Done'),
         })
         .default({ in_progress: 'In Progress', in_review: 'In Review', done: 'Done' }),
     })
@@ -289,7 +369,7 @@ export const planSchema = z.strictObject({
     .optional()
     .describe('Default: standup 09:00, sync 16:00, report 17:00, gate-review Fri 17:00.'),
   handoff: z
-    .array(z.string().min(1))
+    .array(text(LIMITS.maxTextLength, 1))
     .default([])
     .describe('Checklist confirmed when a task is handed off or done.'),
   resources: z

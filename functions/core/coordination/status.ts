@@ -158,8 +158,11 @@ export function computeStatus(
       .reduce((sum, { task }) => sum + workingMinutes(task.estimate), 0);
     const working = own.find(({ state: s }) => s.status === 'in_progress' || s.status === 'in_review');
     // A heartbeat's task stays recorded until the next one names another; once done it is history.
+    // …and a task reassigned away from the agent is no longer its current one either.
     const reported =
-      state?.currentTask !== undefined && taskState(state.currentTask).status !== 'done'
+      state?.currentTask !== undefined &&
+      taskState(state.currentTask).status !== 'done' &&
+      !moved.has(state.currentTask)
         ? state.currentTask
         : undefined;
     const silentFor = state?.lastHeartbeatAt ? now.getTime() - Date.parse(state.lastHeartbeatAt) : undefined;

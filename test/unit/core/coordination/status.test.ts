@@ -577,9 +577,14 @@ describe('reassignments', () => {
       holder: 'pm',
       reassignment: { from: 'alpha', to: 'pm', by: 'person:pm', at: '2026-01-06T12:00:00.000Z' },
     });
-    expect(status.tasks.find((t) => t.id === 'task-1c')).toMatchObject({ holder: 'alpha', reassignment: null });
+    expect(status.tasks.find((t) => t.id === 'task-1c')).toMatchObject({
+      holder: 'alpha',
+      reassignment: null,
+    });
     expect(agentStatus(status, 'alpha')).toMatchObject({
       status: 'down',
+      // Its last heartbeat named task-1a, which pm holds now.
+      currentTask: null,
       blockers: [],
       reassigned: [
         { task: 'task-1a', to: 'pm' },
@@ -672,15 +677,22 @@ describe('statusView', () => {
     ).toBe('its workflow to carry out the decision (advance by person:pm)');
     expect(waiting({ status: 'passed', attempt: 1, latest: decided })).toBeNull();
     expect(
-      statusView(state, NOW, { escalations: [], gates: [gate({ status: 'awaiting-decision', latest: decided })] })
-        .gates[0]?.latest,
+      statusView(state, NOW, {
+        escalations: [],
+        gates: [gate({ status: 'awaiting-decision', latest: decided })],
+      }).gates[0]?.latest,
     ).toEqual(decided);
   });
 
   it('shows each open escalation with its rule, level of how many, reason and SLA left, oldest first', () => {
     // Prepare
     const state = snapshot();
-    const late = escalation({ id: 'e-2', openedAt: minutesBeforeNow(10), dueAt: minutesBeforeNow(5), level: 2 });
+    const late = escalation({
+      id: 'e-2',
+      openedAt: minutesBeforeNow(10),
+      dueAt: minutesBeforeNow(5),
+      level: 2,
+    });
 
     // Act
     const view = statusView(state, NOW, { escalations: [late, escalation({})], gates: [] });

@@ -11,6 +11,7 @@ import { scheduleCommand } from './commands/schedule.js';
 import { schemaCommand } from './commands/schema.js';
 import { simulateCommand } from './commands/simulate.js';
 import { statusCommand } from './commands/status.js';
+import { tokensCommand } from './commands/tokens.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type Io, processIo, styler, UsageError } from './io.js';
 
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   gatesCommand,
   escalationsCommand,
+  tokensCommand,
   schemaCommand,
 ];
 

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { convoy } from '../support/cli.js';
 
 const plan = (project: string, agents = ['alpha', 'beta'], people = ['pm', 'lead']) => `version: 1
 project: { id: ${project}, timezone: UTC, start: 2026-01-05 }
@@ -254,5 +255,46 @@ describe('tokens of agents and people removed from the plan (D10)', () => {
     expect(kept.map((response) => response.status)).toEqual([200, 201, 201]);
     const statusOf = (token: string) => listed.body.tokens.find((entry) => entry.id === idOf(token))?.status;
     expect([statusOf(alpha), statusOf(beta), statusOf(lead)]).toEqual(['active', 'disabled', 'disabled']);
+  });
+});
+
+describe('convoy tokens', () => {
+  it('lists a project’s tokens by id and revokes one, which then stops working', async () => {
+    // Prepare
+    const p = await project();
+    const agent = await api.token('agent', p.id, 'alpha');
+    const beta = await api.token('agent', p.id, 'beta');
+    const target = ['--url', api.url, '--project', p.id, '--token', api.admin];
+
+    // Act
+    const listed = await convoy('tokens', ...target);
+    const revoked = await convoy('tokens', 'revoke', idOf(agent), ...target);
+    const after = await api.call('GET', p.path('/status'), { token: agent });
+    const again = await convoy('tokens', 'revoke', idOf(agent), ...target);
+    const byAgent = await convoy('tokens', 'list', '--url', api.url, '--project', p.id, '--token', beta);
+    const noId = await convoy('tokens', 'revoke', ...target);
+
+    // Assess
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    const lines = listed.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+ROLE\s+SUBJECT\s+STATUS\s+CREATED$/);
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`^${idOf(agent)}\\s+agent\\s+alpha\\s+active\\s+\\d{4}-`)),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`^${idOf(api.admin)}\\s+admin\\s+-\\s+active`)),
+    );
+    expect(listed.stdout).not.toContain(agent);
+    expect(revoked).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(`revoked token ${idOf(agent)} (agent alpha`),
+    });
+    expect(after.status).toBe(401);
+    expect(again).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`404 project ${p.id} has no token ${idOf(agent)}`),
+    });
+    expect(byAgent).toMatchObject({ code: 1, stderr: expect.stringContaining('403') });
+    expect(noId).toMatchObject({ code: 2, stderr: expect.stringContaining('name exactly one token id') });
   });
 });

@@ -28,7 +28,10 @@ interface AgentState {
   readonly id: string;
   readonly pace: number;
   readonly heartbeat: boolean;
+  /** The task it works on. */
   task?: string;
+  /** Its last task, in review until the next round. */
+  review?: string;
   /** Working minutes spent on the current task. */
   progress: number;
   blockedRounds: number;
@@ -44,7 +47,8 @@ export interface AgentHooks {
 
 /**
  * The plan's agents: each takes the next ready task of an active phase assigned to it, works at a
- * seeded pace (0.8–1.3 of the estimate's speed), sends it to review and closes it the round after,
+ * seeded pace (0.8–1.3 of the estimate's speed), sends it to review when its work is done and goes
+ * on with the next task in the time left; the review closes the task the round after. Each
  * heartbeats every round when it has an interval or a task, and now and then blocks for two rounds
  * or falls silent for one.
  */
@@ -71,10 +75,29 @@ export class SimulatedAgents {
     );
   }
 
-  /** One round of every agent. */
+  /** The next task an agent may start: assigned to it, in an active phase, not started, its dependencies done. */
+  private nextTask(
+    agent: string,
+    snapshot: ProjectSnapshot,
+    started: ReadonlySet<string>,
+  ): string | undefined {
+    const status = (id: string) => snapshot.tasks.get(id)?.status ?? 'todo';
+    return this.plan.phases
+      .filter((phase) => snapshot.phases.get(phase.id)?.status === 'active')
+      .flatMap((phase) => phase.tasks)
+      .find(
+        (task) =>
+          task.agent === agent &&
+          status(task.id) === 'todo' &&
+          !started.has(task.id) &&
+          task.dependsOn.every((predecessor) => status(predecessor) === 'done'),
+      )?.id;
+  }
+
+  /** One round of every agent, on the state at its start. */
   async round(snapshot: ProjectSnapshot): Promise<void> {
     const project = this.plan.project.id;
-    const status = (id: string) => snapshot.tasks.get(id)?.status ?? 'todo';
+    const started = new Set<string>();
     for (const agent of this.agents) {
       const actor: Actor = { kind: 'agent', id: agent.id };
       if (agent.silentRounds > 0) {
@@ -94,37 +117,44 @@ export class SimulatedAgents {
           throw error;
         }
       };
+      if (agent.review) {
+        await this.hooks.finishing(agent.review);
+        if (await move(agent.review, 'done')) this.hooks.done(agent.review, agent.id);
+        agent.review = undefined;
+      }
+      // The round's working time, spent on one task after another; none while blocked.
+      let time = WORK_PER_ROUND * agent.pace;
       if (agent.task && agent.blockedRounds > 0) {
+        time = 0;
         agent.blockedRounds--;
         if (agent.blockedRounds === 0)
           await setBlocker(this.ports, { project, task: agent.task, reason: null, actor });
-      } else if (agent.task && status(agent.task) === 'in_review') {
-        await this.hooks.finishing(agent.task);
-        if (await move(agent.task, 'done')) this.hooks.done(agent.task, agent.id);
-        agent.task = undefined;
-      } else if (agent.task) {
-        agent.progress += WORK_PER_ROUND * agent.pace;
-        if (agent.progress >= (this.estimates.get(agent.task) ?? 0)) await move(agent.task, 'in_review');
-        else if (this.random() < BLOCK_CHANCE) {
-          agent.blockedRounds = 2;
-          const reason = BLOCK_REASONS[Math.floor(this.random() * BLOCK_REASONS.length)] as string;
-          await setBlocker(this.ports, { project, task: agent.task, reason, actor });
-        }
       }
-      if (!agent.task) {
-        const ready = this.plan.phases
-          .filter((phase) => snapshot.phases.get(phase.id)?.status === 'active')
-          .flatMap((phase) => phase.tasks)
-          .find(
-            (task) =>
-              task.agent === agent.id &&
-              status(task.id) === 'todo' &&
-              task.dependsOn.every((predecessor) => status(predecessor) === 'done'),
-          );
-        if (ready && (await move(ready.id, 'in_progress'))) {
-          agent.task = ready.id;
+      while (time > 0) {
+        if (!agent.task) {
+          const ready = this.nextTask(agent.id, snapshot, started);
+          if (!ready || !(await move(ready, 'in_progress'))) break;
+          started.add(ready);
+          agent.task = ready;
           agent.progress = 0;
         }
+        const left = (this.estimates.get(agent.task) ?? 0) - agent.progress;
+        if (left > time) {
+          agent.progress += time;
+          if (this.random() < BLOCK_CHANCE) {
+            agent.blockedRounds = 2;
+            const reason = BLOCK_REASONS[Math.floor(this.random() * BLOCK_REASONS.length)] as string;
+            await setBlocker(this.ports, { project, task: agent.task, reason, actor });
+          }
+          break;
+        }
+        time -= left;
+        agent.progress += left;
+        // One task in review at a time: the next waits for the round after.
+        if (agent.review) break;
+        await move(agent.task, 'in_review');
+        agent.review = agent.task;
+        agent.task = undefined;
       }
       if (agent.heartbeat || agent.task) {
         const estimate = agent.task ? this.estimates.get(agent.task) : undefined;

@@ -37,24 +37,25 @@ export function judgeGate(
       why: `${evaluation.tasksNotDone.length} task${evaluation.tasksNotDone.length === 1 ? '' : 's'} of the phase not done`,
     };
   const failing = evaluation.criteria.filter((criterion) => !criterion.goHolds);
-  const stuck = failing.filter(
-    (criterion) =>
-      !criterion.cautionHolds &&
-      !COMPUTED_METRICS.has(criterion.metric) &&
-      !improved(criterion, previous?.get(criterion.metric)),
-  );
-  if (stuck.length === 0)
-    return {
-      decision: 'advance',
-      why:
-        failing.length === 0
-          ? 'every criterion holds'
-          : `tasks done; ${failing.map((criterion) => criterion.metric).join(', ')} within caution, improving or not mended by waiting`,
-    };
-  return {
-    decision: 'hold',
-    why: `${stuck.map((criterion) => criterion.metric).join(', ')} ${previous ? 'not better than at the last review' : 'off target'}`,
-  };
+  if (failing.length === 0) return { decision: 'advance', why: 'tasks done and every criterion holds' };
+  const accepted: string[] = [];
+  const stuck: string[] = [];
+  for (const criterion of failing) {
+    const before = previous?.get(criterion.metric);
+    if (criterion.cautionHolds) accepted.push(`${criterion.metric} within its CAUTION bound`);
+    else if (COMPUTED_METRICS.has(criterion.metric))
+      accepted.push(`${criterion.metric} not mended by waiting`);
+    else if (improved(criterion, before))
+      accepted.push(`${criterion.metric} improved (${before} → ${criterion.value})`);
+    else
+      stuck.push(
+        before === undefined
+          ? `${criterion.metric} off target (${criterion.value ?? 'no value'})`
+          : `${criterion.metric} no better than at the last review (${before ?? 'no value'} → ${criterion.value ?? 'no value'})`,
+      );
+  }
+  if (stuck.length === 0) return { decision: 'advance', why: `tasks done; ${accepted.join('; ')}` };
+  return { decision: 'hold', why: stuck.join('; ') };
 }
 
 /** Whether a failing criterion's value is closer to its GO bound than `before`. */

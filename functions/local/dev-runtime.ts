@@ -225,11 +225,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     log,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (dynamodb.bindAddress !== '127.0.0.1')
-    log(
-      `warning: DynamoDB Local listens on every network interface, port ${dynamodb.port}, without authentication: ` +
-        'whoever reaches that port can read Convoy’s state (tokens are sealed and cannot be forged there)',
-    );
+  // Where DynamoDB Local cannot be bound to 127.0.0.1, startDynamoDbLocal has logged a warning naming the port.
   let failWith: (error: Error) => void = () => undefined;
   const failed = new Promise<Error>((resolveFailed) => {
     failWith = resolveFailed;

@@ -56,6 +56,15 @@ export interface DynamoDbLocalOptions {
 
   /** Aborts the start: the JVM is stopped and the promise rejects with a {@link DynamoDbLocalError}. */
   readonly signal?: AbortSignal;
+
+  /**
+   * Whether to start the jar through Convoy's launcher (127.0.0.1 only, ends with its parent).
+   * `false` runs the jar as it is, as happens by itself on a Java without the `jdk.compiler` module:
+   * every interface, a warning logged, orphans reaped through the pid file only.
+   *
+   * @default true
+   */
+  readonly launcher?: boolean;
 }
 
 /** A running DynamoDB Local. */
@@ -473,14 +482,19 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const files = javaFiles();
   let compiled: Launcher;
   try {
-    compiled = await launcher(files, env, options.signal);
+    compiled =
+      options.launcher === false
+        ? { classDir: undefined, reason: 'the launcher is turned off' }
+        : await launcher(files, env, options.signal);
   } catch (error) {
     if (dataDir !== null) await rm(join(dataDir, PID_FILE), { force: true });
     throw error;
   }
   if (compiled.classDir === undefined)
     log(
-      `DynamoDB Local cannot be bound to 127.0.0.1 (${compiled.reason}); it listens on every interface, port ${port}`,
+      `warning: DynamoDB Local listens on every network interface, port ${port}, without authentication ` +
+        `(it cannot be bound to 127.0.0.1: ${compiled.reason}): whoever reaches that port can read Convoy's ` +
+        'state; token records there are sealed and cannot be forged. A full JDK 17+ lets Convoy bind it to 127.0.0.1.',
     );
   const args = [
     `-Djava.library.path=${files.nativeLibs}`,

@@ -486,3 +486,39 @@ describe('DynamoDB Local is private to this user and lives and dies with Convoy'
     RESTART_TEST_TIMEOUT_MS,
   );
 });
+
+describe('DynamoDB Local where it cannot be bound to 127.0.0.1 (a Java without jdk.compiler)', () => {
+  const started: DynamoDbLocal[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((dynamoDb) => dynamoDb.stop()));
+  });
+
+  it('warns naming the exposed port, and still runs without telemetry (D3, D13)', async () => {
+    // Prepare
+    const lines: string[] = [];
+
+    // Act
+    const dynamoDb = await startDynamoDbLocal({
+      launcher: false,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      log: (line) => lines.push(line),
+    });
+    started.push(dynamoDb);
+
+    // Assess
+    expect(dynamoDb.bindAddress).toBe('0.0.0.0');
+    expect(lines).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^warning: DynamoDB Local listens on every network interface, port ${dynamoDb.port}, without authentication`,
+        ),
+      ),
+    ]);
+    if (onLinux) {
+      expect(listeningAddresses(dynamoDb.port)).not.toEqual(['127.0.0.1']);
+      expect(readFileSync(`/proc/${dynamoDb.pid}/cmdline`, 'utf8').split('\0')).toContain(
+        '-disableTelemetry',
+      );
+    }
+  });
+});

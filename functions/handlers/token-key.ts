@@ -19,7 +19,8 @@ const MIN_KEY_CHARS = 32;
  */
 const KEY_CACHE_SECONDS = 15 * 60;
 
-function keyOf(text: string, where: string): Uint8Array {
+/** The key in a secret's or file's text (trimmed); an error naming `where` when it is too short. */
+export function keyOf(text: string, where: string): Uint8Array {
   const value = text.trim();
   if (value.length < MIN_KEY_CHARS)
     throw new Error(`${where}: the token key must be at least ${MIN_KEY_CHARS} characters`);

@@ -1,3 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbCoordinationStore } from '../../adapters/dynamodb/coordination-store.js';
+import { DEFAULT_TABLE_NAME } from '../../adapters/dynamodb/table-definition.js';
+import { mintToken } from '../../handlers/http/auth.js';
+import { keyOf } from '../../handlers/token-key.js';
 import { ApiError, request, resolveTarget, type Target } from '../client.js';
 import type { Command } from '../command.js';
 import { EXIT, type Io, type Style, styler, UsageError } from '../io.js';
@@ -22,7 +30,9 @@ const STATUS_STYLE: Readonly<Record<ListedToken['status'], Style>> = {
 export const tokensCommand: Command = {
   name: 'tokens',
   summary: 'List the API tokens of a project by id, or revoke one',
-  usage: 'convoy tokens [list] | revoke ID  [--url URL] [--project ID] [--token TOKEN] [--json]',
+  usage:
+    'convoy tokens [list] | revoke ID  [--url URL] [--project ID] [--token TOKEN] [--json]\n' +
+    '       convoy tokens create-admin --region R [--table T] [--secret NAME|ARN | --key-file FILE]',
   details: [
     'list (the default) shows the project’s agent and person tokens and every admin token, oldest first:',
     'id, role, subject, status and when it was created; never a token itself. Status: active;',
@@ -31,17 +41,49 @@ export const tokensCommand: Command = {
     'revoke ID deletes a token: refused at once by the container that revoked it, by every other within',
     '30 s (convoy dev is one process: at once). Both need an admin token.',
     'New tokens: POST /v1/plans/{project}/agents/{agent}/tokens (or people/{person}), docs/api.md.',
+    'create-admin mints an admin token for a deployed Convoy with your AWS credentials, which must read',
+    'the token key (secret convoy/token-key) and write the table: the one way to the first admin token.',
+    'It prints the token once; keep it in a password manager.',
     'Defaults come from the running convoy dev (.convoy/dev.json).',
   ],
   options: {
     ...connection,
     project: { type: 'string', value: 'ID', description: 'project id (default: convoy dev’s project)' },
     json: { type: 'boolean', description: 'print the JSON the API returns' },
+    region: {
+      type: 'string',
+      value: 'R',
+      description: 'create-admin: the AWS region (default: $AWS_REGION)',
+    },
+    table: {
+      type: 'string',
+      value: 'T',
+      description: `create-admin: the state table (default ${DEFAULT_TABLE_NAME})`,
+    },
+    secret: {
+      type: 'string',
+      value: 'NAME|ARN',
+      description: 'create-admin: the token key secret (default convoy/token-key)',
+    },
+    'key-file': {
+      type: 'string',
+      value: 'FILE',
+      description: 'create-admin: read the token key from a file',
+    },
+    endpoint: {
+      type: 'string',
+      value: 'URL',
+      description: 'create-admin: a DynamoDB endpoint (DynamoDB Local)',
+    },
   },
   async run({ positionals, values }, io) {
     const [action = 'list', ...rest] = positionals;
+    if (action === 'create-admin') {
+      if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+      return createAdmin(io, values);
+    }
     if (action !== 'list' && action !== 'revoke')
-      throw new UsageError(`unknown action ${action}; expected list or revoke`);
+      throw new UsageError(`unknown action ${action}; expected list, revoke or create-admin`);
     if (action === 'list' && rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
     if (action === 'revoke' && rest.length !== 1)
       throw new UsageError(
@@ -80,6 +122,61 @@ async function revoke(io: Io, target: Target, base: string, id: string, json: bo
       : `${styler(io.color)('green', '✓')} revoked token ${revoked.id} (${revoked.role}${revoked.subject ? ` ${revoked.subject}` : ''}, created ${revoked.createdAt})\n`,
   );
   return EXIT.ok;
+}
+
+/**
+ * `create-admin`: an admin token minted here, sealed with the deployment's token key (read with the
+ * caller's AWS credentials), stored in the state table. The token is printed once and kept nowhere.
+ */
+async function createAdmin(io: Io, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const region = text('region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new UsageError('create-admin needs --region (or $AWS_REGION): where the stack is');
+  if (text('secret') !== undefined && text('key-file') !== undefined)
+    throw new UsageError('give --secret or --key-file, not both');
+  const keyFile = text('key-file');
+  const secret = text('secret') ?? 'convoy/token-key';
+  const endpoint = text('endpoint');
+  const tokenKey = async () => {
+    if (keyFile !== undefined) return keyOf(await readUserKey(keyFile), keyFile);
+    const response = await new SecretsManagerClient({ region }).send(
+      new GetSecretValueCommand({ SecretId: secret }),
+    );
+    if (response.SecretString === undefined) throw new UsageError(`the secret ${secret} holds no string`);
+    return keyOf(response.SecretString, `secret ${secret}`);
+  };
+  const client = new DynamoDBClient({ region, ...(endpoint ? { endpoint } : {}) });
+  const store = new DynamoDbCoordinationStore(
+    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    text('table') ?? DEFAULT_TABLE_NAME,
+  );
+  const style = styler(io.color);
+  try {
+    const { token, record } = await mintToken(
+      { tokens: store, tokenKey },
+      { role: 'admin' },
+      new Date().toISOString(),
+    );
+    io.stdout(`${token}\n`);
+    io.stderr(
+      `${style('green', '✓')} admin token ${record.id} created; it is not shown again (revoke it with convoy tokens revoke ${record.id})\n`,
+    );
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    io.stderr(`${style('red', 'error:')} ${(error as Error).name}: ${(error as Error).message}\n`);
+    return EXIT.failed;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function readUserKey(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the key file ${file}: ${(error as NodeJS.ErrnoException).code ?? ''}`);
+  }
 }
 
 /** The tokens as a table a person reads in a terminal. */

@@ -201,7 +201,8 @@ export function renderEscalations(
     escalation.rule,
     escalation.subject,
     String(escalation.level),
-    escalation.status,
+    // Unresolved but quiet: say so, and until when is in the JSON and `convoy status`.
+    escalation.snoozedUntil ? `${escalation.status}, snoozed` : escalation.status,
     age(escalation.openedAt, now),
     escalation.targets.join(', ') || '-',
   ]);

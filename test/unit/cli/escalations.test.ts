@@ -98,7 +98,16 @@ describe('convoy escalations list', () => {
           cursor: 'next-page',
         },
       },
-      { status: 200, body: { escalations: [escalation({ subject: 'cve-0', targets: [] })], cursor: null } },
+      {
+        status: 200,
+        body: {
+          escalations: [
+            escalation({ subject: 'cve-0', targets: [] }),
+            escalation({ subject: 'cve-9', snoozedUntil: minutesAgo(-120), snoozedBy: 'person:lead' }),
+          ],
+          cursor: null,
+        },
+      },
     );
 
     // Act
@@ -117,7 +126,8 @@ describe('convoy escalations list', () => {
     );
     expect(lines[2]).toMatch(/^tps-low:\S+\s+tps-low\s+tps\s+2\s+acknowledged\s+3d 4h\s+cto$/);
     expect(lines[3]).toMatch(/cve-0\s+1\s+open\s+2h 5m\s+-$/);
-    expect(lines).toHaveLength(4);
+    expect(lines[4]).toMatch(/cve-9\s+1\s+open, snoozed\s+2h 5m\s+lead$/);
+    expect(lines).toHaveLength(5);
   });
 
   it('asks for one status and stops at --limit, saying that more remain', async () => {

@@ -51,11 +51,13 @@ const ROUTE_AUTHORIZATION: Readonly<Record<HttpHandlerName, string>> = {
     'table (read-only grant) and answers ok or 503, nothing else',
   'api-read':
     'Every /v1 route checks a Convoy bearer token in the handler (functions/handlers/http/auth.ts): the ' +
-    "token must exist in the state table and belong to the path's project, or be an admin token",
+    'token must match an unrevoked record sealed with the token key (Secrets Manager), its agent or person ' +
+    "must be in the plan, and it must belong to the path's project, or be an admin token",
   'api-write':
     'Every /v1 route checks a Convoy bearer token in the handler (functions/handlers/http/auth.ts): the ' +
-    "token must exist in the state table and belong to the path's project, or be an admin token where the " +
-    'route needs one',
+    'token must match an unrevoked record sealed with the token key (Secrets Manager), its agent or person ' +
+    "must be in the plan, and it must belong to the path's project, or be an admin token where the route " +
+    'needs one',
   'webhook-github':
     'GitHub sends no API Gateway credential: the handler verifies the X-Hub-Signature-256 HMAC of the raw ' +
     'body with the webhook secret before it reads anything',

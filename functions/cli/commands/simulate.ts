@@ -5,7 +5,7 @@ import { EXIT, styler, UsageError } from '../io.js';
 
 export const simulateCommand: Command = {
   name: 'simulate',
-  summary: 'Replay N working days of synthetic agent activity and print what Convoy posts, day by day',
+  summary: 'Replay N working days of a synthetic team and print what Convoy posts, day by day',
   usage: 'convoy simulate FILE --days N [--seed S] [--verbose | --json]',
   details: [
     'Runs against a fresh in-memory DynamoDB Local on a fast virtual clock: agents pick up ready tasks,',
@@ -13,7 +13,7 @@ export const simulateCommand: Command = {
     'gets done, with noise and setbacks; approvers decide gates as a sensible person would. Every',
     'schedule fires and every monitor runs as deployed. The same seed prints the same output.',
     'The default output is a digest, a few lines a day: posts (one line each), gate decisions,',
-    'escalations acknowledged, tasks done and where the plan stands at the end of the day.',
+    'escalations, tasks done and where the plan stands at the end of the day. See docs/rhythm.md.',
   ],
   options: {
     days: { type: 'string', value: 'N', description: 'working days to replay (1–1000)' },

@@ -9,9 +9,9 @@ export const COMPUTED_METRICS: ReadonlySet<string> = new Set([
 ]);
 
 /** Chance, per posting, that a metric suffers a setback (a regression, a flaky suite, a bad deploy). */
-const SETBACK_CHANCE = 0.04;
+const SETBACK_CHANCE = 0.01;
 /** Share of a setback still felt at the next posting: setbacks are repaired over a few days. */
-const SETBACK_DECAY = 0.5;
+const SETBACK_DECAY = 0.4;
 /** Day-to-day noise while the work is far from done, as a share of the distance to travel. */
 const NOISE = 0.08;
 
@@ -198,7 +198,7 @@ export class SyntheticMetrics {
       const noise = NOISE * Math.abs(span) * (1 - progress) * (2 * this.random() - 1);
       let setback = (this.setback.get(course.name) ?? 0) * SETBACK_DECAY;
       if (this.random() < SETBACK_CHANCE) setback += (0.15 + 0.2 * this.random()) * Math.abs(span);
-      if (setback < 0.01 * Math.abs(span)) setback = 0;
+      if (setback < 0.02 * Math.abs(span)) setback = 0;
       this.setback.set(course.name, setback);
       // A setback pushes back toward the start, whichever way that is.
       const raw = course.start + span * progress + noise - Math.sign(span) * setback;

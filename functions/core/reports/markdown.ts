@@ -7,9 +7,27 @@ import type { Inline, ReportBlock, ReportDocument, RichText, TableColumn } from 
  * has no size limit, so nothing is left out.
  */
 
-/** Backslash-escapes what Markdown would read as markup in plain text. */
+/**
+ * Backslash-escapes what Markdown (GFM) would read as markup inside a line of plain text, and only
+ * that, so the file reads as it was written: `schedule.slip_days > 2` stays as it is (an underscore
+ * between letters or digits never starts emphasis, and `>` only quotes at the start of a line, which
+ * `escapeLineStart` handles), while `*`, `` ` ``, `[`, `]`, `<`, `~`, a backslash, an `_` that could
+ * emphasise and an `&` that would make an entity are escaped.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_[\]<>]/g, '\\$&');
+  return text
+    .replace(/[\\`*[\]<~]/g, '\\$&')
+    .replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_')
+    .replace(/&(?=#?[A-Za-z0-9]+;)/g, '\\&');
+}
+
+/** Escapes what would start a block at the start of a line: a quote, a heading, a list item. */
+function escapeLineStart(line: string): string {
+  return line.replace(
+    /^(\s*)(>|#(?=[\s#]|$)|[+-](?=[\s-]|$)|\d+[.)](?=\s|$))/,
+    (_, space: string, mark: string) =>
+      /^\d/.test(mark) ? `${space}${mark.slice(0, -1)}\\${mark.slice(-1)}` : `${space}\\${mark}`,
+  );
 }
 
 function inline(part: Inline): string {
@@ -85,13 +103,16 @@ function rule(width: number, align: TableColumn['align']): string {
 function block(part: ReportBlock, chartPath: string | undefined): string {
   switch (part.kind) {
     case 'paragraph':
-      return rich(part.text);
+      return escapeLineStart(rich(part.text));
     case 'note':
-      return `> ${rich(part.text)}`;
+      return `> ${escapeLineStart(rich(part.text))}`;
     case 'list':
       return part.items
         .map((item) =>
-          [`- ${rich(item.text)}`, ...(item.items ?? []).map((child) => `  - ${rich(child)}`)].join('\n'),
+          [
+            `- ${escapeLineStart(rich(item.text))}`,
+            ...(item.items ?? []).map((child) => `  - ${escapeLineStart(rich(child))}`),
+          ].join('\n'),
         )
         .join('\n');
     case 'table': {

@@ -25,8 +25,43 @@ describe('renderMarkdown', () => {
       doc([{ kind: 'paragraph', text: ['Fix *all* the <b>tests</b> [now] `x`'] }]),
     );
 
-    expect(body(markdown)).toBe('Fix \\*all\\* the \\<b\\>tests\\</b\\> \\[now\\] \\`x\\`');
-    expect(escapeMarkdown('a_b\\c')).toBe('a\\_b\\\\c');
+    expect(body(markdown)).toBe('Fix \\*all\\* the \\<b>tests\\</b> \\[now\\] \\`x\\`');
+    expect(escapeMarkdown('_a_ b_ ~~c~~ \\ &amp; x')).toBe('\\_a\\_ b\\_ \\~\\~c\\~\\~ \\\\ \\&amp; x');
+  });
+
+  it('leaves alone what Markdown reads as text: underscores inside words, > and # inside a line', () => {
+    const markdown = renderMarkdown(
+      doc([
+        {
+          kind: 'paragraph',
+          text: ['schedule.slip_days > 2 and coverage_integration # 3 ', { kind: 'code', text: 'a_b' }],
+        },
+      ]),
+    );
+
+    expect(body(markdown)).toBe('schedule.slip_days > 2 and coverage_integration # 3 `a_b`');
+  });
+
+  it('escapes what would start a quote, a heading or a list at the start of a line', () => {
+    const markdown = renderMarkdown(
+      doc([
+        { kind: 'paragraph', text: ['> 2 failing'] },
+        { kind: 'paragraph', text: ['# of tasks'] },
+        { kind: 'paragraph', text: ['1. first'] },
+        { kind: 'list', items: [{ text: ['- dash'], items: [['+ plus']] }] },
+        { kind: 'note', text: ['---'] },
+        { kind: 'paragraph', text: ['-5 days, #3'] },
+      ]),
+    );
+
+    expect(body(markdown)?.split('\n\n')).toEqual([
+      '\\> 2 failing',
+      '\\# of tasks',
+      '1\\. first',
+      '- \\- dash\n  - \\+ plus',
+      '> \\---',
+      '-5 days, #3',
+    ]);
   });
 
   it('keeps a table’s rows whole and aligned: pipes escaped, line breaks removed', () => {
@@ -71,6 +106,6 @@ describe('renderMarkdown', () => {
       ]),
     );
 
-    expect(body(markdown)).toBe('- **Done:** [PR #1](https://x.test/a_%28b%29)\n  - Q\\_A Lead\n  - bad');
+    expect(body(markdown)).toBe('- **Done:** [PR #1](https://x.test/a_%28b%29)\n  - Q_A Lead\n  - bad');
   });
 });

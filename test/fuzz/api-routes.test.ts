@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWellFormed } from '../../functions/core/unicode.js';
-import { ROUTES } from '../../functions/handlers/routes.js';
+import { ROUTES, type RouteSpec } from '../../functions/handlers/routes.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import {
   fuzzParameters,
@@ -53,17 +53,29 @@ afterAll(async () => {
 });
 
 /** Ids of the plan, ids of nothing, and segments that are not even valid percent-encoding. */
-const pathSegment = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.constantFrom(PROJECT, 'alpha', 'beta', 'pm', 'api', 'docs', 'build-gate', 'standup'),
-  },
+const nastySegment = fc.oneof(
   {
     weight: 2,
     arbitrary: nastyString.map((text) => (isWellFormed(text) ? encodeURIComponent(text) : '%ED%A0%80')),
   },
   { weight: 1, arbitrary: fc.constantFrom('%ZZ', '%', '%E0%A4%A', '%ED%A0%80', '%00', '%2F', '.') },
 );
+
+/** What each path parameter usually is (so most requests reach the use case), else anything. */
+const KNOWN: Record<string, readonly string[]> = {
+  project: [PROJECT],
+  agent: ['alpha', 'beta'],
+  person: ['pm'],
+  task: ['api', 'docs'],
+  gate: ['build-gate'],
+  kind: ['standup', 'sync', 'report', 'weekly'],
+  id: ['slow:20260105T100000000Z:1f3a9c2e'],
+};
+const segmentFor = (name: string) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...(KNOWN[name] ?? ['x'])) },
+    { weight: 1, arbitrary: nastySegment },
+  );
 
 const QUERY_NAMES = ['type', 'since', 'cursor', 'limit', 'status', 'format', 'chart', 'kept', 'task'];
 const queryValue = fc.oneof(
@@ -77,59 +89,107 @@ const query = fc
   })
   .map((pairs) => (pairs.length === 0 ? '' : `?${new URLSearchParams(pairs).toString()}`));
 
-const FIELDS = [
-  'to',
-  'note',
-  'notes',
-  'reason',
-  'task',
-  'completion',
-  'risk',
-  'name',
-  'value',
-  'at',
-  'metrics',
-  'type',
-  'subject',
-  'decision',
-  'checklist',
-  'until',
-  'override',
-];
-const fieldValue = fc.oneof(
-  fc.constantFrom('in_progress', 'done', 'blocked', 'green', 'red', 'advance', 'hold', 'tps', 'api'),
-  fc.constant('2026-01-05T10:00:00Z'),
-  nastyJson,
+/** A plausible value for a field, or a nasty one: the mix that reaches the store with edge cases. */
+const either = <T>(plausible: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 3, arbitrary: plausible }, { weight: 1, arbitrary: nastyJson });
+const text = fc.oneof(fc.string({ maxLength: 30 }), nastyString);
+const time = fc.oneof(
+  fc.constantFrom('2026-01-05T10:00:00Z', '2026-01-05T10:00:00.123+02:00', '2099-01-01T00:00:00Z'),
+  fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
 );
-const objectBody = fc.dictionary(fc.oneof(fc.constantFrom(...FIELDS), nastyString), fieldValue, {
-  maxKeys: 4,
-});
-const metricsBody = fc.record({
-  metrics: fc.array(fc.record({ name: fc.oneof(fc.constant('tps'), nastyString), value: nastyNumber }), {
-    maxLength: 3,
-  }),
-});
-const body = fc.oneof(
-  { weight: 4, arbitrary: objectBody.map((value) => JSON.stringify(value)) },
-  { weight: 1, arbitrary: metricsBody.map((value) => JSON.stringify(value)) },
-  { weight: 1, arbitrary: nastyJson.map((value) => JSON.stringify(value) ?? 'null') },
-  // JSON that JSON.stringify never writes: huge exponents, lone surrogate escapes, garbage.
+const metric = fc.record(
   {
-    weight: 1,
-    arbitrary: fc.constantFrom(
-      '{"value":1e400,"name":"tps"}',
-      '{"completion":-1e400}',
-      '{"note":"\\ud800"}',
-      '{"\\udc00":1}',
-      '{"to":"done"',
-      'version: 1\nproject: {',
-      '',
-      '\u0000',
-    ),
+    name: either(fc.constantFrom('tps', 'coverage.unit', 'x.y_z')),
+    value: either(nastyNumber),
+    at: either(time),
   },
+  { requiredKeys: ['name', 'value'] },
 );
 
+/** The fields each route takes, by the end of its path (and method, for the blocker). */
+const SHAPES: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
+  heartbeat: {
+    task: either(fc.constantFrom('api', 'docs')),
+    completion: either(nastyNumber),
+    risk: either(fc.constantFrom('green', 'yellow', 'red')),
+    note: either(text),
+  },
+  transitions: {
+    to: either(fc.constantFrom('todo', 'in_progress', 'in_review', 'blocked', 'done')),
+    note: either(text),
+  },
+  'POST blocker': { reason: either(text) },
+  'DELETE blocker': { note: either(text) },
+  handoffs: {
+    task: either(fc.constantFrom('api', 'docs')),
+    to: either(fc.array(fc.constantFrom('api', 'docs'), { maxLength: 2 })),
+    checklist: either(fc.dictionary(text, fc.boolean(), { maxKeys: 3 })),
+    notes: either(text),
+  },
+  metrics: {
+    name: either(fc.constantFrom('tps', 'coverage.unit')),
+    value: either(nastyNumber),
+    at: either(time),
+  },
+  events: {
+    type: either(fc.constantFrom('deploy.finished', 'security.critical')),
+    subject: either(text),
+    note: either(text),
+  },
+  decision: { decision: either(fc.constantFrom('advance', 'hold')), note: either(text) },
+  ack: { note: either(text) },
+  resolve: { note: either(text) },
+  reassign: { note: either(text) },
+  evaluate: {},
+};
+
+const shapeOf = (route: RouteSpec) => {
+  const last = route.path.split('/').at(-1) as string;
+  return SHAPES[`${route.method} ${last}`] ?? SHAPES[last] ?? {};
+};
+
+/** A body for the route: its own fields (sometimes with a stranger among them), or anything at all. */
+const bodyFor = (route: RouteSpec) =>
+  fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc
+        .tuple(
+          fc.record(shapeOf(route), { requiredKeys: [] }),
+          fc.option(fc.tuple(fc.oneof(fc.constantFrom('nite', 'metrics', ''), nastyString), nastyJson), {
+            freq: 4,
+          }),
+        )
+        .map(([fields, stranger]) =>
+          JSON.stringify(stranger ? { ...fields, [stranger[0]]: stranger[1] } : fields),
+        ),
+    },
+    {
+      weight: route.path.endsWith('/metrics') ? 3 : 0,
+      arbitrary: fc
+        .record({ metrics: fc.array(metric, { maxLength: 4 }) })
+        .map((value) => JSON.stringify(value)),
+    },
+    { weight: 1, arbitrary: nastyJson.map((value) => JSON.stringify(value) ?? 'null') },
+    // JSON that JSON.stringify never writes: huge exponents, lone surrogate escapes, garbage.
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{"value":1e400,"name":"tps"}',
+        '{"completion":-1e400}',
+        '{"note":"\\ud800"}',
+        '{"\\udc00":1}',
+        '{"to":"done"',
+        'version: 1\nproject: {',
+        '',
+        '\u0000',
+      ),
+    },
+  );
+
 const token = fc.constantFrom<'admin' | 'agent' | 'bogus' | 'none'>(
+  'admin',
+  'admin',
   'admin',
   'admin',
   'agent',
@@ -137,14 +197,18 @@ const token = fc.constantFrom<'admin' | 'agent' | 'bogus' | 'none'>(
   'none',
 );
 
-const request = fc.record({
-  route: fc.constantFrom(...ROUTES.filter((route) => route.path.startsWith('/v1/'))),
-  segments: fc.array(pathSegment, { minLength: 4, maxLength: 4 }),
-  query,
-  body,
-  token,
-  idempotencyKey: fc.option(fc.oneof(fc.uuid(), nastyString), { freq: 5 }),
-});
+const request = fc.constantFrom(...ROUTES.filter((route) => route.path.startsWith('/v1/'))).chain((route) =>
+  fc.record({
+    route: fc.constant(route),
+    segments: fc.tuple(
+      ...[...route.path.matchAll(/\{(\w+)\}/g)].map((match) => segmentFor(match[1] as string)),
+    ),
+    query,
+    body: bodyFor(route),
+    token,
+    idempotencyKey: fc.option(fc.oneof(fc.uuid(), nastyString), { freq: 5 }),
+  }),
+);
 
 type Request = typeof request extends fc.Arbitrary<infer T> ? T : never;
 
@@ -183,9 +247,11 @@ describe('every route of the agent API, fuzzed', () => {
   it(
     'answers every request with a 2xx or a JSON 4xx that names the problem, never a 5xx or a stack trace',
     async () => {
+      const statuses = new Map<number, number>();
       await fc.assert(
         fc.asyncProperty(request, async (input) => {
           const { status, type, bytes } = await send(input);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
           const text = bytes.toString('utf8');
           const where = `${input.route.method} ${input.route.path} → ${status} ${text.slice(0, 300)}`;
 
@@ -205,6 +271,9 @@ describe('every route of the agent API, fuzzed', () => {
         }),
         { ...parameters, endOnFailure: true },
       );
+      // The requests reach the use cases, not only the schema and the token check.
+      const succeeded = [...statuses].filter(([status]) => status < 300).reduce((sum, [, n]) => sum + n, 0);
+      expect(succeeded, JSON.stringify([...statuses])).toBeGreaterThan(parameters.numRuns / 20);
     },
     fuzzTimeout(parameters.numRuns, 400),
   );

@@ -218,6 +218,18 @@ describe('D6: an events cursor only continues the query it came from', () => {
   });
 });
 
+describe('D6: an escalations cursor holds a key DynamoDB accepts', () => {
+  it('refuses one with an empty sort key with a 400 naming the cursor', async () => {
+    const pk = keys.escalations(PROJECT);
+    const cursor = encodeCursor({ pk, sk: '', gsi1pk: pk, gsi1sk: '' });
+
+    const response = await api.call<ErrorBody>('GET', `/v1/plans/${PROJECT}/escalations?cursor=${cursor}`);
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toMatch(/^query\.cursor: /);
+  });
+});
+
 describe('D7: POST /metrics names the field at fault', () => {
   it.each([
     [{ name: 'tps', value: 'fast' }, /^body\.value: /],

@@ -309,7 +309,7 @@ function waitsFor(snapshot: ProjectSnapshot, status: ProjectStatus, gate: GateOv
       return `a decision by ${who}: convoy gates decide ${gate.gate} advance|hold`;
     }
     case 'held':
-      return 'a new evaluation: the next gate review, or POST …/gates/{gate}/evaluate by an admin';
+      return `a new evaluation: the next gate review, or an admin's convoy gates evaluate ${gate.gate}`;
     case 'failed':
       return `a person: its workflow failed${gate.error ? ` (${gate.error})` : ''}; evaluate it again once fixed`;
     default: {

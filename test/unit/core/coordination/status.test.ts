@@ -676,6 +676,12 @@ describe('statusView', () => {
       }),
     ).toBe('its workflow to carry out the decision (advance by person:pm)');
     expect(waiting({ status: 'passed', attempt: 1, latest: decided })).toBeNull();
+    expect(waiting({ status: 'held', attempt: 1, latest: decided })).toBe(
+      "a new evaluation: the next gate review, or an admin's convoy gates evaluate g1",
+    );
+    expect(waiting({ status: 'failed', attempt: 1, error: 'States.Timeout: gate-step' })).toBe(
+      'a person: its workflow failed (States.Timeout: gate-step); evaluate it again once fixed',
+    );
     expect(
       statusView(state, NOW, {
         escalations: [],

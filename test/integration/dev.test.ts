@@ -405,6 +405,45 @@ describe('convoy dev leaves nothing behind and shares nothing by accident', () =
     TWO_STARTS_TIMEOUT_MS,
   );
 
+  it.runIf(onLinux)(
+    'stops, DynamoDB Local and dev.json included, when the process that started it is killed with SIGKILL',
+    async () => {
+      // Prepare: a shell starts convoy dev in the background, as npm start does, and waits.
+      const ws = workspace();
+      const log = join(ws.dir, 'dev.log');
+      const bin = fileURLToPath(new URL('../../bin/convoy.mjs', import.meta.url));
+      const command = `"${process.execPath}" "${bin}" dev --plan "${ws.planFile}" --data "${ws.dataDir}" --port ${await freePort()}`;
+      const shell = spawn('sh', ['-c', `${command} > "${log}" 2>&1 & echo $!; wait`], {
+        cwd: ws.dir,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      children.push(shell);
+      let printed = '';
+      shell.stdout?.on('data', (chunk: Buffer) => {
+        printed += chunk.toString();
+      });
+      const output = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+      await until(() => output().includes('Convoy is running') || shell.exitCode !== null, {
+        timeoutMs: BACKGROUND_MS * 2,
+      });
+      const devPid = Number(printed.trim());
+      const jvms = javaProcessesOf(ws.dataDir);
+
+      // Act
+      shell.kill('SIGKILL');
+      const stopped = await until(() => !isRunning(devPid), { timeoutMs: BACKGROUND_MS });
+
+      // Assess
+      expect(output()).toContain('Convoy is running');
+      expect(jvms).toHaveLength(1);
+      expect(stopped).toBe(true);
+      expect(output()).toMatch(/parent process \d+ is gone: stopping/);
+      expect(await until(() => javaProcessesOf(ws.dataDir).length === 0, { timeoutMs: 30_000 })).toBe(true);
+      expect(existsSync(join(ws.dir, '.convoy', 'dev.json'))).toBe(false);
+    },
+    TWO_STARTS_TIMEOUT_MS,
+  );
+
   it(
     'refuses a second convoy dev on a data folder in use, naming the pid and port of the first, and changes nothing',
     async () => {

@@ -79,7 +79,17 @@ export const devCommand: Command = {
       }
     };
     for (const signal of signals) process.on(signal, onSignal);
+    // The process that started convoy dev (npm start, a test runner, a shell) killed outright: stop as
+    // on SIGTERM rather than serve on as an orphan nobody can stop with Ctrl-C.
+    const parent = process.ppid;
+    const orphaned = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(orphaned);
+      onSignal(`parent process ${parent} is gone`);
+    }, 1_000);
+    orphaned.unref();
     const removeSignals = () => {
+      clearInterval(orphaned);
       for (const signal of signals) process.off(signal, onSignal);
     };
     let runtime: Awaited<ReturnType<typeof startDev>>;

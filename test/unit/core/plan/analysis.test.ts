@@ -99,6 +99,29 @@ describe('analysePlan', () => {
     expect(warnings).toEqual(['agent alpha has overlapping tasks task-1a and task-1b']);
   });
 
+  it('reports each overlapping task of an agent once, with the earlier task that finishes last', () => {
+    // Prepare: alpha runs 2,000 tasks at once; task-0 (2d) finishes last, the others take 1d.
+    const tasks = Array.from(
+      { length: 2_000 },
+      (_, i) => `      - { id: task-${i}, agent: alpha, estimate: ${i === 0 ? '2d' : '1d'}, touches: [db] }`,
+    ).join('\n');
+    const text = `${MINIMAL_PLAN.slice(0, MINIMAL_PLAN.indexOf('phases:'))}phases:
+  - id: all
+    tasks:
+${tasks}
+resources:
+  - { id: db, owner: alpha }
+`;
+
+    // Act
+    const { warnings } = analysePlan(validPlan(text));
+
+    // Assess: one warning per later task; one agent, so the shared resource raises none.
+    expect(warnings).toHaveLength(1_999);
+    expect(warnings[0]).toBe('agent alpha has overlapping tasks task-0 and task-1');
+    expect(warnings[1_998]).toBe('agent alpha has overlapping tasks task-0 and task-1999');
+  });
+
   it('warns when two agents touch a shared resource at overlapping times, naming its owner', () => {
     // Prepare
     const text = `${MINIMAL_PLAN.replace('        estimate: 1d\n      - id: task-1b', '        estimate: 1d\n        touches: [db-schema]\n      - id: task-1b').replace('        estimate: 2d', '        estimate: 2d\n        touches: [db-schema]')}resources:\n  - { id: db-schema, owner: beta }\n`;

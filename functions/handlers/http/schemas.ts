@@ -68,7 +68,11 @@ export const handoffBody = z.strictObject({
   to: z.array(z.string().regex(ID_PATTERN)).max(100),
   checklist: z.record(z.string(), z.boolean()),
   notes: note.optional(),
+  /** An admin's override of the handoff rules (task status, targets that depend on the task). */
+  override: z.boolean().optional(),
 });
+
+export const handoffChecklistQuery = z.strictObject({ task: z.string().regex(ID_PATTERN).optional() });
 
 const metric = z.strictObject({
   name: z.string().max(MAX_NAME_LENGTH).regex(METRIC_PATTERN, 'a metric name like coverage.unit or tps'),
@@ -116,6 +120,9 @@ export const escalationsQuery = z.strictObject({
 
 /** Acknowledge, resolve, reassign: a note for the audit trail is all they take. */
 export const escalationActionBody = z.strictObject({ note: note.optional() });
+
+/** Snooze: until when (a time within 30 days), and why. */
+export const escalationSnoozeBody = z.strictObject({ until: isoTime, note: note.optional() });
 
 export const gateEvaluateBody = z.strictObject({});
 

@@ -17,6 +17,7 @@ import {
   resolveEscalation,
 } from '../core/escalations/service.js';
 import { decideGate } from '../core/gates/service.js';
+import { toWellFormed } from '../core/unicode.js';
 import { type Dependencies, dependencies } from './dependencies.js';
 import { refuse, reply, shapeProblems, webhookRequest } from './http/webhook.js';
 import { logger } from './logger.js';
@@ -55,16 +56,18 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
 
 /**
  * The parts of an interaction payload Convoy reads, shape-checked; the rest passes through unread.
- * Slack caps a button's value at 2,000 characters and its action_id at 255.
+ * Slack caps a button's value at 2,000 characters and its action_id at 255; text is made
+ * well-formed (a lone surrogate becomes U+FFFD) before it is looked up or echoed.
  */
+const slackText = (max: number) => z.string().max(max).transform(toWellFormed);
 const slackPayload = z.looseObject({
   type: z.string().optional(),
-  user: z.looseObject({ id: z.string().max(255).optional() }).nullish(),
+  user: z.looseObject({ id: slackText(255).optional() }).nullish(),
   actions: z
     .array(
       z.looseObject({
-        action_id: z.string().max(255).optional(),
-        value: z.string().max(2000).optional(),
+        action_id: slackText(255).optional(),
+        value: slackText(2000).optional(),
       }),
     )
     .nullish(),

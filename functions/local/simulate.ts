@@ -246,9 +246,18 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
         planDone: share(tasks),
       };
     };
+    const phaseOf = new Map(plan.phases.flatMap((phase) => phase.tasks.map((task) => [task.id, phase])));
     const postMetrics = async (finishing?: string) => {
       if (metrics.courses.length === 0) return;
       const snapshot = (await store.snapshot(project)) as ProjectSnapshot;
+      if (finishing) {
+        // CI posts before the last task of a phase closes, so its gate sees where the work ended;
+        // the other tasks' effect shows at the next daily posting.
+        const open = phaseOf
+          .get(finishing)
+          ?.tasks.filter((task) => snapshot.tasks.get(task.id)?.status !== 'done');
+        if (open?.length !== 1) return;
+      }
       await recordMetrics(ports, { project, metrics: metrics.next(workOf(snapshot, finishing)) });
     };
     const agents = new SimulatedAgents(plan, ports, random, {

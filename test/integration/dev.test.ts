@@ -189,6 +189,10 @@ describe('convoy dev', () => {
       expect(Object.keys(tokens.agents)).toEqual(['alpha', 'beta']);
       expect(Object.keys(tokens.people)).toEqual(['pm']);
       expect(statSync(first.tokensFile).mode & 0o777).toBe(0o600);
+      // The key tokens are sealed with: beside tokens.json, the owner's only, kept across the restart.
+      const tokenKey = join(ws.dataDir, 'token-key');
+      expect(statSync(tokenKey).mode & 0o777).toBe(0o600);
+      expect(lines.join('\n')).not.toContain(readFileSync(tokenKey, 'utf8').trim());
       expect(reused).toEqual(tokens);
       expect(status.status).toBe(200);
       expect(

@@ -241,6 +241,11 @@ async function send({ route, segments, query, body, token, idempotencyKey }: Req
 const NAMES_A_FIELD =
   /^(body|query|path)([.[:]|$)|Idempotency-Key|plan\.(yaml|json):\d+:\d+|^metrics\[\d+\]\.at:/;
 
+/** Or a use case's 400 that starts with the body field it is about (`checklist has items…`). */
+const namesAField = (route: RouteSpec, message: string) =>
+  NAMES_A_FIELD.test(message) ||
+  Object.keys(shapeOf(route)).some((field) => new RegExp(`^${field}\\b`).test(message));
+
 describe('every route of the agent API, fuzzed', () => {
   const parameters = fuzzParameters(250);
 
@@ -262,7 +267,8 @@ describe('every route of the agent API, fuzzed', () => {
             expect(typeof parsed.error?.code, where).toBe('string');
             expect(typeof parsed.error?.message, where).toBe('string');
             expect(leaksInternals(text), where).toBe(false);
-            if (status === 400) expect(parsed.error?.message as string, where).toMatch(NAMES_A_FIELD);
+            if (status === 400)
+              expect(namesAField(input.route, parsed.error?.message as string), where).toBe(true);
           } else if (type.startsWith('application/json')) {
             // What Convoy answers is JSON a strict parser reads: no lone surrogate escapes.
             expect(text, where).not.toMatch(/\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])/i);

@@ -200,7 +200,7 @@ describe('phase gates', () => {
       'waits for a decision by an approver (lead) or an admin: convoy gates decide build-gate advance|hold',
     );
     expect(status.stdout).toContain('Escalations (1)');
-    expect(status.stdout).toMatch(/! .+ · build-gate · level 1 of \d+ · open · \d+(h|m|s)[^\n]* left \(due /);
+    expect(status.stdout).toMatch(/! .+ · build-gate · level 1 of \d+ · open · \d+[dhms][^\n]* left \(due /);
     expect(status.stdout).toContain('gate build-gate of phase build is NO-GO');
     expect(json.body.gates[0]).toMatchObject({ gate: 'build-gate', status: 'awaiting-decision' });
     expect(json.body.escalations[0]).toMatchObject({ rule: 'gate-decision', level: 1 });
@@ -211,7 +211,7 @@ describe('phase gates', () => {
     expect(decided.stdout).toContain('gate build-gate: advance by person:lead (it was NO-GO)');
     expect(repeated.status).toBe(409);
     expect(repeated.body.error.message).toMatch(
-      /^gate build-gate was already decided: advance by person:lead at \d{4}-\d{2}-\d{2}T/,
+      /^gate build-gate was already decided: advance by person:lead at \w{3} \d{1,2} \w{3}( \d{4})? \d{2}:\d{2} UTC; /,
     );
     expect(after.stdout).toMatch(/build\s+passed\s+2\/2 done\n/);
     expect(after.stdout).toContain('Escalations (0)');

@@ -7,6 +7,7 @@ import { GATE_NO_GO_EVENT, GATE_RESOLVED_EVENT } from '../escalations/rules.js';
 import type { GateNotice } from '../integrations/model.js';
 import type { Plan } from '../plan/index.js';
 import type { GateStore } from '../ports.js';
+import { formatInstant } from '../reports/dates.js';
 import { assertMayDecide, cautionWindowMillis, type GateDecision, recordGateDecision } from './decision.js';
 import { evaluateGate, findGate, gatePhase } from './evaluate.js';
 import { type GateState, RUNNING_GATE_STATUSES } from './state.js';
@@ -139,7 +140,7 @@ export async function decideGate(
   assertMayDecide(plan, input.gate, input.actor);
   const state = await ports.gates.getGate(input.project, input.gate);
   if (state?.status !== 'awaiting-decision' || !state.pendingToken || !state.latest)
-    throw new ConflictError(notWaiting(input.gate, state));
+    throw new ConflictError(notWaiting(input.gate, state, plan.project.timezone));
   if (input.attempt !== undefined && input.attempt !== state.attempt)
     throw new ConflictError(
       `that request was for attempt ${input.attempt} of gate ${input.gate}; attempt ${state.attempt} is the one waiting`,
@@ -188,10 +189,10 @@ export async function decideGate(
 }
 
 /** Why a gate takes no decision now, saying what did happen (a repeated decision names the first). */
-function notWaiting(gate: string, state: GateState | undefined): string {
+function notWaiting(gate: string, state: GateState | undefined, timeZone: string): string {
   const latest = state?.latest;
   if (latest?.override) {
-    const first = `gate ${gate} was already decided: ${latest.override} by ${latest.decidedBy ?? 'an approver'} at ${latest.at}`;
+    const first = `gate ${gate} was already decided: ${latest.override} by ${latest.decidedBy ?? 'an approver'} at ${formatInstant(latest.at, timeZone)}`;
     if (state?.status === 'passed') return `${first}; the phase passed`;
     if (state?.status === 'held') return `${first}; it is held until it is evaluated again`;
     return `${first}; the gate workflow is carrying it out`;
@@ -200,7 +201,7 @@ function notWaiting(gate: string, state: GateState | undefined): string {
     case undefined:
       return `gate ${gate} has not been evaluated yet, so there is no decision to make`;
     case 'passed':
-      return `gate ${gate} passed (${latest?.decision ?? 'GO'}${latest ? ` at ${latest.at}` : ''}); there is nothing to decide`;
+      return `gate ${gate} passed (${latest?.decision ?? 'GO'}${latest ? ` at ${formatInstant(latest.at, timeZone)}` : ''}); there is nothing to decide`;
     case 'held':
       return `gate ${gate} is held (nobody decided in time); evaluate it again to get a new decision`;
     case 'failed':

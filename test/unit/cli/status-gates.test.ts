@@ -291,7 +291,7 @@ describe('convoy gates', () => {
 
   it('prints the API’s refusal of a repeated decision and exits 1', async () => {
     const message =
-      'gate g1 was already decided: advance by person:lead at 2026-12-07T14:00:00.000Z; the phase passed';
+      'gate g1 was already decided: advance by person:lead at Mon 7 Dec 09:00 EST; the phase passed';
     replies.push({ status: 409, body: { error: { code: 'conflict', message } } });
     const result = await convoy('gates', 'decide', 'g1', 'advance', ...target());
     expect(result).toMatchObject({ code: 1, stderr: `error: 409 ${message}\n` });

@@ -780,7 +780,7 @@ function describeTargets(plan: Plan, taskId: string): string {
 
 /**
  * Holds the handoff's content against a concurrent retry. A retry that finds the first still being
- * recorded waits for it (a few seconds) and answers with it; without an idempotency store (unit
+ * recorded waits for it (up to 5 s, then 409 "retry") and answers with it; without an idempotency store (unit
  * tests), only the recorded handoffs are compared.
  */
 async function claimHandoff(
@@ -797,11 +797,11 @@ async function claimHandoff(
       return claim.fingerprint === content
         ? { held: false, replay: claim.outcome as Handoff }
         : { held: false };
-    if (attempt >= 20)
+    if (attempt >= 25)
       throw new ConflictError(
         'the same handoff is being recorded by another request right now; retry in a moment',
       );
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

@@ -47,8 +47,8 @@ const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
 // credential that caller can send.
 const ROUTE_AUTHORIZATION: Readonly<Record<HttpHandlerName, string>> = {
   health:
-    'GET /health is a public liveness check for load balancers and people: it reads one key of the state ' +
-    'table (read-only grant) and answers ok or 503, nothing else',
+    'GET /health is a public liveness check for load balancers and people: it queries the project list in ' +
+    'the state table (read-only grant) and answers ok or 503, nothing else',
   'api-read':
     'Every /v1 route checks a Convoy bearer token in the handler (functions/handlers/http/auth.ts): the ' +
     'token must match an unrevoked record sealed with the token key (Secrets Manager), its agent or person ' +

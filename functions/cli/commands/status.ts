@@ -1,5 +1,5 @@
 import type { StatusGate, StatusView } from '../../core/coordination/status.js';
-import { formatInstant } from '../../core/reports/dates.js';
+import { formatInstant, formatInstantsIn } from '../../core/reports/dates.js';
 import { ApiError, request, resolveTarget } from '../client.js';
 import type { Command } from '../command.js';
 import { EXIT, type Style, styler, UsageError } from '../io.js';
@@ -87,6 +87,8 @@ export function renderStatus(status: StatusView, style: (s: Style, t: string) =>
   const zone = status.timezone ?? 'UTC';
   // The year shows only for a date outside the status's own year.
   const when = (iso: string) => formatInstant(iso, zone, status.generatedAt);
+  // Sentences written for the audit trail carry ISO times: shown in the zone too.
+  const said = (text: string) => formatInstantsIn(text, zone, status.generatedAt);
   const gates = status.gates ?? [];
   const out: string[] = [];
   out.push(
@@ -119,7 +121,7 @@ export function renderStatus(status: StatusView, style: (s: Style, t: string) =>
   for (const gate of gates) {
     out.push(
       `  ${gate.gate.padEnd(gateWidth)}  ${style(GATE_STYLE[gate.status] ?? 'dim', gate.status)}${gate.phase ? ` (phase ${gate.phase})` : ''}`,
-      `  ${''.padEnd(gateWidth)}  latest: ${latestDecision(gate, when)}`,
+      `  ${''.padEnd(gateWidth)}  latest: ${said(latestDecision(gate, when))}`,
     );
     if (gate.waitsFor) out.push(`  ${''.padEnd(gateWidth)}  waits for ${gate.waitsFor}`);
   }
@@ -136,7 +138,9 @@ export function renderStatus(status: StatusView, style: (s: Style, t: string) =>
   const blocked = status.tasks.filter((task) => task.blocked);
   out.push('', style('bold', `Blocked (${blocked.length})`));
   for (const task of blocked)
-    out.push(`  ${style('yellow', '!')} ${task.id} (${task.holder ?? task.agent}): ${task.reason ?? ''}`);
+    out.push(
+      `  ${style('yellow', '!')} ${task.id} (${task.holder ?? task.agent}): ${said(task.reason ?? '')}`,
+    );
   const reassigned = status.tasks.filter((task) => task.reassignment);
   if (reassigned.length > 0) {
     out.push('', style('bold', `Reassigned (${reassigned.length})`));
@@ -161,7 +165,7 @@ export function renderStatus(status: StatusView, style: (s: Style, t: string) =>
         : style('red', `overdue by ${span(left)} (due ${when(escalation.dueAt)})`);
     out.push(
       `  ${style(escalation.status === 'open' ? 'red' : 'yellow', '!')} ${escalation.name} · ${escalation.subject} · level ${escalation.level} of ${escalation.levels} · ${escalation.status} · ${sla}`,
-      `    ${escalation.reason}`,
+      `    ${said(escalation.reason)}`,
       `    ${style('dim', escalation.id)}`,
     );
   }

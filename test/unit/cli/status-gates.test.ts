@@ -119,7 +119,7 @@ function status(): StatusView {
         levelSince: '2026-12-07T12:00:00.000Z',
         dueAt: '2026-12-07T13:30:00.000Z',
         occurrences: 3,
-        reason: 'tps is 42 (tps < 100)',
+        reason: 'tps is 42 (tps < 100) since 2026-12-07T10:00:00.000Z',
         version: 4,
         slaLeftSeconds: -30 * 60,
       },
@@ -191,7 +191,7 @@ describe('renderStatus', () => {
         '    gate g1 of phase build is NO-GO; an approver decides: advance or hold',
         '    gate-decision:20261207T135500000Z:aa',
         '  ! TPS low · tps · level 2 of 2 · acknowledged · overdue by 30m (due Mon 7 Dec 08:30 EST)',
-        '    tps is 42 (tps < 100)',
+        '    tps is 42 (tps < 100) since Mon 7 Dec 05:00 EST',
       ].join('\n'),
     );
     expect(text).toContain(

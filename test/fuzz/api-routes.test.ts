@@ -125,6 +125,7 @@ const SHAPES: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
     to: either(fc.array(fc.constantFrom('api', 'docs'), { maxLength: 2 })),
     checklist: either(fc.dictionary(text, fc.boolean(), { maxKeys: 3 })),
     notes: either(text),
+    override: either(fc.boolean()),
   },
   metrics: {
     name: either(fc.constantFrom('tps', 'coverage.unit')),
@@ -140,6 +141,7 @@ const SHAPES: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
   ack: { note: either(text) },
   resolve: { note: either(text) },
   reassign: { note: either(text) },
+  snooze: { until: either(time), note: either(text) },
   evaluate: {},
 };
 

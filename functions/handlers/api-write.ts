@@ -115,9 +115,9 @@ function issueToken(role: Exclude<TokenRole, 'admin'>) {
       status: 201,
       body: {
         token,
+        id: record.id,
         role,
         subject,
-        id: record.id,
         project: project(request),
         createdAt,
         note: 'store this token now: it is not shown again',
@@ -126,9 +126,6 @@ function issueToken(role: Exclude<TokenRole, 'admin'>) {
   };
 }
 
-/**
- * `POST …/escalations/{id}/ack|resolve|reassign`: open to any token of the project; the use case
- * decides who may (a person the escalation reached, the agent's owner for a reassignment, an admin).
 /**
  * `DELETE …/tokens/{id}`: revokes any token of the project, or an admin token, at once on this container
  * and within the token cache time (30 s) on the others.
@@ -169,6 +166,9 @@ async function revoke(request: ApiRequest, deps: Dependencies) {
   };
 }
 
+/**
+ * `POST …/escalations/{id}/ack|resolve|reassign`: open to any token of the project; the use case
+ * decides who may (a person the escalation reached, the agent's owner for a reassignment, an admin).
  */
 function escalationAction(
   run: (ports: EscalationPorts, input: EscalationActionInput) => Promise<EscalationActionResult>,
@@ -229,6 +229,7 @@ export const handler = middy(
       })),
       'POST /v1/plans/{project}/agents/{agent}/tokens': { access: 'admin', run: issueToken('agent') },
       'POST /v1/plans/{project}/people/{person}/tokens': { access: 'admin', run: issueToken('person') },
+      'DELETE /v1/plans/{project}/tokens/{id}': { access: 'admin', run: revoke },
       'POST /v1/plans/{project}/gates/{gate}/evaluate': {
         access: 'admin',
         async run(request, deps) {
@@ -238,7 +239,6 @@ export const handler = middy(
             gate: request.params.gate as string,
           });
           return {
-      'DELETE /v1/plans/{project}/tokens/{id}': { access: 'admin', run: revoke },
             status: result === 'started' ? 202 : 200,
             body: {
               gate: state.gate,

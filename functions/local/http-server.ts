@@ -253,9 +253,12 @@ export async function startLocalApi(options: {
         })
         .catch((error: unknown) => {
           console.error(error);
-          send(response, 500, {
-            error: { code: 'internal', message: 'the handler failed; see the log above' },
-          });
+          // A failure half-way through the answer (an invalid header) can only close the connection.
+          if (response.headersSent) response.destroy();
+          else
+            send(response, 500, {
+              error: { code: 'internal', message: 'the handler failed; see the log above' },
+            });
         });
     }
   }

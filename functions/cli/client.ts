@@ -16,12 +16,15 @@ export async function resolveTarget(
   values: Record<string, string | boolean | undefined>,
   stateDir = '.convoy',
 ): Promise<Target> {
-  let dev: { url?: string; project?: string; tokensFile?: string } = {};
+  let dev: { url?: string; project?: string; tokensFile?: string; pid?: number } = {};
   try {
     dev = JSON.parse(await readFile(join(stateDir, 'dev.json'), 'utf8'));
   } catch {
     // no local instance recorded
   }
+  // convoy dev removes dev.json when it stops; one left by a convoy dev killed with -9 names a dead pid.
+  const gone = typeof dev.pid === 'number' && !processRuns(dev.pid) ? dev.pid : undefined;
+  if (gone !== undefined) dev = {};
   let token = typeof values.token === 'string' ? values.token : process.env.CONVOY_TOKEN;
   if (token === undefined && dev.tokensFile) {
     try {
@@ -33,10 +36,21 @@ export async function resolveTarget(
   const url = typeof values.url === 'string' ? values.url : dev.url;
   if (!url)
     throw new UsageError(
-      'no --url given and no running convoy dev found in .convoy/dev.json; start one with `convoy dev` or pass --url',
+      gone === undefined
+        ? 'no --url given and no running convoy dev found in .convoy/dev.json; start one with `convoy dev` or pass --url'
+        : `no --url given, and the convoy dev that .convoy/dev.json names (pid ${gone}) is not running; start one with \`convoy dev\` or pass --url`,
     );
   const project = typeof values.project === 'string' ? values.project : dev.project;
   return { url: url.replace(/\/+$/, ''), ...(project ? { project } : {}), ...(token ? { token } : {}) };
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export class ApiError extends Error {

@@ -1,4 +1,4 @@
-import { findCycles } from './graph.js';
+import { dependencyOrder, findCycles } from './graph.js';
 import { JIRA_KEY_PATTERN, JIRA_PROJECT_PATTERN } from './lexical.js';
 import { didYouMean } from './suggest.js';
 
@@ -9,6 +9,12 @@ export interface Issue {
   readonly path: Path;
   readonly message: string;
 }
+
+/**
+ * The edit-distance cells "did you mean" may compute over the whole plan (each comparison of a
+ * name with a candidate costs the product of their lengths): a few tenths of a second at most.
+ */
+const SUGGESTION_BUDGET = 20_000_000;
 
 /** Escalation targets that resolve through the agent an escalation is about. */
 const ROLE_TARGETS = ['owner', 'backup'] as const;
@@ -117,6 +123,16 @@ export function checkReferences(plan: unknown): Issue[] {
   );
   const tasks = declare('task', taskEntries, issues);
 
+  // "Did you mean" compares a name with every id of its kind: a budget keeps a plan full of unknown
+  // references linear; past it, the errors come without suggestions.
+  let cells = SUGGESTION_BUDGET;
+  const suggest = (value: string, count: number, candidates: () => readonly string[]) => {
+    // Ids have at most 63 characters, other names 200.
+    const cost = (value.length + 1) * count * 201;
+    if (cost > cells) return '';
+    cells -= cost;
+    return didYouMean(value, candidates());
+  };
   const refer = (
     path: Path,
     value: unknown,
@@ -125,10 +141,8 @@ export function checkReferences(plan: unknown): Issue[] {
     extra: readonly string[] = [],
   ) => {
     if (typeof value !== 'string' || ids.has(value) || extra.includes(value)) return;
-    issues.push({
-      path,
-      message: `unknown ${kind} "${value}"${didYouMean(value, [...ids.keys(), ...extra])}`,
-    });
+    const hint = suggest(value, ids.size + extra.length, () => [...ids.keys(), ...extra]);
+    issues.push({ path, message: `unknown ${kind} "${value}"${hint}` });
   };
 
   for (const [person, i] of records(root.people)) {
@@ -229,7 +243,7 @@ export function checkReferences(plan: unknown): Issue[] {
         path: ['escalations', e, 'jira', 'project'],
         message:
           jiraProjects.length > 0
-            ? `JIRA project "${project}" is not in integrations.jira.projects (${jiraProjects.join(', ')})${didYouMean(project, jiraProjects)}`
+            ? `JIRA project "${project}" is not in integrations.jira.projects (${jiraProjects.join(', ')})${suggest(project, jiraProjects.length, () => jiraProjects)}`
             : `JIRA project "${project}" is not in integrations.jira.projects (the plan lists none); add it there`,
       });
     }
@@ -237,6 +251,45 @@ export function checkReferences(plan: unknown): Issue[] {
 
   checkDependencies(phaseEntries, phases, tasks, issues);
   return issues;
+}
+
+/**
+ * Whether phase `later` waits for phase `earlier`, directly or not. A task depending on a task of
+ * a later phase is reported as such, with a clearer message than the cycle it also makes. Most
+ * questions are answered by the topological order alone (a phase never waits for one ordered after
+ * it); the others walk the phase graph from `later`, memoized, within a budget of visited phases so
+ * that a plan of many phases stays linear. Past the budget the answer is no, and the cycle check
+ * reports the dependency instead.
+ */
+function phaseReachability(phaseDeps: number[][], acyclic: boolean) {
+  let position: Int32Array | undefined;
+  if (acyclic) {
+    position = new Int32Array(phaseDeps.length);
+    dependencyOrder(phaseDeps).forEach((phase, index) => {
+      (position as Int32Array)[phase] = index;
+    });
+  }
+  const ancestors = new Map<number, Set<number>>();
+  let budget = 200_000;
+  return (later: number, earlier: number): boolean => {
+    // Dependencies come first in the order: `earlier` after `later` cannot be waited for.
+    if (position && (position[earlier] as number) > (position[later] as number)) return false;
+    let seen = ancestors.get(later);
+    if (!seen) {
+      if (budget <= 0) return false;
+      seen = new Set<number>();
+      const todo = [...(phaseDeps[later] as number[])];
+      while (todo.length > 0) {
+        const phase = todo.pop() as number;
+        if (seen.has(phase)) continue;
+        seen.add(phase);
+        budget -= 1 + (phaseDeps[phase] as number[]).length;
+        for (const dependency of phaseDeps[phase] as number[]) todo.push(dependency);
+      }
+      ancestors.set(later, seen);
+    }
+    return seen.has(earlier);
+  };
 }
 
 function checkDependencies(
@@ -282,18 +335,7 @@ function checkDependencies(
     });
   }
 
-  // Ancestors of each phase: the phases it waits for, directly or not.
-  const ancestors = phaseDeps.map((_, start) => {
-    const seen = new Set<number>();
-    const todo = [...(phaseDeps[start] as number[])];
-    while (todo.length > 0) {
-      const phase = todo.pop() as number;
-      if (seen.has(phase)) continue;
-      seen.add(phase);
-      todo.push(...(phaseDeps[phase] as number[]));
-    }
-    return seen;
-  });
+  const waitsFor = phaseReachability(phaseDeps, phaseCycles.length === 0);
 
   // Task graph: tasks, then one node per phase standing for "all tasks of this phase done".
   const tasks: TaskRef[] = [];
@@ -322,7 +364,7 @@ function checkDependencies(
       const target = taskNode.get(dependency);
       if (target === undefined || target === n) continue;
       const targetPhase = (tasks[target] as TaskRef).phase;
-      if (targetPhase !== task.phase && ancestors[targetPhase]?.has(task.phase)) {
+      if (targetPhase !== task.phase && waitsFor(targetPhase, task.phase)) {
         issues.push({
           path: [...task.path, 'dependsOn', d],
           message: `task "${task.id}" of phase "${phaseIds[task.phase]}" depends on task "${dependency}" of the later phase "${phaseIds[targetPhase]}" (which waits for phase "${phaseIds[task.phase]}")`,

@@ -188,6 +188,46 @@ ${tasks}
   });
 });
 
+describe('plans of many entries', () => {
+  it('suggests a name for the first unknown references only, when there are thousands', () => {
+    // Prepare: 3,000 tasks, each depending on a misspelt task.
+    const tasks = Array.from(
+      { length: 3_000 },
+      (_, i) =>
+        `      - { id: task-number-${i}, agent: alpha, estimate: 1d, dependsOn: [task-numbr-${i + 1}] }`,
+    ).join('\n');
+    const text = `${MINIMAL_PLAN.slice(0, MINIMAL_PLAN.indexOf('phases:'))}phases:\n  - id: all\n    tasks:\n${tasks}\n`;
+
+    // Act
+    const errors = planErrors(text);
+
+    // Assess: every reference is reported; the edit distances stop within their budget.
+    expect(errors).toHaveLength(3_000);
+    expect(errors[0]).toBe(
+      'phases[0].tasks[0].dependsOn[0]: unknown task "task-numbr-1" (did you mean "task-number-1"?)',
+    );
+    expect(errors[2_999]).toBe('phases[0].tasks[2999].dependsOn[0]: unknown task "task-numbr-3000"');
+  });
+
+  it('still names a task that depends on a task of a later phase, among thousands of chained phases', () => {
+    // Prepare: 3,000 phases in a chain; the first phase's task depends on the last phase's task.
+    const phases = Array.from(
+      { length: 3_000 },
+      (_, i) =>
+        `  - { id: p${i}${i > 0 ? `, dependsOn: [p${i - 1}]` : ''}, tasks: [{ id: t${i}, agent: alpha, estimate: 1h${i === 0 ? ', dependsOn: [t2999]' : ''} }] }`,
+    ).join('\n');
+    const text = `${MINIMAL_PLAN.slice(0, MINIMAL_PLAN.indexOf('phases:'))}phases:\n${phases}\n`;
+
+    // Act
+    const errors = planErrors(text);
+
+    // Assess
+    expect(errors).toEqual([
+      'phases[0].tasks[0].dependsOn[0]: task "t0" of phase "p0" depends on task "t2999" of the later phase "p2999" (which waits for phase "p0")',
+    ]);
+  });
+});
+
 describe('the shape of the document', () => {
   it('refuses JSON nested deeper than 100 levels, at the bracket that goes too deep', () => {
     // Act

@@ -138,7 +138,9 @@ async function revoke(request: ApiRequest, deps: Dependencies) {
     );
   const stored = await deps.tokens.findToken(id);
   if (!stored || (stored.role !== 'admin' && stored.project !== project(request)))
-    throw new NotFoundError(`project ${project(request)} has no token ${id}; convoy tokens list shows its tokens`);
+    throw new NotFoundError(
+      `project ${project(request)} has no token ${id}; convoy tokens list shows its tokens`,
+    );
   const at = deps.clock.now().toISOString();
   const holder = stored.role === 'admin' ? 'admin' : `${stored.role}:${stored.subject}`;
   const revoked = await revokeToken(deps, id, {
@@ -152,7 +154,8 @@ async function revoke(request: ApiRequest, deps: Dependencies) {
       note: `token ${id}`,
     },
   });
-  if (!revoked) throw new NotFoundError(`project ${project(request)} has no token ${id}; it was just revoked`);
+  if (!revoked)
+    throw new NotFoundError(`project ${project(request)} has no token ${id}; it was just revoked`);
   return {
     status: 200,
     body: {

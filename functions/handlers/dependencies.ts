@@ -22,8 +22,8 @@ import type {
   WorkQueue,
 } from '../core/ports.js';
 import { readConfig } from './config.js';
-import { buildIntegrations, type IntegrationDependencies } from './integrations.js';
 import type { TokenKey } from './http/auth.js';
+import { buildIntegrations, type IntegrationDependencies } from './integrations.js';
 import { logger } from './logger.js';
 import { loadSecrets, type Secrets } from './secrets.js';
 import { tokenKeyFromEnvironment } from './token-key.js';

@@ -65,13 +65,14 @@ export class SimulationError extends Error {
  * The JVM of DynamoDB Local with the quick compiler only and one GC thread: a simulation is a few
  * thousand small requests, over before the optimising compiler would pay for itself.
  */
-const QUICK_JVM = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
+const QUICK_JVM = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC';
 
 type Step = { at: Date; order: number; run: () => Promise<void> };
 
 /**
  * The working days of a plan as planned: through the later of the critical path's finish and the
- * last phase's `due`. `convoy simulate` defaults to twice this.
+ * last phase's `due`. Every example reaches its end within twice this
+ * (test/integration/simulate-examples.test.ts).
  */
 export function plannedWorkingDays(plan: Plan): number {
   const calendar = new WorkingCalendar(plan.project);

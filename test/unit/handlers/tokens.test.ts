@@ -90,6 +90,30 @@ describe('token revocation and the token cache', () => {
   });
 });
 
+describe('forged token records', () => {
+  it('refuses records whose digests are not hex strings, whatever they hold, without failing', async () => {
+    // Prepare
+    const tokens = new MemoryTokens();
+    const deps = ports(tokens, randomBytes(32));
+    const { token, record } = await mintToken(deps, { role: 'admin' }, '2026-01-05T00:00:00Z');
+    const real = (await tokens.findToken(record.id)) as StoredToken;
+    const forgeries = [
+      { ...real, verifier: `é${real.verifier.slice(1)}` },
+      { ...real, verifier: 42 as unknown as string },
+      { ...real, seal: `${real.seal.slice(0, -1)}é` },
+      { ...real, seal: undefined as unknown as string },
+    ];
+
+    // Act and assess
+    for (const [index, forged] of forgeries.entries()) {
+      await tokens.saveToken(forged);
+      await expect(
+        authenticate(bearer(token), deps, Date.now() + (index + 1) * 2 * CACHE_MS),
+      ).rejects.toThrow(UnauthorizedError);
+    }
+  });
+});
+
 describe('the token key', () => {
   let dir: string | undefined;
   afterEach(async () => {

@@ -14,6 +14,10 @@ export interface DevInfo {
   readonly tokensFile: string;
   readonly dynamodbEndpoint: string;
   readonly pid: number;
+  /** The data folder it holds (its pid file refuses a second convoy dev there). */
+  readonly dataDir: string;
+  /** Set when it runs with --start: the plan's own start and the one it runs with. */
+  readonly demoStart?: { readonly project: string; readonly planStart: string; readonly start: string };
 }
 
 export async function freePort(): Promise<number> {
@@ -61,7 +65,10 @@ export function tail(file: string, lines = 20): string {
   }
 }
 
-/** SIGTERM (convoy dev then stops DynamoDB Local itself), SIGKILL after 15 s. */
+/**
+ * SIGTERM (convoy dev then stops DynamoDB Local itself and removes dev.json), SIGKILL after 15 s (the
+ * JVM then ends by itself when its parent's pipe closes).
+ */
 export async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');

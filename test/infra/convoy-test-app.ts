@@ -19,7 +19,7 @@ const OUTDIR = mkdtempSync(join(tmpdir(), 'convoy-infra-test-'));
  * with esbuild (through npx), which takes seconds, more on a busy two-core CI machine than vitest's
  * default 10 s hook timeout allows.
  */
-export const SYNTH_TIMEOUT_MS = 60_000;
+export const SYNTH_TIMEOUT_MS = 300_000;
 
 /** Options of {@link buildTestApp}. */
 export interface TestAppOptions {

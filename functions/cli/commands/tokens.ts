@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCoordinationStore } from '../../adapters/dynamodb/coordination-store.js';
 import { DEFAULT_TABLE_NAME } from '../../adapters/dynamodb/table-definition.js';
@@ -139,6 +138,8 @@ async function createAdmin(io: Io, values: Record<string, string | boolean | und
   const endpoint = text('endpoint');
   const tokenKey = async () => {
     if (keyFile !== undefined) return keyOf(await readUserKey(keyFile), keyFile);
+    // Loaded only here: no other command needs it.
+    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
     const response = await new SecretsManagerClient({ region }).send(
       new GetSecretValueCommand({ SecretId: secret }),
     );

@@ -42,6 +42,9 @@ async function run(
   return { lines, summary };
 }
 
+/** Each run starts a DynamoDB Local and replays days of work: generous on a loaded two-core machine. */
+const SIMULATION_TIMEOUT = 120_000;
+
 interface Document {
   project: string;
   seed: number;
@@ -57,71 +60,89 @@ interface Document {
 }
 
 describe('simulate', () => {
-  it('prints what Convoy posted day by day, the same for the same seed', async () => {
-    // Act
-    const first = await run(5);
-    const again = await run(5);
-    const other = await run(6);
+  it(
+    'prints what Convoy posted day by day, the same for the same seed',
+    async () => {
+      // Act
+      const first = await run(5);
+      const again = await run(5);
+      const other = await run(6);
 
-    // Assess
-    expect(again.lines).toEqual(first.lines);
-    expect(other.lines).not.toEqual(first.lines);
-    const days = first.lines.filter((line) => line.startsWith('── Day '));
-    expect(days).toEqual([
-      expect.stringContaining('Day 1 · Mon 2026-03-02'),
-      expect.stringContaining('Day 2 · Tue 2026-03-03'),
-      expect.stringContaining('Day 3 · Wed 2026-03-04'),
-    ]);
-    // The default schedules: a standup at 09:00 and a report at 17:00 every day, in the project channel.
-    expect(first.lines.filter((line) => /^09:00 {2}#sim {2}/.test(line))).toHaveLength(3);
-    expect(first.lines.filter((line) => /^17:00 {2}#sim {2}/.test(line))).toHaveLength(3);
-    expect(first.summary.posts).toBeGreaterThan(6);
-    expect(first.summary.tasksDone).toBeGreaterThan(0);
-  });
+      // Assess
+      expect(again.lines).toEqual(first.lines);
+      expect(other.lines).not.toEqual(first.lines);
+      const days = first.lines.filter((line) => line.startsWith('── Day '));
+      expect(days).toEqual([
+        expect.stringContaining('Day 1 · Mon 2026-03-02'),
+        expect.stringContaining('Day 2 · Tue 2026-03-03'),
+        expect.stringContaining('Day 3 · Wed 2026-03-04'),
+      ]);
+      // The default schedules: a standup at 09:00 and a report at 17:00 every day, in the project channel.
+      expect(first.lines.filter((line) => /^09:00 {2}#sim {2}/.test(line))).toHaveLength(3);
+      expect(first.lines.filter((line) => /^17:00 {2}#sim {2}/.test(line))).toHaveLength(3);
+      expect(first.summary.posts).toBeGreaterThan(6);
+      expect(first.summary.tasksDone).toBeGreaterThan(0);
+    },
+    3 * SIMULATION_TIMEOUT,
+  );
 
-  it('prints one line per post in the digest, a report sent to several channels once', async () => {
-    // Act
-    const { lines } = await run(5, { days: 1 });
+  it(
+    'prints one line per post in the digest, a report sent to several channels once',
+    async () => {
+      // Act
+      const { lines } = await run(5, { days: 1 });
 
-    // Assess
-    const standups = lines.filter((line) => line.includes('Standup'));
-    expect(standups).toEqual([expect.stringMatching(/^09:00 {2}#sim {2}Standup .*\(and 1 agent channel\)$/)]);
-    // No post is followed by its blocks: every line is a day, a post, an action or a summary.
-    expect(lines.filter((line) => /^ {7}•/.test(line))).toEqual([]);
-  });
+      // Assess
+      const standups = lines.filter((line) => line.includes('Standup'));
+      expect(standups).toEqual([
+        expect.stringMatching(/^09:00 {2}#sim {2}Standup .*\(and 1 agent channel\)$/),
+      ]);
+      // No post is followed by its blocks: every line is a day, a post, an action or a summary.
+      expect(lines.filter((line) => /^ {7}•/.test(line))).toEqual([]);
+    },
+    SIMULATION_TIMEOUT,
+  );
 
-  it('prints every post in full with --verbose', async () => {
-    // Act
-    const { lines } = await run(5, { days: 1, output: 'verbose' });
+  it(
+    'prints every post in full with --verbose',
+    async () => {
+      // Act
+      const { lines } = await run(5, { days: 1, output: 'verbose' });
 
-    // Assess: the standup of the project channel and of #alpha, each with its blocks under it.
-    const standups = lines.filter((line) =>
-      /^09:00 {2}\[slack #(sim|alpha)\] new message .*Standup/.test(line),
-    );
-    expect(standups).toHaveLength(2);
-    const first = lines.indexOf(standups[0] as string);
-    expect(lines[first + 1]).toMatch(/^ {7,}\S/);
-  });
+      // Assess: the standup of the project channel and of #alpha, each with its blocks under it.
+      const standups = lines.filter((line) =>
+        /^09:00 {2}\[slack #(sim|alpha)\] new message .*Standup/.test(line),
+      );
+      expect(standups).toHaveLength(2);
+      const first = lines.indexOf(standups[0] as string);
+      expect(lines[first + 1]).toMatch(/^ {7,}\S/);
+    },
+    SIMULATION_TIMEOUT,
+  );
 
-  it('prints one JSON document with --json, and shows posts of a plan that names no Slack channel', async () => {
-    // Arrange
-    const noChannel = PLAN.replace(/integrations:\n {2}slack: \{ channel: "#sim" \}\n/, '');
-    expect(noChannel).not.toContain('integrations');
+  it(
+    'prints one JSON document with --json, and shows posts of a plan that names no Slack channel',
+    async () => {
+      // Arrange
+      const noChannel = PLAN.replace(/integrations:\n {2}slack: \{ channel: "#sim" \}\n/, '');
+      expect(noChannel).not.toContain('integrations');
 
-    // Act
-    const { lines, summary } = await run(5, { plan: noChannel, output: 'json' });
+      // Act
+      const { lines, summary } = await run(5, { plan: noChannel, output: 'json' });
 
-    // Assess
-    const document = JSON.parse(lines.join('\n')) as Document;
-    expect(document.project).toBe('sim');
-    expect(document.days.map((day) => day.date)).toEqual(['2026-03-02', '2026-03-03', '2026-03-04']);
-    const posts = document.days.flatMap((day) => day.posts);
-    expect(
-      posts.filter((post) => post.kind === 'report' && post.channel === '#sim').length,
-    ).toBeGreaterThanOrEqual(6);
-    expect(document.summary.posts).toBe(summary.posts);
-    expect(document.summary.tasksDone).toBe(document.days.flatMap((day) => day.tasksDone).length);
-    expect(document.phases).toEqual([{ id: 'build', status: expect.any(String) }]);
-    expect(document.days.at(-1)?.progress.tasks).toBe(3);
-  });
+      // Assess
+      const document = JSON.parse(lines.join('\n')) as Document;
+      expect(document.project).toBe('sim');
+      expect(document.days.map((day) => day.date)).toEqual(['2026-03-02', '2026-03-03', '2026-03-04']);
+      const posts = document.days.flatMap((day) => day.posts);
+      expect(
+        posts.filter((post) => post.kind === 'report' && post.channel === '#sim').length,
+      ).toBeGreaterThanOrEqual(6);
+      expect(document.summary.posts).toBe(summary.posts);
+      expect(document.summary.tasksDone).toBe(document.days.flatMap((day) => day.tasksDone).length);
+      expect(document.phases).toEqual([{ id: 'build', status: expect.any(String) }]);
+      expect(document.days.at(-1)?.progress.tasks).toBe(3);
+    },
+    SIMULATION_TIMEOUT,
+  );
 });

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -52,6 +52,6 @@ describe('a fresh clone with nothing beside it', () => {
     const result = await inClone('npx', ['vitest', 'run', 'test/integration/jira.test.ts', '--reporter=dot']);
 
     // Assess
-    expect(`${result.stdout}${result.stderr}`).toMatch(/Test Files\s+1 passed \(1\)/);
+    expect(stripVTControlCharacters(`${result.stdout}${result.stderr}`)).toMatch(/Test Files\s+1 passed \(1\)/);
   }, 300_000);
 });

@@ -8,6 +8,7 @@ import {
   VersionConflictError,
 } from '../errors.js';
 import { escalateEvents, escalateMetrics } from '../escalations/hooks.js';
+import { shortHash } from '../hash.js';
 import type { Notice } from '../integrations/model.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
 import { didYouMean } from '../plan/suggest.js';
@@ -20,7 +21,6 @@ import type {
   Outbox,
 } from '../ports.js';
 import {
-  contentHash,
   didYouMeanItem,
   HANDOFF_STATUSES,
   handoffContent,
@@ -747,7 +747,7 @@ export async function recordHandoff(
     );
   }
   const content = handoffContent({ ...input, task: task.id });
-  const key = `handoff:${input.project}:${contentHash(content)}`;
+  const key = `handoff:${input.project}:${shortHash(content)}`;
   const claimed = await claimHandoff(ports, key, content);
   if (claimed.replay) return { handoff: claimed.replay, created: false };
   try {

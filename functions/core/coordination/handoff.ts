@@ -114,15 +114,3 @@ export function handoffContent(input: {
     input.notes ?? '',
   ]);
 }
-
-/** 16 hex digits of two FNV-1a variants: a short key for `handoffContent` (the content itself is compared). */
-export function contentHash(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    a = Math.imul(a ^ code, 0x01000193);
-    b = Math.imul(b ^ code, 0x01000193) ^ (a >>> 7);
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
-}

@@ -1,5 +1,6 @@
 import type { MetricPoint } from '../coordination/model.js';
 import { formatCondition, formatNumber } from '../gates/wording.js';
+import { fnv1a32 } from '../hash.js';
 import { type Condition, holds, parseCondition } from '../plan/lexical.js';
 import type { Plan } from '../plan/schema.js';
 import type {
@@ -494,14 +495,5 @@ function eventReason(plan: Plan, event: EscalationEvent, subject: string): strin
  * subject (subjects can be URLs). Deterministic, so a retried opening writes the same item.
  */
 function escalationId(rule: string, subject: string, openedAt: string): string {
-  return `${rule}:${openedAt.replace(/[-:.]/g, '')}:${fnv1a(subject)}`;
-}
-
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0).toString(16).padStart(8, '0');
+  return `${rule}:${openedAt.replace(/[-:.]/g, '')}:${fnv1a32(subject).toString(16).padStart(8, '0')}`;
 }

@@ -2,6 +2,7 @@ import { type IdGenerator, withRetries } from '../coordination/commands.js';
 import { type Actor, type AuditEvent, describeActor, type StoredPlan } from '../coordination/model.js';
 import { type DomainEventBus, escalationEvents } from '../domain-events.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { shortHash } from '../hash.js';
 import type {
   CreateIssueCommand,
   EscalationAction,
@@ -393,18 +394,6 @@ export function escalationIssue(
     ].join('\n\n'),
     label: `convoy-${shortHash(`${escalation.project}:${escalation.id}`)}`,
   };
-}
-
-/** 16 hex digits (two 32-bit FNV-1a variants): enough to tell escalations apart, short enough for a label. */
-function shortHash(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    a = Math.imul(a ^ code, 0x01000193);
-    b = Math.imul(b ^ code, 0x01000193) ^ (a >>> 7);
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
 function describeResolution(escalation: Escalation): string {

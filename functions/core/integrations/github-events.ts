@@ -7,6 +7,7 @@ import {
 } from '../coordination/commands.js';
 import type { Actor, StoredPlan } from '../coordination/model.js';
 import { ConflictError } from '../errors.js';
+import { shortHash } from '../hash.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
 import type { Outbox } from '../ports.js';
 import { toWellFormed } from '../unicode.js';
@@ -122,7 +123,7 @@ export async function handleGithubDelivery(
       // A hostile or careless message (thousands of keys × commands) must not flood JIRA.
       const commands = all.slice(0, MAX_JIRA_COMMANDS_PER_DELIVERY);
       const entries = commands.map((command) => ({
-        id: `github:${delivery.id}:${hash(JSON.stringify(command))}`,
+        id: `github:${delivery.id}:${shortHash(JSON.stringify(command))}`,
         project,
         command,
       }));
@@ -168,18 +169,6 @@ type Context = {
   activity(project: string, task: string, type: string, note: string): Promise<void>;
   move(project: string, task: string, to: TaskStatus, why: string): Promise<boolean>;
 };
-
-/** FNV-1a, 32 bits twice over: a short stable fingerprint for ids (not for security). */
-function hash(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    a = Math.imul(a ^ code, 0x01000193);
-    b = Math.imul(b ^ code, 0x01000193) ^ (a >>> 7);
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
-}
 
 const firstLine = (text: string) => text.split('\n')[0]?.trim() ?? '';
 

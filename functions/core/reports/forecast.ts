@@ -1,4 +1,5 @@
 import type { PhaseStatus, TaskState } from '../coordination/model.js';
+import { fnv1a32 } from '../hash.js';
 import {
   analysePlan,
   MINUTES_PER_WORKING_DAY,
@@ -39,12 +40,8 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** FNV-1a: a stable 32-bit seed from text, so a re-run of the same report gives the same dates. */
-export function seedFrom(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
-}
+/** A stable 32-bit seed from text, so a re-run of the same report gives the same dates. */
+export const seedFrom = fnv1a32;
 
 interface TaskProgressInput {
   readonly plan: Plan;

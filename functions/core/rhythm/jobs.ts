@@ -13,7 +13,11 @@ import { loadReportContext, reportSince } from './report-context.js';
 /** Renders a report for Slack and draws its chart: adapters the job is given. */
 export interface ReportRenderer {
   message(document: ReportDocument): ChatMessage;
-  chart(block: Extract<ReportBlock, { kind: 'chart' }>): Promise<Uint8Array>;
+  /**
+   * Draws a chart as PNG. Absent where nobody can see the pictures (`convoy simulate`, which prints
+   * text): the report's post still names its chart, but none is drawn or archived.
+   */
+  chart?(block: Extract<ReportBlock, { kind: 'chart' }>): Promise<Uint8Array>;
 }
 
 export interface JobPorts extends CoordinationPorts {
@@ -171,7 +175,8 @@ async function keepChart(
     .find((candidate): candidate is Extract<ReportBlock, { kind: 'chart' }> => candidate.kind === 'chart');
   if (!block) return undefined;
   const at = document.generatedAt;
-  await ports.charts.saveChart(project, block.chart, { at, png: await ports.reports.chart(block) });
+  if (ports.reports.chart)
+    await ports.charts.saveChart(project, block.chart, { at, png: await ports.reports.chart(block) });
   return {
     name: block.chart,
     at,

@@ -237,6 +237,17 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
   let drainer: { stop(): Promise<void> } | undefined;
   let scheduler: LocalScheduler | undefined;
   let workflows: LocalWorkflows | undefined;
+  /** Stops whatever has started, the database last, and says so by removing dev.json. */
+  const closeAll = async () => {
+    supervisor?.stop();
+    await api?.close();
+    await scheduler?.stop();
+    await workflows?.stop();
+    await queue?.stop();
+    await drainer?.stop();
+    await dynamodb.stop();
+    await removeDevJson(devJson);
+  };
   try {
     interrupted();
     await ensureTable(dynamodb.client(), DEFAULT_TABLE_NAME);
@@ -337,16 +348,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     const server = api;
     let stopping: Promise<void> | undefined;
     const stop = () => {
-      stopping ??= (async () => {
-        supervisor?.stop();
-        await server.close();
-        await scheduler?.stop();
-        await workflows?.stop();
-        await queue?.stop();
-        await drainer?.stop();
-        await dynamodb.stop();
-        await removeDevJson(devJson);
-      })();
+      stopping ??= closeAll();
       return stopping;
     };
     supervisor = superviseDatabase({
@@ -368,14 +370,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       stop,
     };
   } catch (error) {
-    supervisor?.stop();
-    await api?.close();
-    await scheduler?.stop();
-    await workflows?.stop();
-    await queue?.stop();
-    await drainer?.stop();
-    await dynamodb.stop();
-    await removeDevJson(devJson);
+    await closeAll();
     throw error;
   }
 }

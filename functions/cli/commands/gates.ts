@@ -5,6 +5,7 @@ import { ApiError, request, resolveTarget } from '../client.js';
 import type { Command } from '../command.js';
 import { EXIT, type Io, type Style, styler, UsageError } from '../io.js';
 import { connection } from './apply.js';
+import { GATE_STYLE } from './status.js';
 
 const DECISIONS = ['advance', 'hold'] as const;
 
@@ -84,14 +85,6 @@ function describeResult(io: Io, gate: string, action: string, result: Record<str
     ? `${style('green', '✓')} gate ${gate}: attempt ${String(result.attempt)} started\n`
     : `gate ${gate} is ${String(result.status)}; nothing started (${String(result.result)})\n`;
 }
-
-const GATE_STYLE: Record<string, Style> = {
-  passed: 'green',
-  'awaiting-decision': 'red',
-  failed: 'red',
-  held: 'yellow',
-  caution: 'yellow',
-};
 
 /** The gates as a person reads them: one block per gate. */
 export function renderGates(

@@ -51,7 +51,8 @@ function ago(iso: string | null, now: string): string {
 
 const RISK_STYLE: Record<string, Style> = { green: 'green', yellow: 'yellow', red: 'red' };
 
-const GATE_STYLE: Record<string, Style> = {
+/** How a gate's status shows in the terminal (with its word, never by colour alone). */
+export const GATE_STYLE: Record<string, Style> = {
   passed: 'green',
   'awaiting-decision': 'red',
   failed: 'red',

@@ -468,29 +468,37 @@ export class DynamoDbCoordinationStore
         },
       });
     }
-    await this.transact([...unique.values()]);
     // The latest value of each metric is a cache of its series, moved only forward in time.
     const latest = new Map<string, MetricPoint>();
     for (const point of points) {
       const current = latest.get(point.name);
       if (!current || current.at <= point.at) latest.set(point.name, point);
     }
+    const moves = [...latest.values()].map((point) => ({
+      TableName: this.tableName,
+      Key: keys.latestMetric(project, point.name),
+      UpdateExpression: 'SET #value = :value, #at = :at',
+      ConditionExpression: 'attribute_not_exists(#at) OR #at <= :at',
+      ExpressionAttributeNames: { '#value': 'value', '#at': 'at' },
+      ExpressionAttributeValues: { ':value': point.value, ':at': point.at },
+    }));
+    // Usually every point is the newest of its metric: the points and the moves go in one request.
+    // A point older than the stored latest (or a concurrent writer) cancels it; then the points are
+    // written alone and each latest value moves if it may, as below.
+    if (unique.size + moves.length <= MAX_TRANSACTION_ITEMS) {
+      try {
+        await this.transact([...unique.values(), ...moves.map((Update) => ({ Update }))]);
+        return;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+      }
+    }
+    await this.transact([...unique.values()]);
     await Promise.all(
-      [...latest.values()].map((point) =>
-        this.client
-          .send(
-            new UpdateCommand({
-              TableName: this.tableName,
-              Key: keys.latestMetric(project, point.name),
-              UpdateExpression: 'SET #value = :value, #at = :at',
-              ConditionExpression: 'attribute_not_exists(#at) OR #at <= :at',
-              ExpressionAttributeNames: { '#value': 'value', '#at': 'at' },
-              ExpressionAttributeValues: { ':value': point.value, ':at': point.at },
-            }),
-          )
-          .catch((error: Error) => {
-            if (error.name !== 'ConditionalCheckFailedException') throw error;
-          }),
+      moves.map((move) =>
+        this.client.send(new UpdateCommand(move)).catch((error: Error) => {
+          if (error.name !== 'ConditionalCheckFailedException') throw error;
+        }),
       ),
     );
   }

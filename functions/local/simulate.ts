@@ -29,6 +29,7 @@ import { metricCourses, SyntheticMetrics, type WorkProgress } from './simulation
 import { MemoryOutbox } from './simulation/outbox.js';
 import { type SimulatedDay, SimulationOutput, type SimulationOutputMode } from './simulation/output.js';
 import { SimulatedPeople } from './simulation/people.js';
+import { LocalGateWorkflow } from './state-machine-runner.js';
 
 export type { SimulationOutputMode } from './simulation/output.js';
 
@@ -99,9 +100,16 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
     throw new SimulationError(`--days must be a whole number from 1 to 1000, got ${options.days}`);
   const { plan, defaultedChannel } = withChannel(await readPlan(options.planFile));
   const random = mulberry32(options.seed ?? 1);
+  // Loading the state-machine library and checking the gate workflow's ASL takes most of a second;
+  // it happens while the JVM starts (the workflow itself needs the database, so it starts after).
+  const warmUp = new LocalGateWorkflow({
+    step: () => Promise.reject(new Error('the warm-up workflow runs no step')),
+  })
+    .ready()
+    .catch(() => undefined);
   const dynamodb = await startDynamoDbLocal({
     env: { JAVA_TOOL_OPTIONS: `${process.env.JAVA_TOOL_OPTIONS ?? ''} ${QUICK_JVM}`.trim() },
-  });
+  }).finally(() => warmUp);
   let workflows: LocalWorkflows | undefined;
   try {
     const client = dynamodb.client();

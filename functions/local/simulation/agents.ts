@@ -96,6 +96,21 @@ export class SimulatedAgents {
 
   /** One round of every agent, on the state at its start. */
   async round(snapshot: ProjectSnapshot): Promise<void> {
+    // The heartbeats of agents that are up touch nothing but their own agent's record: they go out
+    // together, as independent agents' would, and the round ends when all are stored. An agent marked
+    // down comes back with its heartbeat, which writes to the trail: that one is sent in its turn.
+    const heartbeats: Promise<unknown>[] = [];
+    const acted = await this.act(snapshot, heartbeats).then(
+      () => ({ status: 'fulfilled' }) as const,
+      (reason: unknown) => ({ status: 'rejected', reason }) as const,
+    );
+    const failed = [acted, ...(await Promise.allSettled(heartbeats))].find(
+      (result) => result.status === 'rejected',
+    );
+    if (failed) throw failed.reason;
+  }
+
+  private async act(snapshot: ProjectSnapshot, heartbeats: Promise<unknown>[]): Promise<void> {
     const project = this.plan.project.id;
     const started = new Set<string>();
     for (const agent of this.agents) {
@@ -161,7 +176,7 @@ export class SimulatedAgents {
         const completion = estimate
           ? Math.min(100, Math.round((100 * agent.progress) / estimate))
           : undefined;
-        await recordHeartbeat(this.ports, {
+        const heartbeat = recordHeartbeat(this.ports, {
           project,
           agent: agent.id,
           ...(agent.task ? { task: agent.task } : {}),
@@ -169,6 +184,8 @@ export class SimulatedAgents {
           risk: agent.blockedRounds > 0 ? 'yellow' : 'green',
           actor,
         });
+        if (snapshot.agents.get(agent.id)?.downSince) await heartbeat;
+        else heartbeats.push(heartbeat);
       }
     }
   }

@@ -47,21 +47,25 @@ export async function loadReportContext(
   const needsMetrics = input.kind === undefined || input.kind === 'report' || input.kind === 'weekly-summary';
   const needsHandoffs = input.kind !== 'standup';
   const historyStart = new Date(now.getTime() - HISTORY_DAYS * DAY_MS).toISOString();
-  const snapshot = await ports.store.snapshot(project);
-  if (!snapshot)
-    throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
-  const [events, handoffs, histories, unresolved] = await Promise.all([
+  // Read together: only the metric histories wait for the snapshot, which names the metrics.
+  const reading = ports.store.snapshot(project);
+  const [snapshot, events, handoffs, histories, unresolved] = await Promise.all([
+    reading,
     eventsSince(ports, project, since.toISOString()),
     needsHandoffs ? ports.store.listHandoffs(project, historyStart) : [],
     needsMetrics
-      ? Promise.all(
-          [...snapshot.metrics.keys()].map(
-            async (name) => [name, await ports.store.metricHistory(project, name, historyStart)] as const,
+      ? reading.then((read) =>
+          Promise.all(
+            [...(read?.metrics.keys() ?? [])].map(
+              async (name) => [name, await ports.store.metricHistory(project, name, historyStart)] as const,
+            ),
           ),
         )
       : [],
     input.escalations ? undefined : ports.escalations?.unresolvedEscalations(project),
   ]);
+  if (!snapshot)
+    throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
   const escalations =
     input.escalations ??
     (unresolved ?? []).sort((a, b) => a.openedAt.localeCompare(b.openedAt)).map(summarizeEscalation);

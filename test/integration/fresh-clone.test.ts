@@ -52,6 +52,8 @@ describe('a fresh clone with nothing beside it', () => {
     const result = await inClone('npx', ['vitest', 'run', 'test/integration/jira.test.ts', '--reporter=dot']);
 
     // Assess
-    expect(stripVTControlCharacters(`${result.stdout}${result.stderr}`)).toMatch(/Test Files\s+1 passed \(1\)/);
+    expect(stripVTControlCharacters(`${result.stdout}${result.stderr}`)).toMatch(
+      /Test Files\s+1 passed \(1\)/,
+    );
   }, 300_000);
 });

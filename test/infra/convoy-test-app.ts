@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { buildConvoyApp, type ConvoyApp, REGIONS_CONTEXT_KEY } from '../../lib/convoy-app.js';
+import { tempDir } from '../support/temp.js';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
   context?: Record<string, unknown>;
@@ -12,7 +11,7 @@ const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.ur
 // CDK reuses a bundled asset only within one output directory, so every app a test file builds
 // shares one: the functions are bundled once per test file instead of once per app. Apps are
 // synthesized one at a time, so they never write to it concurrently.
-const OUTDIR = mkdtempSync(join(tmpdir(), 'convoy-infra-test-'));
+const OUTDIR = tempDir('convoy-infra-test-');
 
 /**
  * Timeout for a hook that builds and synthesizes an app. Building one bundles every Lambda function

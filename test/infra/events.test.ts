@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -8,6 +6,7 @@ import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppFunction } from '../../lib/constructs/app-function.js';
 import { type ConvoyEventRule, ConvoyEvents, EVENT_BUS_NAME_ENV } from '../../lib/constructs/events.js';
+import { tempDir } from '../support/temp.js';
 import { SYNTH_TIMEOUT_MS } from './convoy-test-app.js';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -38,7 +37,7 @@ const actionsOf = (statement: Statement) =>
  * rule's target) and an alarm topic. Lambda code is not bundled: these tests read no code.
  */
 function buildEventsStack(props: ConstructorParameters<typeof ConvoyEvents>[2] = {}) {
-  const outdir = mkdtempSync(join(tmpdir(), 'convoy-events-test-'));
+  const outdir = tempDir('convoy-events-test-');
   const app = new App({ outdir, context: { ...cdkJson.context, [BUNDLING_STACKS]: [] } });
   const stack = new Stack(app, 'EventsTest', { env: { account: '123456789012', region: 'eu-west-1' } });
   const alarmTopic = new Topic(stack, 'Alarms');
@@ -222,7 +221,7 @@ describe('ConvoyEvents', () => {
 describe('ConvoyEvents options', () => {
   it('takes another bus name, archive name and retention, and makes no alarms without a topic', () => {
     // Prepare
-    const outdir = mkdtempSync(join(tmpdir(), 'convoy-events-test-'));
+    const outdir = tempDir('convoy-events-test-');
     const app = new App({ outdir, context: { ...cdkJson.context, [BUNDLING_STACKS]: [] } });
     const stack = new Stack(app, 'EventsOptionsTest', {
       env: { account: '123456789012', region: 'us-east-1' },

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -19,6 +18,7 @@ import {
 } from '../../lib/constructs/schedules.js';
 import type { ConvoyStack } from '../../lib/convoy-stack.js';
 import { MINIMAL_PLAN, validPlan } from '../fixtures/plans.js';
+import { tempDir } from '../support/temp.js';
 import { buildTestApp, SYNTH_TIMEOUT_MS } from './convoy-test-app.js';
 
 const REGIONS = ['us-east-1', 'eu-west-1'];
@@ -482,7 +482,7 @@ describe('ConvoySchedules', () => {
     let dir: string;
 
     beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'convoy-plans-'));
+      dir = tempDir('convoy-plans-');
     });
 
     it('schedules only the monitors when convoy:plans is empty', () => {

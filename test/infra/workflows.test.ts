@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -13,6 +12,7 @@ import {
   GATE_STATE_MACHINE_ARN_ENV,
   PHASE_GATE_DEFINITION_PATH,
 } from '../../lib/constructs/workflows.js';
+import { tempDir } from '../support/temp.js';
 import { SYNTH_TIMEOUT_MS } from './convoy-test-app.js';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -42,7 +42,7 @@ const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : [
  * template and its synthesized assembly (to read the staged definition file).
  */
 function buildWorkflowsStack() {
-  const outdir = mkdtempSync(join(tmpdir(), 'convoy-workflows-test-'));
+  const outdir = tempDir('convoy-workflows-test-');
   // cdk.json's feature flags, as `cdk synth` uses them; Lambda code is not bundled (these tests read no code).
   const app = new App({ outdir, context: { ...cdkJson.context, [BUNDLING_STACKS]: [] } });
   const stack = new Stack(app, 'WorkflowsTest', { env: { account: '123456789012', region: 'us-east-1' } });

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import {
 } from '../../functions/local/dev-runtime.js';
 import { PID_FILE } from '../../functions/local/dynamodb-local.js';
 import { MINIMAL_PLAN } from '../fixtures/plans.js';
+import { tempDir } from '../support/temp.js';
 import { until } from '../support/wait.js';
 
 const freePort = () =>
@@ -24,7 +24,7 @@ const freePort = () =>
   });
 
 function workspace() {
-  const dir = mkdtempSync(join(tmpdir(), 'convoy-dev-'));
+  const dir = tempDir('convoy-dev-');
   const planFile = join(dir, 'plan.yaml');
   writeFileSync(planFile, MINIMAL_PLAN);
   return { dir, planFile, dataDir: join(dir, 'data'), stateDir: join(dir, '.convoy') };

@@ -1,11 +1,10 @@
-import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { convoy } from '../support/cli.js';
+import { tempDir } from '../support/temp.js';
 
 const PLAN = `version: 1
 project: { id: reports, name: Report Project, timezone: UTC, start: 2026-01-05 }
@@ -110,7 +109,7 @@ describe('GET /v1/plans/{project}/charts/burndown.png', () => {
 describe('convoy report', () => {
   it('prints a report and writes it with its chart beside it', async () => {
     // Prepare
-    const dir = mkdtempSync(join(tmpdir(), 'convoy-report-'));
+    const dir = tempDir('convoy-report-');
     const target = ['--url', api.url, '--project', 'reports', '--token', api.admin];
 
     // Act

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type SimulationOutputMode, simulate } from '../../functions/local/simulate.js';
+import { tempDir } from '../support/temp.js';
 
 const PLAN = `version: 1
 project: { id: sim, name: Simulated, timezone: America/New_York, start: 2026-03-02 }
@@ -28,7 +28,7 @@ async function run(
   seed: number,
   options: { plan?: string; days?: number; output?: SimulationOutputMode } = {},
 ) {
-  const dir = mkdtempSync(join(tmpdir(), 'convoy-sim-'));
+  const dir = tempDir('convoy-sim-');
   const file = join(dir, 'plan.yaml');
   writeFileSync(file, options.plan ?? PLAN);
   const lines: string[] = [];

@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findStateMachineFile, LocalStateMachine } from '../../functions/local/state-machine-runner.js';
+import { tempDir } from '../support/temp.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FUNCTION = 'arn:aws:lambda:local:000000000000:function:echo';
@@ -12,7 +13,7 @@ const ECHO_ARN_PLACEHOLDER = ['${', 'EchoArn', '}'].join('');
 
 /** Writes a one-state definition around `task` to a temporary file. */
 function definitionFile(task: Record<string, unknown>, file = 'test.asl.json'): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'convoy-asl-')), file);
+  const path = join(tempDir('convoy-asl-'), file);
   writeFileSync(
     path,
     JSON.stringify({ StartAt: 'Only', States: { Only: { Type: 'Task', End: true, ...task } } }),

@@ -1,16 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MINIMAL_PLAN } from '../../fixtures/plans.js';
 import { convoy } from '../../support/cli.js';
+import { tempDir } from '../../support/temp.js';
 
 let dir: string;
 let good: string;
 let bad: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'convoy-cli-'));
+  dir = tempDir('convoy-cli-');
   good = join(dir, 'good.yaml');
   bad = join(dir, 'bad.yaml');
   writeFileSync(good, MINIMAL_PLAN);

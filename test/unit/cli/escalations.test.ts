@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { age } from '../../../functions/cli/commands/escalations.js';
 import type { Escalation } from '../../../functions/core/escalations/model.js';
 import { convoy } from '../../support/cli.js';
+import { tempDir } from '../../support/temp.js';
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000 - 30_000).toISOString();
 
@@ -167,7 +167,7 @@ describe('convoy escalations list', () => {
 
   it('takes the URL, project and admin token of the running convoy dev by default', async () => {
     // Prepare
-    const dir = mkdtempSync(join(tmpdir(), 'convoy-escalations-'));
+    const dir = tempDir('convoy-escalations-');
     mkdirSync(join(dir, '.convoy'));
     const tokensFile = join(dir, '.convoy', 'tokens.json');
     writeFileSync(tokensFile, JSON.stringify({ admin: 'cvy_admin' }));

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MINIMAL_PLAN } from '../../fixtures/plans.js';
 import { convoy } from '../../support/cli.js';
+import { tempDir } from '../../support/temp.js';
 
 const SCHEDULES = `schedules:
   - id: standup
@@ -25,7 +25,7 @@ let scheduled: string;
 let bad: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'convoy-schedule-'));
+  dir = tempDir('convoy-schedule-');
   plain = join(dir, 'plain.yaml');
   scheduled = join(dir, 'scheduled.yaml');
   bad = join(dir, 'bad.yaml');

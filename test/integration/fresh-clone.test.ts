@@ -11,7 +11,7 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * A newcomer clones the repository into a folder with nothing beside it (no ../shared, no .convoy,
+ * A newcomer clones the repository into a folder with nothing beside it (no shared folder, no .convoy,
  * no dist) and runs the README's commands. The clone is of the last commit, as CI's is; it borrows
  * this checkout's node_modules rather than running `npm ci` again (CI's own run does that).
  */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive } from '../local/processes.js';
 import { UsageError } from './io.js';
 
 export interface Target {
@@ -23,7 +24,7 @@ export async function resolveTarget(
     // no local instance recorded
   }
   // convoy dev removes dev.json when it stops; one left by a convoy dev killed with -9 names a dead pid.
-  const gone = typeof dev.pid === 'number' && !processRuns(dev.pid) ? dev.pid : undefined;
+  const gone = typeof dev.pid === 'number' && !isAlive(dev.pid) ? dev.pid : undefined;
   if (gone !== undefined) dev = {};
   let token = typeof values.token === 'string' ? values.token : process.env.CONVOY_TOKEN;
   if (token === undefined && dev.tokensFile) {
@@ -42,15 +43,6 @@ export async function resolveTarget(
     );
   const project = typeof values.project === 'string' ? values.project : dev.project;
   return { url: url.replace(/\/+$/, ''), ...(project ? { project } : {}), ...(token ? { token } : {}) };
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class ApiError extends Error {

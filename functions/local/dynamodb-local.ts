@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { isAlive } from './processes.js';
 
 /** Options of {@link startDynamoDbLocal}. */
 export interface DynamoDbLocalOptions {
@@ -310,22 +311,6 @@ async function readPidRecord(dataDir: string): Promise<PidRecord | undefined> {
     return Number.isInteger(record.parent) ? record : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Whether a process exists (a zombie does not count). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    // /proc/PID/stat: "pid (comm) state …"; comm may hold spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   startDev,
 } from '../../functions/local/dev-runtime.js';
 import { PID_FILE } from '../../functions/local/dynamodb-local.js';
+import { isAlive } from '../../functions/local/processes.js';
 import { MINIMAL_PLAN } from '../fixtures/plans.js';
 import { tempDir } from '../support/temp.js';
 import { until } from '../support/wait.js';
@@ -286,21 +287,6 @@ describe('convoy dev', () => {
   });
 });
 
-/** Whether a process runs (a zombie, dead but not reaped, does not). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
 /** Pids of the Java processes whose command line names `dataDir` (Linux /proc). */
 function javaProcessesOf(dataDir: string): number[] {
   return readdirSync('/proc')
@@ -309,7 +295,7 @@ function javaProcessesOf(dataDir: string): number[] {
     .filter((pid) => {
       try {
         const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return command.includes('java') && command.includes(dataDir) && isRunning(pid);
+        return command.includes('java') && command.includes(dataDir) && isAlive(pid);
       } catch {
         return false;
       }
@@ -364,7 +350,7 @@ describe('convoy dev leaves nothing behind and shares nothing by accident', () =
       // Act
       run.child.kill('SIGINT');
       const code = await run.exited;
-      await until(() => jvms.every((pid) => !isRunning(pid)), { timeoutMs: 30_000 });
+      await until(() => jvms.every((pid) => !isAlive(pid)), { timeoutMs: 30_000 });
 
       // Assess
       expect(jvms).toHaveLength(1);
@@ -435,7 +421,7 @@ describe('convoy dev leaves nothing behind and shares nothing by accident', () =
 
       // Act
       shell.kill('SIGKILL');
-      const stopped = await until(() => !isRunning(devPid), { timeoutMs: BACKGROUND_MS });
+      const stopped = await until(() => !isAlive(devPid), { timeoutMs: BACKGROUND_MS });
 
       // Assess
       expect(output()).toContain('Convoy is running');
@@ -554,7 +540,7 @@ describe('convoy dev leaves nothing behind and shares nothing by accident', () =
         new RegExp(`^the data folder ${ws.dataDir} was deleted, .* while Convoy was running; Convoy stopped`),
       );
       await expect(fetch(`${runtime.url}/health`)).rejects.toThrow();
-      expect(await until(() => !isRunning(jvm), { timeoutMs: 30_000 })).toBe(true);
+      expect(await until(() => !isAlive(jvm), { timeoutMs: 30_000 })).toBe(true);
       expect(existsSync(join(ws.stateDir, 'dev.json'))).toBe(false);
     },
     TWO_STARTS_TIMEOUT_MS,

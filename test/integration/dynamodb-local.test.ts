@@ -31,6 +31,7 @@ import {
   PID_FILE,
   startDynamoDbLocal,
 } from '../../functions/local/dynamodb-local.js';
+import { isAlive } from '../../functions/local/processes.js';
 import { createTestTable, testClient, testEndpoint } from '../support/dynamodb.js';
 import { until } from '../support/wait.js';
 
@@ -242,21 +243,6 @@ describe('startDynamoDbLocal', () => {
   });
 });
 
-/** Whether a process runs (a zombie, dead but not yet reaped by its parent, does not). */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
 /** The local addresses listening on a TCP port, from /proc/net (Linux), e.g. `127.0.0.1` or `0.0.0.0`. */
 function listeningAddresses(port: number): string[] {
   const addresses: string[] = [];
@@ -289,7 +275,7 @@ describe('DynamoDB Local is private to this user and lives and dies with Convoy'
 
   afterEach(async () => {
     await Promise.all(started.splice(0).map((dynamoDb) => dynamoDb.stop()));
-    for (const pid of pids.splice(0)) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of pids.splice(0)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
@@ -390,7 +376,7 @@ describe('DynamoDB Local is private to this user and lives and dies with Convoy'
 
       // Act
       parent.kill('SIGKILL');
-      const gone = await until(() => !isRunning(jvm), { timeoutMs: 30_000 });
+      const gone = await until(() => !isAlive(jvm), { timeoutMs: 30_000 });
 
       // Assess
       expect(Number.isInteger(jvm)).toBe(true);
@@ -447,7 +433,7 @@ describe('DynamoDB Local is private to this user and lives and dies with Convoy'
       started.push(dynamoDb);
 
       // Assess
-      expect(isRunning(orphan.pid as number)).toBe(false);
+      expect(isAlive(orphan.pid as number)).toBe(false);
       expect(lines).toContainEqual(
         `stopping DynamoDB Local pid ${orphan.pid}, left running on port ${orphanPort} by process ${gone.pid}, which is gone`,
       );

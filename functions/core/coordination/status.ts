@@ -190,9 +190,11 @@ export function computeStatus(
       reportedCompletion: state?.completion ?? null,
       risk,
       blockers,
-      reassigned: [...moved.values()]
-        .filter((reassignment) => reassignment.from === agent.id)
-        .map((reassignment) => ({ task: reassignment.task, to: reassignment.to })),
+      // In the plan's task order: the events' order is not stable when two share an instant.
+      reassigned: allTasks.flatMap(({ task }) => {
+        const reassignment = moved.get(task.id);
+        return reassignment?.from === agent.id ? [{ task: task.id, to: reassignment.to }] : [];
+      }),
     };
   });
 

@@ -1,50 +1,99 @@
 /**
- * Domain errors. Each says what is wrong in words a user can act on; only the HTTP layer maps them
- * to status codes (400, 403, 404, 409, 422, 413).
+ * Domain errors. Each says what is wrong in words a user can act on, in the domain's terms (no HTTP
+ * routes or CLI commands: the HTTP layer or the CLI adds how to fix it where that helps). Each has a
+ * stable, machine-readable `code`; for the errors the API answers with, it is the `code` of the API's
+ * error body (docs/api.md, Errors), so the HTTP layer maps an error to its status by its code alone.
  */
 
+/** The `code`s of the API's error bodies (docs/api.md, Errors), one per status. */
+export type ApiErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'concurrent_update'
+  | 'payload_too_large'
+  | 'unprocessable'
+  | 'internal';
+
+/**
+ * Errors that never reach an API caller as such: a failed integration call, a stale task token, a
+ * configuration or start-up problem of a process, a bad simulation input.
+ */
+export type InternalErrorCode =
+  | 'integration_failed'
+  | 'stale_task_token'
+  | 'event_publish_failed'
+  | 'invalid_config'
+  | 'invalid_usage'
+  | 'invalid_simulation'
+  | 'dev_start_failed'
+  | 'dynamodb_local_failed';
+
+export type ConvoyErrorCode = ApiErrorCode | InternalErrorCode;
+
+/**
+ * What every error Convoy throws on purpose extends: a `code` that says which kind of error it is
+ * (stable across wording changes of the message), and the error it was caused by, if any
+ * (`new NotFoundError('…', { cause })`).
+ */
+export class ConvoyError extends Error {
+  constructor(
+    readonly code: ConvoyErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ConvoyError';
+  }
+}
+
 /** The input is malformed or breaks a rule of the request's schema. */
-export class ValidationError extends Error {
+export class ValidationError extends ConvoyError {
   constructor(
     message: string,
     /** Problems located in the input, e.g. plan errors with line and column. */
     readonly details?: readonly unknown[],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super('invalid_request', message, options);
     this.name = 'ValidationError';
   }
 }
 
 /** The request is well-formed but incomplete for the rule it meets (e.g. an unconfirmed checklist). */
-export class UnprocessableError extends Error {
+export class UnprocessableError extends ConvoyError {
   constructor(
     message: string,
     readonly details?: readonly unknown[],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super('unprocessable', message, options);
     this.name = 'UnprocessableError';
   }
 }
 
-export class NotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
+/** No such project, plan, task, agent, person, gate or escalation. */
+export class NotFoundError extends ConvoyError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('not_found', message, options);
     this.name = 'NotFoundError';
   }
 }
 
 /** The caller is known but may not do this. */
-export class ForbiddenError extends Error {
-  constructor(message: string) {
-    super(message);
+export class ForbiddenError extends ConvoyError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('forbidden', message, options);
     this.name = 'ForbiddenError';
   }
 }
 
 /** The coordination rules forbid the change in the current state (predecessors not done, ...). */
-export class ConflictError extends Error {
-  constructor(message: string) {
-    super(message);
+export class ConflictError extends ConvoyError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('conflict', message, options);
     this.name = 'ConflictError';
   }
 }
@@ -53,9 +102,9 @@ export class ConflictError extends Error {
  * A conditional write lost a race: someone changed the item since it was read. Use cases re-read
  * and retry; it reaches the caller only when retries run out.
  */
-export class VersionConflictError extends Error {
-  constructor(message = 'the item changed while this request was being processed') {
-    super(message);
+export class VersionConflictError extends ConvoyError {
+  constructor(message = 'the item changed while this request was being processed', options?: ErrorOptions) {
+    super('concurrent_update', message, options);
     this.name = 'VersionConflictError';
   }
 }

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gateExecutionName } from '../../functions/adapters/stepfunctions/execution-name.js';
+import type { GateVerdict } from '../../functions/core/gates/evaluate.js';
 import {
   type GateApproval,
-  type GateDecision,
-  type GateEvaluation,
   type GateRef,
   type GateStepEvent,
   type GateStepName,
+  type GateStepVerdict,
   StaleTaskTokenError,
 } from '../../functions/core/gates/workflow.js';
 import {
@@ -34,14 +34,14 @@ class MetricsUnavailableError extends Error {
  */
 class ScriptedSteps {
   readonly calls: GateStepEvent[] = [];
-  private readonly decisions: GateDecision[];
+  private readonly decisions: GateVerdict[];
   private readonly failures = new Map<GateStepName, number>();
   private readonly requests: RequestDecisionEvent[] = [];
   private readonly requestWaiters: ((event: RequestDecisionEvent) => void)[] = [];
 
   constructor(
-    decisions: readonly GateDecision[],
-    private readonly limits: Omit<GateEvaluation, 'decision'> = {
+    decisions: readonly GateVerdict[],
+    private readonly limits: Omit<GateStepVerdict, 'decision'> = {
       cautionWindowSeconds: 3600,
       maxCautions: 2,
     },
@@ -65,7 +65,7 @@ class ScriptedSteps {
     if (event.step === 'evaluate') {
       const decision = (
         this.decisions.length > 1 ? this.decisions.shift() : this.decisions[0]
-      ) as GateDecision;
+      ) as GateVerdict;
       return { decision, ...this.limits, metrics: { tps: 1_500_000 } };
     }
     if (event.step === 'request-decision') {

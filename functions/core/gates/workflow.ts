@@ -10,6 +10,9 @@
  * @module
  */
 
+import { ConvoyError } from '../errors.js';
+import type { GateVerdict } from './evaluate.js';
+
 /** One attempt at passing a phase's gate. The execution is named after project, phase and attempt. */
 export interface GateRef {
   readonly project: string;
@@ -57,22 +60,23 @@ export type StaleTaskTokenReason = 'does-not-exist' | 'timed-out' | 'invalid';
  * (`does-not-exist`), the wait timed out and the approvers were asked again with a new token
  * (`timed-out`), or it is not a token at all (`invalid`). A decision route answers 409 or 410.
  */
-export class StaleTaskTokenError extends Error {
+export class StaleTaskTokenError extends ConvoyError {
   readonly reason: StaleTaskTokenReason;
 
   constructor(reason: StaleTaskTokenReason, options?: ErrorOptions) {
-    super(`no gate decision is awaited with this task token (${reason})`, options);
+    super('stale_task_token', `no gate decision is awaited with this task token (${reason})`, options);
     this.name = 'StaleTaskTokenError';
     this.reason = reason;
   }
 }
 
-/** The gate's verdict, as the `evaluate` step returns it (docs/plan-format.md, gates). */
-export type GateDecision = 'GO' | 'CAUTION' | 'NO-GO';
-
-/** What the `evaluate` step returns; the workflow keeps exactly these fields. */
-export interface GateEvaluation {
-  readonly decision: GateDecision;
+/**
+ * What the `evaluate` step returns and the workflow carries to its later steps: the gate's verdict
+ * and the gate's CAUTION limits, exactly these fields (the full evaluation, with its criteria, is
+ * stored as a `GateDecision`).
+ */
+export interface GateStepVerdict {
+  readonly decision: GateVerdict;
   /** How long to wait after a CAUTION before evaluating again: a whole number of seconds. */
   readonly cautionWindowSeconds: number;
   /** How many CAUTIONs in a row are allowed before the gate is treated as NO-GO. */
@@ -100,7 +104,7 @@ export type GateStepEvent =
   /** Evaluate the gate's criteria (and the phase's tasks) and record the decision with its metric values. */
   | (GateStepBase & { readonly step: 'evaluate' })
   /** Notify the phase's owners of CAUTION number `cautions`; the workflow then waits the caution window. */
-  | (GateStepBase & { readonly step: 'caution'; readonly evaluation: GateEvaluation })
+  | (GateStepBase & { readonly step: 'caution'; readonly evaluation: GateStepVerdict })
   /**
    * Store `taskToken` for the gate and ask its approvers to decide (Slack buttons, the decision route);
    * with `reminders` > 0, the earlier request went unanswered and this one replaces its token.
@@ -109,25 +113,25 @@ export type GateStepEvent =
       readonly step: 'request-decision';
       readonly taskToken: string;
       readonly reminders: number;
-      readonly evaluation: GateEvaluation;
+      readonly evaluation: GateStepVerdict;
     })
   /** The phase passes: dependents become active, owners are notified. `approval` is null after a GO. */
   | (GateStepBase & {
       readonly step: 'advance';
-      readonly evaluation: GateEvaluation;
+      readonly evaluation: GateStepVerdict;
       readonly approval: GateApproval | null;
     })
   /** Record the hold and who decided it (`approval.by` is null when nobody answered). */
   | (GateStepBase & {
       readonly step: 'hold';
-      readonly evaluation: GateEvaluation;
+      readonly evaluation: GateStepVerdict;
       readonly approval: GateApproval;
     })
   /** A step failed after its retries: record `error` and escalate to the gate's approvers. */
   | (GateStepBase & {
       readonly step: 'escalate-failure';
       readonly reminders: number;
-      readonly evaluation: GateEvaluation | null;
+      readonly evaluation: GateStepVerdict | null;
       readonly approval: GateApproval | null;
       readonly error: GateStepError;
     });
@@ -136,7 +140,7 @@ export type GateStepName = GateStepEvent['step'];
 
 /** What each step returns. Only `evaluate`'s result is used; a `request-decision` result is ignored. */
 export interface GateStepResults {
-  readonly evaluate: GateEvaluation;
+  readonly evaluate: GateStepVerdict;
   readonly caution: unknown;
   readonly 'request-decision': unknown;
   readonly advance: unknown;

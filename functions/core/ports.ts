@@ -12,10 +12,13 @@ import type {
 import type { Escalation, EscalationStatus } from './escalations/model.js';
 import type { GateDecision } from './gates/decision.js';
 import type { GateState } from './gates/state.js';
-import type { NewIssue, OutboxCommand, OutboxEntry, RemoteLink } from './integrations/model.js';
+import type { ChatMessage, NewIssue, OutboxCommand, OutboxEntry, RemoteLink } from './integrations/model.js';
 import type { Plan } from './plan/index.js';
 
 /** The interfaces the core needs from the outside world. Adapters implement them. */
+
+// Defined with the outbox commands that carry it (integrations/model.ts), which must not import this file.
+export type { ChatMessage } from './integrations/model.js';
 
 export interface Clock {
   now(): Date;
@@ -297,12 +300,6 @@ export interface ChatFile {
   readonly bytes: Uint8Array;
   /** Describes the image for screen readers. */
   readonly altText?: string;
-}
-
-export interface ChatMessage {
-  /** Plain-text fallback for notifications and clients without Block Kit. */
-  readonly text: string;
-  readonly blocks: readonly Record<string, unknown>[];
 }
 
 /**

@@ -1,5 +1,3 @@
-import type { ChatMessage } from '../ports.js';
-
 /**
  * What Convoy asks of the outside trackers and chat, as data: every JIRA write is a command that goes
  * through the outbox, so it survives outages, honours rate limits and happens once.
@@ -166,6 +164,16 @@ export type SlackPost = {
   /** A message rendered when it was enqueued (a scheduled report), with a chart to share beside it. */
   | { readonly message: ChatMessage; readonly chart?: ChartAttachment }
 );
+
+/**
+ * A chat message as rendered (Slack Block Kit): carried by a Slack post command, handed to the
+ * `ChatPoster` port (ports.ts re-exports it, so adapters keep importing it from there).
+ */
+export interface ChatMessage {
+  /** Plain-text fallback for notifications and clients without Block Kit. */
+  readonly text: string;
+  readonly blocks: readonly Record<string, unknown>[];
+}
 
 /** A chart kept in the chart archive, shared in the channel with the report that shows it. */
 export interface ChartAttachment {

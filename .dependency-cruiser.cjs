@@ -1,0 +1,106 @@
+/**
+ * The layers `npm run lint` enforces (docs/architecture.md, "Layers"), checked by dependency-cruiser:
+ *
+ *   npx depcruise functions lib bin --config .dependency-cruiser.cjs --output-type err-long
+ *
+ * Type-only imports count like any other (`tsPreCompilationDeps`): a core module that names an
+ * adapter's or Node's type depends on it just the same, and a cycle of types is still two modules that
+ * cannot be understood, tested or moved one without the other.
+ */
+
+/** The only packages the core may use: the plan's parsers and its schema. Nothing with I/O. */
+const CORE_LIBRARIES = ['yaml', 'js-yaml', 'jsonc-parser', 'zod'];
+
+/**
+ * TEMPORARY: three cycles other #12 changes are removing (the transactional outbox, the composition
+ * factories). Each group may cycle only within itself; a cycle that reaches any other module is
+ * reported. Delete a group together with its cycle; delete this list when it is empty.
+ */
+const CYCLES_BEING_REMOVED = [
+  // core/coordination/commands.ts ↔ core/escalations/{hooks,service}.ts (the transactional outbox)
+  '^functions/core/(coordination/commands|escalations/hooks|escalations/service)[.]ts$',
+  // handlers/dependencies.ts ↔ handlers/integrations.ts (the composition factories)
+  '^functions/handlers/(dependencies|integrations)[.]ts$',
+  // local/handler-registry.ts ↔ local/http-server.ts (the composition factories)
+  '^functions/local/(handler-registry|http-server)[.]ts$',
+];
+
+const NO_CYCLE_COMMENT =
+  'Import cycle. Break it: move what both modules need into a third one they both import (a model, ' +
+  'a port in core/ports.ts), or pass the dependency in as a parameter (a port, a callback) instead of ' +
+  'importing it.';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'core-imports-only-core',
+      severity: 'error',
+      comment:
+        `functions/core is the pure domain: it may import only functions/core and ${CORE_LIBRARIES.join(', ')}. ` +
+        'Declare what it needs from the outside as an interface in functions/core/ports.ts, implement it ' +
+        'in functions/adapters, and wire it in the composition (functions/handlers/dependencies.ts, ' +
+        'functions/local). A pure helper that lives elsewhere moves into functions/core.',
+      from: { path: '^functions/core/' },
+      to: {
+        dependencyTypesNot: ['core'],
+        pathNot: ['^functions/core/', `^node_modules/(${CORE_LIBRARIES.join('|')})/`],
+      },
+    },
+    {
+      name: 'core-without-node',
+      severity: 'error',
+      comment:
+        'functions/core runs without Node (its tsconfig has no Node types): no node: modules. Put the ' +
+        'Node-specific part (files, crypto, timers, Buffer) in an adapter behind a port in ' +
+        'functions/core/ports.ts (as Pause wraps timers), or use a standard API (Uint8Array, ' +
+        'TextEncoder, Date).',
+      from: { path: '^functions/core/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'adapters-not-handlers',
+      severity: 'error',
+      comment:
+        'An adapter implements a port of the core and must not depend on the Lambda handlers that ' +
+        'compose it. Move what it needs (configuration, a shared helper) into the adapter or the core, ' +
+        'or have the handler pass it in.',
+      from: { path: '^functions/adapters/' },
+      to: { path: '^functions/handlers/' },
+    },
+    {
+      name: 'no-cycle',
+      severity: 'error',
+      comment: NO_CYCLE_COMMENT,
+      from: { path: '^(functions|lib|bin)/', pathNot: CYCLES_BEING_REMOVED },
+      to: { circular: true },
+    },
+    ...CYCLES_BEING_REMOVED.map((group) => ({
+      name: 'no-cycle',
+      severity: 'error',
+      comment: `${NO_CYCLE_COMMENT} (Only the cycle inside ${group} is tolerated, for now.)`,
+      from: { path: group },
+      to: { circular: true, via: { pathNot: group } },
+    })),
+    {
+      name: 'resolvable',
+      severity: 'error',
+      comment:
+        'dependency-cruiser cannot resolve this import, so the rules above cannot check it: fix the ' +
+        'path, or install the package.',
+      from: { path: '^(functions|lib|bin)/' },
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: '^node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    skipAnalysisNotInRules: true,
+  },
+};

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { type GatePorts, gateSteps } from '../core/gates/service.js';
+import type { GatePorts } from '../core/gates/service.js';
+import { gateSteps } from '../core/gates/steps.js';
 import type { GateStepEvent, GateStepHandler } from '../core/gates/workflow.js';
 import { dependencies } from './dependencies.js';
 import { logger } from './logger.js';

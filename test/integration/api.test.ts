@@ -1006,7 +1006,7 @@ describe('handoffs', () => {
     );
     expect((unrelated.body as { error: { message: string } }).error.message).not.toContain('did you mean');
     expect((unrelated.body as { error: { message: string } }).error.message).toContain(
-      `GET /v1/plans/${p.id}/handoff-checklist lists them`,
+      'its items are "Code compiles without errors", "All tests pass"',
     );
   });
 

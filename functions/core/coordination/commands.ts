@@ -21,6 +21,7 @@ import type {
   Outbox,
 } from '../ports.js';
 import {
+  describeChecklist,
   didYouMeanItem,
   HANDOFF_STATUSES,
   handoffContent,
@@ -40,6 +41,7 @@ import {
   type StoredPlan,
   type TaskState,
 } from './model.js';
+import { auditEvent, requirePlan } from './records.js';
 
 /** Produces ids that sort by creation time (events, handoffs). */
 export interface IdGenerator {
@@ -78,22 +80,6 @@ export async function withRetries<T>(step: () => Promise<T>, budgetMs = 4000): P
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-}
-
-function event(
-  ports: CoordinationPorts,
-  at: string,
-  actor: Actor,
-  fields: Omit<AuditEvent, 'id' | 'at' | 'actor'>,
-): AuditEvent {
-  return { id: ports.ids.next(at), at, actor: describeActor(actor), ...fields };
-}
-
-async function requirePlan(ports: CoordinationPorts, project: string): Promise<StoredPlan> {
-  const stored = await ports.store.currentPlan(project);
-  if (!stored)
-    throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
-  return stored;
 }
 
 function requireTask(plan: Plan, taskId: string) {
@@ -202,7 +188,7 @@ export async function applyPlan(
     let stored = current as StoredPlan;
     if (!identical) {
       const at = ports.clock.now().toISOString();
-      const applied = event(ports, at, actor, {
+      const applied = auditEvent(ports, at, actor, {
         type: 'plan.applied',
         subject: project,
         note: `plan version ${(current?.version ?? 0) + 1}`,
@@ -246,7 +232,7 @@ async function settlePhases(
     await ports.store.commit(project, {
       phases: changed.map((next) => ({ next, expectedVersion: next.version - 1 })),
       events: changed.map((next) =>
-        event(ports, at, actor, {
+        auditEvent(ports, at, actor, {
           type: next.status === 'passed' ? 'phase.passed' : 'phase.activated',
           subject: next.id,
           note: next.status === 'passed' ? 'all its tasks are done' : 'every phase it depends on has passed',
@@ -309,7 +295,7 @@ export async function transitionTask(
     await ports.store.commit(project, {
       tasks: [{ next, expectedVersion: task.version }],
       events: [
-        event(ports, at, actor, {
+        auditEvent(ports, at, actor, {
           type: 'task.transitioned',
           subject: task.id,
           ...(input.note ? { note: input.note } : {}),
@@ -417,7 +403,7 @@ export async function passPhase(
     await ports.store.commit(project, {
       phases: [{ next, expectedVersion: state?.version ?? 0 }],
       events: [
-        event(ports, at, input.actor, { type: 'phase.passed', subject: input.phase, note: input.note }),
+        auditEvent(ports, at, input.actor, { type: 'phase.passed', subject: input.phase, note: input.note }),
       ],
     });
     return [next];
@@ -554,7 +540,7 @@ export async function setBlocker(
     await ports.store.commit(project, {
       tasks: [{ next, expectedVersion: task.version }],
       events: [
-        event(ports, at, actor, {
+        auditEvent(ports, at, actor, {
           type: blocked ? 'task.blocked' : 'task.unblocked',
           subject: task.id,
           ...(blocked
@@ -639,7 +625,7 @@ export async function recordHeartbeat(
   if (recorded.wasDownSince) {
     // Heard from again: the agent is back up, and the trail says for how long it was gone.
     await ports.store.appendEvents(project, [
-      event(ports, at, actor, {
+      auditEvent(ports, at, actor, {
         type: 'agent.up',
         subject: agent,
         note: `${agent} is back after being down since ${recorded.wasDownSince}`,
@@ -713,7 +699,7 @@ export async function recordHandoff(
   const unknown = Object.keys(input.checklist).filter((item) => !plan.handoff.includes(item));
   if (unknown.length > 0) {
     throw new ValidationError(
-      `checklist has ${unknown.length === 1 ? 'an item' : 'items'} that ${unknown.length === 1 ? 'is' : 'are'} not in the plan's handoff checklist: ${unknown.map((item) => `"${item}"${didYouMeanItem(item, plan.handoff)}`).join(', ')}; GET /v1/plans/${input.project}/handoff-checklist lists them`,
+      `checklist has ${unknown.length === 1 ? 'an item' : 'items'} that ${unknown.length === 1 ? 'is' : 'are'} not in the plan's handoff checklist: ${unknown.map((item) => `"${item}"${didYouMeanItem(item, plan.handoff)}`).join(', ')}; ${describeChecklist(plan.handoff)}`,
       unknown.map((item) => ({
         field: `checklist.${item}`,
         suggestion: suggestChecklistItem(item, plan.handoff) ?? null,
@@ -842,7 +828,7 @@ async function saveHandoff(
   await ports.store.commit(input.project, {
     handoffs: [handoff],
     events: [
-      event(ports, at, input.actor, {
+      auditEvent(ports, at, input.actor, {
         type: 'task.handed_off',
         subject: task.id,
         ...(input.notes ? { note: input.notes } : {}),
@@ -936,7 +922,7 @@ export async function recordEvent(
 ): Promise<AuditEvent> {
   await requirePlan(ports, input.project);
   const at = ports.clock.now().toISOString();
-  const recorded = event(ports, at, input.actor, {
+  const recorded = auditEvent(ports, at, input.actor, {
     type: input.type,
     ...(input.subject ? { subject: input.subject } : {}),
     ...(input.note ? { note: input.note } : {}),

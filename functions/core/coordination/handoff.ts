@@ -97,6 +97,14 @@ export function didYouMeanItem(item: string, items: readonly string[]): string {
   return suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
 }
 
+/** The items a handoff may confirm, quoted, for a message about one it may not: the first ten, and how many more. */
+export function describeChecklist(items: readonly string[]): string {
+  if (items.length === 0) return 'the plan has no handoff checklist';
+  const shown = items.slice(0, 10).map((item) => `"${item}"`);
+  const more = items.length > shown.length ? ` and ${items.length - shown.length} more` : '';
+  return `its items are ${shown.join(', ')}${more}`;
+}
+
 /**
  * What makes two handoffs the same: the task, its targets (in any order), the confirmed checklist
  * and the notes. A retry with this content is the same handoff, whoever sends it.

@@ -1,5 +1,6 @@
 import { type IdGenerator, withRetries } from '../coordination/commands.js';
-import { type Actor, type AuditEvent, describeActor, type StoredPlan } from '../coordination/model.js';
+import { type Actor, type AuditEvent, describeActor } from '../coordination/model.js';
+import { auditEvent, requirePlan } from '../coordination/records.js';
 import { type DomainEventBus, escalationEvents } from '../domain-events.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { shortHash } from '../hash.js';
@@ -327,15 +328,6 @@ function recordedBy(escalation: Escalation, kind: EscalationChangeKind): string 
   return undefined;
 }
 
-function auditEvent(
-  ports: EscalationPorts,
-  at: string,
-  actor: Actor,
-  fields: Omit<AuditEvent, 'id' | 'at' | 'actor'>,
-): AuditEvent {
-  return { id: ports.ids.next(at), at, actor: describeActor(actor), ...fields };
-}
-
 /**
  * Every notice of the changes that has a channel, into the outbox under its post's key; with the
  * plan, also the JIRA issue each notice asks for (only an opening's, when its rule has `jira`).
@@ -402,11 +394,4 @@ function describeResolution(escalation: Escalation): string {
       ? `by ${escalation.resolvedBy ?? 'a person'}`
       : (escalation.resolution ?? 'resolved');
   return escalation.resolvedAt ? `${how} at ${escalation.resolvedAt}` : how;
-}
-
-async function requirePlan(ports: EscalationPorts, project: string): Promise<StoredPlan> {
-  const stored = await ports.store.currentPlan(project);
-  if (!stored)
-    throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
-  return stored;
 }

@@ -1,23 +1,15 @@
-import { type CoordinationPorts, passPhase } from '../coordination/commands.js';
+import type { CoordinationPorts } from '../coordination/commands.js';
 import { type Actor, describeActor, type ProjectSnapshot } from '../coordination/model.js';
+import { auditEvent, requirePlan } from '../coordination/records.js';
 import { gateDecidedEvent } from '../domain-events.js';
-import { ConflictError, NotFoundError, ValidationError, VersionConflictError } from '../errors.js';
-import { escalateEvents } from '../escalations/hooks.js';
-import { GATE_NO_GO_EVENT, GATE_RESOLVED_EVENT } from '../escalations/rules.js';
-import type { GateNotice } from '../integrations/model.js';
+import { ConflictError, ValidationError, VersionConflictError } from '../errors.js';
 import type { Plan } from '../plan/index.js';
 import type { GateStore } from '../ports.js';
 import { formatInstant } from '../reports/dates.js';
-import { assertMayDecide, cautionWindowMillis, type GateDecision, recordGateDecision } from './decision.js';
-import { evaluateGate, findGate, gatePhase } from './evaluate.js';
+import { assertMayDecide, type GateDecision, recordGateDecision } from './decision.js';
+import { findGate, gatePhase } from './evaluate.js';
 import { type GateState, RUNNING_GATE_STATUSES } from './state.js';
-import {
-  type GateStartResult,
-  type GateStepEvent,
-  type GateSteps,
-  type GateWorkflow,
-  StaleTaskTokenError,
-} from './workflow.js';
+import { type GateStartResult, type GateWorkflow, StaleTaskTokenError } from './workflow.js';
 
 /** What the gate use cases need besides the coordination ports. */
 export interface GatePorts extends CoordinationPorts {
@@ -28,15 +20,6 @@ export interface GatePorts extends CoordinationPorts {
 
 /** The decision records of an override are kept under this evaluation number of their attempt. */
 const OVERRIDE_EVALUATION = 999;
-
-const SYSTEM: Actor = { kind: 'system' };
-
-async function requirePlan(ports: GatePorts, project: string): Promise<Plan> {
-  const stored = await ports.store.currentPlan(project);
-  if (!stored)
-    throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
-  return stored.plan;
-}
 
 function requireGatePhase(plan: Plan, gateId: string): string {
   findGate(plan, gateId);
@@ -56,7 +39,7 @@ export async function startGate(
   ports: GatePorts,
   input: { project: string; gate: string },
 ): Promise<{ result: GateStartResult | 'passed'; state: GateState }> {
-  const plan = await requirePlan(ports, input.project);
+  const { plan } = await requirePlan(ports, input.project);
   const phase = requireGatePhase(plan, input.gate);
   if (!ports.workflow) throw new Error('this runtime has no gate workflow to start');
   for (let attempt = 0; ; attempt++) {
@@ -100,7 +83,7 @@ export async function startGate(
 
 /** Every gate of the plan with its state (or none yet), for the status and `GET …/gates`. */
 export async function gateOverview(ports: GatePorts, project: string) {
-  const plan = await requirePlan(ports, project);
+  const { plan } = await requirePlan(ports, project);
   const states = new Map((await ports.gates.listGates(project)).map((state) => [state.gate, state]));
   return plan.gates.map((gate) => {
     const state = states.get(gate.id);
@@ -135,7 +118,7 @@ export async function decideGate(
     attempt?: number;
   },
 ): Promise<GateDecision> {
-  const plan = await requirePlan(ports, input.project);
+  const { plan } = await requirePlan(ports, input.project);
   requireGatePhase(plan, input.gate);
   assertMayDecide(plan, input.gate, input.actor);
   const state = await ports.gates.getGate(input.project, input.gate);
@@ -174,15 +157,12 @@ export async function decideGate(
     return { ...rest, latest: decision };
   });
   await ports.store.appendEvents(input.project, [
-    {
-      id: ports.ids.next(decision.at),
+    auditEvent(ports, decision.at, input.actor, {
       type: 'gate.decided',
-      at: decision.at,
-      actor: describeActor(input.actor),
       subject: input.gate,
       ...(input.note ? { note: input.note } : {}),
       data: { decision: input.decision, attempt: state.attempt, evaluated: state.latest.decision },
-    },
+    }),
   ]);
   await ports.events?.publish([gateDecidedEvent(input.project, decision)]);
   return decision;
@@ -212,7 +192,7 @@ function notWaiting(gate: string, state: GateState | undefined, timeZone: string
 }
 
 /** Writes the gate's state if it is still at `attempt` (an older execution's late step changes nothing). */
-async function updateGate(
+export async function updateGate(
   ports: GatePorts,
   project: string,
   gate: string,
@@ -235,253 +215,6 @@ async function updateGate(
     }
   }
   throw new VersionConflictError();
-}
-
-/** Slack ids of people, for mentions. */
-const slackIds = (plan: Plan, people: readonly string[]) =>
-  people.flatMap((id) => {
-    const slack = plan.people.find((person) => person.id === id)?.slack;
-    return slack ? [slack] : [];
-  });
-
-/** The owners of the agents working in a phase: who hears that their phase passed or is held. */
-const phaseOwners = (plan: Plan, phaseId: string) => {
-  const phase = plan.phases.find((candidate) => candidate.id === phaseId);
-  const agents = new Set(phase?.tasks.map((task) => task.agent));
-  return [...new Set(plan.agents.filter((agent) => agents.has(agent.id)).map((agent) => agent.owner))];
-};
-
-async function post(
-  ports: GatePorts,
-  plan: Plan,
-  channel: string | undefined,
-  key: string,
-  notice: GateNotice,
-) {
-  if (!ports.outbox || !channel) return;
-  await ports.outbox.enqueue(
-    [
-      {
-        id: `slack:${plan.project.id}:${key}`,
-        project: plan.project.id,
-        command: { kind: 'slack', channel, key: `${plan.project.id}:${key}`, notice },
-      },
-    ],
-    ports.clock.now(),
-  );
-}
-
-/**
- * The bodies of the phase-gate workflow's Task states (statemachines/phase-gate.asl.json). Each is
- * idempotent for its execution, step and counters, since Step Functions may run a step again.
- */
-export function gateSteps(ports: GatePorts): GateSteps {
-  const noticeBase = (event: GateStepEvent) => ({
-    type: 'gate' as const,
-    project: event.project,
-    gate: event.gate,
-    phase: event.phase,
-  });
-  return {
-    async evaluate(event) {
-      const plan = await requirePlan(ports, event.project);
-      const gate = findGate(plan, event.gate);
-      const snapshot = await ports.store.snapshot(event.project);
-      if (!snapshot) throw new NotFoundError(`project ${event.project} has no state`);
-      const now = ports.clock.now();
-      const evaluation = evaluateGate(
-        plan,
-        gate.id,
-        { metrics: snapshot.metrics, tasks: snapshot.tasks },
-        now,
-      );
-      const decision = recordGateDecision({ plan, evaluation, attempt: event.attempt, now });
-      await ports.gates.recordGateDecision(event.project, decision, event.cautions);
-      await updateGate(ports, event.project, gate.id, event.attempt, (current) => ({
-        ...current,
-        latest: decision,
-      }));
-      await ports.store.appendEvents(event.project, [
-        {
-          id: ports.ids.next(decision.at),
-          type: 'gate.evaluated',
-          at: decision.at,
-          actor: 'system',
-          subject: gate.id,
-          note: evaluation.reasons[0] ?? evaluation.decision,
-          data: {
-            decision: evaluation.decision,
-            attempt: event.attempt,
-            criteria: evaluation.criteria.map((criterion) => ({
-              metric: criterion.metric,
-              value: criterion.value,
-              go: criterion.goHolds,
-            })),
-          },
-        },
-      ]);
-      await ports.events?.publish([gateDecidedEvent(event.project, decision)]);
-      return {
-        decision: evaluation.decision,
-        cautionWindowSeconds: Math.max(1, Math.round(cautionWindowMillis(gate) / 1000)),
-        maxCautions: gate.maxCautions,
-      };
-    },
-
-    async caution(event) {
-      const plan = await requirePlan(ports, event.project);
-      const gate = findGate(plan, event.gate);
-      const state = await updateGate(ports, event.project, gate.id, event.attempt, (current) => ({
-        ...current,
-        status: 'caution',
-      }));
-      await post(
-        ports,
-        plan,
-        plan.integrations.slack?.channel,
-        `gate:${event.execution}:caution:${event.cautions}`,
-        {
-          ...noticeBase(event),
-          headline: `Gate ${gate.id}: CAUTION ${event.cautions + 1} of ${gate.maxCautions} — extended validation, evaluated again in ${gate.cautionWindow}`,
-          lines: state?.latest?.evaluation.reasons ?? [],
-          mentions: slackIds(plan, phaseOwners(plan, event.phase)),
-        },
-      );
-      return null;
-    },
-
-    async 'request-decision'(event) {
-      const plan = await requirePlan(ports, event.project);
-      const gate = findGate(plan, event.gate);
-      const exhausted = event.evaluation.decision === 'CAUTION';
-      await escalateEvents(ports, event.project, [
-        {
-          type: GATE_NO_GO_EVENT,
-          subject: gate.id,
-          at: ports.clock.now().toISOString(),
-          note: `gate ${gate.id} of phase ${event.phase} is ${exhausted ? `still CAUTION after ${gate.maxCautions} extended validations` : 'NO-GO'}; an approver decides: advance or hold`,
-          data: { gate: gate.id, phase: event.phase, attempt: event.attempt },
-        },
-      ]);
-      // The gate says it waits only once the approvers were escalated to: whoever sees it waiting sees who was asked.
-      const state = await updateGate(ports, event.project, gate.id, event.attempt, (current) => ({
-        ...current,
-        status: 'awaiting-decision',
-        pendingToken: event.taskToken,
-      }));
-      await post(
-        ports,
-        plan,
-        plan.integrations.slack?.escalations ?? plan.integrations.slack?.channel,
-        `gate:${event.execution}:decide:${event.reminders}`,
-        {
-          ...noticeBase(event),
-          headline: `Gate ${gate.id}: ${exhausted ? 'CAUTIONs exhausted' : 'NO-GO'} — ${event.reminders > 0 ? `still waiting (reminder ${event.reminders})` : 'decide: accept the risk and advance, or hold'}`,
-          lines: state?.latest?.evaluation.reasons ?? [],
-          mentions: slackIds(plan, gate.approvers),
-          decide: { attempt: event.attempt },
-        },
-      );
-      return null;
-    },
-
-    async advance(event) {
-      const plan = await requirePlan(ports, event.project);
-      const by = event.approval ? `accepted by ${event.approval.by ?? 'nobody'}` : 'GO';
-      await passPhase(ports, {
-        project: event.project,
-        phase: event.phase,
-        note: `gate ${event.gate}: ${by}${event.approval?.note ? ` (${event.approval.note})` : ''}`,
-        actor: SYSTEM,
-      });
-      await escalateEvents(ports, event.project, [
-        {
-          type: GATE_RESOLVED_EVENT,
-          subject: event.gate,
-          at: ports.clock.now().toISOString(),
-          data: { gate: event.gate },
-        },
-      ]);
-      await updateGate(ports, event.project, event.gate, event.attempt, (current) => {
-        const { pendingToken: _done, ...rest } = current;
-        return { ...rest, status: 'passed' };
-      });
-      await post(ports, plan, plan.integrations.slack?.channel, `gate:${event.execution}:advance`, {
-        ...noticeBase(event),
-        headline: `Phase ${event.phase} passed gate ${event.gate} (${event.approval ? `risk accepted by ${event.approval.by}` : 'GO'})`,
-        lines: event.approval?.note ? [event.approval.note] : [],
-        mentions: slackIds(plan, phaseOwners(plan, event.phase)),
-      });
-      return null;
-    },
-
-    async hold(event) {
-      const plan = await requirePlan(ports, event.project);
-      await escalateEvents(ports, event.project, [
-        {
-          type: GATE_RESOLVED_EVENT,
-          subject: event.gate,
-          at: ports.clock.now().toISOString(),
-          data: { gate: event.gate },
-        },
-      ]);
-      await updateGate(ports, event.project, event.gate, event.attempt, (current) => {
-        const { pendingToken: _done, ...rest } = current;
-        return { ...rest, status: 'held' };
-      });
-      await ports.store.appendEvents(event.project, [
-        {
-          id: ports.ids.next(ports.clock.now().toISOString()),
-          type: 'gate.held',
-          at: ports.clock.now().toISOString(),
-          actor: event.approval.by ? `person:${event.approval.by}` : 'system',
-          subject: event.gate,
-          note: event.approval.by ? `held by ${event.approval.by}` : 'nobody decided in time',
-          data: { attempt: event.attempt, phase: event.phase },
-        },
-      ]);
-      await post(ports, plan, plan.integrations.slack?.channel, `gate:${event.execution}:hold`, {
-        ...noticeBase(event),
-        headline: `Phase ${event.phase} is held at gate ${event.gate}${event.approval.by ? ` by ${event.approval.by}` : ': nobody decided'}`,
-        lines: event.approval.note
-          ? [event.approval.note]
-          : ['Evaluate the gate again when the evidence is in: POST …/gates/{gate}/evaluate'],
-        mentions: slackIds(plan, phaseOwners(plan, event.phase)),
-      });
-      return null;
-    },
-
-    async 'escalate-failure'(event) {
-      const plan = await requirePlan(ports, event.project);
-      const error = `${event.error.Error}: ${event.error.Cause}`.slice(0, 1000);
-      await updateGate(ports, event.project, event.gate, event.attempt, (current) => {
-        const { pendingToken: _dropped, ...rest } = current;
-        return { ...rest, status: 'failed', error };
-      });
-      await escalateEvents(ports, event.project, [
-        {
-          type: GATE_NO_GO_EVENT,
-          subject: event.gate,
-          at: ports.clock.now().toISOString(),
-          note: `the gate workflow of ${event.gate} failed (${event.error.Error}); evaluate it again once fixed`,
-          data: { gate: event.gate, phase: event.phase, attempt: event.attempt, failed: true },
-        },
-      ]);
-      await post(
-        ports,
-        plan,
-        plan.integrations.slack?.escalations ?? plan.integrations.slack?.channel,
-        `gate:${event.execution}:failed`,
-        {
-          ...noticeBase(event),
-          headline: `Gate ${event.gate}: the evaluation failed and needs a person`,
-          lines: [error],
-          mentions: slackIds(plan, findGate(plan, event.gate).approvers),
-        },
-      );
-      return null;
-    },
-  };
 }
 
 /**

@@ -138,6 +138,9 @@ export type GateStepEvent =
 
 export type GateStepName = GateStepEvent['step'];
 
+/** The event of one step. */
+export type GateStepEventOf<Step extends GateStepName> = Extract<GateStepEvent, { readonly step: Step }>;
+
 /** What each step returns. Only `evaluate`'s result is used; a `request-decision` result is ignored. */
 export interface GateStepResults {
   readonly evaluate: GateStepVerdict;
@@ -153,7 +156,5 @@ export type GateStepHandler = (event: GateStepEvent) => Promise<unknown>;
 
 /** One function per step, each typed with its own event and result. */
 export type GateSteps = {
-  readonly [Step in GateStepName]: (
-    event: Extract<GateStepEvent, { readonly step: Step }>,
-  ) => Promise<GateStepResults[Step]>;
+  readonly [Step in GateStepName]: (event: GateStepEventOf<Step>) => Promise<GateStepResults[Step]>;
 };

@@ -64,8 +64,7 @@ export async function loadReportContext(
       : [],
     input.escalations ? undefined : ports.escalations?.unresolvedEscalations(project),
   ]);
-  if (!snapshot)
-    throw new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);
+  if (!snapshot) throw new NotFoundError(`project ${project} has no plan`);
   const escalations =
     input.escalations ??
     (unresolved ?? []).sort((a, b) => a.openedAt.localeCompare(b.openedAt)).map(summarizeEscalation);

@@ -1,6 +1,8 @@
 /**
  * Stable, fast fingerprints of text for ids, labels and seeds — never for security (tokens use HMAC,
  * functions/handlers/http/auth.ts). Their values are stored in ids and labels, so they never change.
+ * Outside the core, where Node is at hand, names and request fingerprints use SHA-256
+ * (`functions/adapters/node/sha256.ts`); these stay for the core, which runs without Node.
  */
 
 /** FNV-1a, 32 bits. */

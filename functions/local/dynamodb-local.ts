@@ -1,11 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { sha256Hex } from '../adapters/node/sha256.js';
 import { isAlive } from './processes.js';
 
 /** Options of {@link startDynamoDbLocal}. */
@@ -215,7 +215,7 @@ async function compileLauncher(
   env: NodeJS.ProcessEnv,
   signal?: AbortSignal,
 ): Promise<Launcher> {
-  const hash = createHash('sha256').update(LAUNCHER_SOURCE).update(files.jar).digest('hex').slice(0, 16);
+  const hash = sha256Hex([LAUNCHER_SOURCE, files.jar], 16);
   const classDir = join(files.cacheDir, hash);
   if (existsSync(join(classDir, `${LAUNCHER_CLASS}.class`))) return { classDir };
   let work: string;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -22,6 +21,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { sha256Hex } from '../../functions/adapters/node/sha256.js';
 import type { Plan } from '../../functions/core/plan/index.js';
 import { MONITORS, type MonitorName, scheduleCron } from '../../functions/core/schedules/index.js';
 import { WORKERS } from '../../functions/handlers/routes.js';
@@ -332,7 +332,7 @@ export class ConvoySchedules extends Construct {
 /** `<project>.<schedule>`, shortened with a hash when it is over EventBridge Scheduler's limit. */
 function scheduleName(name: string): string {
   if (name.length <= MAX_SCHEDULE_NAME_LENGTH) return name;
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  const hash = sha256Hex(name, 8);
   return `${name.slice(0, MAX_SCHEDULE_NAME_LENGTH - hash.length - 1)}-${hash}`;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../node/sha256.js';
 
 /** Step Functions' limit on an execution name's length. */
 export const MAX_EXECUTION_NAME_LENGTH = 80;
@@ -31,10 +31,7 @@ export function gateExecutionName(project: string, phase: string, attempt: numbe
   const readable = [project, phase].every((id) => PLAN_ID.test(id) && !id.includes('--'));
   if (readable && plain.length <= MAX_EXECUTION_NAME_LENGTH) return plain;
 
-  const hash = createHash('sha256')
-    .update(`${project}\n${phase}\n${attempt}`)
-    .digest('hex')
-    .slice(0, HASH_LENGTH);
+  const hash = sha256Hex(`${project}\n${phase}\n${attempt}`, HASH_LENGTH);
   const suffix = `--h${hash}`;
   const prefix = plain.replace(UNSAFE, '_').slice(0, MAX_EXECUTION_NAME_LENGTH - suffix.length);
   return `${prefix}${suffix}`;

@@ -24,6 +24,12 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * Waits `ms` milliseconds of real time, whatever the clock shows: the backoff between the attempts of
+ * a step that lost a race. An adapter implements it (adapters/node/timers.ts); the core has no timers.
+ */
+export type Pause = (ms: number) => Promise<void>;
+
 /** A conditional write: applied only if the item still has `expectedVersion` (0 = must not exist). */
 export interface VersionedWrite<T> {
   readonly next: T;

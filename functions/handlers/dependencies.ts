@@ -8,6 +8,7 @@ import { DynamoDbEscalationStore } from '../adapters/dynamodb/escalation-store.j
 import { DynamoDbGateStore } from '../adapters/dynamodb/gate-store.js';
 import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
 import { EventBridgeDomainEventBus } from '../adapters/eventbridge/eventbridge-bus.js';
+import { realPause } from '../adapters/node/timers.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-queue.js';
 import { SfnGateWorkflow } from '../adapters/stepfunctions/sfn-gate-workflow.js';
 import type { CoordinationPorts } from '../core/coordination/commands.js';
@@ -138,6 +139,7 @@ export function dependencies(): Dependencies {
           }
         : {}),
       clock: { now: () => new Date() },
+      pause: realPause,
       ids: timeOrderedIds,
       ...(queueUrl
         ? {

@@ -6,6 +6,7 @@ import {
 } from '../../functions/adapters/dynamodb/coordination-store.js';
 import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb/escalation-store.js';
 import { DynamoDbGateStore } from '../../functions/adapters/dynamodb/gate-store.js';
+import { realPause } from '../../functions/adapters/node/timers.js';
 import { applyPlan } from '../../functions/core/coordination/commands.js';
 import { type Dependencies, setDependencies } from '../../functions/handlers/dependencies.js';
 import { mintToken } from '../../functions/handlers/http/auth.js';
@@ -65,6 +66,7 @@ export async function startTestApi(
     escalations: new DynamoDbEscalationStore(documentClient, tableName),
     gates: new DynamoDbGateStore(documentClient, tableName),
     clock: { now: () => new Date() },
+    pause: realPause,
     ids: timeOrderedIds,
     secrets: async () => ({}),
     tokenKey: async () => tokenKey,

@@ -19,6 +19,7 @@ import type {
   EventPage,
   IdempotencyStore,
   Outbox,
+  Pause,
 } from '../ports.js';
 import {
   describeChecklist,
@@ -61,14 +62,24 @@ export interface CoordinationPorts {
   readonly events?: DomainEventBus;
   /** Remembers handoffs just recorded, so a concurrent retry records nothing twice; optional. */
   readonly idempotency?: IdempotencyStore;
+  /**
+   * Waits between the attempts of a step that lost a race (real timers); without one (unit tests on
+   * in-memory stores), the step is tried again at once.
+   */
+  readonly pause?: Pause;
 }
 
 /**
  * Runs a read-decide-write step again when a conditional write lost a race, with full-jitter
  * backoff, so concurrent writers on one item all get their turn and none is lost. Gives up (the
  * caller answers 409 "retry") once `budgetMs` is spent, well before a Lambda function times out.
+ * The waits are the `pause` port's.
  */
-export async function withRetries<T>(step: () => Promise<T>, budgetMs = 4000): Promise<T> {
+export async function withRetries<T>(
+  ports: { readonly pause?: Pause },
+  step: () => Promise<T>,
+  budgetMs = 4000,
+): Promise<T> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
@@ -77,7 +88,7 @@ export async function withRetries<T>(step: () => Promise<T>, budgetMs = 4000): P
       // A random delay up to a growing cap spreads a herd of writers on one item apart.
       const delay = Math.random() * Math.min(250, 4 * 2 ** attempt);
       if (!(error instanceof VersionConflictError) || Date.now() - started + delay > budgetMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await ports.pause?.(delay);
     }
   }
 }
@@ -181,7 +192,7 @@ export async function applyPlan(
       `the plan's project.id is "${plan.project.id}" but it is being applied to project "${project}"`,
     );
   }
-  return withRetries(async () => {
+  return withRetries(ports, async () => {
     const current = await ports.store.currentPlan(project);
     const changes = diffPlans(current?.plan, plan);
     const identical = current !== undefined && JSON.stringify(current.plan) === JSON.stringify(plan);
@@ -218,7 +229,7 @@ async function settlePhases(
   project: string,
   actor: Actor,
 ): Promise<{ phases: ReadonlyMap<string, PhaseState>; moved: PhaseState[]; allDone: ReadonlySet<string> }> {
-  return withRetries(async () => {
+  return withRetries(ports, async () => {
     const snapshot = await ports.store.snapshot(project);
     if (!snapshot) return { phases: new Map(), moved: [], allDone: new Set<string>() };
     const allDone = new Set(
@@ -264,7 +275,7 @@ export async function transitionTask(
   const stored = await requirePlan(ports, project);
   const { task: taskDef, phase } = requireTask(stored.plan, input.task);
   assertMayActFor(stored.plan, actor, taskDef.agent, 'move the tasks');
-  const result = await withRetries(async () => {
+  const result = await withRetries(ports, async () => {
     const context = await ports.store.getTaskContext(project, [taskDef.id, ...taskDef.dependsOn], phase.id);
     const states = context.tasks;
     const task = states.get(taskDef.id) ?? initialTask(taskDef.id, stored.appliedAt);
@@ -390,7 +401,7 @@ export async function passPhase(
 ): Promise<PhaseState[]> {
   const { project } = input;
   const stored = await requirePlan(ports, project);
-  const passed = await withRetries(async () => {
+  const passed = await withRetries(ports, async () => {
     const state = await ports.store.getPhase(project, input.phase);
     if (state?.status === 'passed') return [];
     const at = ports.clock.now().toISOString();
@@ -519,7 +530,7 @@ export async function setBlocker(
   const stored = await requirePlan(ports, project);
   const { task: taskDef } = requireTask(stored.plan, input.task);
   assertMayActFor(stored.plan, actor, taskDef.agent, 'block or unblock the tasks');
-  const result = await withRetries(async (): Promise<TaskResult> => {
+  const result = await withRetries(ports, async (): Promise<TaskResult> => {
     const task =
       (await ports.store.getTasks(project, [taskDef.id])).get(taskDef.id) ??
       initialTask(taskDef.id, stored.appliedAt);
@@ -787,7 +798,7 @@ async function claimHandoff(
       throw new ConflictError(
         'the same handoff is being recorded by another request right now; retry in a moment',
       );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await ports.pause?.(200);
   }
 }
 

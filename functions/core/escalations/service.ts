@@ -12,7 +12,7 @@ import type {
   SlackPost,
 } from '../integrations/model.js';
 import type { Plan } from '../plan/schema.js';
-import type { Clock, CoordinationStore, EscalationPage, EscalationStore, Outbox } from '../ports.js';
+import type { Clock, CoordinationStore, EscalationPage, EscalationStore, Outbox, Pause } from '../ports.js';
 import { acknowledge, confirmReassignment, resolve, snooze } from './actions.js';
 import type {
   Escalation,
@@ -36,6 +36,8 @@ export interface EscalationPorts {
   readonly outbox?: Outbox;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Waits between the attempts of a step that lost a race; without one, it is tried again at once. */
+  readonly pause?: Pause;
   /** Where acknowledgements and resolutions are published as domain events, when there is a bus. */
   readonly events?: DomainEventBus;
 }
@@ -80,7 +82,7 @@ export async function runEscalations(
   project: string,
   decide: EscalationDecision,
 ): Promise<EscalationChange[]> {
-  return withRetries(async () => {
+  return withRetries(ports, async () => {
     const stored = await requirePlan(ports, project);
     const unresolved = await ports.escalations.unresolvedEscalations(project);
     const decided = [...(await decide(stored.plan, unresolved))];
@@ -251,7 +253,7 @@ async function act(
   moreEvents: (change: EscalationChange, at: string) => AuditEvent[] = () => [],
 ): Promise<EscalationActionResult> {
   const { project, id, actor } = input;
-  const outcome = await withRetries(async () => {
+  const outcome = await withRetries(ports, async () => {
     const stored = await requirePlan(ports, project);
     const escalation = await ports.escalations.getEscalation(project, id);
     if (!escalation) throw new NotFoundError(`project ${project} has no escalation ${id}`);

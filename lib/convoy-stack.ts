@@ -1,10 +1,9 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags, Token } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { Plan } from '../functions/core/plan/index.js';
 import { ROUTES, WORKERS } from '../functions/handlers/routes.js';
+import { ConvoyAlarms } from './constructs/alarms.js';
 import { AppFunction } from './constructs/app-function.js';
 import { ConvoyEvents } from './constructs/events.js';
 import { ConvoyHttpApi } from './constructs/http-api.js';
@@ -87,6 +86,9 @@ export class ConvoyStack extends Stack {
   /** The key API tokens are sealed with, readable by the functions that check or mint tokens only. */
   readonly tokenKey: ConvoyTokenKey;
 
+  /** Every alarm of the stack and the `convoy-alarms` topic they notify. */
+  readonly alarms: ConvoyAlarms;
+
   /** The GitHub, JIRA and Slack integrations: secret, queue, workers and alarms. */
   readonly integrations: ConvoyIntegrations;
 
@@ -167,8 +169,10 @@ export class ConvoyStack extends Stack {
     this.tokenKey.grantRead(this.httpApi.functions['api-read']);
     this.tokenKey.grantRead(this.httpApi.functions['api-write']);
 
+    this.alarms = new ConvoyAlarms(this, 'Alarms');
     this.integrations = new ConvoyIntegrations(this, 'Integrations', {
       table: this.table,
+      alarms: this.alarms,
       httpFunctions: this.httpApi.functions,
       secretSource: this.isPrimary ? 'create' : 'replica',
       secretReplicaRegions: replicaRegions,
@@ -185,30 +189,24 @@ export class ConvoyStack extends Stack {
       table: this.table,
       plans: props.plans,
       secret: this.integrations.secret,
-      alarmTopic: this.integrations.alarmTopic,
+      alarms: this.alarms,
       enabled: this.region === activeRegion,
       jiraRequestsPerMinute: props.jiraRequestsPerMinute,
     });
 
     this.workflows = new ConvoyWorkflows(this, 'Workflows', { table: this.table });
-    this.events = new ConvoyEvents(this, 'Events', { alarmTopic: this.integrations.alarmTopic });
+    this.events = new ConvoyEvents(this, 'Events', { alarms: this.alarms });
     this.gateStarter = new AppFunction(this, 'GateStarterFunction', {
       entryName: 'gate-starter',
       description: WORKERS['gate-starter'].description,
     });
     this.gateStarter.bindTable(this.table, 'readwrite');
     this.events.onPhaseTasksCompleted(this.gateStarter);
-    const gateFailed = new Alarm(this, 'PhaseGateFailedAlarm', {
-      alarmName: `convoy-phase-gate-failed-${this.region}`,
-      alarmDescription: 'A phase-gate execution failed: its gate was escalated, look at the execution',
+    this.alarms.add(this, 'PhaseGateFailedAlarm', {
+      name: `convoy-phase-gate-failed-${this.region}`,
+      description: 'A phase-gate execution failed: its gate was escalated, look at the execution',
       metric: this.workflows.phaseGate.metricFailed({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    gateFailed.addAlarmAction(new SnsAction(this.integrations.alarmTopic));
-    gateFailed.addOkAction(new SnsAction(this.integrations.alarmTopic));
     const http = this.httpApi.functions;
     // Who starts gate workflows (the evaluate route, the rule's target, the gate review) and who hands
     // them a decision (the decision route, the Slack buttons).

@@ -1,11 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { type Archive, EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction, Function as LambdaFunctionResource } from 'aws-cdk-lib/aws-lambda';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
@@ -15,6 +13,7 @@ import {
   domainEventPattern,
 } from '../../functions/core/domain-events.js';
 import { acceptDeadLetterQueue } from './nag-suppressions.js';
+import type { ConvoyAlarms } from './alarms.js';
 
 /** Environment variable that carries the event bus's name to a function bound with {@link ConvoyEvents.grantPublish}. */
 export const EVENT_BUS_NAME_ENV = 'CONVOY_EVENT_BUS_NAME';
@@ -58,11 +57,11 @@ export interface ConvoyEventsProps {
   readonly archiveRetention?: Duration;
 
   /**
-   * The topic an alarm on each rule's dead-letter queue notifies (`ConvoyIntegrations.alarmTopic`).
+   * Where the alarm on each rule's dead-letter queue goes (the stack's `convoy-alarms` topic).
    *
    * @default - no alarms
    */
-  readonly alarmTopic?: ITopic;
+  readonly alarms?: ConvoyAlarms;
 }
 
 /** A rule of Convoy's bus with a Lambda target, and where the events it could not deliver go. */
@@ -70,7 +69,7 @@ export interface ConvoyEventRule {
   readonly rule: Rule;
   /** Events EventBridge could not deliver to the target after its retries, kept 14 days. */
   readonly deadLetterQueue: Queue;
-  /** Fires when {@link deadLetterQueue} holds a message; only with {@link ConvoyEventsProps.alarmTopic}. */
+  /** Fires when {@link deadLetterQueue} holds a message; only with {@link ConvoyEventsProps.alarms}. */
   readonly deadLetterAlarm?: Alarm;
 }
 
@@ -90,7 +89,7 @@ export interface ConvoyLambdaRuleOptions {
  *   add rules of their own;
  * - an archive of every Convoy event on it, kept {@link ConvoyEventsProps.archiveRetention}, to replay;
  * - rules with Lambda targets, each with a retry policy and its own encrypted, TLS-only dead-letter queue
- *   (and an alarm on its depth when there is an alarm topic), among them the one that starts the phase gate
+ *   (and an alarm on its depth when there are {@link ConvoyEventsProps.alarms}), among them the one that starts the phase gate
  *   ({@link onPhaseTasksCompleted}).
  *
  * Let a function publish with {@link grantPublish}.
@@ -102,7 +101,7 @@ export class ConvoyEvents extends Construct {
   /** Every event with source `convoy`, kept for replays. */
   readonly archive: Archive;
 
-  private readonly alarmTopic: ITopic | undefined;
+  private readonly alarms: ConvoyAlarms | undefined;
 
   constructor(scope: Construct, id: string, props: ConvoyEventsProps = {}) {
     super(scope, id);
@@ -113,7 +112,7 @@ export class ConvoyEvents extends Construct {
         `ConvoyEvents ${id}: archive name "${archiveName}" must be 1 to 48 letters, digits, ., - or _; set archiveName`,
       );
     }
-    this.alarmTopic = props.alarmTopic;
+    this.alarms = props.alarms;
 
     this.bus = new EventBus(this, 'Bus', {
       eventBusName,
@@ -181,25 +180,17 @@ export class ConvoyEvents extends Construct {
         }),
       ],
     });
-    if (!this.alarmTopic) return { rule, deadLetterQueue };
+    if (!this.alarms) return { rule, deadLetterQueue };
 
-    const deadLetterAlarm = new Alarm(this, `${id}DeadLetterAlarm`, {
+    const deadLetterAlarm = this.alarms.add(this, `${id}DeadLetterAlarm`, {
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
       }),
-      alarmDescription:
+      description:
         `EventBridge could not deliver Convoy events to the target of the ${id} rule after its retries; ` +
         'they wait in its dead-letter queue (see docs/events.md)',
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      // No data means no messages: nothing is wrong.
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    const action = new SnsAction(this.alarmTopic);
-    deadLetterAlarm.addAlarmAction(action);
-    deadLetterAlarm.addOkAction(action);
     return { rule, deadLetterQueue, deadLetterAlarm };
   }
 }

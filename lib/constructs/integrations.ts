@@ -1,33 +1,22 @@
-import { Aws, Duration, SecretValue } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IAlarmAction,
-  type IMetric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Duration, SecretValue } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { HttpHandlerName } from '../../functions/handlers/routes.js';
 import { WORKERS } from '../../functions/handlers/routes.js';
 import { SECRET_NAMES } from '../../functions/handlers/secrets.js';
+import type { ConvoyAlarms } from './alarms.js';
 import { AppFunction } from './app-function.js';
 import { acceptInvokeGrant, schedulerRoleOf } from './nag-suppressions.js';
 
 /** Name of the Secrets Manager secret holding the integration credentials, in every region. */
 export const INTEGRATIONS_SECRET_NAME = 'convoy/integrations';
-
-/** Name of the SNS topic every Convoy alarm notifies, in every region. */
-export const ALARM_TOPIC_NAME = 'convoy-alarms';
 
 /** Environment variable that carries the integration secret's ARN (read by functions/handlers/secrets.ts). */
 export const SECRETS_ARN_ENV = 'CONVOY_SECRETS_ARN';
@@ -99,6 +88,9 @@ export interface ConvoyIntegrationsProps {
    * @default DEFAULT_JIRA_REQUESTS_PER_MINUTE - 100, JIRA Cloud's documented budget
    */
   readonly jiraRequestsPerMinute?: number;
+
+  /** Where the integrations' alarms go (the stack's `convoy-alarms` topic). */
+  readonly alarms: ConvoyAlarms;
 }
 
 /**
@@ -112,7 +104,7 @@ export interface ConvoyIntegrationsProps {
  *   that consumes it with partial batch responses;
  * - the `jira-worker`, which drains the JIRA outbox every minute (EventBridge Scheduler), one run at a time;
  * - alarms on the dead-letter queue's depth and on the errors of the workers and webhook functions,
- *   notifying the `convoy-alarms` SNS topic, which teams subscribe their pager to.
+ *   added to {@link ConvoyIntegrationsProps.alarms}.
  *
  * The webhook functions come from the HTTP API; this construct adds their environment and grants.
  */
@@ -135,44 +127,13 @@ export class ConvoyIntegrations extends Construct {
   /** Runs {@link jiraWorker} every minute, when enabled. */
   readonly jiraDrainSchedule: Schedule;
 
-  /** The topic every alarm notifies. */
-  readonly alarmTopic: Topic;
-
-  /** Every alarm: the dead-letter queue's depth, then the errors of each worker and webhook function. */
+  /** Its alarms: the dead-letter queue's depth, then the errors of each worker and webhook function. */
   readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: ConvoyIntegrationsProps) {
     super(scope, id);
     const { table, httpFunctions } = props;
-
-    this.secret =
-      (props.secretSource ?? 'create') === 'create'
-        ? new Secret(this, 'Secret', {
-            secretName: INTEGRATIONS_SECRET_NAME,
-            description:
-              'Convoy GitHub, JIRA and Slack credentials (JSON). Fill with aws secretsmanager put-secret-value ' +
-              'in the primary region; replicas follow',
-            // Placeholders only. CloudFormation writes this value when the secret is created, and again only
-            // if the template's value changes (a new key in SECRET_NAMES): that deploy resets the credentials,
-            // which then have to be put again.
-            secretObjectValue: Object.fromEntries(
-              SECRET_NAMES.map((name) => [name, SecretValue.unsafePlainText('')]),
-            ),
-            replicaRegions: (props.secretReplicaRegions ?? []).map((region) => ({ region })),
-          })
-        : Secret.fromSecretNameV2(this, 'Secret', INTEGRATIONS_SECRET_NAME);
-    if (this.secret instanceof Secret) {
-      NagSuppressions.addResourceSuppressions(this.secret, [
-        {
-          id: 'AwsSolutions-SMG4',
-          reason:
-            'The secret holds credentials that GitHub, JIRA and Slack issue (webhook secrets, a JIRA API token, ' +
-            'a Slack bot token and signing secret): no rotation Lambda can mint them. They are rotated in those ' +
-            'services and put with put-secret-value; the webhook secrets take two comma-separated values meanwhile',
-        },
-      ]);
-    }
-
+    this.secret = integrationsSecret(this, props);
     this.githubDeadLetterQueue = new Queue(this, 'GithubDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -187,52 +148,23 @@ export class ConvoyIntegrations extends Construct {
       deadLetterQueue: { queue: this.githubDeadLetterQueue, maxReceiveCount: GITHUB_MAX_RECEIVE_COUNT },
     });
 
-    const jiraRequestsPerMinute = props.jiraRequestsPerMinute ?? DEFAULT_JIRA_REQUESTS_PER_MINUTE;
     const talksToJiraAndSlack = {
-      [JIRA_REQUESTS_PER_MINUTE_ENV]: String(jiraRequestsPerMinute),
+      [JIRA_REQUESTS_PER_MINUTE_ENV]: String(props.jiraRequestsPerMinute ?? DEFAULT_JIRA_REQUESTS_PER_MINUTE),
     };
+    this.githubWorker = githubWorker(this, table, this.githubQueue, talksToJiraAndSlack);
+    this.jiraWorker = jiraWorker(this, table, talksToJiraAndSlack);
+    this.jiraDrainSchedule = jiraDrainSchedule(this, this.jiraWorker, props.jiraDrainEnabled ?? true);
 
-    this.githubWorker = new AppFunction(this, 'GithubWorkerFunction', {
-      entryName: 'github-worker',
-      description: WORKERS['github-worker'].description,
-      timeout: GITHUB_WORKER_TIMEOUT,
-      environment: talksToJiraAndSlack,
-    });
-    this.githubWorker.bindTable(table, 'readwrite');
-    this.githubWorker.addEventSource(
-      new SqsEventSource(this.githubQueue, { batchSize: 10, reportBatchItemFailures: true }),
-    );
+    this.grantCredentials(httpFunctions);
+    const githubWebhook = httpFunctions['webhook-github'];
+    githubWebhook.addEnvironment(GITHUB_QUEUE_URL_ENV, this.githubQueue.queueUrl);
+    this.githubQueue.grantSendMessages(githubWebhook);
 
-    this.jiraWorker = new AppFunction(this, 'JiraWorkerFunction', {
-      entryName: 'jira-worker',
-      description: WORKERS['jira-worker'].description,
-      timeout: JIRA_WORKER_TIMEOUT,
-      // A command taken by two overlapping drains would be sent to JIRA twice, so at most one runs at a
-      // time. The drain stops starting requests after 50 s, so a run ends before the next tick.
-      reservedConcurrentExecutions: 1,
-      environment: talksToJiraAndSlack,
-    });
-    this.jiraWorker.bindTable(table, 'readwrite');
-    // Scheduler invokes asynchronously: a tick that arrives while a drain still runs is throttled and would
-    // wait in Lambda's queue for hours. The next tick is a minute away, so a late or failed one is dropped.
-    this.jiraWorker.configureAsyncInvoke({ maxEventAge: Duration.minutes(1), retryAttempts: 0 });
+    this.alarms = this.addAlarms(props.alarms, httpFunctions);
+  }
 
-    this.jiraDrainSchedule = new Schedule(this, 'JiraDrainSchedule', {
-      description: 'Drains the Convoy JIRA outbox; enabled in one region only',
-      schedule: ScheduleExpression.rate(Duration.minutes(1)),
-      target: new LambdaInvoke(this.jiraWorker, {
-        // Retries of the Invoke call itself (throttled API, service errors), within the tick's minute.
-        retryAttempts: 2,
-        maxEventAge: Duration.minutes(1),
-      }),
-      enabled: props.jiraDrainEnabled ?? true,
-    });
-    acceptInvokeGrant(
-      schedulerRoleOf(this.jiraDrainSchedule),
-      this.jiraWorker,
-      'The role EventBridge Scheduler runs the JIRA drain schedule with',
-    );
-
+  /** The webhook functions and both workers read the secret, whose ARN they are given. */
+  private grantCredentials(httpFunctions: ConvoyIntegrationsProps['httpFunctions']): void {
     const credentialed = [
       ...WEBHOOK_HANDLERS.map((name) => httpFunctions[name]),
       this.githubWorker,
@@ -242,19 +174,17 @@ export class ConvoyIntegrations extends Construct {
       fn.addEnvironment(SECRETS_ARN_ENV, this.secret.secretArn);
       this.secret.grantRead(fn);
     }
-    const githubWebhook = httpFunctions['webhook-github'];
-    githubWebhook.addEnvironment(GITHUB_QUEUE_URL_ENV, this.githubQueue.queueUrl);
-    this.githubQueue.grantSendMessages(githubWebhook);
+  }
 
-    this.alarmTopic = createAlarmTopic(this);
-    const action = new SnsAction(this.alarmTopic);
+  /** The dead-letter queue's depth, then the errors of each worker and webhook function. */
+  private addAlarms(alarms: ConvoyAlarms, httpFunctions: ConvoyIntegrationsProps['httpFunctions']): Alarm[] {
     const errorAlarmFunctions: [name: string, fn: AppFunction][] = [
       ['github-worker', this.githubWorker],
       ['jira-worker', this.jiraWorker],
       ...WEBHOOK_HANDLERS.map((name): [string, AppFunction] => [name, httpFunctions[name]]),
     ];
-    this.alarms = [
-      alarm(this, 'GithubDeadLetterAlarm', action, {
+    return [
+      alarms.add(this, 'GithubDeadLetterAlarm', {
         metric: this.githubDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: Duration.minutes(5),
           statistic: 'Maximum',
@@ -264,7 +194,7 @@ export class ConvoyIntegrations extends Construct {
           'see the github-worker logs, fix the cause, then redrive them',
       }),
       ...errorAlarmFunctions.map(([name, fn]) =>
-        alarm(this, `${pascalCase(name)}ErrorsAlarm`, action, {
+        alarms.add(this, `${pascalCase(name)}ErrorsAlarm`, {
           metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
           description: `The ${name} function failed (an uncaught error or a timeout) in the last 5 minutes`,
         }),
@@ -273,51 +203,89 @@ export class ConvoyIntegrations extends Construct {
   }
 }
 
-function createAlarmTopic(scope: Construct): Topic {
-  // Not encrypted at rest: CloudWatch cannot publish to a topic under the AWS-managed SNS key, and alarm
-  // notifications carry alarm names and states only.
-  const topic = new Topic(scope, 'AlarmTopic', {
-    topicName: ALARM_TOPIC_NAME,
-    displayName: 'Convoy alarms',
-    enforceSSL: true,
+/** The credentials secret: created (with replicas) in the primary region, its replica elsewhere. */
+function integrationsSecret(scope: Construct, props: ConvoyIntegrationsProps): ISecret {
+  if ((props.secretSource ?? 'create') === 'replica')
+    return Secret.fromSecretNameV2(scope, 'Secret', INTEGRATIONS_SECRET_NAME);
+  const secret = new Secret(scope, 'Secret', {
+    secretName: INTEGRATIONS_SECRET_NAME,
+    description:
+      'Convoy GitHub, JIRA and Slack credentials (JSON). Fill with aws secretsmanager put-secret-value ' +
+      'in the primary region; replicas follow',
+    // Placeholders only. CloudFormation writes this value when the secret is created, and again only
+    // if the template's value changes (a new key in SECRET_NAMES): that deploy resets the credentials,
+    // which then have to be put again.
+    secretObjectValue: Object.fromEntries(
+      SECRET_NAMES.map((name) => [name, SecretValue.unsafePlainText('')]),
+    ),
+    replicaRegions: (props.secretReplicaRegions ?? []).map((region) => ({ region })),
   });
-  // The topic policy that enforceSSL attaches replaces SNS's default one, which let this account's alarms
-  // publish; this statement restores that, and no more.
-  topic.addToResourcePolicy(
-    new PolicyStatement({
-      sid: 'AllowCloudWatchAlarms',
-      principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['sns:Publish'],
-      resources: [topic.topicArn],
-      conditions: {
-        ArnLike: {
-          'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
-        },
-        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-      },
-    }),
-  );
-  return topic;
+  NagSuppressions.addResourceSuppressions(secret, [
+    {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The secret holds credentials that GitHub, JIRA and Slack issue (webhook secrets, a JIRA API token, ' +
+        'a Slack bot token and signing secret): no rotation Lambda can mint them. They are rotated in those ' +
+        'services and put with put-secret-value; the webhook secrets take two comma-separated values meanwhile',
+    },
+  ]);
+  return secret;
 }
 
-function alarm(
+/** Applies the GitHub deliveries `queue` holds, ten at a time, reporting each failed one. */
+function githubWorker(
   scope: Construct,
-  id: string,
-  action: IAlarmAction,
-  { metric, description }: { readonly metric: IMetric; readonly description: string },
-): Alarm {
-  const created = new Alarm(scope, id, {
-    metric,
-    alarmDescription: description,
-    threshold: 0,
-    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: 1,
-    // No data means no messages or no invocations: nothing is wrong.
-    treatMissingData: TreatMissingData.NOT_BREACHING,
+  table: ITableV2,
+  queue: Queue,
+  environment: Record<string, string>,
+): AppFunction {
+  const worker = new AppFunction(scope, 'GithubWorkerFunction', {
+    entryName: 'github-worker',
+    description: WORKERS['github-worker'].description,
+    timeout: GITHUB_WORKER_TIMEOUT,
+    environment,
   });
-  created.addAlarmAction(action);
-  created.addOkAction(action);
-  return created;
+  worker.bindTable(table, 'readwrite');
+  worker.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
+  return worker;
+}
+
+/** Drains the JIRA outbox, one run at a time. */
+function jiraWorker(scope: Construct, table: ITableV2, environment: Record<string, string>): AppFunction {
+  const worker = new AppFunction(scope, 'JiraWorkerFunction', {
+    entryName: 'jira-worker',
+    description: WORKERS['jira-worker'].description,
+    timeout: JIRA_WORKER_TIMEOUT,
+    // A command taken by two overlapping drains would be sent to JIRA twice, so at most one runs at a
+    // time. The drain stops starting requests after 50 s, so a run ends before the next tick.
+    reservedConcurrentExecutions: 1,
+    environment,
+  });
+  worker.bindTable(table, 'readwrite');
+  // Scheduler invokes asynchronously: a tick that arrives while a drain still runs is throttled and would
+  // wait in Lambda's queue for hours. The next tick is a minute away, so a late or failed one is dropped.
+  worker.configureAsyncInvoke({ maxEventAge: Duration.minutes(1), retryAttempts: 0 });
+  return worker;
+}
+
+/** Runs the JIRA worker every minute; enabled in one region only. */
+function jiraDrainSchedule(scope: Construct, worker: AppFunction, enabled: boolean): Schedule {
+  const schedule = new Schedule(scope, 'JiraDrainSchedule', {
+    description: 'Drains the Convoy JIRA outbox; enabled in one region only',
+    schedule: ScheduleExpression.rate(Duration.minutes(1)),
+    target: new LambdaInvoke(worker, {
+      // Retries of the Invoke call itself (throttled API, service errors), within the tick's minute.
+      retryAttempts: 2,
+      maxEventAge: Duration.minutes(1),
+    }),
+    enabled,
+  });
+  acceptInvokeGrant(
+    schedulerRoleOf(schedule),
+    worker,
+    'The role EventBridge Scheduler runs the JIRA drain schedule with',
+  );
+  return schedule;
 }
 
 function pascalCase(name: string): string {

@@ -1,12 +1,5 @@
 import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IAlarmAction,
-  type IMetric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import {
@@ -18,13 +11,13 @@ import {
 } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { sha256Hex } from '../../functions/adapters/node/sha256.js';
 import type { Plan } from '../../functions/core/plan/index.js';
 import { MONITORS, type MonitorName, scheduleCron } from '../../functions/core/schedules/index.js';
 import { WORKERS } from '../../functions/handlers/routes.js';
+import type { ConvoyAlarms } from './alarms.js';
 import { AppFunction } from './app-function.js';
 import {
   DEFAULT_JIRA_REQUESTS_PER_MINUTE,
@@ -73,8 +66,8 @@ export interface ConvoySchedulesProps {
    */
   readonly secret: ISecret;
 
-  /** The topic every alarm notifies (`ConvoyIntegrations.alarmTopic`). */
-  readonly alarmTopic: ITopic;
+  /** Where the schedules' alarms go (the stack's `convoy-alarms` topic). */
+  readonly alarms: ConvoyAlarms;
 
   /**
    * Whether the schedules are enabled. The table is global, so exactly one region's schedules may be: two
@@ -152,7 +145,7 @@ export class ConvoySchedules extends Construct {
       throw new Error(`ConvoySchedules ${id}: two plans have the project id ${duplicate.project.id}`);
     }
     const enabled = props.enabled ?? true;
-    const action = new SnsAction(props.alarmTopic);
+    const { alarms } = props;
 
     this.group = new ScheduleGroup(this, 'Group', {
       scheduleGroupName: SCHEDULE_GROUP_NAME,
@@ -208,7 +201,7 @@ export class ConvoySchedules extends Construct {
       return plan.schedules.map((schedule) => {
         const cron = scheduleCron(plan, schedule);
         const cadence = schedule.every && schedule.every > 1 ? `, every ${schedule.every} working days` : '';
-        return this.addSchedule(scope, schedule.id, action, {
+        return this.addSchedule(scope, schedule.id, alarms, {
           name: scheduleName(`${plan.project.id}.${schedule.id}`),
           enabled,
           description: `${schedule.job} of ${plan.project.id} at ${schedule.at} ${cron.timeZone} on ${schedule.days.join(', ')}${cadence}`,
@@ -229,7 +222,7 @@ export class ConvoySchedules extends Construct {
     const monitorScope = new Construct(this, 'Monitors');
     this.monitors = MONITORS.map((monitor) => {
       const period = Duration.minutes(monitor.everyMinutes);
-      return this.addSchedule(monitorScope, monitor.name, action, {
+      return this.addSchedule(monitorScope, monitor.name, alarms, {
         name: monitor.name,
         enabled,
         description: `${monitor.description}; every ${monitor.everyMinutes} min`,
@@ -244,7 +237,7 @@ export class ConvoySchedules extends Construct {
 
     this.alarms = [
       ...[...this.jobs, ...this.monitors].map((entry) => entry.deadLetterAlarm),
-      alarm(this, 'ScheduledJobFailureAlarm', action, {
+      alarms.add(this, 'ScheduledJobFailureAlarm', {
         name: 'convoy-scheduled-job-failures',
         metric: this.jobFailureQueue.metricApproximateNumberOfMessagesVisible({
           period: Duration.minutes(5),
@@ -254,13 +247,13 @@ export class ConvoySchedules extends Construct {
           'A scheduled job failed after its retries; its input and error wait in convoy-scheduled-job-failures ' +
           '(see docs/operations.md)',
       }),
-      alarm(this, 'ScheduledJobErrorsAlarm', action, {
+      alarms.add(this, 'ScheduledJobErrorsAlarm', {
         name: 'convoy-scheduled-job-errors',
         metric: this.jobFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         description:
           'The scheduled-job function failed (an uncaught error or a timeout) in the last 5 minutes',
       }),
-      alarm(this, 'MonitorErrorsAlarm', action, {
+      alarms.add(this, 'MonitorErrorsAlarm', {
         name: 'convoy-monitor-errors',
         metric: this.monitorFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         description: 'The monitor function failed (an uncaught error or a timeout) in the last 5 minutes',
@@ -275,7 +268,7 @@ export class ConvoySchedules extends Construct {
   private addSchedule(
     scope: Construct,
     id: string,
-    action: IAlarmAction,
+    alarms: ConvoyAlarms,
     options: {
       readonly name: string;
       readonly enabled: boolean;
@@ -315,7 +308,7 @@ export class ConvoySchedules extends Construct {
       options.fn,
       `The role EventBridge Scheduler runs the ${options.fn === this.jobFunction ? 'plan' : 'monitor'} schedules with`,
     );
-    const deadLetterAlarm = alarm(scope, `${id}DeadLetterAlarm`, action, {
+    const deadLetterAlarm = alarms.add(scope, `${id}DeadLetterAlarm`, {
       name: `convoy-${options.name}-dead-letters`,
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
@@ -339,29 +332,4 @@ function scheduleName(name: string): string {
 /** `convoy-<project>_<schedule>-dlq`: queue names allow no dots, and at most 80 characters. */
 export function deadLetterQueueName(scheduleName: string): string {
   return `convoy-${scheduleName.replaceAll('.', '_')}-dlq`;
-}
-
-function alarm(
-  scope: Construct,
-  id: string,
-  action: IAlarmAction,
-  {
-    name,
-    metric,
-    description,
-  }: { readonly name: string; readonly metric: IMetric; readonly description: string },
-): Alarm {
-  const created = new Alarm(scope, id, {
-    alarmName: name,
-    metric,
-    alarmDescription: description,
-    threshold: 0,
-    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: 1,
-    // No data means no messages or no invocations: nothing is wrong.
-    treatMissingData: TreatMissingData.NOT_BREACHING,
-  });
-  created.addAlarmAction(action);
-  created.addOkAction(action);
-  return created;
 }

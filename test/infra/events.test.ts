@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ConvoyAlarms } from '../../lib/constructs/alarms.js';
 import { AppFunction } from '../../lib/constructs/app-function.js';
 import { type ConvoyEventRule, ConvoyEvents, EVENT_BUS_NAME_ENV } from '../../lib/constructs/events.js';
 import { tempDir } from '../support/temp.js';
@@ -40,8 +40,8 @@ function buildEventsStack(props: ConstructorParameters<typeof ConvoyEvents>[2] =
   const outdir = tempDir('convoy-events-test-');
   const app = new App({ outdir, context: { ...cdkJson.context, [BUNDLING_STACKS]: [] } });
   const stack = new Stack(app, 'EventsTest', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const alarmTopic = new Topic(stack, 'Alarms');
-  const events = new ConvoyEvents(stack, 'Events', { alarmTopic, ...props });
+  const alarms = new ConvoyAlarms(stack, 'Alarms');
+  const events = new ConvoyEvents(stack, 'Events', { alarms, ...props });
   const publisher = new AppFunction(stack, 'Publisher', { entryName: 'health' });
   events.grantPublish(publisher);
   const bystander = new AppFunction(stack, 'Bystander', { entryName: 'health' });
@@ -50,7 +50,7 @@ function buildEventsStack(props: ConstructorParameters<typeof ConvoyEvents>[2] =
   return {
     stack,
     events,
-    alarmTopic,
+    alarmTopic: alarms.topic,
     publisher,
     bystander,
     gateStarter,

@@ -499,7 +499,7 @@ describe('ConvoyIntegrations', () => {
     it('notifies the convoy-alarms topic from every alarm, in alarm and back to OK', () => {
       for (const stack of stacks) {
         // Act
-        const topicId = stack.logicalId(stack.stack.integrations.alarmTopic);
+        const topicId = stack.logicalId(stack.stack.alarms.topic);
         const alarms = Object.values(stack.template.findResources('AWS::CloudWatch::Alarm'));
 
         // Assess
@@ -518,7 +518,7 @@ describe('ConvoyIntegrations', () => {
     it("lets this account's CloudWatch alarms publish to the topic, over TLS only", () => {
       for (const stack of stacks) {
         // Act
-        const topicId = stack.logicalId(stack.stack.integrations.alarmTopic);
+        const topicId = stack.logicalId(stack.stack.alarms.topic);
         const policy = stack.onlyResource('AWS::SNS::TopicPolicy');
         const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
 

@@ -4,7 +4,6 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Plan, parsePlan } from '../../functions/core/plan/index.js';
@@ -14,6 +13,7 @@ import { JIRA_REQUESTS_PER_MINUTE_ENV, SECRETS_ARN_ENV } from '../../lib/constru
 import {
   type ConvoyScheduleResources,
   ConvoySchedules,
+import { ConvoyAlarms } from '../../lib/constructs/alarms.js';
   deadLetterQueueName,
 } from '../../lib/constructs/schedules.js';
 import type { ConvoyStack } from '../../lib/convoy-stack.js';
@@ -281,7 +281,7 @@ describe('ConvoySchedules', () => {
       for (const stack of stacks) {
         // Act
         const topicId = stack.stack.getLogicalId(
-          (stack.stack as ConvoyStack).integrations.alarmTopic.node.defaultChild as CfnElement,
+          (stack.stack as ConvoyStack).alarms.topic.node.defaultChild as CfnElement,
         );
 
         // Assess
@@ -555,7 +555,7 @@ describe('ConvoySchedules', () => {
       return new ConvoySchedules(stack, 'Schedules', {
         table: new TableV2(stack, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } }),
         secret: new Secret(stack, 'Secret'),
-        alarmTopic: new Topic(stack, 'Topic'),
+        alarms: new ConvoyAlarms(stack, 'Alarms'),
         plans,
       });
     }

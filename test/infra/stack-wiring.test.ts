@@ -83,7 +83,7 @@ describe('ConvoyStack wiring of gates and domain events', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ExecutionsFailed',
       Namespace: 'AWS/States',
-      AlarmActions: [{ Ref: logicalId(stack.integrations.alarmTopic) }],
+      AlarmActions: [{ Ref: logicalId(stack.alarms.topic) }],
     });
   });
 });

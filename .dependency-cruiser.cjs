@@ -44,7 +44,7 @@ module.exports = {
       from: { path: '^functions/core/' },
       to: {
         dependencyTypesNot: ['core'],
-        pathNot: ['^functions/core/', `^node_modules/(${CORE_LIBRARIES.join('|')})/`],
+        pathNot: ['^functions/core/', `(^|/)node_modules/(${CORE_LIBRARIES.join('|')})/`],
       },
     },
     {
@@ -93,7 +93,7 @@ module.exports = {
     },
   ],
   options: {
-    doNotFollow: { path: '^node_modules' },
+    doNotFollow: { path: '(^|/)node_modules/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

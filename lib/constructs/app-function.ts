@@ -1,5 +1,4 @@
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -8,21 +7,13 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-
-/** The repository root: every entry point, the lock file and the tsconfig are found from here. */
-const REPO_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+import { entryOf, LAMBDA_BUNDLE, REPO_ROOT } from '../bundling/lambda-bundle.js';
 
 /** Environment variable that carries the state table's name to a function bound with {@link AppFunction.bindTable}. */
 export const TABLE_NAME_ENV = 'CONVOY_TABLE_NAME';
 
 /** How much of the state table a function may touch. */
 export type TableAccess = 'read' | 'readwrite';
-
-// An ESM bundle has no `require`, which esbuild's wrappers for CommonJS dependencies call. The aliases keep
-// the banner's names from colliding with a bundled module that imports createRequire itself.
-const REQUIRE_SHIM =
-  "import { createRequire as __convoyCreateRequire } from 'node:module';" +
-  'const require = __convoyCreateRequire(import.meta.url);';
 
 /** Properties of {@link AppFunction}. */
 export interface AppFunctionProps {
@@ -110,7 +101,7 @@ export class AppFunction extends NodejsFunction {
     logGroup.grantWrite(role);
 
     super(scope, id, {
-      entry: join(REPO_ROOT, 'functions', 'handlers', `${props.entryName}.ts`),
+      entry: entryOf(props.entryName),
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
@@ -132,17 +123,18 @@ export class AppFunction extends NodejsFunction {
         // Synth must work offline with no Docker: CDK bundles with the project's own esbuild (installed
         // with tsx) and would only fall back to a Docker image if it could not find one.
         forceDockerBundling: false,
+        // The settings of lib/bundling/lambda-bundle.ts, which bench/bundles.bench.ts builds with too.
         format: OutputFormat.ESM,
-        target: 'node22',
-        // Prefer the ESM build of a dependency, which esbuild can tree-shake.
-        mainFields: ['module', 'main'],
-        banner: REQUIRE_SHIM,
-        minify: true,
-        sourceMap: true,
-        // Stack traces only need the mappings; embedding the sources would double the bundle.
-        sourcesContent: false,
-        // The Node.js 22 runtime provides AWS SDK v3; everything else is bundled.
-        externalModules: ['@aws-sdk/*'],
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
+        banner: LAMBDA_BUNDLE.banner,
+        minify: LAMBDA_BUNDLE.minify,
+        sourceMap: LAMBDA_BUNDLE.sourcemap,
+        sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+        externalModules: [...LAMBDA_BUNDLE.external],
+        esbuildArgs: {
+          '--alias': Object.entries(LAMBDA_BUNDLE.alias).map(([from, to]) => `${from}=${to}`),
+        },
         ...(props.drawsCharts
           ? {
               commandHooks: {

@@ -12,8 +12,8 @@ import {
   type DomainEventRule,
   domainEventPattern,
 } from '../../functions/core/domain-events.js';
-import { acceptDeadLetterQueue } from './nag-suppressions.js';
 import type { ConvoyAlarms } from './alarms.js';
+import { acceptDeadLetterQueue } from './nag-suppressions.js';
 
 /** Environment variable that carries the event bus's name to a function bound with {@link ConvoyEvents.grantPublish}. */
 export const EVENT_BUS_NAME_ENV = 'CONVOY_EVENT_BUS_NAME';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { API_ERROR_CODES, type ApiErrorCode, ConvoyError } from '../core/errors.js';
 import { isAlive } from '../local/processes.js';
 import { UsageError } from './io.js';
 
@@ -45,14 +46,15 @@ export async function resolveTarget(
   return { url: url.replace(/\/+$/, ''), ...(project ? { project } : {}), ...(token ? { token } : {}) };
 }
 
-export class ApiError extends Error {
+/** The API answered with an error: its status, and the `code` and message of its error body. */
+export class ApiError extends ConvoyError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: ApiErrorCode | 'http_error',
     message: string,
     readonly details?: unknown[],
   ) {
-    super(message);
+    super(code, message);
     this.name = 'ApiError';
   }
 }
@@ -97,7 +99,7 @@ function apiError(response: Response, parsed: unknown): ApiError {
     ?.error;
   return new ApiError(
     response.status,
-    error?.code ?? 'http_error',
+    API_ERROR_CODES.find((code) => code === error?.code) ?? 'http_error',
     error?.message ?? `${response.status} ${response.statusText}`,
     error?.details,
   );

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { ConvoyError } from '../core/errors.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface Io {
@@ -22,12 +23,13 @@ export function processIo(): Io {
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** A mistake in how a command was called: printed with a hint, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends ConvoyError {
   constructor(
     message: string,
     readonly command?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super('invalid_usage', message, options);
     this.name = 'UsageError';
   }
 }

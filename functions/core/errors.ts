@@ -5,24 +5,29 @@
  * error body (docs/api.md, Errors), so the HTTP layer maps an error to its status by its code alone.
  */
 
-/** The `code`s of the API's error bodies (docs/api.md, Errors), one per status. */
-export type ApiErrorCode =
-  | 'invalid_request'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'concurrent_update'
-  | 'payload_too_large'
-  | 'unprocessable'
-  | 'internal';
+/** The `code`s of the API's error bodies (docs/api.md, Errors). */
+export const API_ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'concurrent_update',
+  'payload_too_large',
+  'unprocessable',
+  'internal',
+] as const;
+
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /**
  * Errors that never reach an API caller as such: a failed integration call, a stale task token, a
- * configuration or start-up problem of a process, a bad simulation input.
+ * configuration or start-up problem of a process, a bad simulation input, a command line the CLI
+ * cannot run, an answer of the API that is no Convoy error body (`http_error`).
  */
 export type InternalErrorCode =
   | 'integration_failed'
+  | 'http_error'
   | 'stale_task_token'
   | 'event_publish_failed'
   | 'invalid_config'

@@ -1,3 +1,5 @@
+import { ConvoyError } from '../core/errors.js';
+
 /** The one module that reads the environment of the Lambda handlers (and of `convoy dev`). */
 export interface HandlerConfig {
   readonly tableName: string;
@@ -38,9 +40,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig 
 }
 
 /** A configuration value that makes no sense: the message names the variable and what it accepts. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+export class ConfigError extends ConvoyError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid_config', message, options);
     this.name = 'ConfigError';
   }
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME, ensureTable } from '../adapters/dynamodb/table-definition.js';
 import { type ApplyResult, applyPlan } from '../core/coordination/commands.js';
+import { ConvoyError } from '../core/errors.js';
 import { resumeGates } from '../core/gates/service.js';
 import { type GithubDelivery, handleGithubDelivery } from '../core/integrations/github-events.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
@@ -34,9 +35,9 @@ import { type LocalWorkflows, startLocalWorkflows } from './local-workflows.js';
 import { type LocalScheduler, startLocalScheduler } from './scheduler.js';
 
 /** A problem that stops `convoy dev` from starting; the message says what to do. */
-export class DevStartError extends Error {
-  constructor(message: string) {
-    super(message);
+export class DevStartError extends ConvoyError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('dev_start_failed', message, options);
     this.name = 'DevStartError';
   }
 }

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { sha256Hex } from '../adapters/node/sha256.js';
+import { ConvoyError } from '../core/errors.js';
 import { isAlive } from './processes.js';
 
 /** Options of {@link startDynamoDbLocal}. */
@@ -99,9 +100,9 @@ export interface DynamoDbLocal {
 }
 
 /** DynamoDB Local could not start; the message says why and what to do. */
-export class DynamoDbLocalError extends Error {
+export class DynamoDbLocalError extends ConvoyError {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+    super('dynamodb_local_failed', message, options);
     this.name = 'DynamoDbLocalError';
   }
 }

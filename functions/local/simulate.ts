@@ -8,6 +8,7 @@ import { noticeMessage } from '../adapters/slack/notice-messages.js';
 import { renderBlocks } from '../adapters/slack/report-blocks.js';
 import { applyPlan, recordMetrics } from '../core/coordination/commands.js';
 import type { ProjectSnapshot } from '../core/coordination/model.js';
+import { ConvoyError } from '../core/errors.js';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
 import {
   analysePlan,
@@ -55,9 +56,9 @@ export interface SimulationSummary {
 }
 
 /** A problem with the simulation's input (the plan, the options); the message says what to fix. */
-export class SimulationError extends Error {
-  constructor(message: string) {
-    super(message);
+export class SimulationError extends ConvoyError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid_simulation', message, options);
     this.name = 'SimulationError';
   }
 }

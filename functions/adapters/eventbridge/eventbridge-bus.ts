@@ -10,6 +10,7 @@ import {
   type DomainEvent,
   type DomainEventBus,
 } from '../../core/domain-events.js';
+import { ConvoyError } from '../../core/errors.js';
 
 /** PutEvents takes at most this many entries per request. */
 export const MAX_ENTRIES_PER_REQUEST = 10;
@@ -66,12 +67,12 @@ export interface FailedDomainEvent {
 }
 
 /** Some events of a publish did not reach the bus; the others did. */
-export class DomainEventPublishError extends Error {
+export class DomainEventPublishError extends ConvoyError {
   constructor(
     readonly failures: readonly FailedDomainEvent[],
     options?: ErrorOptions,
   ) {
-    super(describeFailures(failures), options);
+    super('event_publish_failed', describeFailures(failures), options);
     this.name = 'DomainEventPublishError';
   }
 }

@@ -3,6 +3,8 @@
  * through the outbox, so it survives outages, honours rate limits and happens once.
  */
 
+import { ConvoyError } from '../errors.js';
+
 export interface RemoteLink {
   /** Makes the link idempotent: JIRA updates the link with the same globalId instead of adding one. */
   readonly globalId: string;
@@ -214,7 +216,7 @@ export interface OutboxEntry {
 }
 
 /** A failure talking to a tracker or chat service, classified for the retry policy. */
-export class IntegrationError extends Error {
+export class IntegrationError extends ConvoyError {
   constructor(
     message: string,
     /** 429, 5xx and network errors are retryable; 4xx (bad key, no such transition) are not. */
@@ -223,8 +225,9 @@ export class IntegrationError extends Error {
     readonly retryAfterMs?: number,
     /** HTTP status, when there was a response. */
     readonly status?: number,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super('integration_failed', message, options);
     this.name = 'IntegrationError';
   }
 }

@@ -74,6 +74,37 @@ interface TaskRef {
   readonly node: number;
 }
 
+/** The ids the plan declares, by kind, and where the phases and tasks are. */
+interface Declarations {
+  readonly people: Map<string, Declared>;
+  readonly agents: Map<string, Declared>;
+  readonly phases: Map<string, Declared>;
+  readonly gates: Map<string, Declared>;
+  readonly resources: Map<string, Declared>;
+  readonly tasks: Map<string, Declared>;
+  readonly phaseEntries: [Raw, number][];
+  readonly taskEntries: [Raw, Path][];
+}
+
+/** What every check below reports to and resolves names with. */
+interface Checking {
+  readonly root: Raw;
+  readonly declared: Declarations;
+  readonly issues: Issue[];
+  /** The keys of `integrations.jira.projects`. */
+  readonly jiraProjects: readonly string[];
+  /** Reports `value` at `path` unless it is one of `ids` (or `extra`), with a did-you-mean. */
+  readonly refer: (
+    path: Path,
+    value: unknown,
+    kind: string,
+    ids: ReadonlyMap<string, unknown>,
+    extra?: readonly string[],
+  ) => void;
+  /** ` (did you mean "…"?)`, or '' when nothing is close or the suggestion budget is spent. */
+  readonly suggest: (value: string, count: number, candidates: () => readonly string[]) => string;
+}
+
 /**
  * The rules a schema cannot express: unique ids, references that resolve, no dependency cycles
  * among phases or tasks, and no task depending on a later phase. Works on the raw document so it can
@@ -82,69 +113,63 @@ interface TaskRef {
 export function checkReferences(plan: unknown): Issue[] {
   const issues: Issue[] = [];
   const root = record(plan);
-  const people = declare(
-    'person',
-    records(root.people).map(([p, i]) => [p, ['people', i]]),
+  const declared = declareAll(root, issues);
+  const checking: Checking = {
+    root,
+    declared,
     issues,
-  );
-  const agents = declare(
-    'agent',
-    records(root.agents).map(([a, i]) => [a, ['agents', i]]),
-    issues,
-  );
+    jiraProjects: strings(record(record(root.integrations).jira).projects).map(([key]) => key),
+    ...resolver(issues),
+  };
+  checkPeople(checking);
+  checkPhases(checking);
+  checkTasks(checking);
+  checkGates(checking);
+  checkEscalations(checking);
+  checkDependencies(declared.phaseEntries, declared.phases, declared.tasks, issues);
+  return issues;
+}
+
+/** Every id of every kind, reporting duplicates. */
+function declareAll(root: Raw, issues: Issue[]): Declarations {
+  const list = (key: string) => records(root[key]).map(([entry, i]): [Raw, Path] => [entry, [key, i]]);
+  const people = declare('person', list('people'), issues);
+  const agents = declare('agent', list('agents'), issues);
   const phaseEntries = records(root.phases);
-  const phases = declare(
-    'phase',
-    phaseEntries.map(([p, i]) => [p, ['phases', i]]),
-    issues,
-  );
-  const gates = declare(
-    'gate',
-    records(root.gates).map(([g, i]) => [g, ['gates', i]]),
-    issues,
-  );
-  const resources = declare(
-    'resource',
-    records(root.resources).map(([r, i]) => [r, ['resources', i]]),
-    issues,
-  );
-  declare(
-    'escalation rule',
-    records(root.escalations).map(([e, i]) => [e, ['escalations', i]]),
-    issues,
-  );
-  declare(
-    'schedule',
-    records(root.schedules).map(([s, i]) => [s, ['schedules', i]]),
-    issues,
-  );
+  const phases = declare('phase', list('phases'), issues);
+  const gates = declare('gate', list('gates'), issues);
+  const resources = declare('resource', list('resources'), issues);
+  declare('escalation rule', list('escalations'), issues);
+  declare('schedule', list('schedules'), issues);
   const taskEntries = phaseEntries.flatMap(([phase, p]) =>
     records(phase.tasks).map(([task, t]): [Raw, Path] => [task, ['phases', p, 'tasks', t]]),
   );
   const tasks = declare('task', taskEntries, issues);
+  return { people, agents, phases, gates, resources, tasks, phaseEntries, taskEntries };
+}
 
+/** `refer` and `suggest` over one shared suggestion budget. */
+function resolver(issues: Issue[]): Pick<Checking, 'refer' | 'suggest'> {
   // "Did you mean" compares a name with every id of its kind: a budget keeps a plan full of unknown
   // references linear; past it, the errors come without suggestions.
   let cells = SUGGESTION_BUDGET;
-  const suggest = (value: string, count: number, candidates: () => readonly string[]) => {
+  const suggest: Checking['suggest'] = (value, count, candidates) => {
     // Ids have at most 63 characters, other names 200.
     const cost = (value.length + 1) * count * 201;
     if (cost > cells) return '';
     cells -= cost;
     return didYouMean(value, candidates());
   };
-  const refer = (
-    path: Path,
-    value: unknown,
-    kind: string,
-    ids: ReadonlyMap<string, unknown>,
-    extra: readonly string[] = [],
-  ) => {
+  const refer: Checking['refer'] = (path, value, kind, ids, extra = []) => {
     if (typeof value !== 'string' || ids.has(value) || extra.includes(value)) return;
     const hint = suggest(value, ids.size + extra.length, () => [...ids.keys(), ...extra]);
     issues.push({ path, message: `unknown ${kind} "${value}"${hint}` });
   };
+  return { refer, suggest };
+}
 
+/** No person named like an escalation role; agents' owners and backups and resources' owners exist. */
+function checkPeople({ root, declared, issues, refer }: Checking): void {
   for (const [person, i] of records(root.people)) {
     if ((ROLE_TARGETS as readonly unknown[]).includes(person.id)) {
       issues.push({
@@ -154,19 +179,22 @@ export function checkReferences(plan: unknown): Issue[] {
     }
   }
   for (const [agent, i] of records(root.agents)) {
-    refer(['agents', i, 'owner'], agent.owner, 'person', people);
-    refer(['agents', i, 'backup'], agent.backup, 'person', people);
+    refer(['agents', i, 'owner'], agent.owner, 'person', declared.people);
+    refer(['agents', i, 'backup'], agent.backup, 'person', declared.people);
   }
   for (const [resource, i] of records(root.resources))
-    refer(['resources', i, 'owner'], resource.owner, 'agent', agents);
+    refer(['resources', i, 'owner'], resource.owner, 'agent', declared.agents);
+}
 
+/** Phases depend on phases that exist, and each has a gate of its own. */
+function checkPhases({ declared, issues, refer }: Checking): void {
   const gateUsers = new Map<string, string>();
-  for (const [phase, p] of phaseEntries) {
+  for (const [phase, p] of declared.phaseEntries) {
     strings(phase.dependsOn).forEach(([dependency, d]) => {
-      refer(['phases', p, 'dependsOn', d], dependency, 'phase', phases);
+      refer(['phases', p, 'dependsOn', d], dependency, 'phase', declared.phases);
     });
-    refer(['phases', p, 'gate'], phase.gate, 'gate', gates);
-    if (typeof phase.gate === 'string' && gates.has(phase.gate)) {
+    refer(['phases', p, 'gate'], phase.gate, 'gate', declared.gates);
+    if (typeof phase.gate === 'string' && declared.gates.has(phase.gate)) {
       const user = gateUsers.get(phase.gate);
       if (user !== undefined) {
         issues.push({
@@ -176,12 +204,14 @@ export function checkReferences(plan: unknown): Issue[] {
       } else gateUsers.set(phase.gate, String(phase.id));
     }
   }
+}
 
-  const jiraProjects = strings(record(record(root.integrations).jira).projects).map(([key]) => key);
-  for (const [task, path] of taskEntries) {
-    refer([...path, 'agent'], task.agent, 'agent', agents);
+/** A task's agent, resources and dependencies exist, once each, and its issue key is in a linked JIRA project. */
+function checkTasks({ declared, issues, refer, jiraProjects }: Checking): void {
+  for (const [task, path] of declared.taskEntries) {
+    refer([...path, 'agent'], task.agent, 'agent', declared.agents);
     strings(task.touches).forEach(([resource, r]) => {
-      refer([...path, 'touches', r], resource, 'resource', resources);
+      refer([...path, 'touches', r], resource, 'resource', declared.resources);
     });
     const seen = new Set<string>();
     for (const [dependency, d] of strings(task.dependsOn)) {
@@ -189,7 +219,7 @@ export function checkReferences(plan: unknown): Issue[] {
         issues.push({ path: [...path, 'dependsOn', d], message: `task "${dependency}" depends on itself` });
       else if (seen.has(dependency))
         issues.push({ path: [...path, 'dependsOn', d], message: `"${dependency}" is listed twice` });
-      else refer([...path, 'dependsOn', d], dependency, 'task', tasks);
+      else refer([...path, 'dependsOn', d], dependency, 'task', declared.tasks);
       seen.add(dependency);
     }
     const key = typeof task.jira === 'string' ? JIRA_KEY_PATTERN.exec(task.jira) : null;
@@ -200,12 +230,22 @@ export function checkReferences(plan: unknown): Issue[] {
       });
     }
   }
+}
 
+/** A gate's approvers are people of the plan. */
+function checkGates({ root, declared, refer }: Checking): void {
   for (const [gate, g] of records(root.gates)) {
     strings(gate.approvers).forEach(([approver, a]) => {
-      refer(['gates', g, 'approvers', a], approver, 'person', people);
+      refer(['gates', g, 'approvers', a], approver, 'person', declared.people);
     });
   }
+}
+
+/**
+ * An escalation rule has exactly one of `when` and `on`, `resolvedBy` only with `on`, targets that
+ * are people or roles, and a JIRA project the plan links.
+ */
+function checkEscalations({ root, declared, issues, refer, suggest, jiraProjects }: Checking): void {
   for (const [rule, e] of records(root.escalations)) {
     const hasWhen = rule.when !== undefined;
     const hasOn = rule.on !== undefined;
@@ -226,7 +266,7 @@ export function checkReferences(plan: unknown): Issue[] {
     }
     const targets = (path: Path, list: unknown) =>
       strings(list).forEach(([target, t]) => {
-        refer([...path, t], target, 'person', people, ROLE_TARGETS);
+        refer([...path, t], target, 'person', declared.people, ROLE_TARGETS);
       });
     targets(['escalations', e, 'notify'], rule.notify);
     records(rule.levels).forEach(([level, l]) => {
@@ -248,9 +288,6 @@ export function checkReferences(plan: unknown): Issue[] {
       });
     }
   }
-
-  checkDependencies(phaseEntries, phases, tasks, issues);
-  return issues;
 }
 
 /**

@@ -13,6 +13,8 @@ export const API_ERROR_CODES = [
   'not_found',
   'conflict',
   'concurrent_update',
+  /** A request with the same Idempotency-Key is still being processed. */
+  'request_in_progress',
   'payload_too_large',
   'unprocessable',
   'internal',

@@ -78,6 +78,16 @@ describe('ConvoyStack wiring of gates and domain events', () => {
     );
   });
 
+  it('keeps the convoy-alarms topic and its policy under their first logical ids, so a deploy keeps the topic and its subscriptions', () => {
+    // Act
+    const topics = template.findResources('AWS::SNS::Topic', { Properties: { TopicName: 'convoy-alarms' } });
+    const policies = template.findResources('AWS::SNS::TopicPolicy');
+
+    // Assess
+    expect(Object.keys(topics)).toEqual(['IntegrationsAlarmTopic79C268EB']);
+    expect(Object.keys(policies)).toEqual(['IntegrationsAlarmTopicPolicy8F166382']);
+  });
+
   it('alarms on a failed phase-gate execution', () => {
     // Assess
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -1,5 +1,6 @@
 import type { Escalation, EscalationChange } from './escalations/model.js';
 import type { GateDecision } from './gates/decision.js';
+import { shortHash } from './hash.js';
 import type { TaskStatus } from './plan/index.js';
 
 /**
@@ -26,6 +27,8 @@ export const DOMAIN_EVENT_TYPES = [
   'escalation.resolved',
   'agent.down',
   'agent.up',
+  'metrics.recorded',
+  'event.recorded',
 ] as const;
 
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
@@ -42,6 +45,8 @@ export const DETAIL_TYPES = {
   'escalation.resolved': 'Escalation Resolved',
   'agent.down': 'Agent Down',
   'agent.up': 'Agent Up',
+  'metrics.recorded': 'Metrics Recorded',
+  'event.recorded': 'Event Recorded',
 } as const satisfies Record<DomainEventType, string>;
 
 export type DomainEventDetailType = (typeof DETAIL_TYPES)[DomainEventType];
@@ -61,6 +66,8 @@ export interface TaskChangedDetail {
   readonly blocked?: boolean;
   /** Why the task is blocked, when `blocked` is true. */
   readonly blockedReason?: string;
+  /** Present (true) when finishing the task lifted the blocker it had. */
+  readonly unblocked?: true;
   /** The task's version after the change: orders the changes of one task. */
   readonly version: number;
   /** The actor, as the audit trail writes it (`agent:grpc-agent`, `person:pm`, `integration:jira`). */
@@ -163,6 +170,26 @@ export interface AgentUpDetail {
   readonly at: string;
 }
 
+/** Metric points were posted: the newest point of each metric the request named. */
+export interface MetricsRecordedDetail {
+  readonly project: string;
+  readonly metrics: readonly { readonly name: string; readonly value: number; readonly at: string }[];
+  readonly at: string;
+}
+
+/** An event was posted to the events API (`POST /v1/plans/{project}/events`): escalation rules listen. */
+export interface EventRecordedDetail {
+  readonly project: string;
+  /** The audit trail's id of the event. */
+  readonly event: string;
+  readonly type: string;
+  readonly subject?: string;
+  readonly note?: string;
+  /** Who posted it, as the audit trail writes it. */
+  readonly by: string;
+  readonly at: string;
+}
+
 /** The detail shape of each event type. */
 export interface DomainEventDetails {
   readonly 'task.changed': TaskChangedDetail;
@@ -175,6 +202,8 @@ export interface DomainEventDetails {
   readonly 'escalation.resolved': EscalationDetail;
   readonly 'agent.down': AgentDownDetail;
   readonly 'agent.up': AgentUpDetail;
+  readonly 'metrics.recorded': MetricsRecordedDetail;
+  readonly 'event.recorded': EventRecordedDetail;
 }
 
 /**
@@ -222,6 +251,8 @@ const KEYS: { readonly [T in DomainEventType]: (detail: DomainEventDetails[T]) =
   'escalation.resolved': (d) => [d.escalation.id],
   'agent.down': (d) => [d.agent, d.lastHeartbeatAt],
   'agent.up': (d) => [d.agent, d.downSince],
+  'metrics.recorded': (d) => [d.at, shortHash(JSON.stringify(d.metrics))],
+  'event.recorded': (d) => [d.event],
 };
 
 /**

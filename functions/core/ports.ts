@@ -9,6 +9,7 @@ import type {
   StoredPlan,
   TaskState,
 } from './coordination/model.js';
+import type { DomainEvent } from './domain-events.js';
 import type { Escalation, EscalationStatus } from './escalations/model.js';
 import type { GateDecision } from './gates/decision.js';
 import type { GateState } from './gates/state.js';
@@ -75,16 +76,12 @@ export interface CoordinationStore {
    * hint of when the phase may be complete, verified against the tasks themselves before it passes.
    */
   countDone(project: string, phase: string, delta: number): Promise<number>;
-  /** Writes task and phase changes and their audit events in one transaction. */
-  commit(
-    project: string,
-    change: {
-      readonly tasks?: readonly VersionedWrite<TaskState>[];
-      readonly phases?: readonly VersionedWrite<PhaseState>[];
-      readonly events: readonly AuditEvent[];
-      readonly handoffs?: readonly Handoff[];
-    },
-  ): Promise<void>;
+  /**
+   * Writes a change and every consequence of it in one transaction: all or nothing (a transactional
+   * outbox). A change one transaction cannot hold (100 items, 4 MB) fails with `UnprocessableError`
+   * before anything is written.
+   */
+  commit(project: string, change: Change): Promise<void>;
   /**
    * Records a heartbeat without reading first (counts always add up under concurrency) and clears
    * the agent's down mark; `wasDownSince` says it had one.
@@ -107,13 +104,45 @@ export interface CoordinationStore {
   metricHistory(project: string, name: string, since: string): Promise<MetricPoint[]>;
   /** Handoffs recorded at or after `since`, oldest first. */
   listHandoffs(project: string, since: string): Promise<Handoff[]>;
-  /** Appends metric points (one transaction) and moves each metric's latest value forward. */
-  putMetrics(project: string, points: readonly MetricPoint[]): Promise<void>;
+  /**
+   * Appends metric points (one transaction, with the domain events given) and moves each metric's
+   * latest value forward.
+   */
+  putMetrics(
+    project: string,
+    points: readonly MetricPoint[],
+    published?: readonly DomainEvent[],
+  ): Promise<void>;
   appendEvents(project: string, events: readonly AuditEvent[]): Promise<void>;
   listEvents(
     project: string,
     query: { type?: string; since?: string; limit: number; cursor?: string },
   ): Promise<EventPage>;
+}
+
+/** An outbox entry (a JIRA command, a Slack post) queued by the change that calls for it. */
+export interface OutboxWrite {
+  readonly id: string;
+  readonly project: string;
+  readonly command: OutboxCommand;
+}
+
+/** What `CoordinationStore.commit` writes in one transaction. */
+export interface Change {
+  readonly tasks?: readonly VersionedWrite<TaskState>[];
+  readonly phases?: readonly VersionedWrite<PhaseState>[];
+  /** The audit events that record the change. */
+  readonly events: readonly AuditEvent[];
+  readonly handoffs?: readonly Handoff[];
+  /** Moves the done counters of phases (see `countDone`) with the tasks that moved them. */
+  readonly doneCounts?: readonly { readonly phase: string; readonly delta: number }[];
+  /** JIRA commands and Slack posts the change calls for, due at `now`. */
+  readonly outbox?: { readonly entries: readonly OutboxWrite[]; readonly now: Date };
+  /**
+   * The domain events the change publishes, stored as items of the table; the publisher delivers them
+   * afterwards, at least once, from the table's stream.
+   */
+  readonly published?: readonly DomainEvent[];
 }
 
 /** One escalation write: put only if the stored escalation is still at `expectedVersion`. */
@@ -241,6 +270,32 @@ export interface IdempotencyStore {
   complete(key: string, fingerprint: string, outcome: unknown, now: Date, keepSeconds: number): Promise<void>;
   /** Gives a claimed key up after a failure, so a retry can run. */
   release(key: string): Promise<void>;
+}
+
+/** How long `RunOnce` holds a key while its work runs, and how long it keeps the outcome. */
+export interface OnceOptions {
+  /** What kind of work (`api`, `github`, `jira`, `job`): keys of different kinds never meet. */
+  readonly scope: string;
+  /** A run that has not finished within this long (it crashed) lets a retry run again. */
+  readonly holdSeconds: number;
+  /** How long a repeat finds the outcome; longer than any sender retries. */
+  readonly keepSeconds: number;
+}
+
+/**
+ * Runs work at most once per key (Powertools idempotency; records expire on their own). A repeat
+ * of a finished run gets its outcome back (`replayed`), without running; a repeat while the first
+ * runs is refused with Powertools' `IdempotencyAlreadyInProgressError`, and one whose fingerprint
+ * differs from the first's with its `IdempotencyValidationError`. Work that throws keeps nothing,
+ * so a retry runs it again. Outcomes are stored as JSON.
+ */
+export interface RunOnce {
+  run<T>(
+    options: OnceOptions,
+    key: string,
+    fingerprint: string,
+    work: () => Promise<T>,
+  ): Promise<{ readonly outcome: T; readonly replayed: boolean }>;
 }
 
 /**

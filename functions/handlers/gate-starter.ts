@@ -16,6 +16,8 @@ export const handler = middy(async (envelope: DomainEventEnvelope) => {
   const { result, state } = await startGate(dependencies(), {
     project: event.project,
     gate: event.detail.gate,
+    // EventBridge and the publisher deliver at least once: the same event starts one attempt.
+    trigger: event.id,
   });
   logger.info('gate start', {
     project: event.project,

@@ -259,7 +259,10 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     setIntegrations(undefined);
     // Step Functions and EventBridge, in process: the phase-gate ASL on the dev clock, and the bus
     // whose "Phase Tasks Completed" rule starts it.
-    workflows = await startLocalWorkflows({ ...dependencies(), clock }, { clock, log });
+    workflows = await startLocalWorkflows(
+      { ...dependencies(), clock },
+      { clock, log, stream: { client: dynamodb.client(), ...stateTable() } },
+    );
     const base = workflows.deps;
     const config = readConfig();
     const integrations = await buildIntegrations(base, {

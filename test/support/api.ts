@@ -71,7 +71,11 @@ export async function startTestApi(
     secrets: async () => ({}),
     tokenKey: async () => tokenKey,
   };
-  const workflows = await startLocalWorkflows(base, { log: () => undefined, ...options.timing });
+  const workflows = await startLocalWorkflows(base, {
+    log: () => undefined,
+    stream: { client, documentClient, tableName },
+    ...options.timing,
+  });
   const { deps } = workflows;
   setDependencies(deps);
   const server: LocalApiServer = await startLocalApi({

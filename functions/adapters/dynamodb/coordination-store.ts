@@ -21,9 +21,11 @@ import type {
   StoredPlan,
   TaskState,
 } from '../../core/coordination/model.js';
+import type { DomainEvent } from '../../core/domain-events.js';
 import { ValidationError, VersionConflictError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan/index.js';
 import type {
+  Change,
   ChartArchive,
   CoordinationStore,
   EventPage,
@@ -32,21 +34,22 @@ import type {
   StoredToken,
   TokenAudit,
   TokenStore,
-  VersionedWrite,
 } from '../../core/ports.js';
 import {
+  assertFitsOneTransaction,
   decodeCursor,
+  domainEventPut,
   encodeCursor,
   eventPut,
   type Item,
+  MAX_TRANSACTION_ITEMS,
   strip,
   type TransactItem,
   transactWrite,
 } from './items.js';
 import { idOf, itemKind, type Key, keys } from './keys.js';
-
-/** DynamoDB allows at most 100 items in one transaction. */
-const MAX_TRANSACTION_ITEMS = 100;
+import { outboxItem } from './outbox.js';
+import { queryAll } from './query.js';
 
 /**
  * How long a container trusts the plan pointer it read. A plan applied through this container is
@@ -257,15 +260,8 @@ export class DynamoDbCoordinationStore
     return item ? toPhase(item) : undefined;
   }
 
-  async commit(
-    project: string,
-    change: {
-      readonly tasks?: readonly VersionedWrite<TaskState>[];
-      readonly phases?: readonly VersionedWrite<PhaseState>[];
-      readonly events: readonly AuditEvent[];
-      readonly handoffs?: readonly Handoff[];
-    },
-  ): Promise<void> {
+  async commit(project: string, change: Change): Promise<void> {
+    const now = change.outbox?.now;
     const items: TransactItem[] = [
       ...(change.tasks ?? []).map(({ next, expectedVersion }) => ({
         Put: {
@@ -288,8 +284,31 @@ export class DynamoDbCoordinationStore
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       })),
+      ...(change.doneCounts ?? []).map(({ phase, delta }) => ({
+        Update: {
+          TableName: this.tableName,
+          Key: keys.phaseDoneCount(project, phase),
+          UpdateExpression: 'ADD #done :delta',
+          ExpressionAttributeNames: { '#done': 'done' },
+          ExpressionAttributeValues: { ':delta': delta },
+        },
+      })),
       ...change.events.map((event) => eventPut(this.tableName, project, event)),
+      // The ids name the change (a task version, a handoff): only this change's own conditional writes
+      // can bring them, so a plain put never replaces an entry of another change.
+      ...(change.outbox?.entries ?? []).map((entry, index) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: outboxItem(
+            entry,
+            (now as Date).toISOString(),
+            new Date((now as Date).getTime() + index).toISOString(),
+          ),
+        },
+      })),
+      ...(change.published ?? []).map((event) => domainEventPut(this.tableName, event)),
     ];
+    assertFitsOneTransaction(items);
     await this.transact(items);
   }
 
@@ -452,9 +471,14 @@ export class DynamoDbCoordinationStore
     return item ? { at: item.at as string, png: item.png as Uint8Array } : undefined;
   }
 
-  async putMetrics(project: string, points: readonly MetricPoint[]): Promise<void> {
+  async putMetrics(
+    project: string,
+    points: readonly MetricPoint[],
+    published: readonly DomainEvent[] = [],
+  ): Promise<void> {
     if (points.length > MAX_TRANSACTION_ITEMS)
       throw new ValidationError(`at most ${MAX_TRANSACTION_ITEMS} metrics per request`);
+    const events = published.map((event) => domainEventPut(this.tableName, event));
     // Keyed by name, time and value (keys.ts): a point posted again is the same item, written with the
     // same content, and a repeat inside one request is written once (a transaction may not touch an
     // item twice).
@@ -485,15 +509,24 @@ export class DynamoDbCoordinationStore
     // Usually every point is the newest of its metric: the points and the moves go in one request.
     // A point older than the stored latest (or a concurrent writer) cancels it; then the points are
     // written alone and each latest value moves if it may, as below.
-    if (unique.size + moves.length <= MAX_TRANSACTION_ITEMS) {
+    if (unique.size + moves.length + events.length <= MAX_TRANSACTION_ITEMS) {
       try {
-        await this.transact([...unique.values(), ...moves.map((Update) => ({ Update }))]);
+        await this.transact([...unique.values(), ...moves.map((Update) => ({ Update }))].concat(events));
         return;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
       }
     }
-    await this.transact([...unique.values()]);
+    // The events go with the points. Only 100 distinct points, one older than its stored latest value,
+    // leave no room: then the event follows them, and the monitor's minute run over every metric's
+    // latest value is what still applies the `when` rules should it be lost.
+    const points100 = [...unique.values()];
+    if (points100.length + events.length <= MAX_TRANSACTION_ITEMS)
+      await this.transact(points100.concat(events));
+    else {
+      await this.transact(points100);
+      await this.transact(events);
+    }
     await Promise.all(
       moves.map((move) =>
         this.client.send(new UpdateCommand(move)).catch((error: Error) => {
@@ -671,22 +704,8 @@ export class DynamoDbCoordinationStore
     return response.Item;
   }
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const response = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ConsistentRead: true,
-          ...input,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...(response.Items ?? []));
-      start = response.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    return queryAll(this.client, { TableName: this.tableName, ConsistentRead: true, ...input });
   }
 }
 

@@ -26,6 +26,8 @@
  * | outbox entry          | `OUTBOX#<id>`               | `OUTBOX`                   | `OUTBOX#PENDING` or `OUTBOX#DEAD` / `<notBefore>#<id>` |
  * | rate-limit bucket     | `RATELIMIT#<name>`          | `BUCKET`                   |                                    |
  * | Slack message ref     | `SLACKMSG#<key>`            | `MESSAGE`                  | (expires via `expiresAt`)          |
+ * | domain event (outbox) | `DOMAINEVENT#<event id>`    | `DOMAINEVENT`              | (expires via `expiresAt`, 7 days)  |
+ * | stream checkpoint     | `PUBLISHER#<stream shard>`  | `CHECKPOINT`               | (convoy dev only)                  |
  *
  * The project partition (`PROJECT#<project>`) holds exactly the state a status needs, so a status
  * is one Query however many tasks the plan has; time series and the audit trail live in their own
@@ -38,6 +40,9 @@
  */
 
 export type Key = { pk: string; sk: string };
+
+/** The pk prefix of domain event items: the stream filter of the publisher matches it. */
+export const DOMAIN_EVENT_PREFIX = 'DOMAINEVENT#';
 
 const project = (id: string) => `PROJECT#${id}`;
 
@@ -86,6 +91,13 @@ export const keys = {
   outboxDead: 'OUTBOX#DEAD',
   rateLimit: (name: string): Key => ({ pk: `RATELIMIT#${name}`, sk: 'BUCKET' }),
   slackMessage: (key: string): Key => ({ pk: `SLACKMSG#${key}`, sk: 'MESSAGE' }),
+  /**
+   * A domain event written in the transaction of the change it reports; the table's stream hands it
+   * to the publisher (the pk prefix is what the stream filter matches).
+   */
+  domainEvent: (id: string): Key => ({ pk: `${DOMAIN_EVENT_PREFIX}${id}`, sk: 'DOMAINEVENT' }),
+  /** Where convoy dev's stream publisher keeps how far it read a shard. */
+  publisherCheckpoint: (shard: string): Key => ({ pk: `PUBLISHER#${shard}`, sk: 'CHECKPOINT' }),
   /** The partition of a project's escalations, and the gsi1pk that lists them by opening time. */
   escalations: (p: string) => `${project(p)}#ESCALATIONS`,
   openEscalation: (p: string, dedupKey: string): Key => ({

@@ -9,6 +9,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
   type TableDescription,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 
@@ -31,6 +32,12 @@ export const GSI1_SORT_KEY = 'gsi1sk';
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
+ * What the table's stream carries: the new image of each item is all the publisher reads (the domain
+ * event items). The deployed global table needs both images for its replication anyway.
+ */
+export const STREAM_VIEW_TYPE = 'NEW_AND_OLD_IMAGES';
+
+/**
  * Physical name of the table. It is fixed so that stacks in replica regions can find their
  * replica by name without a cross-region reference, and so that `convoy dev` finds its data again.
  */
@@ -41,7 +48,7 @@ const ACTIVE_TIMEOUT_MS = 5 * 60_000;
 const ACTIVE_POLL_MS = 500;
 
 /**
- * Creates the coordination table with its index and TTL unless it exists, then waits until
+ * Creates the coordination table with its index, stream and TTL unless it exists, then waits until
  * it and its index are ACTIVE. Safe to call concurrently and repeatedly.
  *
  * @returns `'created'` when this call created the table, `'exists'` when it was already there
@@ -55,9 +62,35 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     outcome = await createTable(client, tableName);
   }
   await waitUntilActive(client, tableName);
+  // A table made before the domain events were streamed (an older convoy dev data folder) gets its stream.
+  await ensureStream(client, tableName);
   // Also on 'exists': a concurrent creator may not have reached its TTL step yet.
   await ensureTimeToLive(client, tableName);
   return outcome;
+}
+
+/** The ARN of the table's stream, which the publisher reads (convoy dev reads DynamoDB Local's). */
+export async function streamArn(client: DynamoDBClient, tableName: string): Promise<string> {
+  const arn = (await describeTable(client, tableName))?.LatestStreamArn;
+  if (!arn) throw new Error(`Table ${tableName} has no stream; create it with ensureTable`);
+  return arn;
+}
+
+async function ensureStream(client: DynamoDBClient, tableName: string): Promise<void> {
+  const table = await describeTable(client, tableName);
+  if (table?.StreamSpecification?.StreamEnabled) return;
+  try {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
+      }),
+    );
+  } catch (error) {
+    // A concurrent call enabled it first.
+    if (!(await describeTable(client, tableName))?.StreamSpecification?.StreamEnabled) throw error;
+  }
+  await waitUntilActive(client, tableName);
 }
 
 async function createTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'exists'> {
@@ -74,6 +107,7 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<'
           { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
           { AttributeName: SORT_KEY, KeyType: 'RANGE' },
         ],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
         GlobalSecondaryIndexes: [
           {
             IndexName: GSI1_NAME,

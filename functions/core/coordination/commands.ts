@@ -1,4 +1,9 @@
-import { type DomainEvent, type DomainEventBus, domainEvent } from '../domain-events.js';
+import {
+  type DomainEvent,
+  type DomainEventBus,
+  domainEvent,
+  type TaskChangedDetail,
+} from '../domain-events.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -7,7 +12,6 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../errors.js';
-import { escalateEvents, escalateMetrics } from '../escalations/hooks.js';
 import { shortHash } from '../hash.js';
 import type { Notice } from '../integrations/model.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
@@ -19,6 +23,7 @@ import type {
   EventPage,
   IdempotencyStore,
   Outbox,
+  OutboxWrite,
   Pause,
 } from '../ports.js';
 import {
@@ -60,6 +65,13 @@ export interface CoordinationPorts {
   readonly escalations?: EscalationStore;
   /** Where domain events are published (EventBridge, the in-process bus); without one, nowhere. */
   readonly events?: DomainEventBus;
+  /**
+   * Runs the followers of domain events just committed (the settling of phases, the escalation rules)
+   * at once, so that the answer already reflects them. The publisher runs them again from the table's
+   * stream, idempotently on the event id: that is the guarantee, this the shortcut. Injected by the
+   * composition (core/integrations/publisher.ts `follow`); without it, only the publisher runs them.
+   */
+  readonly follow?: (events: readonly DomainEvent[]) => Promise<void>;
   /** Remembers handoffs just recorded, so a concurrent retry records nothing twice; optional. */
   readonly idempotency?: IdempotencyStore;
   /**
@@ -223,23 +235,51 @@ export async function applyPlan(
   });
 }
 
-/** Moves phases forward as far as the current state allows and records each move. */
+/**
+ * Moves phases forward as far as the current state allows and records each move, with its domain
+ * events, in one transaction. With `completed` (a task of that phase just reached done), also
+ * `phase.tasks_completed` when the phase is active, has a gate and all its tasks are done: the event
+ * its gate starts from, written even when no phase moves. Repeating a settle writes nothing new.
+ */
 async function settlePhases(
   ports: CoordinationPorts,
   project: string,
   actor: Actor,
+  completed?: { readonly phase: string; readonly at: string },
 ): Promise<{ phases: ReadonlyMap<string, PhaseState>; moved: PhaseState[]; allDone: ReadonlySet<string> }> {
   return withRetries(ports, async () => {
     const snapshot = await ports.store.snapshot(project);
     if (!snapshot) return { phases: new Map(), moved: [], allDone: new Set<string>() };
+    const plan = snapshot.plan.plan;
     const allDone = new Set(
-      snapshot.plan.plan.phases
+      plan.phases
         .filter((phase) => phase.tasks.every((task) => snapshot.tasks.get(task.id)?.status === 'done'))
         .map((phase) => phase.id),
     );
     const at = ports.clock.now().toISOString();
-    const changed = progressPhases(snapshot.plan.plan, snapshot.phases, snapshot.tasks, at);
-    if (changed.length === 0) return { phases: snapshot.phases, moved: [], allDone };
+    const changed = progressPhases(plan, snapshot.phases, snapshot.tasks, at);
+    const phases = new Map(snapshot.phases);
+    for (const phase of changed) phases.set(phase.id, phase);
+    const gate = plan.phases.find((phase) => phase.id === completed?.phase)?.gate;
+    const published = phaseEvents(plan, changed, at);
+    if (
+      completed &&
+      gate &&
+      phases.get(completed.phase)?.status === 'active' &&
+      allDone.has(completed.phase)
+    ) {
+      // When the phase's last task was done: every settle after it (this transition's, the publisher's
+      // for each task of the phase) names the same event, so the phase completing is one event.
+      const lastDone =
+        (plan.phases.find((phase) => phase.id === completed.phase)?.tasks ?? [])
+          .map((task) => snapshot.tasks.get(task.id)?.doneAt ?? completed.at)
+          .sort()
+          .at(-1) ?? completed.at;
+      published.push(
+        domainEvent('phase.tasks_completed', { project, phase: completed.phase, gate, at: lastDone }),
+      );
+    }
+    if (changed.length === 0 && published.length === 0) return { phases, moved: [], allDone };
     await ports.store.commit(project, {
       phases: changed.map((next) => ({ next, expectedVersion: next.version - 1 })),
       events: changed.map((next) =>
@@ -249,11 +289,35 @@ async function settlePhases(
           note: next.status === 'passed' ? 'all its tasks are done' : 'every phase it depends on has passed',
         }),
       ),
+      published,
     });
-    const phases = new Map(snapshot.phases);
-    for (const phase of changed) phases.set(phase.id, phase);
     return { phases, moved: changed, allDone };
   });
+}
+
+/**
+ * What a task reaching done sets off: when the phase's done counter (moved in the task's own
+ * transaction) says every task of the phase may be done, the phases are settled, and a gated phase
+ * gets its `phase.tasks_completed`. The publisher runs this for every delivered `task.changed`, and
+ * the transition runs it at once for its answer; both may run, and running it again writes nothing new.
+ */
+export async function followTaskChange(
+  ports: CoordinationPorts,
+  change: Pick<TaskChangedDetail, 'project' | 'phase' | 'from' | 'to' | 'at'>,
+): Promise<PhaseState[]> {
+  if (change.to !== 'done' || change.from === 'done') return [];
+  const stored = await ports.store.currentPlan(change.project);
+  const phase = stored?.plan.phases.find((candidate) => candidate.id === change.phase);
+  if (!phase) return [];
+  const done = await ports.store.countDone(change.project, phase.id, 0);
+  if (done < phase.tasks.length) return [];
+  const settled = await settlePhases(
+    ports,
+    change.project,
+    { kind: 'system' },
+    { phase: phase.id, at: change.at },
+  );
+  return settled.moved;
 }
 
 const statuses = (phases: Iterable<PhaseState>) =>
@@ -294,7 +358,7 @@ export async function transitionTask(
       predecessors,
     });
     if (check.outcome === 'forbidden') throw new ConflictError(check.reason);
-    if (check.outcome === 'unchanged') return { task, changed: false, from: task.status, wasBlocked: false };
+    if (check.outcome === 'unchanged') return { task, changed: false, from: task.status, published: [] };
     const at = ports.clock.now().toISOString();
     // Finishing a task lifts its blocker: a done task cannot be blocked, and would otherwise stay so.
     const unblocks = input.to === 'done' && task.blocked;
@@ -303,6 +367,43 @@ export async function transitionTask(
       task.status,
       at,
     );
+    const outbox = [
+      ...jiraCommands(ports, stored.plan, taskDef.jira, next, actor),
+      ...(input.to === 'done'
+        ? slackNotices(
+            ports,
+            stored.plan,
+            taskDef.agent,
+            `task-done:${project}:${taskDef.id}:v${next.version}`,
+            {
+              type: 'task-done',
+              project,
+              task: { id: taskDef.id, title: taskDef.title },
+              by: next.updatedBy,
+              ...(input.note ? { note: input.note } : {}),
+            },
+          )
+        : []),
+    ];
+    // The change, its audit event, its JIRA and Slack commands, the phase's done counter and its domain
+    // event in one transaction: a crash after it loses none of them, and the publisher delivers the event.
+    const published = [
+      domainEvent('task.changed', {
+        project,
+        task: taskDef.id,
+        phase: phase.id,
+        agent: taskDef.agent,
+        version: next.version,
+        from: task.status,
+        to: next.status,
+        by: next.updatedBy,
+        blocked: next.blocked,
+        // Finishing a blocked task lifts its blocker: escalations about the blocker end with it.
+        ...(unblocks ? { unblocked: true as const } : {}),
+        ...(input.note ? { note: input.note } : {}),
+        at: next.updatedAt,
+      }),
+    ];
     await ports.store.commit(project, {
       tasks: [{ next, expectedVersion: task.version }],
       events: [
@@ -318,75 +419,27 @@ export async function transitionTask(
           },
         }),
       ],
+      ...(input.to === 'done' || task.status === 'done'
+        ? { doneCounts: [{ phase: phase.id, delta: input.to === 'done' ? 1 : -1 }] }
+        : {}),
+      ...(outbox.length > 0 ? { outbox: { entries: outbox, now: ports.clock.now() } } : {}),
+      published,
     });
-    return { task: next, changed: true, from: task.status, wasBlocked: task.blocked };
+    return { task: next, changed: true, from: task.status, published };
   });
-  // Also on an unchanged retry: if the first attempt failed after its commit, this enqueues what it missed.
-  await followInJira(ports, stored.plan, taskDef.jira, result.task, actor);
-  if (input.to === 'done' && result.task.status === 'done') {
-    await notify(
-      ports,
-      stored.plan,
-      taskDef.agent,
-      `task-done:${project}:${taskDef.id}:v${result.task.version}`,
-      {
-        type: 'task-done',
+  // Only a task reaching done can complete a phase (an admin reopening one leaves its phase as it is).
+  // The publisher follows the task.changed event to settle the phases; settling here too (it is
+  // idempotent) lets the answer say which phases moved.
+  const moved = result.changed
+    ? await followTaskChange(ports, {
         project,
-        task: { id: taskDef.id, title: taskDef.title },
-        by: result.task.updatedBy,
-        ...(input.note ? { note: input.note } : {}),
-      },
-    );
-  }
-  const published: DomainEvent[] = [];
-  if (result.changed) {
-    published.push(
-      domainEvent('task.changed', {
-        project,
-        task: taskDef.id,
         phase: phase.id,
-        agent: taskDef.agent,
-        version: result.task.version,
         from: result.from,
         to: result.task.status,
-        by: result.task.updatedBy,
-        blocked: result.task.blocked,
-        ...(input.note ? { note: input.note } : {}),
         at: result.task.updatedAt,
-      }),
-    );
-    // Finishing a blocked task lifts its blocker: escalations about the blocker end with it.
-    if (input.to === 'done' && result.wasBlocked)
-      await escalateEvents(ports, project, [
-        {
-          type: 'task.unblocked',
-          subject: taskDef.id,
-          at: result.task.updatedAt,
-          data: { agent: taskDef.agent },
-        },
-      ]);
-  }
-  // Only a task reaching done can complete a phase (an admin reopening one leaves its phase as it is).
-  // The done counter says when that may have happened; only then are the tasks read to check it.
-  let moved: PhaseState[] = [];
-  if (result.changed && (input.to === 'done' || result.from === 'done')) {
-    const done = await ports.store.countDone(project, phase.id, input.to === 'done' ? 1 : -1);
-    if (input.to === 'done' && done >= phase.tasks.length) {
-      const settled = await settlePhases(ports, project, { kind: 'system' });
-      moved = settled.moved;
-      published.push(...phaseEvents(stored.plan, settled.moved, result.task.updatedAt));
-      if (phase.gate && settled.phases.get(phase.id)?.status === 'active' && settled.allDone.has(phase.id))
-        published.push(
-          domainEvent('phase.tasks_completed', {
-            project,
-            phase: phase.id,
-            gate: phase.gate,
-            at: result.task.updatedAt,
-          }),
-        );
-    }
-  }
-  if (published.length > 0) await ports.events?.publish(published);
+      })
+    : [];
+  await ports.follow?.(result.published);
   return { task: result.task, changed: result.changed, phases: statuses(moved) };
 }
 
@@ -400,35 +453,54 @@ export async function passPhase(
   input: { project: string; phase: string; note: string; actor: Actor },
 ): Promise<PhaseState[]> {
   const { project } = input;
-  const stored = await requirePlan(ports, project);
-  const passed = await withRetries(ports, async () => {
-    const state = await ports.store.getPhase(project, input.phase);
+  await requirePlan(ports, project);
+  // The phase passing, the phases it lets move and their events: one transaction.
+  return withRetries(ports, async () => {
+    const snapshot = await ports.store.snapshot(project);
+    if (!snapshot) return [];
+    const state = snapshot.phases.get(input.phase);
     if (state?.status === 'passed') return [];
+    const plan = snapshot.plan.plan;
     const at = ports.clock.now().toISOString();
-    const next: PhaseState = {
+    const passed: PhaseState = {
       id: input.phase,
       status: 'passed',
       updatedAt: at,
       version: (state?.version ?? 0) + 1,
     };
+    const phases = new Map(snapshot.phases);
+    phases.set(passed.id, passed);
+    const settled = progressPhases(plan, phases, snapshot.tasks, at);
+    const moved = [passed, ...settled];
     await ports.store.commit(project, {
-      phases: [{ next, expectedVersion: state?.version ?? 0 }],
+      phases: [
+        { next: passed, expectedVersion: state?.version ?? 0 },
+        ...settled.map((next) => ({ next, expectedVersion: next.version - 1 })),
+      ],
       events: [
         auditEvent(ports, at, input.actor, { type: 'phase.passed', subject: input.phase, note: input.note }),
+        ...settled.map((next) =>
+          auditEvent(
+            ports,
+            at,
+            { kind: 'system' },
+            {
+              type: next.status === 'passed' ? 'phase.passed' : 'phase.activated',
+              subject: next.id,
+              note:
+                next.status === 'passed' ? 'all its tasks are done' : 'every phase it depends on has passed',
+            },
+          ),
+        ),
       ],
+      published: phaseEvents(plan, moved, at).map((published) =>
+        published.type === 'phase.passed' && published.detail.phase === input.phase
+          ? domainEvent('phase.passed', { ...published.detail, by: 'gate-decision' })
+          : published,
+      ),
     });
-    return [next];
+    return moved;
   });
-  const settled = await settlePhases(ports, project, { kind: 'system' });
-  const moved = [...passed, ...settled.moved];
-  const at = ports.clock.now().toISOString();
-  const published = phaseEvents(stored.plan, moved, at).map((published) =>
-    published.type === 'phase.passed' && published.detail.phase === input.phase
-      ? domainEvent('phase.passed', { ...published.detail, by: 'gate-decision' })
-      : published,
-  );
-  if (published.length > 0) await ports.events?.publish(published);
-  return moved;
 }
 
 /** `phase.passed` for every phase that passed, naming the phases that became active with it. */
@@ -451,44 +523,49 @@ export function phaseEvents(plan: Plan, moved: readonly PhaseState[], at: string
 }
 
 /**
- * Keeps the task's JIRA issue in step: its status moves to the name the plan maps the task status to.
- * The command id is the task version, so a retried request enqueues nothing new; a change that came
- * from JIRA itself is not sent back (no ping-pong).
+ * The command that keeps the task's JIRA issue in step: its status moves to the name the plan maps the
+ * task status to. The command id is the task version, so it is written once, with that version; a
+ * change that came from JIRA itself is not sent back (no ping-pong).
  */
-async function followInJira(
+function jiraCommands(
   ports: CoordinationPorts,
   plan: Plan,
   issue: string | undefined,
   task: TaskState,
   actor: Actor,
-) {
+): OutboxWrite[] {
   const statuses = plan.integrations.jira?.statuses;
   const status = statuses?.[task.status];
-  if (!ports.outbox || !issue || !status || (actor.kind === 'integration' && actor.id === 'jira')) return;
-  await ports.outbox.enqueue(
-    [
-      {
-        id: `task:${plan.project.id}:${task.id}:v${task.version}`,
-        project: plan.project.id,
-        command: { kind: 'transition', issue, status },
-      },
-    ],
-    ports.clock.now(),
-  );
+  if (!ports.outbox || !issue || !status || (actor.kind === 'integration' && actor.id === 'jira')) return [];
+  return [
+    {
+      id: `task:${plan.project.id}:${task.id}:v${task.version}`,
+      project: plan.project.id,
+      command: { kind: 'transition', issue, status },
+    },
+  ];
 }
 
 /**
- * Tells the team in Slack, through the outbox (so a Slack outage loses nothing and a retry posts
- * nothing new): in the agent's own channel, or the project's when the agent has none.
+ * The post that tells the team in Slack, through the outbox (so a Slack outage loses nothing and a
+ * retry posts nothing new): in the agent's own channel, or the project's when the agent has none.
  */
-async function notify(ports: CoordinationPorts, plan: Plan, agentId: string, key: string, notice: Notice) {
+function slackNotices(
+  ports: CoordinationPorts,
+  plan: Plan,
+  agentId: string,
+  key: string,
+  notice: Notice,
+): OutboxWrite[] {
   const agent = plan.agents.find((candidate) => candidate.id === agentId);
   const channel = agent?.channel ?? plan.integrations.slack?.channel;
-  if (!ports.outbox || !channel) return;
-  await ports.outbox.enqueue(
-    [{ id: `slack:${key}`, project: plan.project.id, command: { kind: 'slack', channel, key, notice } }],
-    ports.clock.now(),
-  );
+  if (!ports.outbox || !channel) return [];
+  return [{ id: `slack:${key}`, project: plan.project.id, command: { kind: 'slack', channel, key, notice } }];
+}
+
+/** `{ outbox }` of a change that queues these entries, or nothing. */
+function queued(ports: CoordinationPorts, entries: readonly OutboxWrite[]) {
+  return entries.length > 0 ? { outbox: { entries, now: ports.clock.now() } } : {};
 }
 
 /** The next version of a task: who changed it and when; a reason only while it is blocked. */
@@ -530,7 +607,7 @@ export async function setBlocker(
   const stored = await requirePlan(ports, project);
   const { task: taskDef } = requireTask(stored.plan, input.task);
   assertMayActFor(stored.plan, actor, taskDef.agent, 'block or unblock the tasks');
-  const result = await withRetries(ports, async (): Promise<TaskResult> => {
+  const result = await withRetries(ports, async (): Promise<TaskResult & { published: DomainEvent[] }> => {
     const task =
       (await ports.store.getTasks(project, [taskDef.id])).get(taskDef.id) ??
       initialTask(taskDef.id, stored.appliedAt);
@@ -540,7 +617,7 @@ export async function setBlocker(
       );
     const blocked = input.reason !== null;
     if (task.blocked === blocked && (input.reason ?? undefined) === task.blockedReason)
-      return { task, changed: false, phases: {} };
+      return { task, changed: false, phases: {}, published: [] };
     const at = ports.clock.now().toISOString();
     const next = nextVersion(
       task,
@@ -548,6 +625,22 @@ export async function setBlocker(
       actor,
       at,
     );
+    const phase = requireTask(stored.plan, taskDef.id).phase.id;
+    const published = [
+      domainEvent('task.changed', {
+        project,
+        task: taskDef.id,
+        phase,
+        agent: taskDef.agent,
+        version: next.version,
+        from: next.status,
+        to: next.status,
+        by: next.updatedBy,
+        blocked: next.blocked,
+        ...(next.blockedReason ? { blockedReason: next.blockedReason } : {}),
+        at: next.updatedAt,
+      }),
+    ];
     await ports.store.commit(project, {
       tasks: [{ next, expectedVersion: task.version }],
       events: [
@@ -562,51 +655,31 @@ export async function setBlocker(
           data: { agent: taskDef.agent },
         }),
       ],
+      ...queued(
+        ports,
+        blocked
+          ? slackNotices(
+              ports,
+              stored.plan,
+              taskDef.agent,
+              `task-blocked:${project}:${taskDef.id}:v${next.version}`,
+              {
+                type: 'task-blocked',
+                project,
+                task: { id: taskDef.id, title: taskDef.title },
+                by: next.updatedBy,
+                reason: input.reason as string,
+              },
+            )
+          : [],
+      ),
+      // Escalations about the blocker follow this event (the publisher runs them).
+      published,
     });
-    return { task: next, changed: true, phases: {} };
+    return { task: next, changed: true, phases: {}, published };
   });
-  if (result.changed) {
-    await escalateEvents(ports, project, [
-      {
-        type: result.task.blocked ? 'task.blocked' : 'task.unblocked',
-        subject: taskDef.id,
-        at: result.task.updatedAt,
-        ...(result.task.blockedReason ? { note: result.task.blockedReason } : {}),
-        data: { agent: taskDef.agent },
-      },
-    ]);
-    await ports.events?.publish([
-      domainEvent('task.changed', {
-        project,
-        task: taskDef.id,
-        phase: requireTask(stored.plan, taskDef.id).phase.id,
-        agent: taskDef.agent,
-        version: result.task.version,
-        from: result.task.status,
-        to: result.task.status,
-        by: result.task.updatedBy,
-        blocked: result.task.blocked,
-        ...(result.task.blockedReason ? { blockedReason: result.task.blockedReason } : {}),
-        at: result.task.updatedAt,
-      }),
-    ]);
-  }
-  if (result.task.blocked && input.reason !== null) {
-    await notify(
-      ports,
-      stored.plan,
-      taskDef.agent,
-      `task-blocked:${project}:${taskDef.id}:v${result.task.version}`,
-      {
-        type: 'task-blocked',
-        project,
-        task: { id: taskDef.id, title: taskDef.title },
-        by: result.task.updatedBy,
-        reason: result.task.blockedReason ?? input.reason,
-      },
-    );
-  }
-  return result;
+  await ports.follow?.(result.published);
+  return { task: result.task, changed: result.changed, phases: result.phases };
 }
 
 /** Records an agent's heartbeat: it is alive, what it works on, how far along, at what risk. */
@@ -634,26 +707,31 @@ export async function recordHeartbeat(
   const at = ports.clock.now().toISOString();
   const recorded = await ports.store.recordHeartbeat(project, agent, { ...heartbeat, at });
   if (recorded.wasDownSince) {
-    // Heard from again: the agent is back up, and the trail says for how long it was gone.
-    await ports.store.appendEvents(project, [
-      auditEvent(ports, at, actor, {
-        type: 'agent.up',
-        subject: agent,
-        note: `${agent} is back after being down since ${recorded.wasDownSince}`,
-        data: { downSince: recorded.wasDownSince },
-      }),
-    ]);
-    await escalateEvents(ports, project, [{ type: 'agent.up', subject: agent, at, data: { agent } }]);
-    await ports.events?.publish([
-      domainEvent('agent.up', { project, agent, downSince: recorded.wasDownSince, at }),
-    ]);
+    // Heard from again: the agent is back up, and the trail says for how long it was gone; escalations
+    // about it being down follow the event.
     const planned = stored.plan.agents.find((candidate) => candidate.id === agent);
-    await notify(ports, stored.plan, agent, `agent-up:${project}:${agent}:${recorded.wasDownSince}`, {
-      type: 'agent-up',
-      project,
-      agent: { id: agent, name: planned?.name ?? agent },
-      downSince: recorded.wasDownSince,
+    const up = [domainEvent('agent.up', { project, agent, downSince: recorded.wasDownSince, at })];
+    await ports.store.commit(project, {
+      events: [
+        auditEvent(ports, at, actor, {
+          type: 'agent.up',
+          subject: agent,
+          note: `${agent} is back after being down since ${recorded.wasDownSince}`,
+          data: { downSince: recorded.wasDownSince },
+        }),
+      ],
+      ...queued(
+        ports,
+        slackNotices(ports, stored.plan, agent, `agent-up:${project}:${agent}:${recorded.wasDownSince}`, {
+          type: 'agent-up',
+          project,
+          agent: { id: agent, name: planned?.name ?? agent },
+          downSince: recorded.wasDownSince,
+        }),
+      ),
+      published: up,
     });
+    await ports.follow?.(up);
   }
   return recorded.agent;
 }
@@ -836,6 +914,7 @@ async function saveHandoff(
     at,
     by: describeActor(input.actor),
   };
+  const title = (id: string) => definition(plan, id)?.task.title ?? id;
   await ports.store.commit(input.project, {
     handoffs: [handoff],
     events: [
@@ -846,16 +925,18 @@ async function saveHandoff(
         data: { to: [...input.to], handoff: handoff.id, ...(input.override ? { override: true } : {}) },
       }),
     ],
-  });
-  const title = (id: string) => definition(plan, id)?.task.title ?? id;
-  await notify(ports, plan, task.agent, `handoff:${input.project}:${handoff.id}`, {
-    type: 'task-handed-off',
-    project: input.project,
-    task: { id: task.id, title: task.title },
-    by: handoff.by,
-    to: handoff.to.map((id) => ({ id, title: title(id) })),
-    checklist: handoff.checklist,
-    ...(handoff.notes ? { notes: handoff.notes } : {}),
+    ...queued(
+      ports,
+      slackNotices(ports, plan, task.agent, `handoff:${input.project}:${handoff.id}`, {
+        type: 'task-handed-off',
+        project: input.project,
+        task: { id: task.id, title: task.title },
+        by: handoff.by,
+        to: handoff.to.map((id) => ({ id, title: title(id) })),
+        checklist: handoff.checklist,
+        ...(handoff.notes ? { notes: handoff.notes } : {}),
+      }),
+    ),
   });
   return handoff;
 }
@@ -915,14 +996,22 @@ export async function recordMetrics(
       at: metric.at === undefined ? now.toISOString() : new Date(metric.at).toISOString(),
     };
   });
-  await ports.store.putMetrics(input.project, points);
-  // The newest point of each metric posted: what the `when` rules over those metrics now see.
+  // The newest point of each metric posted: what the `when` rules over those metrics now see. The
+  // escalations follow the event, written with the points.
   const latest = new Map<string, MetricPoint>();
   for (const point of points) {
     const seen = latest.get(point.name);
     if (!seen || seen.at <= point.at) latest.set(point.name, point);
   }
-  await escalateMetrics(ports, input.project, latest);
+  const published = [
+    domainEvent('metrics.recorded', {
+      project: input.project,
+      metrics: [...latest.values()].map(({ name, value, at }) => ({ name, value, at })),
+      at: now.toISOString(),
+    }),
+  ];
+  await ports.store.putMetrics(input.project, points, published);
+  await ports.follow?.(published);
   return points;
 }
 
@@ -938,8 +1027,20 @@ export async function recordEvent(
     ...(input.subject ? { subject: input.subject } : {}),
     ...(input.note ? { note: input.note } : {}),
   });
-  await ports.store.appendEvents(input.project, [recorded]);
-  await escalateEvents(ports, input.project, [recorded]);
+  // Escalation rules that listen for the event follow the domain event written with it.
+  const published = [
+    domainEvent('event.recorded', {
+      project: input.project,
+      event: recorded.id,
+      type: recorded.type,
+      ...(recorded.subject ? { subject: recorded.subject } : {}),
+      ...(recorded.note ? { note: recorded.note } : {}),
+      by: recorded.actor,
+      at,
+    }),
+  ];
+  await ports.store.commit(input.project, { events: [recorded], published });
+  await ports.follow?.(published);
   return recorded;
 }
 

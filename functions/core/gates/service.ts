@@ -37,7 +37,15 @@ function requireGatePhase(plan: Plan, gateId: string): string {
  */
 export async function startGate(
   ports: GatePorts,
-  input: { project: string; gate: string },
+  input: {
+    project: string;
+    gate: string;
+    /**
+     * The id of the event that asks for the start (`phase.tasks_completed`), when one does: the same
+     * event delivered again starts no new attempt.
+     */
+    trigger?: string;
+  },
 ): Promise<{ result: GateStartResult | 'passed'; state: GateState }> {
   const { plan } = await requirePlan(ports, input.project);
   const phase = requireGatePhase(plan, input.gate);
@@ -45,6 +53,14 @@ export async function startGate(
   for (let attempt = 0; ; attempt++) {
     const current = await ports.gates.getGate(input.project, input.gate);
     if (current?.status === 'passed') return { result: 'passed', state: current };
+    if (
+      current &&
+      input.trigger !== undefined &&
+      current.trigger === input.trigger &&
+      !RUNNING_GATE_STATUSES.has(current.status)
+    )
+      // This event started the current attempt already, and it ended: a redelivery starts nothing.
+      return { result: 'already-started', state: current };
     if (current && RUNNING_GATE_STATUSES.has(current.status)) {
       // Started but never got going (the process died between the two writes): start it again under its name.
       const result = await ports.workflow.start({
@@ -61,6 +77,7 @@ export async function startGate(
       attempt: (current?.attempt ?? 0) + 1,
       status: 'evaluating',
       ...(current?.latest ? { latest: current.latest } : {}),
+      ...(input.trigger !== undefined ? { trigger: input.trigger } : {}),
       updatedAt: ports.clock.now().toISOString(),
       version: (current?.version ?? 0) + 1,
     };

@@ -14,6 +14,8 @@ export interface GateState {
   readonly latest?: GateDecision;
   /** The task token the workflow waits on while `awaiting-decision`. Never shown outside the store. */
   readonly pendingToken?: string;
+  /** The id of the event that started the attempt, when one did: its redelivery starts no other. */
+  readonly trigger?: string;
   /** What ended the attempt when it failed (a step that kept failing). */
   readonly error?: string;
   readonly updatedAt: string;

@@ -1,0 +1,140 @@
+import { followTaskChange } from '../coordination/commands.js';
+import type { MetricPoint } from '../coordination/model.js';
+import type { DomainEvent, DomainEventBus, DomainEventOf } from '../domain-events.js';
+import { escalateEvents, escalateMetrics, type ReactivePorts } from '../escalations/hooks.js';
+import type { EscalationEvent } from '../escalations/model.js';
+
+/**
+ * The publisher: delivers the domain events that use cases wrote into the table, in the transaction
+ * of the change they report (a transactional outbox). Deployed, the table's stream invokes the
+ * publisher function with the new event items; in `convoy dev` and the tests, the same code reads
+ * DynamoDB Local's stream. Delivery is at least once: a batch that fails, or a process that stops
+ * in the middle of one, is delivered again, so every consumer is idempotent on the event id.
+ *
+ * Each event goes to the bus (EventBridge, from which gates start; the in-process bus locally), then
+ * to the followers that need further reads and writes: the phases settle when a task reaches done,
+ * and the escalation rules run over task, agent, metric and posted events.
+ *
+ * @module
+ */
+
+/** What the publisher needs: the bus to deliver to, and the ports of the followers. */
+export interface PublisherPorts extends ReactivePorts {
+  readonly events: DomainEventBus;
+}
+
+/** How long a follower holds an event against a concurrent delivery of the same event. */
+const FOLLOW_HOLD_SECONDS = 60;
+/** How long a followed event is remembered: longer than the stream keeps a record (24 hours). */
+const FOLLOW_KEEP_SECONDS = 2 * 24 * 60 * 60;
+
+/**
+ * Delivers a batch in order: every event to the bus at once, then each to its followers. Resolves to
+ * the number of events fully delivered: all of them, or the index of the first whose followers
+ * failed (the stream retries from there, the bus getting that event and those after it again).
+ * Throws when the bus refused the batch: nothing of it counts as delivered.
+ */
+export async function deliverDomainEvents(
+  ports: PublisherPorts,
+  events: readonly DomainEvent[],
+  log: (line: string) => void = () => undefined,
+): Promise<number> {
+  if (events.length === 0) return 0;
+  await ports.events.publish(events);
+  for (const [index, event] of events.entries()) {
+    try {
+      await follow(ports, event);
+    } catch (error) {
+      log(`following ${event.id} failed: ${error instanceof Error ? error.message : String(error)}`);
+      return index;
+    }
+  }
+  return events.length;
+}
+
+/**
+ * Runs the followers of one event once per event id: a claim under the id keeps a redelivery (or a
+ * concurrent one) from running them twice; a failure gives the claim back, so a retry runs them.
+ */
+export async function follow(ports: ReactivePorts, event: DomainEvent): Promise<void> {
+  if (!FOLLOWED.has(event.type)) return;
+  const key = `follow:${event.id}`;
+  const idempotency = ports.idempotency;
+  if (idempotency) {
+    const claim = await idempotency.claim(key, event.id, ports.clock.now(), FOLLOW_HOLD_SECONDS);
+    if (claim.state === 'done') return;
+    if (claim.state === 'in_progress')
+      throw new Error(`event ${event.id} is being followed by another delivery; retry once it is done`);
+  }
+  try {
+    await runFollowers(ports, event);
+  } catch (error) {
+    await idempotency?.release(key);
+    throw error;
+  }
+  await idempotency?.complete(key, event.id, true, ports.clock.now(), FOLLOW_KEEP_SECONDS);
+}
+
+/**
+ * The `follow` port of the use cases (`CoordinationPorts.follow`): runs the followers of events just
+ * committed at once, in order. `ports` is called each time, so it may name ports composed later.
+ */
+export function followNow(ports: () => ReactivePorts): (events: readonly DomainEvent[]) => Promise<void> {
+  return async (events) => {
+    for (const event of events) await follow(ports(), event);
+  };
+}
+
+const FOLLOWED: ReadonlySet<DomainEvent['type']> = new Set([
+  'task.changed',
+  'agent.up',
+  'metrics.recorded',
+  'event.recorded',
+]);
+
+async function runFollowers(ports: ReactivePorts, event: DomainEvent): Promise<void> {
+  switch (event.type) {
+    case 'task.changed':
+      await followTaskChange(ports, event.detail);
+      await escalateEvents(ports, event.project, blockerEvents(event));
+      return;
+    case 'agent.up':
+      await escalateEvents(ports, event.project, [
+        { type: 'agent.up', subject: event.detail.agent, at: event.at, data: { agent: event.detail.agent } },
+      ]);
+      return;
+    case 'metrics.recorded':
+      await escalateMetrics(
+        ports,
+        event.project,
+        new Map<string, MetricPoint>(event.detail.metrics.map((point) => [point.name, { ...point }])),
+      );
+      return;
+    case 'event.recorded': {
+      const { type, subject, note, at } = event.detail;
+      await escalateEvents(ports, event.project, [
+        { type, at, ...(subject === undefined ? {} : { subject }), ...(note === undefined ? {} : { note }) },
+      ]);
+      return;
+    }
+    default:
+  }
+}
+
+/** The escalation events of a task change: its blocker raised or lifted (finishing a task lifts it). */
+function blockerEvents(event: DomainEventOf<'task.changed'>): EscalationEvent[] {
+  const { detail } = event;
+  const data = { agent: detail.agent };
+  if (detail.from === detail.to)
+    return [
+      {
+        type: detail.blocked ? 'task.blocked' : 'task.unblocked',
+        subject: detail.task,
+        at: detail.at,
+        ...(detail.blockedReason ? { note: detail.blockedReason } : {}),
+        data,
+      },
+    ];
+  if (detail.unblocked) return [{ type: 'task.unblocked', subject: detail.task, at: detail.at, data }];
+  return [];
+}

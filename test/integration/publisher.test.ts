@@ -1,0 +1,189 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DynamoDbCoordinationStore,
+  timeOrderedIds,
+} from '../../functions/adapters/dynamodb/coordination-store.js';
+import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb/escalation-store.js';
+import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
+import {
+  applyPlan,
+  type CoordinationPorts,
+  transitionTask,
+} from '../../functions/core/coordination/commands.js';
+import type { DomainEvent, DomainEventBus } from '../../functions/core/domain-events.js';
+import { parsePlan } from '../../functions/core/plan/index.js';
+import { StreamPublisher } from '../../functions/local/stream-publisher.js';
+import { createTestTable, type TestTable } from '../support/dynamodb.js';
+
+const PLAN = `version: 1
+project: { id: relay, timezone: UTC, start: 2026-03-02 }
+people: [{ id: pm, name: Pat Manager }]
+agents: [{ id: alpha, owner: pm }]
+gates:
+  - id: build-gate
+    approvers: [pm]
+    criteria: [{ go: "coverage >= 80" }]
+phases:
+  - id: build
+    gate: build-gate
+    tasks:
+      - { id: api, agent: alpha, estimate: 1d, jira: REL-1 }
+      - { id: docs, agent: alpha, estimate: 1d }
+  - { id: ship, dependsOn: [build], tasks: [{ id: deploy, agent: alpha, estimate: 1d }] }
+integrations:
+  jira: { site: https://example.atlassian.net, statuses: { done: Done } }
+  slack: { channel: "#relay" }
+`;
+
+const admin = { kind: 'admin' } as const;
+
+/** A bus that records what it was given; `failures` publishes throw first. */
+function recordingBus(failures = 0): DomainEventBus & { ids: string[] } {
+  let left = failures;
+  const ids: string[] = [];
+  return {
+    ids,
+    async publish(events: readonly DomainEvent[]) {
+      if (left > 0) {
+        left--;
+        throw new Error('EventBridge is unavailable');
+      }
+      ids.push(...events.map((event) => event.id));
+    },
+  };
+}
+
+let table: TestTable;
+let documentClient: DynamoDBDocumentClient;
+let ports: CoordinationPorts & { store: DynamoDbCoordinationStore; outbox: DynamoDbOutbox };
+const publishers: StreamPublisher[] = [];
+
+function publisher(bus: DomainEventBus): StreamPublisher {
+  const started = new StreamPublisher({
+    client: table.client,
+    documentClient,
+    tableName: table.tableName,
+    ports: { ...ports, events: bus },
+    log: () => undefined,
+  });
+  publishers.push(started);
+  return started;
+}
+
+beforeEach(async () => {
+  table = await createTestTable();
+  documentClient = DynamoDBDocumentClient.from(table.client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const store = new DynamoDbCoordinationStore(documentClient, table.tableName);
+  ports = {
+    store,
+    outbox: new DynamoDbOutbox(documentClient, table.tableName),
+    escalations: new DynamoDbEscalationStore(documentClient, table.tableName),
+    idempotency: store,
+    clock: { now: () => new Date() },
+    ids: timeOrderedIds,
+  };
+  const parsed = parsePlan(PLAN, { file: 'plan.yaml' });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  await applyPlan(ports, { project: 'relay', plan: parsed.plan, actor: admin });
+});
+
+afterEach(async () => {
+  for (const started of publishers.splice(0)) await started.stop();
+});
+
+/** The build phase's tasks finished, with no publisher running: as if the process died after each commit. */
+async function finishBuild() {
+  for (const task of ['api', 'docs']) {
+    await transitionTask(ports, { project: 'relay', task, to: 'in_progress', actor: admin });
+    await transitionTask(ports, { project: 'relay', task, to: 'done', actor: admin });
+  }
+}
+
+const count = (ids: readonly string[], id: string) => ids.filter((candidate) => candidate === id).length;
+
+describe('the transactional outbox and its publisher', () => {
+  it('loses no event or command when the process stops between the transaction and the publisher', async () => {
+    // Prepare
+    await finishBuild();
+    const bus = recordingBus();
+
+    // Act: a publisher started afterwards reads what the transactions wrote.
+    const delivered = await publisher(bus).publishOnce();
+
+    // Assess
+    const outbox = await ports.outbox.due(new Date(Date.now() + 60_000), 50);
+    expect(delivered).toBeGreaterThanOrEqual(5);
+    expect(count(bus.ids, 'task.changed/relay/api/v2')).toBe(1);
+    expect(count(bus.ids, 'task.changed/relay/docs/v2')).toBe(1);
+    expect(bus.ids.filter((id) => id.startsWith('phase.tasks_completed/relay/build/'))).toHaveLength(1);
+    expect(outbox.map((entry) => entry.id).sort()).toEqual(
+      expect.arrayContaining([
+        'task:relay:api:v2',
+        'slack:task-done:relay:api:v2',
+        'slack:task-done:relay:docs:v2',
+      ]),
+    );
+  });
+
+  it('delivers every event again after the bus failed once, and a second run delivers nothing twice', async () => {
+    // Prepare
+    await finishBuild();
+    const bus = recordingBus(1);
+    const first = publisher(bus);
+
+    // Act
+    const refused = await first.publishOnce();
+    const retried = await first.publishOnce();
+    const again = await first.publishOnce();
+
+    // Assess
+    expect(refused).toBe(0);
+    expect(retried).toBeGreaterThanOrEqual(5);
+    expect(again).toBe(0);
+    expect(new Set(bus.ids).size).toBe(bus.ids.length);
+  });
+
+  it('delivers the rest of a batch after a process stopped in the middle of it, following each event once', async () => {
+    // Prepare: the first process dies in a follower (its claim store fails) after the bus took the batch.
+    await finishBuild();
+    const dying = recordingBus();
+    let claims = 0;
+    const store = ports.store;
+    const broken = {
+      ...store,
+      claim: async (...args: Parameters<typeof store.claim>) => {
+        claims++;
+        if (claims === 2) throw new Error('the process stopped');
+        return store.claim(...args);
+      },
+      complete: store.complete.bind(store),
+      release: store.release.bind(store),
+    };
+    const first = new StreamPublisher({
+      client: table.client,
+      documentClient,
+      tableName: table.tableName,
+      ports: { ...ports, idempotency: broken, events: dying },
+      log: () => undefined,
+    });
+    publishers.push(first);
+    const partly = await first.publishOnce();
+    await first.stop();
+
+    // Act: a new process starts from the table's checkpoint.
+    const bus = recordingBus();
+    const rest = await publisher(bus).publishOnce();
+
+    // Assess: every event reached a bus; none was left out, the rest of the batch came again.
+    const all = new Set([...dying.ids, ...bus.ids]);
+    expect(partly).toBe(1);
+    expect(rest).toBeGreaterThanOrEqual(4);
+    expect(all.has('task.changed/relay/docs/v2')).toBe(true);
+    expect([...all].filter((id) => id.startsWith('phase.tasks_completed/relay/build/'))).toHaveLength(1);
+    const snapshot = await ports.store.snapshot('relay');
+    expect(snapshot?.phases.get('build')?.status).toBe('active');
+  });
+});

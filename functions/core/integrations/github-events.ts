@@ -6,6 +6,7 @@ import {
   transitionTask,
 } from '../coordination/commands.js';
 import type { Actor, StoredPlan } from '../coordination/model.js';
+import { auditEvent } from '../coordination/records.js';
 import { ConflictError } from '../errors.js';
 import { shortHash } from '../hash.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
@@ -265,11 +266,8 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
       } as const;
       // The standup lists the PRs merged since the last one, from the trail.
       await ports.store.appendEvents(project, [
-        {
-          id: ports.ids.next(ports.clock.now().toISOString()),
+        auditEvent(ports, ports.clock.now().toISOString(), GITHUB, {
           type: 'github.pr_merged',
-          at: ports.clock.now().toISOString(),
-          actor: 'integration:github',
           subject: `${repository}#${number}`,
           note: clip(`PR #${number} merged: ${title}`),
           data: {
@@ -281,7 +279,7 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
             tasks,
             delivery: context.delivery.id,
           },
-        },
+        }),
       ]);
       await post(ports, plan, `pr-merged:${project}:${repository}#${number}`, notice);
     }
@@ -392,15 +390,12 @@ async function buildFinished(
   const project = plan.project.id;
   if (!FINISHED.has(build.conclusion)) return;
   await ports.store.appendEvents(project, [
-    {
-      id: ports.ids.next(ports.clock.now().toISOString()),
+    auditEvent(ports, ports.clock.now().toISOString(), GITHUB, {
       type: 'build.finished',
-      at: ports.clock.now().toISOString(),
-      actor: 'integration:github',
       subject: repository,
       note: clip(`${build.name} on ${build.branch}: ${build.conclusion}`),
       data: { conclusion: build.conclusion, delivery: context.delivery.id },
-    },
+    }),
   ]);
   const since = new Date(ports.clock.now().getTime() - WEEK_MS).toISOString();
   let failed = 0;

@@ -1,5 +1,6 @@
 import type { CoordinationPorts } from '../coordination/commands.js';
-import type { AuditEvent, MetricPoint, ProjectSnapshot } from '../coordination/model.js';
+import type { Actor, AuditEvent, MetricPoint, ProjectSnapshot } from '../coordination/model.js';
+import { auditEvent } from '../coordination/records.js';
 import { domainEvent } from '../domain-events.js';
 import { escalateEvents, escalateMetrics, escalateOverdue } from '../escalations/hooks.js';
 import { startMissedGates } from '../gates/service.js';
@@ -17,6 +18,8 @@ export const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
  * not, so its history shows a trend without a point every minute.
  */
 const METRIC_REFRESH_MS = 60 * 60 * 1000;
+
+const SYSTEM: Actor = { kind: 'system' };
 
 export interface MonitorOutcome {
   readonly project: string;
@@ -62,15 +65,14 @@ export async function runHeartbeatMonitor(ports: MonitorPorts, project: string):
     });
     if (!marked) continue;
     down.push(agent.id);
-    events.push({
-      id: ports.ids.next(at),
-      type: 'agent.down',
-      at,
-      actor: 'system',
-      subject: agent.id,
-      note: `no heartbeat from ${agent.id} since ${state.lastHeartbeatAt} (expected every ${agent.heartbeat})`,
-      data: { lastHeartbeatAt: state.lastHeartbeatAt, heartbeat: agent.heartbeat, owner: agent.owner },
-    });
+    events.push(
+      auditEvent(ports, at, SYSTEM, {
+        type: 'agent.down',
+        subject: agent.id,
+        note: `no heartbeat from ${agent.id} since ${state.lastHeartbeatAt} (expected every ${agent.heartbeat})`,
+        data: { lastHeartbeatAt: state.lastHeartbeatAt, heartbeat: agent.heartbeat, owner: agent.owner },
+      }),
+    );
     const owner = plan.people.find((person) => person.id === agent.owner);
     await notifyAgentChange(
       ports,
@@ -158,15 +160,12 @@ export async function runStaleWorkSweep(ports: CoordinationPorts, project: strin
   if (stale.length > 0 && previous?.value !== stale.length) {
     const at = now.toISOString();
     await ports.store.appendEvents(project, [
-      {
-        id: ports.ids.next(at),
+      auditEvent(ports, at, SYSTEM, {
         type: 'tasks.stale',
-        at,
-        actor: 'system',
         subject: project,
         note: `${stale.length} task${stale.length === 1 ? '' : 's'} with no activity for 24 h: ${stale.join(', ')}`,
         data: { tasks: stale },
-      },
+      }),
     ]);
   }
   const metrics = await refreshMetrics(ports, project, snapshot, [

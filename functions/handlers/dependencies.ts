@@ -6,6 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbCoordinationStore, timeOrderedIds } from '../adapters/dynamodb/coordination-store.js';
 import { DynamoDbEscalationStore } from '../adapters/dynamodb/escalation-store.js';
 import { DynamoDbGateStore } from '../adapters/dynamodb/gate-store.js';
+import { dynamoDbRunOnce } from '../adapters/dynamodb/idempotency.js';
 import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
 import { EventBridgeDomainEventBus } from '../adapters/eventbridge/eventbridge-bus.js';
 import { realPause } from '../adapters/node/timers.js';
@@ -19,6 +20,7 @@ import type {
   EscalationStore,
   GateStore,
   IdempotencyStore,
+  RunOnce,
   TokenStore,
   WorkQueue,
 } from '../core/ports.js';
@@ -34,6 +36,7 @@ export interface Dependencies extends CoordinationPorts {
   /** Report charts, kept for later display and shared with the reports. */
   readonly charts: ChartArchive;
   readonly idempotency: IdempotencyStore;
+  readonly once: RunOnce;
   /** Unresolved escalations and their history. */
   readonly escalations: EscalationStore;
   /** Gate state and decisions. */
@@ -119,6 +122,7 @@ export function dependencies(): Dependencies {
       outbox: new DynamoDbOutbox(documentClient, table),
       tokens: store,
       idempotency: store,
+      once: dynamoDbRunOnce(client, table),
       charts: store,
       escalations: new DynamoDbEscalationStore(documentClient, table),
       gates: new DynamoDbGateStore(documentClient, table),

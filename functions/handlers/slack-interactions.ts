@@ -19,7 +19,7 @@ import {
 import { decideGate } from '../core/gates/service.js';
 import { toWellFormed } from '../core/unicode.js';
 import { type Dependencies, dependencies } from './dependencies.js';
-import { refuse, reply, shapeProblems, webhookRequest } from './http/webhook.js';
+import { refuse, reply, shapeProblems, webhookMiddlewares, webhookRequest } from './http/webhook.js';
 import { logger } from './logger.js';
 
 /**
@@ -52,7 +52,9 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   const outcome = await clicked(deps, action.action_id, action.value, payload.user?.id);
   logger.info('slack button', { action: action.action_id, outcome });
   return reply(200, { ok: true, outcome });
-}).use(injectLambdaContext(logger));
+})
+  .use(webhookMiddlewares((message, error) => logger.error(message, error as Error)))
+  .use(injectLambdaContext(logger));
 
 /**
  * The parts of an interaction payload Convoy reads, shape-checked; the rest passes through unread.

@@ -1,17 +1,18 @@
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { verifyGithubSignature } from '../adapters/github/verify-signature.js';
 import { GITHUB_EVENTS, githubDeliverySchema } from '../core/integrations/github-events.js';
 import { dependencies } from './dependencies.js';
+import { verifyHubSignature } from './http/hub-signature.js';
 import {
   DELIVERY_ID,
-  DELIVERY_KEEP_SECONDS,
-  fingerprint,
+  GITHUB_DELIVERY,
   MAX_WEBHOOK_BYTES,
   refuse,
   reply,
   shapeProblems,
+  webhookMiddlewares,
   webhookRequest,
 } from './http/webhook.js';
 import { logger } from './logger.js';
@@ -29,7 +30,8 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
     return refuse(413, 'payload_too_large', 'the payload is over 10 MB');
   const deps = dependencies();
   const secrets = await deps.secrets();
-  const check = await verifyGithubSignature(
+  const check = verifyHubSignature(
+    { name: 'GitHub', header: 'X-Hub-Signature-256', secretName: 'CONVOY_GITHUB_WEBHOOK_SECRET' },
     secretList(secrets.CONVOY_GITHUB_WEBHOOK_SECRET),
     rawBody,
     headers['x-hub-signature-256'],
@@ -61,20 +63,21 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   if (!HANDLED.has(name))
     return reply(202, { ignored: true, delivery, reason: `Convoy does not use ${name} events` });
 
-  const key = `github:${delivery}`;
-  const print = fingerprint(rawBody);
-  const claim = await deps.idempotency.claim(key, print, deps.clock.now(), 300);
-  if (claim.state !== 'new') return reply(claim.state === 'done' ? 200 : 202, { duplicate: true, delivery });
   try {
-    if (!deps.githubQueue)
-      throw new Error('no queue for GitHub deliveries is configured (CONVOY_GITHUB_QUEUE_URL)');
-    await deps.githubQueue.send({ id: delivery, event: name, payload });
-    await deps.idempotency.complete(key, print, { queued: true }, deps.clock.now(), DELIVERY_KEEP_SECONDS);
+    const { replayed } = await deps.once.run(GITHUB_DELIVERY, delivery, '', async () => {
+      if (!deps.githubQueue)
+        throw new Error('no queue for GitHub deliveries is configured (CONVOY_GITHUB_QUEUE_URL)');
+      await deps.githubQueue.send({ id: delivery, event: name, payload });
+      return { queued: true };
+    });
+    if (replayed) return reply(200, { duplicate: true, delivery });
   } catch (error) {
-    // Not remembered: GitHub's redelivery (or a manual one) will find the key free and try again.
-    await deps.idempotency.release(key);
+    if (error instanceof IdempotencyAlreadyInProgressError) return reply(202, { duplicate: true, delivery });
+    // Not remembered: GitHub's redelivery (or a manual one) will find the id free and try again.
     logger.error('could not queue a GitHub delivery', error as Error);
     return refuse(503, 'unavailable', 'the delivery could not be queued; redeliver it');
   }
   return reply(202, { accepted: true, delivery, event: name });
-}).use(injectLambdaContext(logger));
+})
+  .use(webhookMiddlewares((message, error) => logger.error(message, error as Error)))
+  .use(injectLambdaContext(logger));

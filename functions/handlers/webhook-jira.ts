@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -8,28 +8,19 @@ import {
   jiraWebhookPayload,
 } from '../core/integrations/jira-events.js';
 import { dependencies } from './dependencies.js';
+import { verifyHubSignature } from './http/hub-signature.js';
 import {
   DELIVERY_ID,
-  DELIVERY_KEEP_SECONDS,
-  fingerprint,
+  JIRA_DELIVERY,
   MAX_WEBHOOK_BYTES,
   refuse,
   reply,
   shapeProblems,
+  webhookMiddlewares,
   webhookRequest,
 } from './http/webhook.js';
 import { logger } from './logger.js';
 import { secretList } from './secrets.js';
-
-/** JIRA admin webhooks sign the raw body: `X-Hub-Signature: sha256=<hex HMAC-SHA256>`. */
-function signatureMatches(secrets: readonly string[], rawBody: string, header: string | undefined): boolean {
-  const match = /^sha256=([0-9a-f]{64})$/i.exec(header ?? '');
-  if (!match) return false;
-  const given = Buffer.from((match[1] as string).toLowerCase(), 'hex');
-  return secrets.some((secret) =>
-    timingSafeEqual(createHmac('sha256', secret).update(rawBody).digest(), given),
-  );
-}
 
 /**
  * `POST /webhooks/jira`: an issue's status change moves the tasks linked to it. Deliveries are
@@ -40,12 +31,14 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   if (Buffer.byteLength(rawBody) > MAX_WEBHOOK_BYTES)
     return refuse(413, 'payload_too_large', 'the payload is over 10 MB');
   const deps = dependencies();
-  const secrets = secretList((await deps.secrets()).CONVOY_JIRA_WEBHOOK_SECRET);
-  if (secrets.length === 0)
-    return refuse(401, 'unauthorized', 'no JIRA webhook secret is configured (CONVOY_JIRA_WEBHOOK_SECRET)');
-  if (!signatureMatches(secrets, rawBody, headers['x-hub-signature'])) {
-    return refuse(401, 'unauthorized', 'X-Hub-Signature is missing or does not match the payload');
-  }
+  // JIRA admin webhooks sign the raw body as GitHub does, under another header name.
+  const check = verifyHubSignature(
+    { name: 'JIRA', header: 'X-Hub-Signature', secretName: 'CONVOY_JIRA_WEBHOOK_SECRET' },
+    secretList((await deps.secrets()).CONVOY_JIRA_WEBHOOK_SECRET),
+    rawBody,
+    headers['x-hub-signature'],
+  );
+  if (!check.ok) return refuse(401, 'unauthorized', check.reason);
   let json: unknown;
   try {
     json = JSON.parse(rawBody);
@@ -64,18 +57,16 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
       'invalid_request',
       'X-Atlassian-Webhook-Identifier: expected 1 to 200 visible ASCII characters',
     );
-  const key = identifier ? `jira:${identifier}` : undefined;
-  const print = fingerprint(rawBody);
-  if (key) {
-    const claim = await deps.idempotency.claim(key, print, deps.clock.now(), 60);
-    if (claim.state !== 'new') return reply(200, { duplicate: true });
-  }
+  if (!identifier) return reply(200, await handleJiraStatusChange(deps, change));
   try {
-    const outcome = await handleJiraStatusChange(deps, change);
-    if (key) await deps.idempotency.complete(key, print, outcome, deps.clock.now(), DELIVERY_KEEP_SECONDS);
-    return reply(200, outcome);
+    const { outcome, replayed } = await deps.once.run(JIRA_DELIVERY, identifier, '', () =>
+      handleJiraStatusChange(deps, change),
+    );
+    return reply(200, replayed ? { duplicate: true } : outcome);
   } catch (error) {
-    if (key) await deps.idempotency.release(key);
+    if (error instanceof IdempotencyAlreadyInProgressError) return reply(200, { duplicate: true });
     throw error;
   }
-}).use(injectLambdaContext(logger));
+})
+  .use(webhookMiddlewares((message, error) => logger.error(message, error as Error)))
+  .use(injectLambdaContext(logger));

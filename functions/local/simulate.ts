@@ -4,6 +4,7 @@ import { DynamoDbCoordinationStore } from '../adapters/dynamodb/coordination-sto
 import { DynamoDbEscalationStore } from '../adapters/dynamodb/escalation-store.js';
 import { DynamoDbGateStore } from '../adapters/dynamodb/gate-store.js';
 import { DEFAULT_TABLE_NAME, ensureTable } from '../adapters/dynamodb/table-definition.js';
+import { MemoryPersistenceLayer, PowertoolsRunOnce } from '../adapters/idempotency/run-once.js';
 import { noticeMessage } from '../adapters/slack/notice-messages.js';
 import { renderBlocks } from '../adapters/slack/report-blocks.js';
 import { applyPlan, recordMetrics } from '../core/coordination/commands.js';
@@ -151,6 +152,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
       outbox,
       tokens: store,
       idempotency: store,
+      once: new PowertoolsRunOnce(() => new MemoryPersistenceLayer()),
       charts: store,
       escalations,
       gates: new DynamoDbGateStore(documentClient, DEFAULT_TABLE_NAME),

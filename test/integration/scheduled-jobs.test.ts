@@ -5,6 +5,7 @@ import {
   DynamoDbCoordinationStore,
   timeOrderedIds,
 } from '../../functions/adapters/dynamodb/coordination-store.js';
+import { dynamoDbRunOnce } from '../../functions/adapters/dynamodb/idempotency.js';
 import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
 import { applyPlan, transitionTask } from '../../functions/core/coordination/commands.js';
 import type { OutboxEntry } from '../../functions/core/integrations/model.js';
@@ -51,7 +52,7 @@ beforeEach(async () => {
   ports = {
     store,
     outbox: new DynamoDbOutbox(documentClient, tableName),
-    idempotency: store,
+    once: dynamoDbRunOnce(client, tableName),
     charts: store,
     clock: { now: () => now },
     ids: timeOrderedIds,

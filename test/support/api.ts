@@ -6,6 +6,7 @@ import {
 } from '../../functions/adapters/dynamodb/coordination-store.js';
 import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb/escalation-store.js';
 import { DynamoDbGateStore } from '../../functions/adapters/dynamodb/gate-store.js';
+import { dynamoDbRunOnce } from '../../functions/adapters/dynamodb/idempotency.js';
 import { realPause } from '../../functions/adapters/node/timers.js';
 import { applyPlan } from '../../functions/core/coordination/commands.js';
 import { type Dependencies, setDependencies } from '../../functions/handlers/dependencies.js';
@@ -62,6 +63,7 @@ export async function startTestApi(
     store,
     tokens: store,
     idempotency: store,
+    once: dynamoDbRunOnce(client, tableName),
     charts: store,
     escalations: new DynamoDbEscalationStore(documentClient, tableName),
     gates: new DynamoDbGateStore(documentClient, tableName),

@@ -18,6 +18,7 @@ import {
 } from './items.js';
 import { type Key, keys } from './keys.js';
 import { outboxItem } from './outbox.js';
+import { queryAll } from './query.js';
 import { GSI1_NAME } from './table-definition.js';
 
 /** DynamoDB allows at most 100 items in one transaction. */
@@ -209,29 +210,19 @@ export class DynamoDbEscalationStore implements EscalationStore {
 
   /** The unresolved items of a project (or only the one with this id), read consistently. */
   private async openItems(project: string, id?: string): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const response = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :open)',
-          ExpressionAttributeValues: {
-            ':pk': keys.escalations(project),
-            ':open': keys.openEscalation(project, '').sk,
-            ...(id === undefined ? {} : { ':id': id }),
-          },
-          ...(id === undefined
-            ? {}
-            : { FilterExpression: '#id = :id', ExpressionAttributeNames: { '#id': 'id' } }),
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...(response.Items ?? []));
-      start = response.LastEvaluatedKey;
-    } while (start);
-    return items;
+    return queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :open)',
+      ExpressionAttributeValues: {
+        ':pk': keys.escalations(project),
+        ':open': keys.openEscalation(project, '').sk,
+        ...(id === undefined ? {} : { ':id': id }),
+      },
+      ...(id === undefined
+        ? {}
+        : { FilterExpression: '#id = :id', ExpressionAttributeNames: { '#id': 'id' } }),
+      ConsistentRead: true,
+    });
   }
 
   private async transact(items: TransactItem[]): Promise<void> {

@@ -2,13 +2,13 @@ import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { JiraCommand, OutboxCommand, OutboxEntry } from '../../core/integrations/model.js';
 import type { Outbox } from '../../core/ports.js';
 import { keys } from './keys.js';
+import { queryAll } from './query.js';
 import { GSI1_NAME } from './table-definition.js';
 
 type Item = Record<string, unknown>;
@@ -148,22 +148,12 @@ export class DynamoDbOutbox implements Outbox {
     input: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeValues'>,
     limit: number,
   ): Promise<OutboxEntry[]> {
-    const entries: OutboxEntry[] = [];
-    let start: Item | undefined;
-    do {
-      const response = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: GSI1_NAME,
-          ...input,
-          ...(Number.isFinite(limit) ? { Limit: limit - entries.length } : {}),
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      entries.push(...(response.Items ?? []).map(toEntry));
-      start = response.LastEvaluatedKey;
-    } while (start && entries.length < limit);
-    return entries;
+    const items = await queryAll(
+      this.client,
+      { TableName: this.tableName, IndexName: GSI1_NAME, ...input },
+      limit,
+    );
+    return items.map(toEntry);
   }
 }
 

@@ -3,7 +3,7 @@ import { reviewGates } from '../gates/service.js';
 import type { GateWorkflow } from '../gates/workflow.js';
 import type { ChartAttachment, OutboxCommand } from '../integrations/model.js';
 import type { Plan, Schedule } from '../plan/index.js';
-import type { ChartArchive, ChatMessage, GateStore, IdempotencyStore } from '../ports.js';
+import type { ChartArchive, ChatMessage, GateStore, OnceOptions, RunOnce } from '../ports.js';
 import { seedFrom } from '../reports/forecast.js';
 import { buildReport, forAgent } from '../reports/index.js';
 import type { ReportBlock, ReportDocument, ReportKind } from '../reports/model.js';
@@ -21,7 +21,8 @@ export interface ReportRenderer {
 }
 
 export interface JobPorts extends CoordinationPorts {
-  readonly idempotency: IdempotencyStore;
+  /** Runs each fire time of a schedule once. */
+  readonly once: RunOnce;
   readonly charts: ChartArchive;
   readonly reports: ReportRenderer;
   /** Gate state; with `workflow`, what a gate-review job needs to start the gates it reviews. */
@@ -39,10 +40,11 @@ export type JobOutcome =
     }
   | { readonly ran: false; readonly reason: string };
 
-/** A claimed job that has not finished within this long may be run again by a retry. */
-const HOLD_SECONDS = 15 * 60;
-/** Long enough for any retry of Scheduler (24 h at most) and a duplicate delivery to find the record. */
-const KEEP_SECONDS = 8 * 24 * 60 * 60;
+/**
+ * A job that has not finished within 15 minutes (the Lambda's limit) may be run again by a retry; its
+ * record is kept long enough for any retry of Scheduler (24 h at most) and a duplicate delivery.
+ */
+const ONCE: OnceOptions = { scope: 'job', holdSeconds: 15 * 60, keepSeconds: 8 * 24 * 60 * 60 };
 
 const REPORT_JOBS: ReadonlySet<string> = new Set<ReportKind>(['standup', 'sync', 'report', 'weekly-summary']);
 
@@ -52,7 +54,7 @@ const REPORT_JOBS: ReadonlySet<string> = new Set<ReportKind>(['standup', 'sync',
  * finds the first one's record and does nothing. Two regions must not both run schedules: each
  * region's replica of the global table would accept its own claim before replication, which is why
  * only the active region's schedules are enabled (docs/operations.md). Holidays, non-working days and `every` are
- * checked here, since the cron only knows weekdays. A job that fails gives its claim back, so the
+ * checked here, since the cron only knows weekdays. A job that fails keeps no record, so the
  * scheduler's retry can run it.
  */
 export async function runScheduledJob(
@@ -78,21 +80,14 @@ export async function runScheduledJob(
   if (!decision.run) return { ran: false, reason: decision.reason };
 
   const key = `job:${input.project}:${schedule.id}:${scheduledTime.toISOString()}`;
-  const claim = await ports.idempotency.claim(key, key, ports.clock.now(), HOLD_SECONDS);
-  if (claim.state === 'done')
-    return { ran: false, reason: `${schedule.id} already ran for ${scheduledTime.toISOString()}` };
-  if (claim.state === 'in_progress')
-    throw new Error(
-      `${schedule.id} for ${scheduledTime.toISOString()} is running in another invocation; retry later`,
-    );
-  try {
-    const outcome = await perform(ports, { plan, schedule, scheduledTime, key });
-    await ports.idempotency.complete(key, key, outcome, ports.clock.now(), KEEP_SECONDS);
-    return outcome;
-  } catch (error) {
-    await ports.idempotency.release(key);
-    throw error;
-  }
+  // A second delivery while the first runs fails (Powertools' IdempotencyAlreadyInProgressError),
+  // so the scheduler retries it later and then finds the outcome.
+  const { outcome, replayed } = await ports.once.run(ONCE, key, '', () =>
+    perform(ports, { plan, schedule, scheduledTime, key }),
+  );
+  return replayed
+    ? { ran: false, reason: `${schedule.id} already ran for ${scheduledTime.toISOString()}` }
+    : outcome;
 }
 
 async function perform(

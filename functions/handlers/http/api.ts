@@ -1,20 +1,16 @@
 import { createHash } from 'node:crypto';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import { type Actor, describeActor } from '../../core/coordination/model.js';
-import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  UnprocessableError,
-  ValidationError,
-  VersionConflictError,
-} from '../../core/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../core/errors.js';
 import { didYouMean } from '../../core/plan/suggest.js';
-import type { TokenRecord } from '../../core/ports.js';
+import type { OnceOptions, TokenRecord } from '../../core/ports.js';
 import { isWellFormed } from '../../core/unicode.js';
 import type { Dependencies } from '../dependencies.js';
-import { authenticate, UnauthorizedError } from './auth.js';
+import { authenticate } from './auth.js';
+import { errorResponse, httpErrors, PayloadTooLargeError, statusOf } from './errors.js';
 import { pathParams } from './schemas.js';
 
 /** Bodies above this are refused with 413 before anything is parsed. */
@@ -40,13 +36,6 @@ export interface RouteDefinition {
   /** `admin`: only admin tokens; `project`: any token valid for the project in the path. */
   readonly access: 'admin' | 'project';
   readonly run: (request: ApiRequest, deps: Dependencies) => Promise<ApiResponse>;
-}
-
-export class PayloadTooLargeError extends Error {
-  constructor(bytes: number) {
-    super(`the request body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KB)`);
-    this.name = 'PayloadTooLargeError';
-  }
 }
 
 /** JSON body of a request, validated against a zod schema; 400 naming the field otherwise. */
@@ -178,36 +167,6 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   return def?.type === 'object' ? Object.keys(def.shape as object) : [];
 }
 
-function errorBody(code: string, message: string, details?: readonly unknown[]) {
-  return { error: { code, message, ...(details && details.length > 0 ? { details } : {}) } };
-}
-
-/** Maps domain errors to statuses; only 4xx messages reach the caller, never internals. */
-export function errorResponse(error: unknown, log: (message: string, error: unknown) => void): ApiResponse {
-  if (error instanceof UnauthorizedError)
-    return { status: 401, body: errorBody('unauthorized', error.message) };
-  if (error instanceof PayloadTooLargeError)
-    return { status: 413, body: errorBody('payload_too_large', error.message) };
-  if (error instanceof ValidationError)
-    return { status: 400, body: errorBody('invalid_request', error.message, error.details) };
-  if (error instanceof ForbiddenError) return { status: 403, body: errorBody('forbidden', error.message) };
-  if (error instanceof NotFoundError) return { status: 404, body: errorBody('not_found', error.message) };
-  if (error instanceof ConflictError) return { status: 409, body: errorBody('conflict', error.message) };
-  if (error instanceof VersionConflictError) {
-    return {
-      status: 409,
-      body: errorBody('concurrent_update', 'too many concurrent updates of the same item; retry the request'),
-    };
-  }
-  if (error instanceof UnprocessableError)
-    return { status: 422, body: errorBody('unprocessable', error.message, error.details) };
-  log('unhandled error', error);
-  return {
-    status: 500,
-    body: errorBody('internal', 'something went wrong on our side; the request can be retried'),
-  };
-}
-
 const json = (response: ApiResponse, replayed = false): APIGatewayProxyStructuredResultV2 =>
   response.contentType
     ? raw(response)
@@ -234,13 +193,13 @@ function raw(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** How long a first delivery holds its key while it runs, and how long its outcome is kept. */
-const HOLD_SECONDS = 60;
-const KEEP_SECONDS = 24 * 60 * 60;
+/** A first delivery holds its key for a minute while it runs; its outcome is kept for a day. */
+const ONCE: OnceOptions = { scope: 'api', holdSeconds: 60, keepSeconds: 24 * 60 * 60 };
 
 /**
  * Runs a state-changing request at most once per `Idempotency-Key` (per caller, route and path):
- * a retry with the same key and body gets the first response again, marked `idempotent-replayed`.
+ * a retry with the same key and body gets the first response again, marked `idempotent-replayed`;
+ * a retry while the first runs gets 409, one with another body 422 (the error map).
  */
 async function once(
   key: string,
@@ -253,91 +212,57 @@ async function once(
       'Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice)',
     );
   }
-  const scope = sha256(
-    [describeActor(request.actor), request.event.routeKey, request.event.rawPath, key].join('\n'),
+  const scope = [describeActor(request.actor), request.event.routeKey, request.event.rawPath, key].join('\n');
+  // A 4xx outcome is final and kept; a 5xx one is thrown, which keeps nothing: a retry runs again.
+  const { outcome, replayed } = await deps.once.run(ONCE, scope, sha256(request.rawBody), () =>
+    run().catch((error: unknown) => {
+      if (statusOf(error) >= 500) throw error;
+      return errorResponse(error, () => undefined);
+    }),
   );
-  const fingerprint = sha256(request.rawBody);
-  const claim = await deps.idempotency.claim(scope, fingerprint, deps.clock.now(), HOLD_SECONDS);
-  if (claim.state === 'in_progress') {
-    return {
-      response: {
-        status: 409,
-        body: errorBody(
-          'request_in_progress',
-          'a request with this Idempotency-Key is still being processed; retry in a moment',
-        ),
-      },
-      replayed: false,
-    };
-  }
-  if (claim.state === 'done') {
-    if (claim.fingerprint !== fingerprint) {
-      throw new UnprocessableError(
-        'this Idempotency-Key was already used with a different request body; use a new key for a new request',
-      );
-    }
-    return { response: claim.outcome as ApiResponse, replayed: true };
-  }
-  try {
-    const response = await run();
-    if (response.status >= 500) await deps.idempotency.release(scope);
-    else await deps.idempotency.complete(scope, fingerprint, response, deps.clock.now(), KEEP_SECONDS);
-    return { response, replayed: false };
-  } catch (error) {
-    // A 4xx outcome is final and kept; anything else frees the key for a retry.
-    const response = errorResponse(error, () => undefined);
-    if (response.status >= 500) {
-      await deps.idempotency.release(scope);
-      throw error;
-    }
-    await deps.idempotency.complete(scope, fingerprint, response, deps.clock.now(), KEEP_SECONDS);
-    return { response, replayed: false };
-  }
+  return { response: outcome, replayed };
 }
 
 /**
- * A Lambda handler for a set of routes (keyed by API Gateway route key). Parses and authenticates
- * the request, runs the route, maps errors; the same function serves API Gateway and `convoy dev`.
+ * A Lambda handler for a set of routes (keyed by API Gateway route key). Middy lower-cases the
+ * headers; the handler refuses a body over the limit, authenticates, runs the route, and the error
+ * step maps what it throws. The same function serves API Gateway and `convoy dev`.
  */
 export function apiHandler(
   routes: Readonly<Record<string, RouteDefinition>>,
   deps: () => Dependencies,
   log: (message: string, error: unknown) => void,
 ) {
-  return async function handle(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-    try {
-      const route = routes[event.routeKey];
-      if (!route) throw new NotFoundError(`no route ${event.routeKey}`);
-      const rawBody = event.body
-        ? event.isBase64Encoded
-          ? Buffer.from(event.body, 'base64').toString('utf8')
-          : event.body
-        : '';
-      const bytes = Buffer.byteLength(rawBody);
-      if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(bytes);
-      const headers = Object.fromEntries(
-        Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
-      );
-      const dependencies = deps();
-      const { actor, record } = await authenticate(headers.authorization, dependencies);
-      const params = validate(pathParams, event.pathParameters ?? {}, 'path') as Record<string, string>;
-      if (route.access === 'admin' && actor.kind !== 'admin')
-        throw new ForbiddenError('this route needs an admin token');
-      if (record.role !== 'admin' && params.project !== undefined && record.project !== params.project) {
-        throw new ForbiddenError(`this token belongs to project ${record.project}, not ${params.project}`);
-      }
-      const query = (event.queryStringParameters ?? {}) as Record<string, string>;
-      const request: ApiRequest = { event, params, query, rawBody, actor, token: record };
-      const key = headers['idempotency-key'];
-      if (key !== undefined && event.requestContext.http.method !== 'GET') {
-        const { response, replayed } = await once(key, request, dependencies, () =>
-          route.run(request, dependencies),
-        );
-        return json(response, replayed);
-      }
-      return json(await route.run(request, dependencies));
-    } catch (error) {
-      return json(errorResponse(error, log));
+  return middy(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const route = routes[event.routeKey];
+    if (!route) throw new NotFoundError(`no route ${event.routeKey}`);
+    const rawBody = event.body
+      ? event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body
+      : '';
+    const bytes = Buffer.byteLength(rawBody);
+    if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(bytes, MAX_BODY_BYTES);
+    const headers = event.headers ?? {};
+    const dependencies = deps();
+    const { actor, record } = await authenticate(headers.authorization, dependencies);
+    const params = validate(pathParams, event.pathParameters ?? {}, 'path') as Record<string, string>;
+    if (route.access === 'admin' && actor.kind !== 'admin')
+      throw new ForbiddenError('this route needs an admin token');
+    if (record.role !== 'admin' && params.project !== undefined && record.project !== params.project) {
+      throw new ForbiddenError(`this token belongs to project ${record.project}, not ${params.project}`);
     }
-  };
+    const query = (event.queryStringParameters ?? {}) as Record<string, string>;
+    const request: ApiRequest = { event, params, query, rawBody, actor, token: record };
+    const key = headers['idempotency-key'];
+    if (key !== undefined && event.requestContext.http.method !== 'GET') {
+      const { response, replayed } = await once(key, request, dependencies, () =>
+        route.run(request, dependencies),
+      );
+      return json(response, replayed);
+    }
+    return json(await route.run(request, dependencies));
+  })
+    .use(httpHeaderNormalizer())
+    .use(httpErrors(log));
 }

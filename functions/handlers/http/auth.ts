@@ -8,6 +8,7 @@ import type {
   TokenRecord,
   TokenStore,
 } from '../../core/ports.js';
+import { UnauthorizedError } from './errors.js';
 
 /**
  * The key API tokens are sealed with: HMAC-SHA256 keys only the Convoy process holds (a file beside
@@ -36,12 +37,7 @@ const TOKEN_FORMAT = /^cvy_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
 /** A token's public id: 16 hex digits. */
 export const TOKEN_ID_FORMAT = /^[0-9a-f]{16}$/;
 
-export class UnauthorizedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnauthorizedError';
-  }
-}
+export { UnauthorizedError };
 
 const missingKey: TokenKey = () =>
   Promise.reject(

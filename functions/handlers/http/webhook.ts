@@ -1,27 +1,33 @@
-import { createHash } from 'node:crypto';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
+import type { OnceOptions } from '../../core/ports.js';
+import { httpErrors } from './errors.js';
 
 /** GitHub caps webhook payloads at 25 MB and API Gateway at 10 MB; a push with many commits is large. */
 export const MAX_WEBHOOK_BYTES = 10 * 1024 * 1024;
 
 export interface WebhookRequest {
   readonly rawBody: string;
-  /** Lower-cased names. */
+  /** Lower-cased names (Middy's header normalizer, `webhookMiddlewares`). */
   readonly headers: Readonly<Record<string, string | undefined>>;
 }
 
+/** The body exactly as sent, for the signature check: JSON is parsed only once it is verified. */
 export function webhookRequest(event: APIGatewayProxyEventV2): WebhookRequest {
   const rawBody = event.body
     ? event.isBase64Encoded
       ? Buffer.from(event.body, 'base64').toString('utf8')
       : event.body
     : '';
-  const headers = Object.fromEntries(
-    Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
-  );
-  return { rawBody, headers };
+  return { rawBody, headers: event.headers ?? {} };
 }
+
+/** Lower-cased headers before the handler, the API's error map after it: a failure is a JSON 500. */
+export const webhookMiddlewares = (log: (message: string, error: unknown) => void) => [
+  httpHeaderNormalizer(),
+  httpErrors(log),
+];
 
 export function reply(status: number, body: unknown): APIGatewayProxyStructuredResultV2 {
   return {
@@ -34,10 +40,20 @@ export function reply(status: number, body: unknown): APIGatewayProxyStructuredR
 export const refuse = (status: number, code: string, message: string) =>
   reply(status, { error: { code, message } });
 
-export const fingerprint = (text: string) => createHash('sha256').update(text).digest('hex');
+/** A delivery id is remembered for longer than any provider redelivers. */
+const DELIVERY_KEEP_SECONDS = 7 * 24 * 3600;
 
-/** How long a delivery id is remembered: longer than any provider redelivers. */
-export const DELIVERY_KEEP_SECONDS = 7 * 24 * 3600;
+/** How long a first delivery of GitHub and of JIRA holds its id while it runs, and is remembered. */
+export const GITHUB_DELIVERY: OnceOptions = {
+  scope: 'github',
+  holdSeconds: 300,
+  keepSeconds: DELIVERY_KEEP_SECONDS,
+};
+export const JIRA_DELIVERY: OnceOptions = {
+  scope: 'jira',
+  holdSeconds: 60,
+  keepSeconds: DELIVERY_KEEP_SECONDS,
+};
 
 /** A delivery id header (GitHub's GUID, JIRA's identifier): it becomes part of a key. */
 export const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;

@@ -21,7 +21,8 @@
  * | unresolved escalation | `PROJECT#<project>#ESCALATIONS` | `OPEN#<dedup key>`     | `PROJECT#<project>#ESCALATIONS` / `<openedAt>#<id>` |
  * | resolved escalation   | `PROJECT#<project>#ESCALATIONS` | `RESOLVED#<id>`        | `PROJECT#<project>#ESCALATIONS` / `<openedAt>#<id>` |
  * | API token             | `TOKEN#<token id>`          | `TOKEN`                    | `PROJECT#<project>#TOKENS` or `TOKENS#ADMIN` / `<createdAt>#<id>` |
- * | idempotency record    | `IDEMPOTENCY#<key>`         | `IDEMPOTENCY`              | (expires via `expiresAt`)          |
+ * | handoff claim         | `IDEMPOTENCY#<key>`         | `IDEMPOTENCY`              | (expires via `expiresAt`)          |
+ * | run-once record       | `IDEMPOTENCY`               | `<scope>#<sha256 of key>`  | (Powertools idempotency; expires via `expiresAt`) |
  * | project registry      | `PROJECTS`                  | `<project>`                |                                    |
  * | outbox entry          | `OUTBOX#<id>`               | `OUTBOX`                   | `OUTBOX#PENDING` or `OUTBOX#DEAD` / `<notBefore>#<id>` |
  * | rate-limit bucket     | `RATELIMIT#<name>`          | `BUCKET`                   |                                    |

@@ -10,9 +10,11 @@ import type {
   TaskState,
 } from '../../core/coordination/model.js';
 import { ValidationError } from '../../core/errors.js';
+import type { OutboxCommand } from '../../core/integrations/model.js';
 import type { Plan } from '../../core/plan/index.js';
 import type { CoordinationStore, EventPage, VersionedWrite } from '../../core/ports.js';
 import { MemoryAuditTrail } from './audit-trail.js';
+import type { MemoryOutbox } from './outbox.js';
 import {
   compareKeys,
   copy,
@@ -50,8 +52,14 @@ export class MemoryCoordinationStore implements CoordinationStore {
   private readonly projects = new Map<string, Project>();
   private readonly registry = new Set<string>();
 
-  /** The audit trail, shared with the stores whose transactions record events. */
-  constructor(readonly trail: MemoryAuditTrail = new MemoryAuditTrail()) {}
+  /**
+   * `trail`: the audit trail, shared with the stores whose transactions record events; `outbox`:
+   * where a commit's outbox entries go (none: a commit with entries fails).
+   */
+  constructor(
+    readonly trail: MemoryAuditTrail = new MemoryAuditTrail(),
+    private readonly outbox?: MemoryOutbox,
+  ) {}
 
   async currentPlan(project: string): Promise<StoredPlan | undefined> {
     const pointer = this.projects.get(project)?.pointer;
@@ -135,9 +143,21 @@ export class MemoryCoordinationStore implements CoordinationStore {
       readonly phases?: readonly VersionedWrite<PhaseState>[];
       readonly events: readonly AuditEvent[];
       readonly handoffs?: readonly Handoff[];
+      /** Moves the done counters of phases (see `countDone`) with the tasks that moved them. */
+      readonly doneCounts?: readonly { readonly phase: string; readonly delta: number }[];
+      /** Outbox entries the change calls for, due at `now`. */
+      readonly outbox?: {
+        readonly entries: readonly { id: string; project: string; command: OutboxCommand }[];
+        readonly now: Date;
+      };
     },
   ): Promise<void> {
     const state = this.of(project);
+    const now = change.outbox?.now.getTime() ?? 0;
+    const queued = (change.outbox?.entries ?? []).map((entry, index) => {
+      if (!this.outbox) throw new Error('this store has no outbox to queue the change’s entries in');
+      return this.outbox.put(entry, new Date(now).toISOString(), new Date(now + index).toISOString());
+    });
     transact([
       ...(change.tasks ?? []).map((write) => versioned(`task\n${project}`, state.tasks, write)),
       ...(change.phases ?? []).map((write) => versioned(`phase\n${project}`, state.phases, write)),
@@ -149,6 +169,13 @@ export class MemoryCoordinationStore implements CoordinationStore {
         }),
       ),
       ...change.events.map((event) => this.trail.put(project, event)),
+      ...(change.doneCounts ?? []).map(
+        ({ phase, delta }): Write => ({
+          item: `done\n${project}\n${phase}`,
+          apply: () => state.done.set(phase, (state.done.get(phase) ?? 0) + delta),
+        }),
+      ),
+      ...queued,
     ]);
   }
 

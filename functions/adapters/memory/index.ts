@@ -33,7 +33,7 @@ export function memoryStores(): MemoryStores {
   const trail = new MemoryAuditTrail();
   const outbox = new MemoryOutbox();
   return {
-    store: new MemoryCoordinationStore(trail),
+    store: new MemoryCoordinationStore(trail, outbox),
     escalations: new MemoryEscalationStore(trail, outbox),
     gates: new MemoryGateStore(),
     outbox,

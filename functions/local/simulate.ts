@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { MemoryPersistenceLayer, PowertoolsRunOnce } from '../adapters/idempotency/run-once.js';
 import { type MemoryOutbox, memoryStores } from '../adapters/memory/index.js';
 import { noticeMessage } from '../adapters/slack/notice-messages.js';
 import { renderBlocks } from '../adapters/slack/report-blocks.js';
@@ -187,6 +188,7 @@ async function startConvoy(project: string, clock: { now(): Date }): Promise<Sim
     outbox: counted(stores.outbox, calls),
     tokens: counted(stores.tokens, calls),
     idempotency: counted(stores.idempotency, calls),
+    once: new PowertoolsRunOnce(() => new MemoryPersistenceLayer()),
     charts: counted(stores.charts, calls),
     escalations: counted(stores.escalations, calls),
     gates: counted(stores.gates, calls),

@@ -19,10 +19,6 @@ const CORE_LIBRARIES = ['yaml', 'js-yaml', 'jsonc-parser', 'zod'];
 const CYCLES_BEING_REMOVED = [
   // core/coordination/commands.ts ↔ core/escalations/{hooks,service}.ts (the transactional outbox)
   '^functions/core/(coordination/commands|escalations/hooks|escalations/service)[.]ts$',
-  // handlers/dependencies.ts ↔ handlers/integrations.ts (the composition factories)
-  '^functions/handlers/(dependencies|integrations)[.]ts$',
-  // local/handler-registry.ts ↔ local/http-server.ts (the composition factories)
-  '^functions/local/(handler-registry|http-server)[.]ts$',
 ];
 
 const NO_CYCLE_COMMENT =

@@ -15,7 +15,7 @@ import { renderMarkdown } from '../core/reports/markdown.js';
 import type { ReportKind } from '../core/reports/model.js';
 import { produceReport } from '../core/rhythm/jobs.js';
 import { reportSince } from '../core/rhythm/report-context.js';
-import { dependencies } from './dependencies.js';
+import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 import { apiHandler, validate } from './http/api.js';
 import { listTokens } from './http/auth.js';
 import {
@@ -26,154 +26,156 @@ import {
   reportPath,
   reportQuery,
 } from './http/schemas.js';
-import { logError, logger } from './logger.js';
 import { reportRenderer } from './report-renderer.js';
 
 /** The read-only routes of the agent API; this function's role can only read the table. */
-export const handler = middy(
-  apiHandler(
-    {
-      'GET /v1/plans/{project}/status': {
-        access: 'project',
-        async run({ params }, deps) {
-          const project = params.project as string;
-          const [snapshot, escalations, reassigned] = await Promise.all([
-            deps.store.snapshot(project),
-            deps.escalations.unresolvedEscalations(project),
-            // Reassignments are rare: the newest 200 cover every task a project ever reassigned.
-            deps.store.listEvents(project, { type: 'task.reassigned', limit: 200 }),
-          ]);
-          if (!snapshot)
-            throw new NotFoundError(
-              `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
-            );
-          const gates = await gateOverview(deps, project);
-          const body: StatusView = statusView(snapshot, deps.clock.now(), {
-            escalations,
-            gates,
-            reassignments: reassignmentsFrom(reassigned.events),
-          });
-          return { status: 200, body };
-        },
-      },
-      'GET /v1/plans/{project}/gates': {
-        access: 'project',
-        async run({ params }, deps) {
-          const project = params.project as string;
-          const [snapshot, gates] = await Promise.all([
-            deps.store.snapshot(project),
-            gateOverview(deps, project),
-          ]);
-          if (!snapshot)
-            throw new NotFoundError(
-              `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
-            );
-          const status = computeStatus(snapshot, deps.clock.now());
-          return {
-            status: 200,
-            body: { gates: gateViews(snapshot, status, gates), timezone: status.timezone },
-          };
-        },
-      },
-      'GET /v1/plans/{project}/tokens': {
-        access: 'admin',
-        async run({ params }, deps) {
-          return { status: 200, body: { tokens: await listTokens(deps, params.project as string) } };
-        },
-      },
-      'GET /v1/plans/{project}/handoff-checklist': {
-        access: 'project',
-        async run({ params, query }, deps) {
-          const { task } = validate(handoffChecklistQuery, query, 'query');
-          return {
-            status: 200,
-            body: await handoffChecklist(deps, {
-              project: params.project as string,
-              ...(task ? { task } : {}),
-            }),
-          };
-        },
-      },
-      'GET /v1/plans/{project}/events': {
-        access: 'project',
-        async run({ params, query }, deps) {
-          const { limit, since, ...rest } = validate(eventsQuery, query, 'query');
-          const page = await listEvents(deps, {
-            project: params.project as string,
-            ...rest,
-            ...(since ? { since: new Date(since).toISOString() } : {}),
-            ...(limit ? { limit } : {}),
-          });
-          return { status: 200, body: { events: page.events, cursor: page.cursor ?? null } };
-        },
-      },
-      'GET /v1/plans/{project}/escalations': {
-        access: 'project',
-        async run({ params, query }, deps) {
-          const page = await listEscalations(deps, {
-            project: params.project as string,
-            ...validate(escalationsQuery, query, 'query'),
-          });
-          return { status: 200, body: { escalations: page.escalations, cursor: page.cursor ?? null } };
-        },
-      },
-      'GET /v1/plans/{project}/reports/{kind}': {
-        access: 'project',
-        async run({ params, query }, deps) {
-          const project = params.project as string;
-          const path = validate(reportPath, params.kind, 'path.kind');
-          const kind: ReportKind = path === 'weekly' ? 'weekly-summary' : path;
-          const options = validate(reportQuery, query, 'query');
-          const stored = await deps.store.currentPlan(project);
-          if (!stored)
-            throw new NotFoundError(
-              `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
-            );
-          const now = deps.clock.now();
-          const since = options.since ? new Date(options.since) : reportSince(stored.plan, kind, now);
-          const document = await produceReport(deps, { project, kind, since });
-          if (options.format === 'json') return { status: 200, body: document };
-          if (options.format === 'slack') return { status: 200, body: reportRenderer.message(document) };
-          return {
-            status: 200,
-            contentType: 'text/markdown; charset=utf-8',
-            body: renderMarkdown(document, options.chart ? { chartPath: options.chart } : {}),
-          };
-        },
-      },
-      'GET /v1/plans/{project}/charts/burndown.png': {
-        access: 'project',
-        async run({ params, query }, deps) {
-          const project = params.project as string;
-          const { kept } = validate(chartQuery, query, 'query');
-          if (kept) {
-            const chart = await deps.charts.latestChart(project, 'burndown');
-            if (!chart)
+export const makeApiReadHandler = (deps: HandlerDependencies) =>
+  middy(
+    apiHandler(
+      {
+        'GET /v1/plans/{project}/status': {
+          access: 'project',
+          async run({ params }, deps) {
+            const project = params.project as string;
+            const [snapshot, escalations, reassigned] = await Promise.all([
+              deps.store.snapshot(project),
+              deps.escalations.unresolvedEscalations(project),
+              // Reassignments are rare: the newest 200 cover every task a project ever reassigned.
+              deps.store.listEvents(project, { type: 'task.reassigned', limit: 200 }),
+            ]);
+            if (!snapshot)
               throw new NotFoundError(
-                `no burndown chart of ${project} is kept yet; the daily report keeps one`,
+                `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
               );
-            return { status: 200, contentType: 'image/png', body: chart.png };
-          }
-          const stored = await deps.store.currentPlan(project);
-          if (!stored)
-            throw new NotFoundError(
-              `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
-            );
-          const document = await produceReport(deps, {
-            project,
-            kind: 'report',
-            since: reportSince(stored.plan, 'report', deps.clock.now()),
-          });
-          const block = document.sections
-            .flatMap((section) => section.blocks)
-            .find((candidate) => candidate.kind === 'chart');
-          if (block?.kind !== 'chart')
-            throw new NotFoundError(`the report of ${project} has no burndown chart`);
-          return { status: 200, contentType: 'image/png', body: await reportRenderer.chart(block) };
+            const gates = await gateOverview(deps, project);
+            const body: StatusView = statusView(snapshot, deps.clock.now(), {
+              escalations,
+              gates,
+              reassignments: reassignmentsFrom(reassigned.events),
+            });
+            return { status: 200, body };
+          },
+        },
+        'GET /v1/plans/{project}/gates': {
+          access: 'project',
+          async run({ params }, deps) {
+            const project = params.project as string;
+            const [snapshot, gates] = await Promise.all([
+              deps.store.snapshot(project),
+              gateOverview(deps, project),
+            ]);
+            if (!snapshot)
+              throw new NotFoundError(
+                `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
+              );
+            const status = computeStatus(snapshot, deps.clock.now());
+            return {
+              status: 200,
+              body: { gates: gateViews(snapshot, status, gates), timezone: status.timezone },
+            };
+          },
+        },
+        'GET /v1/plans/{project}/tokens': {
+          access: 'admin',
+          async run({ params }, deps) {
+            return { status: 200, body: { tokens: await listTokens(deps, params.project as string) } };
+          },
+        },
+        'GET /v1/plans/{project}/handoff-checklist': {
+          access: 'project',
+          async run({ params, query }, deps) {
+            const { task } = validate(handoffChecklistQuery, query, 'query');
+            return {
+              status: 200,
+              body: await handoffChecklist(deps, {
+                project: params.project as string,
+                ...(task ? { task } : {}),
+              }),
+            };
+          },
+        },
+        'GET /v1/plans/{project}/events': {
+          access: 'project',
+          async run({ params, query }, deps) {
+            const { limit, since, ...rest } = validate(eventsQuery, query, 'query');
+            const page = await listEvents(deps, {
+              project: params.project as string,
+              ...rest,
+              ...(since ? { since: new Date(since).toISOString() } : {}),
+              ...(limit ? { limit } : {}),
+            });
+            return { status: 200, body: { events: page.events, cursor: page.cursor ?? null } };
+          },
+        },
+        'GET /v1/plans/{project}/escalations': {
+          access: 'project',
+          async run({ params, query }, deps) {
+            const page = await listEscalations(deps, {
+              project: params.project as string,
+              ...validate(escalationsQuery, query, 'query'),
+            });
+            return { status: 200, body: { escalations: page.escalations, cursor: page.cursor ?? null } };
+          },
+        },
+        'GET /v1/plans/{project}/reports/{kind}': {
+          access: 'project',
+          async run({ params, query }, deps) {
+            const project = params.project as string;
+            const path = validate(reportPath, params.kind, 'path.kind');
+            const kind: ReportKind = path === 'weekly' ? 'weekly-summary' : path;
+            const options = validate(reportQuery, query, 'query');
+            const stored = await deps.store.currentPlan(project);
+            if (!stored)
+              throw new NotFoundError(
+                `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
+              );
+            const now = deps.clock.now();
+            const since = options.since ? new Date(options.since) : reportSince(stored.plan, kind, now);
+            const document = await produceReport(deps, { project, kind, since });
+            if (options.format === 'json') return { status: 200, body: document };
+            if (options.format === 'slack') return { status: 200, body: reportRenderer.message(document) };
+            return {
+              status: 200,
+              contentType: 'text/markdown; charset=utf-8',
+              body: renderMarkdown(document, options.chart ? { chartPath: options.chart } : {}),
+            };
+          },
+        },
+        'GET /v1/plans/{project}/charts/burndown.png': {
+          access: 'project',
+          async run({ params, query }, deps) {
+            const project = params.project as string;
+            const { kept } = validate(chartQuery, query, 'query');
+            if (kept) {
+              const chart = await deps.charts.latestChart(project, 'burndown');
+              if (!chart)
+                throw new NotFoundError(
+                  `no burndown chart of ${project} is kept yet; the daily report keeps one`,
+                );
+              return { status: 200, contentType: 'image/png', body: chart.png };
+            }
+            const stored = await deps.store.currentPlan(project);
+            if (!stored)
+              throw new NotFoundError(
+                `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
+              );
+            const document = await produceReport(deps, {
+              project,
+              kind: 'report',
+              since: reportSince(stored.plan, 'report', deps.clock.now()),
+            });
+            const block = document.sections
+              .flatMap((section) => section.blocks)
+              .find((candidate) => candidate.kind === 'chart');
+            if (block?.kind !== 'chart')
+              throw new NotFoundError(`the report of ${project} has no burndown chart`);
+            return { status: 200, contentType: 'image/png', body: await reportRenderer.chart(block) };
+          },
         },
       },
-    },
-    dependencies,
-    logError,
-  ),
-).use(injectLambdaContext(logger));
+      () => deps,
+      (message, error) => deps.logger.error(message, error as Error),
+    ),
+  ).use(injectLambdaContext(deps.logger));
+
+export const handler = fromEnvironment(makeApiReadHandler);

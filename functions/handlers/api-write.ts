@@ -25,7 +25,7 @@ import { decideGate, startGate } from '../core/gates/service.js';
 import { formatPlanError, parsePlan } from '../core/plan/index.js';
 import { didYouMean } from '../core/plan/suggest.js';
 import type { TokenRole } from '../core/ports.js';
-import { type Dependencies, dependencies } from './dependencies.js';
+import { type Dependencies, fromEnvironment, type HandlerDependencies } from './dependencies.js';
 import { type ApiRequest, apiHandler, jsonBody, type RouteDefinition } from './http/api.js';
 import { mintToken, revokeToken, TOKEN_ID_FORMAT } from './http/auth.js';
 import {
@@ -41,7 +41,6 @@ import {
   transitionBody,
   unblockBody,
 } from './http/schemas.js';
-import { logError, logger } from './logger.js';
 
 const project = (request: ApiRequest) => request.params.project as string;
 
@@ -182,105 +181,108 @@ function escalationAction(
 }
 
 /** The routes of the agent API that change coordination state. */
-export const handler = middy(
-  apiHandler(
-    {
-      'PUT /v1/plans/{project}': { access: 'admin', run: putPlan },
-      'POST /v1/plans/{project}/agents/{agent}/heartbeat': command(
-        heartbeatBody,
-        200,
-        async (body, request, deps) => ({
-          agent: await recordHeartbeat(deps, {
-            ...body,
-            ...scope(request),
-            agent: request.params.agent as string,
+export const makeApiWriteHandler = (deps: HandlerDependencies) =>
+  middy(
+    apiHandler(
+      {
+        'PUT /v1/plans/{project}': { access: 'admin', run: putPlan },
+        'POST /v1/plans/{project}/agents/{agent}/heartbeat': command(
+          heartbeatBody,
+          200,
+          async (body, request, deps) => ({
+            agent: await recordHeartbeat(deps, {
+              ...body,
+              ...scope(request),
+              agent: request.params.agent as string,
+            }),
           }),
-        }),
-      ),
-      'POST /v1/plans/{project}/tasks/{task}/transitions': command(
-        transitionBody,
-        200,
-        (body, request, deps) =>
-          transitionTask(deps, { ...body, ...scope(request), task: request.params.task as string }),
-      ),
-      'POST /v1/plans/{project}/tasks/{task}/blocker': command(
-        blockerBody,
-        200,
-        ({ reason }, request, deps) =>
-          setBlocker(deps, { ...scope(request), task: request.params.task as string, reason }),
-      ),
-      'DELETE /v1/plans/{project}/tasks/{task}/blocker': command(unblockBody, 200, (_body, request, deps) =>
-        setBlocker(deps, { ...scope(request), task: request.params.task as string, reason: null }),
-      ),
-      'POST /v1/plans/{project}/handoffs': {
-        access: 'project',
-        async run(request, deps) {
-          const body = jsonBody(request, handoffBody);
-          const result = await recordHandoff(deps, { ...body, ...scope(request) });
-          // A retry of the same handoff answers 200 with the one recorded first.
-          return { status: result.created ? 201 : 200, body: result };
+        ),
+        'POST /v1/plans/{project}/tasks/{task}/transitions': command(
+          transitionBody,
+          200,
+          (body, request, deps) =>
+            transitionTask(deps, { ...body, ...scope(request), task: request.params.task as string }),
+        ),
+        'POST /v1/plans/{project}/tasks/{task}/blocker': command(
+          blockerBody,
+          200,
+          ({ reason }, request, deps) =>
+            setBlocker(deps, { ...scope(request), task: request.params.task as string, reason }),
+        ),
+        'DELETE /v1/plans/{project}/tasks/{task}/blocker': command(unblockBody, 200, (_body, request, deps) =>
+          setBlocker(deps, { ...scope(request), task: request.params.task as string, reason: null }),
+        ),
+        'POST /v1/plans/{project}/handoffs': {
+          access: 'project',
+          async run(request, deps) {
+            const body = jsonBody(request, handoffBody);
+            const result = await recordHandoff(deps, { ...body, ...scope(request) });
+            // A retry of the same handoff answers 200 with the one recorded first.
+            return { status: result.created ? 201 : 200, body: result };
+          },
         },
-      },
-      'POST /v1/plans/{project}/metrics': command(metricsBody, 201, async (body, request, deps) => ({
-        metrics: await recordMetrics(deps, {
-          project: project(request),
-          metrics: 'metrics' in body ? body.metrics : [body],
-        }),
-      })),
-      'POST /v1/plans/{project}/events': command(eventBody, 201, async (body, request, deps) => ({
-        event: await recordEvent(deps, { ...body, ...scope(request) }),
-      })),
-      'POST /v1/plans/{project}/agents/{agent}/tokens': { access: 'admin', run: issueToken('agent') },
-      'POST /v1/plans/{project}/people/{person}/tokens': { access: 'admin', run: issueToken('person') },
-      'DELETE /v1/plans/{project}/tokens/{id}': { access: 'admin', run: revoke },
-      'POST /v1/plans/{project}/gates/{gate}/evaluate': {
-        access: 'admin',
-        async run(request, deps) {
-          jsonBody(request, gateEvaluateBody);
-          const { result, state } = await startGate(deps, {
-            project: request.params.project as string,
-            gate: request.params.gate as string,
-          });
-          return {
-            status: result === 'started' ? 202 : 200,
-            body: {
-              gate: state.gate,
-              phase: state.phase,
-              attempt: state.attempt,
-              status: state.status,
-              result,
-            },
-          };
+        'POST /v1/plans/{project}/metrics': command(metricsBody, 201, async (body, request, deps) => ({
+          metrics: await recordMetrics(deps, {
+            project: project(request),
+            metrics: 'metrics' in body ? body.metrics : [body],
+          }),
+        })),
+        'POST /v1/plans/{project}/events': command(eventBody, 201, async (body, request, deps) => ({
+          event: await recordEvent(deps, { ...body, ...scope(request) }),
+        })),
+        'POST /v1/plans/{project}/agents/{agent}/tokens': { access: 'admin', run: issueToken('agent') },
+        'POST /v1/plans/{project}/people/{person}/tokens': { access: 'admin', run: issueToken('person') },
+        'DELETE /v1/plans/{project}/tokens/{id}': { access: 'admin', run: revoke },
+        'POST /v1/plans/{project}/gates/{gate}/evaluate': {
+          access: 'admin',
+          async run(request, deps) {
+            jsonBody(request, gateEvaluateBody);
+            const { result, state } = await startGate(deps, {
+              project: request.params.project as string,
+              gate: request.params.gate as string,
+            });
+            return {
+              status: result === 'started' ? 202 : 200,
+              body: {
+                gate: state.gate,
+                phase: state.phase,
+                attempt: state.attempt,
+                status: state.status,
+                result,
+              },
+            };
+          },
         },
+        'POST /v1/plans/{project}/gates/{gate}/decision': command(
+          gateDecisionBody,
+          200,
+          async (body, request, deps) => ({
+            decision: await decideGate(deps, {
+              ...scope(request),
+              gate: request.params.gate as string,
+              decision: body.decision,
+              ...(body.note ? { note: body.note } : {}),
+            }),
+          }),
+        ),
+        'POST /v1/plans/{project}/escalations/{id}/ack': escalationAction(acknowledgeEscalation),
+        'POST /v1/plans/{project}/escalations/{id}/resolve': escalationAction(resolveEscalation),
+        'POST /v1/plans/{project}/escalations/{id}/reassign': escalationAction(confirmEscalationReassignment),
+        'POST /v1/plans/{project}/escalations/{id}/snooze': command(
+          escalationSnoozeBody,
+          200,
+          ({ until, note }, request, deps) =>
+            snoozeEscalation(deps, {
+              ...scope(request),
+              id: request.params.id as string,
+              until,
+              ...(note ? { note } : {}),
+            }),
+        ),
       },
-      'POST /v1/plans/{project}/gates/{gate}/decision': command(
-        gateDecisionBody,
-        200,
-        async (body, request, deps) => ({
-          decision: await decideGate(deps, {
-            ...scope(request),
-            gate: request.params.gate as string,
-            decision: body.decision,
-            ...(body.note ? { note: body.note } : {}),
-          }),
-        }),
-      ),
-      'POST /v1/plans/{project}/escalations/{id}/ack': escalationAction(acknowledgeEscalation),
-      'POST /v1/plans/{project}/escalations/{id}/resolve': escalationAction(resolveEscalation),
-      'POST /v1/plans/{project}/escalations/{id}/reassign': escalationAction(confirmEscalationReassignment),
-      'POST /v1/plans/{project}/escalations/{id}/snooze': command(
-        escalationSnoozeBody,
-        200,
-        ({ until, note }, request, deps) =>
-          snoozeEscalation(deps, {
-            ...scope(request),
-            id: request.params.id as string,
-            until,
-            ...(note ? { note } : {}),
-          }),
-      ),
-    },
-    dependencies,
-    logError,
-  ),
-).use(injectLambdaContext(logger));
+      () => deps,
+      (message, error) => deps.logger.error(message, error as Error),
+    ),
+  ).use(injectLambdaContext(deps.logger));
+
+export const handler = fromEnvironment(makeApiWriteHandler);

@@ -1,9 +1,29 @@
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { ConvoyError } from '../core/errors.js';
+import {
+  DYNAMODB_ENDPOINT_ENV,
+  EVENT_BUS_NAME_ENV,
+  GATE_STATE_MACHINE_ARN_ENV,
+  GITHUB_QUEUE_URL_ENV,
+  JIRA_BASE_URL_ENV,
+  JIRA_REQUESTS_PER_MINUTE_ENV,
+  LOG_LEVEL_ENV,
+  SECRET_NAMES,
+  SECRETS_ARN_ENV,
+  SLACK_API_URL_ENV,
+  TABLE_NAME_ENV,
+  TOKEN_KEY_ARN_ENV,
+  TOKEN_KEY_FILE_ENV,
+} from './env-names.js';
+import type { Secrets } from './secrets.js';
 
-/** The one module that reads the environment of the Lambda handlers (and of `convoy dev`). */
+/**
+ * Everything a composition of the handlers is configured with (`createDependencies`): what the
+ * environment says deployed ({@link readConfig}), or an object `convoy dev` and the tests write.
+ */
 export interface HandlerConfig {
   readonly tableName: string;
-  /** Set by `convoy dev` and the tests to point the SDK at DynamoDB Local. */
+  /** Points the SDK at DynamoDB Local (`convoy dev`, the tests). */
   readonly dynamodbEndpoint?: string;
   readonly region: string;
   /** SQS queue of verified GitHub deliveries (deployed); convoy dev uses an in-process queue. */
@@ -17,25 +37,48 @@ export interface HandlerConfig {
   readonly gateStateMachineArn?: string;
   /** The EventBridge bus domain events go to (deployed); convoy dev uses an in-process bus. */
   readonly eventBusName?: string;
+  /** The Secrets Manager secret of the integration credentials (deployed). */
+  readonly secretsArn?: string;
+  /**
+   * Integration credentials given directly (locally, as environment variables); they win over the
+   * secret's. Never logged: log the names of the keys at most.
+   */
+  readonly localSecrets: Secrets;
+  /** Where the token key is: a Secrets Manager secret (deployed) or a file (`convoy dev`). */
+  readonly tokenKeyArn?: string;
+  readonly tokenKeyFile?: string;
+  /** The handlers' log level. @default - Powertools' own default (INFO) */
+  readonly logLevel?: LogLevel;
 }
 
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+
+/** The one function that reads the environment of the Lambda handlers; the names are in env-names.ts. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig {
-  const tableName = env.CONVOY_TABLE_NAME;
+  const tableName = env[TABLE_NAME_ENV];
   if (!tableName)
     throw new Error(
-      'CONVOY_TABLE_NAME is not set: the handler does not know which table holds the coordination state',
+      `${TABLE_NAME_ENV} is not set: the handler does not know which table holds the coordination state`,
     );
+  const localSecrets: Secrets = {};
+  for (const name of SECRET_NAMES) if (env[name]) localSecrets[name] = env[name];
+  const logLevel = env[LOG_LEVEL_ENV];
   return {
     tableName,
-    ...(env.CONVOY_DYNAMODB_ENDPOINT ? { dynamodbEndpoint: env.CONVOY_DYNAMODB_ENDPOINT } : {}),
+    ...(env[DYNAMODB_ENDPOINT_ENV] ? { dynamodbEndpoint: env[DYNAMODB_ENDPOINT_ENV] } : {}),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    ...(env.CONVOY_GITHUB_QUEUE_URL ? { githubQueueUrl: env.CONVOY_GITHUB_QUEUE_URL } : {}),
-    ...(env.CONVOY_JIRA_BASE_URL ? { jiraBaseUrl: env.CONVOY_JIRA_BASE_URL } : {}),
-    ...(env.CONVOY_SLACK_API_URL ? { slackApiUrl: env.CONVOY_SLACK_API_URL } : {}),
+    ...(env[GITHUB_QUEUE_URL_ENV] ? { githubQueueUrl: env[GITHUB_QUEUE_URL_ENV] } : {}),
+    ...(env[JIRA_BASE_URL_ENV] ? { jiraBaseUrl: env[JIRA_BASE_URL_ENV] } : {}),
+    ...(env[SLACK_API_URL_ENV] ? { slackApiUrl: env[SLACK_API_URL_ENV] } : {}),
     jiraRequestsPerMinute:
-      positive(env.CONVOY_JIRA_REQUESTS_PER_MINUTE, 'CONVOY_JIRA_REQUESTS_PER_MINUTE', 1000) ?? 100,
-    ...(env.CONVOY_GATE_STATE_MACHINE_ARN ? { gateStateMachineArn: env.CONVOY_GATE_STATE_MACHINE_ARN } : {}),
-    ...(env.CONVOY_EVENT_BUS_NAME ? { eventBusName: env.CONVOY_EVENT_BUS_NAME } : {}),
+      positive(env[JIRA_REQUESTS_PER_MINUTE_ENV], JIRA_REQUESTS_PER_MINUTE_ENV, 1000) ?? 100,
+    ...(env[GATE_STATE_MACHINE_ARN_ENV] ? { gateStateMachineArn: env[GATE_STATE_MACHINE_ARN_ENV] } : {}),
+    ...(env[EVENT_BUS_NAME_ENV] ? { eventBusName: env[EVENT_BUS_NAME_ENV] } : {}),
+    ...(env[SECRETS_ARN_ENV] ? { secretsArn: env[SECRETS_ARN_ENV] } : {}),
+    localSecrets,
+    ...(env[TOKEN_KEY_ARN_ENV] ? { tokenKeyArn: env[TOKEN_KEY_ARN_ENV] } : {}),
+    ...(env[TOKEN_KEY_FILE_ENV] ? { tokenKeyFile: env[TOKEN_KEY_FILE_ENV] } : {}),
+    ...(logLevel ? { logLevel: oneOf(logLevel, LOG_LEVEL_ENV, LOG_LEVELS) } : {}),
   };
 }
 
@@ -54,4 +97,11 @@ function positive(value: string | undefined, name: string, max: number): number 
     throw new ConfigError(`${name} must be a whole number from 1 to ${max}, got "${value}"`);
   }
   return number;
+}
+
+function oneOf<T extends string>(value: string, name: string, allowed: readonly T[]): T {
+  const upper = value.toUpperCase();
+  if (!(allowed as readonly string[]).includes(upper))
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return upper as T;
 }

@@ -3,6 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
 import { DynamoDbCoordinationStore, timeOrderedIds } from '../adapters/dynamodb/coordination-store.js';
 import { DynamoDbEscalationStore } from '../adapters/dynamodb/escalation-store.js';
 import { DynamoDbGateStore } from '../adapters/dynamodb/gate-store.js';
@@ -24,18 +25,21 @@ import type {
   TokenStore,
   WorkQueue,
 } from '../core/ports.js';
-import { readConfig } from './config.js';
+import { type HandlerConfig, readConfig } from './config.js';
 import type { TokenKey } from './http/auth.js';
-import { buildIntegrations, type IntegrationDependencies } from './integrations.js';
-import { logger } from './logger.js';
+import type { IntegrationDependencies, IntegrationOptions } from './integrations.js';
+import { createLogger, type Logger } from './logger.js';
 import { loadSecrets, type Secrets } from './secrets.js';
-import { tokenKeyFromEnvironment } from './token-key.js';
+import { tokenKeyFrom } from './token-key.js';
 
+/** The ports of every use case the handlers run. */
 export interface Dependencies extends CoordinationPorts {
   readonly tokens: TokenStore;
   /** Report charts, kept for later display and shared with the reports. */
   readonly charts: ChartArchive;
+  /** Holds a handoff against a concurrent retry (core/coordination/commands.ts). */
   readonly idempotency: IdempotencyStore;
+  /** Runs keyed API requests, webhook deliveries and scheduled jobs once (Powertools idempotency). */
   readonly once: RunOnce;
   /** Unresolved escalations and their history. */
   readonly escalations: EscalationStore;
@@ -51,113 +55,173 @@ export interface Dependencies extends CoordinationPorts {
   readonly tokenKey?: TokenKey;
 }
 
+/** What every `make…Handler` takes: the ports, the logger, and the JIRA and Slack side. */
+export interface HandlerDependencies extends Dependencies {
+  readonly logger: Logger;
+  /**
+   * The JIRA and Slack side, built on the first call and kept: only the functions that call it load
+   * the integration adapters (and their clients only when credentials are set).
+   */
+  readonly integrations: () => Promise<IntegrationDependencies>;
+}
+
+/** The DynamoDB table the ports are over, for adapters built beside them. */
+export interface StateTable {
+  readonly client: DynamoDBClient;
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/** The integration settings of a composition; `print` defaults to the logger. */
+export type IntegrationSettings = Omit<IntegrationOptions, 'documentClient' | 'tableName' | 'print'> & {
+  readonly print?: IntegrationOptions['print'];
+};
+
 const LOCAL_AUTHORIZATION =
   'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
 
-let cached: Dependencies | undefined;
-let documentClient: DynamoDBDocumentClient | undefined;
-let table: string | undefined;
-let integrationsCache: Promise<IntegrationDependencies> | undefined;
-
-/** The JIRA and Slack side, built once per container from the same table and credentials. */
-export function integrations(): Promise<IntegrationDependencies> {
-  if (!integrationsCache) {
-    const deps = dependencies();
-    const config = readConfig();
-    integrationsCache = buildIntegrations(deps, {
-      documentClient: documentClient as DynamoDBDocumentClient,
-      tableName: table as string,
-      print: (line) => logger.info(line),
-      ...(config.jiraBaseUrl ? { jiraBaseUrl: config.jiraBaseUrl } : {}),
-      ...(config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {}),
-      jiraRequestsPerMinute: config.jiraRequestsPerMinute,
-    });
-  }
-  return integrationsCache;
-}
-
-/** The table the dependencies use, for adapters built next to them (convoy dev, tests). */
-export function stateTable(): { documentClient: DynamoDBDocumentClient; tableName: string } {
-  dependencies();
-  return { documentClient: documentClient as DynamoDBDocumentClient, tableName: table as string };
-}
-
-/** Replaces the integrations, for convoy dev and tests that wire their own. */
-export function setIntegrations(next: IntegrationDependencies | undefined): void {
-  integrationsCache = next === undefined ? undefined : Promise.resolve(next);
+/** The SDK clients of the configured table: DynamoDB Local's when the config names an endpoint. */
+export function openStateTable(
+  config: Pick<HandlerConfig, 'tableName' | 'region' | 'dynamodbEndpoint'>,
+): StateTable {
+  const client = new DynamoDBClient({
+    region: config.region,
+    ...(config.dynamodbEndpoint
+      ? {
+          endpoint: config.dynamodbEndpoint,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          // DynamoDB Local reads the access key from the header but checks no signature, so a
+          // constant one saves the SigV4 work on every call.
+          signer: {
+            sign: async (request: { headers: Record<string, string> }) => {
+              request.headers.authorization = LOCAL_AUTHORIZATION;
+              return request;
+            },
+          } as never,
+        }
+      : {}),
+  });
+  const documentClient = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { client, documentClient, tableName: config.tableName };
 }
 
 /**
- * The composition root: built on first use (so `convoy dev` can set the environment first) and
- * reused by every later invocation of the same container, SDK client included.
+ * The ports over `table` and the AWS services `config` names (Step Functions, EventBridge, SQS);
+ * without them, there is no workflow, bus or queue, and `convoy dev` adds its in-process ones.
  */
-export function dependencies(): Dependencies {
-  if (!cached) {
-    const config = readConfig();
-    const client = new DynamoDBClient({
-      region: config.region,
-      ...(config.dynamodbEndpoint
-        ? {
-            endpoint: config.dynamodbEndpoint,
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-            // DynamoDB Local reads the access key from the header but checks no signature, so a
-            // constant one saves the SigV4 work on every call.
-            signer: {
-              sign: async (request: { headers: Record<string, string> }) => {
-                request.headers.authorization = LOCAL_AUTHORIZATION;
-                return request;
-              },
-            } as never,
-          }
-        : {}),
-    });
-    documentClient = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    table = config.tableName;
-    const store = new DynamoDbCoordinationStore(documentClient, table);
-    const queueUrl = config.githubQueueUrl;
-    cached = {
-      store,
-      outbox: new DynamoDbOutbox(documentClient, table),
-      tokens: store,
-      idempotency: store,
-      once: dynamoDbRunOnce(client, table),
-      charts: store,
-      escalations: new DynamoDbEscalationStore(documentClient, table),
-      gates: new DynamoDbGateStore(documentClient, table),
-      ...(config.gateStateMachineArn
-        ? {
-            workflow: new SfnGateWorkflow(
-              new SFNClient({ region: config.region }),
-              config.gateStateMachineArn,
-            ),
-          }
-        : {}),
-      ...(config.eventBusName
-        ? {
-            events: new EventBridgeDomainEventBus(
-              new EventBridgeClient({ region: config.region }),
-              config.eventBusName,
-            ),
-          }
-        : {}),
-      clock: { now: () => new Date() },
-      pause: realPause,
-      ids: timeOrderedIds,
-      ...(queueUrl
-        ? {
-            githubQueue: new SqsWorkQueue<GithubDelivery>(new SQSClient({ region: config.region }), queueUrl),
-          }
-        : {}),
-      secrets: () => loadSecrets(),
-      tokenKey: tokenKeyFromEnvironment(),
-    };
-  }
-  return cached;
+export function createPorts(config: HandlerConfig, table: StateTable = openStateTable(config)): Dependencies {
+  const { client, documentClient, tableName } = table;
+  const store = new DynamoDbCoordinationStore(documentClient, tableName);
+  return {
+    store,
+    outbox: new DynamoDbOutbox(documentClient, tableName),
+    tokens: store,
+    idempotency: store,
+    once: dynamoDbRunOnce(client, tableName),
+    charts: store,
+    escalations: new DynamoDbEscalationStore(documentClient, tableName),
+    gates: new DynamoDbGateStore(documentClient, tableName),
+    ...(config.gateStateMachineArn
+      ? {
+          workflow: new SfnGateWorkflow(new SFNClient({ region: config.region }), config.gateStateMachineArn),
+        }
+      : {}),
+    ...(config.eventBusName
+      ? {
+          events: new EventBridgeDomainEventBus(
+            new EventBridgeClient({ region: config.region }),
+            config.eventBusName,
+          ),
+        }
+      : {}),
+    clock: { now: () => new Date() },
+    pause: realPause,
+    ids: timeOrderedIds,
+    ...(config.githubQueueUrl
+      ? {
+          githubQueue: new SqsWorkQueue<GithubDelivery>(
+            new SQSClient({ region: config.region }),
+            config.githubQueueUrl,
+          ),
+        }
+      : {}),
+    secrets: () => loadSecrets(config),
+    tokenKey: tokenKeyFrom(config),
+  };
 }
 
-/** Replaces the dependencies, for tests that run handlers against their own table. */
-export function setDependencies(next: Dependencies | undefined): void {
-  cached = next;
+/** The integration settings `config` holds. */
+export function integrationSettings(config: HandlerConfig): IntegrationSettings {
+  return {
+    ...(config.jiraBaseUrl ? { jiraBaseUrl: config.jiraBaseUrl } : {}),
+    ...(config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {}),
+    jiraRequestsPerMinute: config.jiraRequestsPerMinute,
+  };
+}
+
+/**
+ * `ports` with a logger and the integrations built over them on first use. The integrations see
+ * exactly these ports (their clock, bus and table), so compose after the last port is in place.
+ */
+export function composeDependencies(
+  ports: Dependencies,
+  options: {
+    readonly table: StateTable;
+    readonly logger: Logger;
+    readonly integrations?: IntegrationSettings;
+  },
+): HandlerDependencies {
+  const { table, logger } = options;
+  let built: Promise<IntegrationDependencies> | undefined;
+  const integrations = () => {
+    built ??= import('./integrations.js')
+      .then(({ buildIntegrations }) =>
+        buildIntegrations(ports, {
+          documentClient: table.documentClient,
+          tableName: table.tableName,
+          print: (line) => logger.info(line),
+          ...options.integrations,
+        }),
+      )
+      .catch((error: unknown) => {
+        // A failed build (the credentials could not be read) is tried again by the next call.
+        built = undefined;
+        throw error;
+      });
+    return built;
+  };
+  return { ...ports, logger, integrations };
+}
+
+/**
+ * The composition root: everything the handlers use, from `config` (`readConfig()` deployed; its own
+ * object for `convoy dev` and the tests). One SDK client per table, reused by every invocation.
+ */
+export function createDependencies(config: HandlerConfig): HandlerDependencies {
+  const table = openStateTable(config);
+  return composeDependencies(createPorts(config, table), {
+    table,
+    logger: createLogger(config.logLevel),
+    integrations: integrationSettings(config),
+  });
+}
+
+/** A Lambda handler as the runtime invokes it. */
+export type LambdaHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
+
+/**
+ * The Lambda entry point of `make`: composed from the environment (`readConfig()`) on the first
+ * invocation and kept for the container's life. Importing the module for its factory (convoy dev,
+ * the tests) reads no environment and opens no client.
+ */
+export function fromEnvironment<TEvent, TResult>(
+  make: (deps: HandlerDependencies) => LambdaHandler<TEvent, TResult>,
+): LambdaHandler<TEvent, TResult> {
+  let handler: LambdaHandler<TEvent, TResult> | undefined;
+  return (event, context) => {
+    handler ??= make(createDependencies(readConfig()));
+    return handler(event, context);
+  };
 }

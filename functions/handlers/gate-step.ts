@@ -3,8 +3,7 @@ import middy from '@middy/core';
 import type { GatePorts } from '../core/gates/service.js';
 import { gateSteps } from '../core/gates/steps.js';
 import type { GateStepEvent, GateStepHandler } from '../core/gates/workflow.js';
-import { dependencies } from './dependencies.js';
-import { logger } from './logger.js';
+import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 
 /** The gate steps over `ports`: what the deployed function runs, and what `convoy dev` runs in process. */
 export function gateStepRunner(ports: GatePorts): GateStepHandler {
@@ -17,12 +16,17 @@ export function gateStepRunner(ports: GatePorts): GateStepHandler {
 }
 
 /** The `gate-step` function: every Task state of the phase-gate state machine invokes it. */
-export const handler = middy(async (event: GateStepEvent) => {
-  logger.info('gate step', {
-    step: event.step,
-    project: event.project,
-    gate: event.gate,
-    attempt: event.attempt,
-  });
-  return gateStepRunner(dependencies())(event);
-}).use(injectLambdaContext(logger));
+export function makeGateStepHandler(deps: HandlerDependencies) {
+  const run = gateStepRunner(deps);
+  return middy(async (event: GateStepEvent) => {
+    deps.logger.info('gate step', {
+      step: event.step,
+      project: event.project,
+      gate: event.gate,
+      attempt: event.attempt,
+    });
+    return run(event);
+  }).use(injectLambdaContext(deps.logger));
+}
+
+export const handler = fromEnvironment(makeGateStepHandler);

@@ -6,45 +6,48 @@ import {
   githubDeliverySchema,
   handleGithubDelivery,
 } from '../core/integrations/github-events.js';
-import { integrations } from './dependencies.js';
-import { logger } from './logger.js';
+import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 
 /**
  * Applies queued GitHub deliveries. A delivery that fails is reported back as a batch item failure,
  * so SQS retries only it; after the queue's maxReceiveCount it lands in the dead-letter queue
  * (alarmed). Deliveries are idempotent to apply, because SQS delivers at least once.
  */
-export const handler = middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  const { github } = await integrations();
-  const failures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const record of event.Records) {
-    const delivery = parseDelivery(record.body);
-    if (!delivery.ok) {
-      // No retry can make a malformed message applicable: it is logged and dropped, not retried
-      // until it reaches the dead-letter queue.
-      logger.error('github delivery dropped: not a delivery the webhook queues', {
-        messageId: record.messageId,
-        problem: delivery.problem,
-      });
-      continue;
+export const makeGithubWorkerHandler = (deps: HandlerDependencies) =>
+  middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const { logger } = deps;
+    const { github } = await deps.integrations();
+    const failures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      const delivery = parseDelivery(record.body);
+      if (!delivery.ok) {
+        // No retry can make a malformed message applicable: it is logged and dropped, not retried
+        // until it reaches the dead-letter queue.
+        logger.error('github delivery dropped: not a delivery the webhook queues', {
+          messageId: record.messageId,
+          problem: delivery.problem,
+        });
+        continue;
+      }
+      try {
+        const outcome = await handleGithubDelivery(github, delivery.value);
+        logger.info('github delivery applied', {
+          delivery: delivery.value.id,
+          event: delivery.value.event,
+          ...outcome,
+        });
+      } catch (error) {
+        logger.error('github delivery failed; SQS will retry it', {
+          messageId: record.messageId,
+          error: (error as Error).message,
+        });
+        failures.push({ itemIdentifier: record.messageId });
+      }
     }
-    try {
-      const outcome = await handleGithubDelivery(github, delivery.value);
-      logger.info('github delivery applied', {
-        delivery: delivery.value.id,
-        event: delivery.value.event,
-        ...outcome,
-      });
-    } catch (error) {
-      logger.error('github delivery failed; SQS will retry it', {
-        messageId: record.messageId,
-        error: (error as Error).message,
-      });
-      failures.push({ itemIdentifier: record.messageId });
-    }
-  }
-  return { batchItemFailures: failures };
-}).use(injectLambdaContext(logger));
+    return { batchItemFailures: failures };
+  }).use(injectLambdaContext(deps.logger));
+
+export const handler = fromEnvironment(makeGithubWorkerHandler);
 
 /** A queued message as the webhook wrote it, or what is wrong with it. */
 function parseDelivery(body: string): { ok: true; value: GithubDelivery } | { ok: false; problem: string } {

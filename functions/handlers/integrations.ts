@@ -4,6 +4,7 @@ import { printingRunner, trackerRunner } from '../adapters/jira/command-runner.j
 import { ConsoleChatPoster } from '../adapters/slack/console-chat-poster.js';
 import { DynamoDbMessageRefs } from '../adapters/slack/message-refs.js';
 import { noticeMessage } from '../adapters/slack/notice-messages.js';
+import type { CoordinationPorts } from '../core/coordination/commands.js';
 import { escalateEvents } from '../core/escalations/hooks.js';
 import type { GithubPorts } from '../core/integrations/github-events.js';
 import {
@@ -14,8 +15,8 @@ import {
   type OutboxEntry,
 } from '../core/integrations/model.js';
 import type { DrainPorts } from '../core/integrations/outbox-worker.js';
-import type { ChatMessage, ChatPoster } from '../core/ports.js';
-import type { Dependencies } from './dependencies.js';
+import type { ChartArchive, ChatMessage, ChatPoster } from '../core/ports.js';
+import type { Secrets } from './secrets.js';
 
 const JIRA_WINDOW_MS = 65_000;
 
@@ -27,6 +28,13 @@ export interface IntegrationDependencies {
   readonly github: GithubPorts;
   /** Whether JIRA commands are really sent (credentials present) or printed and recorded. */
   readonly jiraLive: boolean;
+}
+
+/** What the integrations are built over: the coordination ports, the kept charts and the credentials. */
+export interface IntegrationPorts extends CoordinationPorts {
+  readonly charts: ChartArchive;
+  /** Integration credentials; never logged. */
+  readonly secrets: () => Promise<Secrets>;
 }
 
 export interface IntegrationOptions {
@@ -49,7 +57,7 @@ export interface IntegrationOptions {
  * printing stand-ins that keep an audit trail when they are not, so `convoy dev` works offline.
  */
 export async function buildIntegrations(
-  deps: Dependencies,
+  deps: IntegrationPorts,
   options: IntegrationOptions,
 ): Promise<IntegrationDependencies> {
   const secrets = await deps.secrets();

@@ -1,17 +1,19 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { drainOutbox } from '../core/integrations/outbox-worker.js';
-import { integrations } from './dependencies.js';
-import { logger } from './logger.js';
+import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 
 /**
  * Drains the outbox (JIRA commands under the site's rate limit, and Slack posts) every minute
  * (EventBridge Scheduler). One drain runs at a time (reserved concurrency 1): overlapping drains
  * would send commands twice.
  */
-export const handler = middy(async () => {
-  const { drain } = await integrations();
-  const report = await drainOutbox(drain, { maxRunMs: 50_000 });
-  logger.info('outbox drained', { ...report });
-  return report;
-}).use(injectLambdaContext(logger));
+export const makeJiraWorkerHandler = (deps: HandlerDependencies) =>
+  middy(async () => {
+    const { drain } = await deps.integrations();
+    const report = await drainOutbox(drain, { maxRunMs: 50_000 });
+    deps.logger.info('outbox drained', { ...report });
+    return report;
+  }).use(injectLambdaContext(deps.logger));
+
+export const handler = fromEnvironment(makeJiraWorkerHandler);

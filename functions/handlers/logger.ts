@@ -1,6 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 
-/** One logger for every handler; Powertools writes structured JSON that CloudWatch can query. */
-export const logger = new Logger({ serviceName: 'convoy' });
+/**
+ * The handlers' logger: Powertools writes structured JSON that CloudWatch can query. One per
+ * composition (`createDependencies`), at the level its configuration names; without one, Powertools
+ * reads `POWERTOOLS_LOG_LEVEL` itself.
+ */
+export function createLogger(logLevel?: LogLevel): Logger {
+  return new Logger({ serviceName: 'convoy', ...(logLevel ? { logLevel } : {}) });
+}
 
-export const logError = (message: string, error: unknown) => logger.error(message, error as Error);
+export type { Logger };

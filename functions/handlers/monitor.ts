@@ -2,8 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { runMonitor } from '../core/rhythm/run-monitor.js';
 import { MONITORS, type MonitorName } from '../core/schedules/index.js';
-import { dependencies } from './dependencies.js';
-import { logger } from './logger.js';
+import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 
 /** What a monitor schedule sends (fixed rates, every project). */
 export interface MonitorEvent {
@@ -12,17 +11,20 @@ export interface MonitorEvent {
 }
 
 /** Runs a monitor over every project: heartbeats (agent.down / back up, computed metrics), stale work. */
-export const handler = middy(async (event: MonitorEvent) => {
-  if (!MONITORS.some((monitor) => monitor.name === event.monitor))
-    throw new Error(
-      `unknown monitor ${JSON.stringify(event.monitor)}; expected one of ${MONITORS.map((m) => m.name).join(', ')}`,
-    );
-  const { outcomes, failures } = await runMonitor(dependencies(), event.monitor);
-  const down = outcomes.flatMap((outcome) => outcome.down.map((agent) => `${outcome.project}/${agent}`));
-  logger.info('monitor ran', { monitor: event.monitor, projects: outcomes.length, down, failures });
-  if (failures.length > 0)
-    throw new Error(
-      `monitor ${event.monitor} failed for ${failures.map((failure) => failure.project).join(', ')}`,
-    );
-  return { projects: outcomes.length, down };
-}).use(injectLambdaContext(logger));
+export const makeMonitorHandler = (deps: HandlerDependencies) =>
+  middy(async (event: MonitorEvent) => {
+    if (!MONITORS.some((monitor) => monitor.name === event.monitor))
+      throw new Error(
+        `unknown monitor ${JSON.stringify(event.monitor)}; expected one of ${MONITORS.map((m) => m.name).join(', ')}`,
+      );
+    const { outcomes, failures } = await runMonitor(deps, event.monitor);
+    const down = outcomes.flatMap((outcome) => outcome.down.map((agent) => `${outcome.project}/${agent}`));
+    deps.logger.info('monitor ran', { monitor: event.monitor, projects: outcomes.length, down, failures });
+    if (failures.length > 0)
+      throw new Error(
+        `monitor ${event.monitor} failed for ${failures.map((failure) => failure.project).join(', ')}`,
+      );
+    return { projects: outcomes.length, down };
+  }).use(injectLambdaContext(deps.logger));
+
+export const handler = fromEnvironment(makeMonitorHandler);

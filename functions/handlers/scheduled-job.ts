@@ -1,8 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { runScheduledJob } from '../core/rhythm/jobs.js';
-import { dependencies } from './dependencies.js';
-import { logger } from './logger.js';
+import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 import { reportRenderer } from './report-renderer.js';
 
 /** What an EventBridge Scheduler schedule sends: which plan schedule fired, and for which time. */
@@ -19,8 +18,11 @@ export interface ScheduledJobEvent {
  * function's on-failure queue (`convoy-scheduled-job-failures`, alarmed); the schedule's own
  * dead-letter queue holds only invocations Scheduler could not deliver.
  */
-export const handler = middy(async (event: ScheduledJobEvent) => {
-  const outcome = await runScheduledJob({ ...dependencies(), reports: reportRenderer }, event);
-  logger.info(outcome.ran ? 'scheduled job ran' : 'scheduled job skipped', { ...event, ...outcome });
-  return outcome;
-}).use(injectLambdaContext(logger));
+export const makeScheduledJobHandler = (deps: HandlerDependencies) =>
+  middy(async (event: ScheduledJobEvent) => {
+    const outcome = await runScheduledJob({ ...deps, reports: reportRenderer }, event);
+    deps.logger.info(outcome.ran ? 'scheduled job ran' : 'scheduled job skipped', { ...event, ...outcome });
+    return outcome;
+  }).use(injectLambdaContext(deps.logger));
+
+export const handler = fromEnvironment(makeScheduledJobHandler);

@@ -18,18 +18,23 @@ import {
 } from '../core/escalations/service.js';
 import { decideGate } from '../core/gates/service.js';
 import { toWellFormed } from '../core/unicode.js';
-import { type Dependencies, dependencies } from './dependencies.js';
+import { type Dependencies, fromEnvironment, type HandlerDependencies } from './dependencies.js';
 import { refuse, reply, shapeProblems, webhookMiddlewares, webhookRequest } from './http/webhook.js';
-import { logger } from './logger.js';
 
 /**
  * `POST /slack/interactions`: Slack's button clicks. The v0 signature is checked and requests older
  * than five minutes are refused (replays). The buttons — acknowledge / resolve / reassign an
  * escalation, accept a gate's risk or hold it — act as the plan's person with that Slack user id.
  */
-export const handler = middy(async (event: APIGatewayProxyEventV2) => {
+export const makeSlackInteractionsHandler = (deps: HandlerDependencies) =>
+  middy((event: APIGatewayProxyEventV2) => receiveInteraction(deps, event))
+    .use(webhookMiddlewares((message, error) => deps.logger.error(message, error as Error)))
+    .use(injectLambdaContext(deps.logger));
+
+export const handler = fromEnvironment(makeSlackInteractionsHandler);
+
+async function receiveInteraction(deps: HandlerDependencies, event: APIGatewayProxyEventV2) {
   const { rawBody, headers } = webhookRequest(event);
-  const deps = dependencies();
   const secret = (await deps.secrets()).CONVOY_SLACK_SIGNING_SECRET;
   if (!secret)
     return refuse(401, 'unauthorized', 'no Slack signing secret is configured (CONVOY_SLACK_SIGNING_SECRET)');
@@ -46,15 +51,13 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   if (!parsed.success) return refuse(400, 'invalid_request', shapeProblems(parsed.error));
   const payload = parsed.data;
   const action = payload.actions?.[0];
-  logger.info('slack interaction', { type: payload.type, action: action?.action_id });
+  deps.logger.info('slack interaction', { type: payload.type, action: action?.action_id });
   if (payload.type !== 'block_actions' || !action?.action_id || !action.value)
     return reply(200, { ok: true });
   const outcome = await clicked(deps, action.action_id, action.value, payload.user?.id);
-  logger.info('slack button', { action: action.action_id, outcome });
+  deps.logger.info('slack button', { action: action.action_id, outcome });
   return reply(200, { ok: true, outcome });
-})
-  .use(webhookMiddlewares((message, error) => logger.error(message, error as Error)))
-  .use(injectLambdaContext(logger));
+}
 
 /**
  * The parts of an interaction payload Convoy reads, shape-checked; the rest passes through unread.

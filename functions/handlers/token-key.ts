@@ -2,13 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { TOKEN_KEY_ARN_ENV, TOKEN_KEY_FILE_ENV } from './env-names.js';
 import type { TokenKey } from './http/auth.js';
-
-/** Deployed: the ARN of the Secrets Manager secret holding the token key (a generated string). */
-export const TOKEN_KEY_ARN_ENV = 'CONVOY_TOKEN_KEY_ARN';
-
-/** Locally: the key file `convoy dev` creates beside tokens.json. */
-export const TOKEN_KEY_FILE_ENV = 'CONVOY_TOKEN_KEY_FILE';
 
 /** A key shorter than this is refused: 32 random characters carry well over 128 bits. */
 const MIN_KEY_CHARS = 32;
@@ -27,14 +22,21 @@ export function keyOf(text: string, where: string): Uint8Array {
   return Buffer.from(value, 'utf8');
 }
 
+/** Where the token key is: the fields of `HandlerConfig` that say so. */
+export interface TokenKeySource {
+  /** The Secrets Manager secret holding the key (deployed, `CONVOY_TOKEN_KEY_ARN`). */
+  readonly tokenKeyArn?: string;
+  /** The file holding the key (`convoy dev`'s, beside tokens.json). */
+  readonly tokenKeyFile?: string;
+}
+
 /**
- * The token key named by the environment: the Secrets Manager secret of `CONVOY_TOKEN_KEY_ARN`
- * (cached per container) or the file of `CONVOY_TOKEN_KEY_FILE`. The key is never logged, and errors
- * name where it was read from, never its value.
+ * The token key of `source`: the Secrets Manager secret (cached per container) or the file. The key
+ * is never logged, and errors name where it was read from, never its value.
  */
-export function tokenKeyFromEnvironment(env: NodeJS.ProcessEnv = process.env): TokenKey {
-  const arn = env[TOKEN_KEY_ARN_ENV];
-  const file = env[TOKEN_KEY_FILE_ENV];
+export function tokenKeyFrom(source: TokenKeySource): TokenKey {
+  const arn = source.tokenKeyArn;
+  const file = source.tokenKeyFile;
   let fromFile: Promise<Uint8Array> | undefined;
   return async () => {
     if (arn) {
@@ -53,7 +55,7 @@ export function tokenKeyFromEnvironment(env: NodeJS.ProcessEnv = process.env): T
       return fromFile;
     }
     throw new Error(
-      `no token key is configured: set ${TOKEN_KEY_ARN_ENV} (deployed) or ${TOKEN_KEY_FILE_ENV} (convoy dev sets it)`,
+      `no token key is configured: set ${TOKEN_KEY_ARN_ENV} (deployed) or ${TOKEN_KEY_FILE_ENV} (a local key file; convoy dev makes its own)`,
     );
   };
 }

@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { GITHUB_EVENTS, githubDeliverySchema } from '../core/integrations/github-events.js';
-import { dependencies } from './dependencies.js';
+import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 import { verifyHubSignature } from './http/hub-signature.js';
 import {
   DELIVERY_ID,
@@ -15,7 +15,6 @@ import {
   webhookMiddlewares,
   webhookRequest,
 } from './http/webhook.js';
-import { logger } from './logger.js';
 import { secretList } from './secrets.js';
 
 const HANDLED = new Set(GITHUB_EVENTS());
@@ -24,11 +23,17 @@ const HANDLED = new Set(GITHUB_EVENTS());
  * `POST /webhooks/github`: checks the signature before anything is parsed, remembers the delivery id
  * so a redelivery has no second effect, queues the delivery for the worker and answers 202 at once.
  */
-export const handler = middy(async (event: APIGatewayProxyEventV2) => {
+export const makeWebhookGithubHandler = (deps: HandlerDependencies) =>
+  middy((event: APIGatewayProxyEventV2) => receiveGithubDelivery(deps, event))
+    .use(webhookMiddlewares((message, error) => deps.logger.error(message, error as Error)))
+    .use(injectLambdaContext(deps.logger));
+
+export const handler = fromEnvironment(makeWebhookGithubHandler);
+
+async function receiveGithubDelivery(deps: HandlerDependencies, event: APIGatewayProxyEventV2) {
   const { rawBody, headers } = webhookRequest(event);
   if (Buffer.byteLength(rawBody) > MAX_WEBHOOK_BYTES)
     return refuse(413, 'payload_too_large', 'the payload is over 10 MB');
-  const deps = dependencies();
   const secrets = await deps.secrets();
   const check = verifyHubSignature(
     { name: 'GitHub', header: 'X-Hub-Signature-256', secretName: 'CONVOY_GITHUB_WEBHOOK_SECRET' },
@@ -74,10 +79,8 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
   } catch (error) {
     if (error instanceof IdempotencyAlreadyInProgressError) return reply(202, { duplicate: true, delivery });
     // Not remembered: GitHub's redelivery (or a manual one) will find the id free and try again.
-    logger.error('could not queue a GitHub delivery', error as Error);
+    deps.logger.error('could not queue a GitHub delivery', error as Error);
     return refuse(503, 'unavailable', 'the delivery could not be queued; redeliver it');
   }
   return reply(202, { accepted: true, delivery, event: name });
-})
-  .use(webhookMiddlewares((message, error) => logger.error(message, error as Error)))
-  .use(injectLambdaContext(logger));
+}

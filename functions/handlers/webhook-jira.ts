@@ -7,7 +7,7 @@ import {
   jiraStatusChange,
   jiraWebhookPayload,
 } from '../core/integrations/jira-events.js';
-import { dependencies } from './dependencies.js';
+import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 import { verifyHubSignature } from './http/hub-signature.js';
 import {
   DELIVERY_ID,
@@ -19,18 +19,23 @@ import {
   webhookMiddlewares,
   webhookRequest,
 } from './http/webhook.js';
-import { logger } from './logger.js';
 import { secretList } from './secrets.js';
 
 /**
  * `POST /webhooks/jira`: an issue's status change moves the tasks linked to it. Deliveries are
  * deduplicated on `X-Atlassian-Webhook-Identifier`, which JIRA keeps across its retries.
  */
-export const handler = middy(async (event: APIGatewayProxyEventV2) => {
+export const makeWebhookJiraHandler = (deps: HandlerDependencies) =>
+  middy((event: APIGatewayProxyEventV2) => receiveJiraDelivery(deps, event))
+    .use(webhookMiddlewares((message, error) => deps.logger.error(message, error as Error)))
+    .use(injectLambdaContext(deps.logger));
+
+export const handler = fromEnvironment(makeWebhookJiraHandler);
+
+async function receiveJiraDelivery(deps: HandlerDependencies, event: APIGatewayProxyEventV2) {
   const { rawBody, headers } = webhookRequest(event);
   if (Buffer.byteLength(rawBody) > MAX_WEBHOOK_BYTES)
     return refuse(413, 'payload_too_large', 'the payload is over 10 MB');
-  const deps = dependencies();
   // JIRA admin webhooks sign the raw body as GitHub does, under another header name.
   const check = verifyHubSignature(
     { name: 'JIRA', header: 'X-Hub-Signature', secretName: 'CONVOY_JIRA_WEBHOOK_SECRET' },
@@ -67,6 +72,4 @@ export const handler = middy(async (event: APIGatewayProxyEventV2) => {
     if (error instanceof IdempotencyAlreadyInProgressError) return reply(200, { duplicate: true });
     throw error;
   }
-})
-  .use(webhookMiddlewares((message, error) => logger.error(message, error as Error)))
-  .use(injectLambdaContext(logger));
+}

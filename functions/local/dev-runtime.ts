@@ -13,26 +13,29 @@ import { formatInstant } from '../core/reports/dates.js';
 import { runScheduledJob } from '../core/rhythm/jobs.js';
 import { runMonitor } from '../core/rhythm/run-monitor.js';
 import { nextFireTimes } from '../core/schedules/index.js';
-import { ConfigError, readConfig } from '../handlers/config.js';
+import { ConfigError, type HandlerConfig, readConfig } from '../handlers/config.js';
 import {
+  composeDependencies,
+  createPorts,
   type Dependencies,
-  dependencies,
-  setDependencies,
-  setIntegrations,
-  stateTable,
+  type HandlerDependencies,
+  integrationSettings,
+  openStateTable,
 } from '../handlers/dependencies.js';
+import { TABLE_NAME_ENV } from '../handlers/env-names.js';
 import { mintToken, verifyToken } from '../handlers/http/auth.js';
-import { buildIntegrations } from '../handlers/integrations.js';
+import type { IntegrationDependencies } from '../handlers/integrations.js';
+import { createLogger } from '../handlers/logger.js';
 import { reportRenderer } from '../handlers/report-renderer.js';
 import { ensureTokenKeyFile } from '../handlers/token-key.js';
 import { ScaledClock } from './clock.js';
 import { superviseDatabase } from './database-supervisor.js';
 import { applyDemoStart, type DemoShift } from './demo-start.js';
 import { assertDataDirFree, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
-import { type LocalApiServer, loadHandlers, startLocalApi } from './http-server.js';
+import { type LocalApiServer, startLocalApi } from './http-server.js';
 import { InProcessQueue } from './in-process-queue.js';
-import { type LocalWorkflows, startLocalWorkflows } from './local-workflows.js';
-import { type LocalScheduler, startLocalScheduler } from './scheduler.js';
+import { startLocalWorkflows } from './local-workflows.js';
+import { startLocalScheduler } from './scheduler.js';
 
 /** A problem that stops `convoy dev` from starting; the message says what to do. */
 export class DevStartError extends ConvoyError {
@@ -177,118 +180,113 @@ async function ensureTokens(
 }
 
 /**
- * Runs Convoy on this machine: DynamoDB Local (persistent under `dataDir`), the table, the plan
- * applied, tokens written to `dataDir/tokens.json`, and the HTTP API served by the real handlers.
+ * convoy dev's configuration: the user's settings from `env` (integration credentials, JIRA and Slack
+ * endpoints, log level: WARN unless set) over its own table, with the AWS services convoy dev runs in
+ * process (workflows, bus, queue) left out. Throws a {@link DevStartError} naming a bad setting.
  */
-export async function startDev(options: DevOptions): Promise<DevRuntime> {
-  const log = options.log ?? ((line: string) => console.log(line));
-  const port = options.port ?? 3000;
-  const dataDir = resolve(options.dataDir ?? '.convoy/data');
-  const stateDir = resolve(options.stateDir ?? '.convoy');
-  const interrupted = () => {
-    if (options.signal?.aborted) throw new DevStartError('start-up interrupted; nothing is left running');
-  };
-  let plan = await readPlan(options.planFile);
-  // Settings are checked before anything starts, so a typo costs no JVM start.
+export function devConfig(env: NodeJS.ProcessEnv): HandlerConfig {
+  let settings: HandlerConfig;
   try {
-    readConfig({ ...process.env, CONVOY_TABLE_NAME: DEFAULT_TABLE_NAME });
+    settings = readConfig({ ...env, [TABLE_NAME_ENV]: DEFAULT_TABLE_NAME });
   } catch (error) {
     if (error instanceof ConfigError) throw new DevStartError(error.message);
     throw error;
   }
-  // The data folder first: a second convoy dev on it is told who holds it, whatever port it asked for.
-  await assertDataDirFree(dataDir);
-  await assertPortFree(port);
+  const { githubQueueUrl, gateStateMachineArn, eventBusName, tokenKeyArn, dynamodbEndpoint, ...kept } =
+    settings;
+  return { ...kept, logLevel: settings.logLevel ?? 'WARN' };
+}
+
+/** What `startDev` checked and worked out before starting anything. */
+interface DevStart {
+  readonly plan: Plan;
+  readonly config: HandlerConfig;
+  readonly clock: ScaledClock;
+  readonly demoShift?: DemoShift;
+}
+
+/**
+ * Everything that can be wrong before a process starts: the plan, the settings, the data folder
+ * (a second convoy dev on it is told who holds it, whatever port it asked for), the port, the clock
+ * speed and the demo start; so a typo costs no JVM start.
+ */
+async function prepareStart(
+  options: DevOptions,
+  where: { dataDir: string; port: number; log: (line: string) => void },
+): Promise<DevStart> {
+  let plan = await readPlan(options.planFile);
+  const config = devConfig(process.env);
+  await assertDataDirFree(where.dataDir);
+  await assertPortFree(where.port);
   let clock: ScaledClock;
   try {
     clock = new ScaledClock(options.clockSpeed ?? 1);
   } catch (error) {
     throw new DevStartError((error as Error).message);
   }
-
-  let demoShift: DemoShift | undefined;
-  if (options.start !== undefined) {
-    let demo: Awaited<ReturnType<typeof applyDemoStart>>;
-    try {
-      demo = await applyDemoStart(plan, { start: options.start, dataDir, today: clock.now() });
-    } catch (error) {
-      if (error instanceof RangeError) throw new DevStartError(error.message);
-      throw error;
-    }
-    plan = demo.plan;
-    demoShift = demo.shift;
-    for (const line of demo.lines) log(line);
+  if (options.start === undefined) return { plan, config, clock };
+  let demo: Awaited<ReturnType<typeof applyDemoStart>>;
+  try {
+    demo = await applyDemoStart(plan, { start: options.start, dataDir: where.dataDir, today: clock.now() });
+  } catch (error) {
+    if (error instanceof RangeError) throw new DevStartError(error.message);
+    throw error;
   }
-  interrupted();
-  const dynamodb = await startDynamoDbLocal({
-    dataDir,
-    owner: `convoy dev on http://127.0.0.1:${port}`,
-    log,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  // Where DynamoDB Local cannot be bound to 127.0.0.1, startDynamoDbLocal has logged a warning naming the port.
-  let failWith: (error: Error) => void = () => undefined;
-  const failed = new Promise<Error>((resolveFailed) => {
-    failWith = resolveFailed;
-  });
-  let supervisor: { stop(): void } | undefined;
-  const devJson = join(stateDir, 'dev.json');
-  let api: LocalApiServer | undefined;
-  let queue: InProcessQueue<GithubDelivery> | undefined;
-  let drainer: { stop(): Promise<void> } | undefined;
-  let scheduler: LocalScheduler | undefined;
-  let workflows: LocalWorkflows | undefined;
-  /** Stops whatever has started, the database last, and says so by removing dev.json. */
-  const closeAll = async () => {
-    supervisor?.stop();
-    await api?.close();
-    await scheduler?.stop();
-    await workflows?.stop();
-    await queue?.stop();
-    await drainer?.stop();
-    await dynamodb.stop();
-    await removeDevJson(devJson);
+  plan = demo.plan;
+  for (const line of demo.lines) where.log(line);
+  return { plan, config, clock, demoShift: demo.shift };
+}
+
+/** The composition convoy dev runs, and the in-process stand-ins for the AWS services around it. */
+interface LocalServices {
+  readonly deps: HandlerDependencies;
+  readonly integrations: IntegrationDependencies;
+  /** Stops what was started, in reverse order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Composes the handlers' dependencies over `config` as the Lambda functions do, with the local stand-ins
+ * in place of AWS: the phase-gate ASL and the event bus in process on the dev clock (Step Functions,
+ * EventBridge), an in-process queue and GitHub worker (SQS), the JIRA worker's drain loop and the
+ * scheduler (EventBridge Scheduler).
+ */
+async function startLocalServices(
+  config: HandlerConfig,
+  options: { clock: ScaledClock; log: (line: string) => void; chartDir: string },
+): Promise<LocalServices> {
+  const { clock, log } = options;
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const next of stops.splice(0).reverse()) await next();
   };
   try {
-    interrupted();
-    await ensureTable(dynamodb.client(), DEFAULT_TABLE_NAME);
-    process.env.CONVOY_TABLE_NAME = DEFAULT_TABLE_NAME;
-    process.env.CONVOY_DYNAMODB_ENDPOINT = dynamodb.endpoint;
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-    setDependencies(undefined);
-    setIntegrations(undefined);
-    // Step Functions and EventBridge, in process: the phase-gate ASL on the dev clock, and the bus
-    // whose "Phase Tasks Completed" rule starts it.
-    workflows = await startLocalWorkflows(
-      { ...dependencies(), clock },
-      { clock, log, stream: { client: dynamodb.client(), ...stateTable() } },
+    const table = openStateTable(config);
+    const workflows = await startLocalWorkflows(
+      { ...createPorts(config, table), clock },
+      { clock, log, stream: table },
     );
-    const base = workflows.deps;
-    const config = readConfig();
-    const integrations = await buildIntegrations(base, {
-      ...stateTable(),
-      print: log,
-      ...(config.jiraBaseUrl ? { jiraBaseUrl: config.jiraBaseUrl } : {}),
-      ...(config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {}),
-      jiraRequestsPerMinute: config.jiraRequestsPerMinute,
-      chartDir: join(stateDir, 'charts'),
-    });
-    setIntegrations(integrations);
-    // The local stand-ins for SQS + the GitHub worker and for the scheduled JIRA worker.
-    queue = new InProcessQueue<GithubDelivery>({
+    stops.push(() => workflows.stop());
+    const queue = new InProcessQueue<GithubDelivery>({
       consume: async (delivery) => {
-        await handleGithubDelivery(integrations.github, delivery);
+        await handleGithubDelivery((await deps.integrations()).github, delivery);
       },
       onDeadLetter: (delivery, error) =>
         log(`github delivery ${delivery.id} (${delivery.event}) failed: ${(error as Error).message}`),
     });
-    // Tokens are sealed with a key only this process holds (beside tokens.json, 0600), so whoever can
-    // reach DynamoDB Local cannot write a token into the table.
-    const tokenKey = await ensureTokenKeyFile(join(dataDir, 'token-key'));
-    const deps: Dependencies = { ...base, githubQueue: queue, tokenKey: async () => tokenKey };
-    setDependencies(deps);
-    drainer = startDrainLoop(integrations.drain, log);
-    scheduler = startLocalScheduler({
+    stops.push(() => queue.stop());
+    const deps = composeDependencies(
+      { ...workflows.deps, githubQueue: queue },
+      {
+        table,
+        logger: createLogger(config.logLevel),
+        integrations: { ...integrationSettings(config), print: log, chartDir: options.chartDir },
+      },
+    );
+    const integrations = await deps.integrations();
+    const drainer = startDrainLoop(integrations.drain, log);
+    stops.push(() => drainer.stop());
+    const scheduler = startLocalScheduler({
       clock,
       log,
       plans: async () => {
@@ -311,16 +309,86 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
           log(`monitor ${event.monitor} failed for ${failure.project}: ${failure.error}`);
       },
     });
-    const secrets = await deps.secrets();
-    log(
-      `JIRA: ${integrations.jiraLive ? 'sending commands' : 'printing commands (set CONVOY_JIRA_EMAIL and CONVOY_JIRA_API_TOKEN to send them)'}`,
+    stops.push(() => scheduler.stop());
+    return { deps, integrations, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** One line each for JIRA, Slack and GitHub: live, or what to set to make them so. */
+async function describeIntegrations(services: LocalServices, log: (line: string) => void): Promise<void> {
+  const secrets = await services.deps.secrets();
+  log(
+    `JIRA: ${services.integrations.jiraLive ? 'sending commands' : 'printing commands (set CONVOY_JIRA_EMAIL and CONVOY_JIRA_API_TOKEN to send them)'}`,
+  );
+  log(
+    `Slack: ${secrets.CONVOY_SLACK_BOT_TOKEN ? 'posting' : 'printing messages (set CONVOY_SLACK_BOT_TOKEN to post them)'}`,
+  );
+  log(
+    `GitHub: ${secrets.CONVOY_GITHUB_WEBHOOK_SECRET ? 'webhooks accepted at POST /webhooks/github' : 'webhooks refused until CONVOY_GITHUB_WEBHOOK_SECRET is set'}`,
+  );
+}
+
+/** Writes the tokens beside the data, readable by this user only. */
+async function writeTokensFile(file: string, tokens: DevTokens): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
+/**
+ * Runs Convoy on this machine: DynamoDB Local (persistent under `dataDir`), the table, the plan
+ * applied, tokens written to `dataDir/tokens.json`, and the HTTP API served by the real handlers,
+ * composed over DynamoDB Local and the in-process stand-ins for the other AWS services.
+ */
+export async function startDev(options: DevOptions): Promise<DevRuntime> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const port = options.port ?? 3000;
+  const dataDir = resolve(options.dataDir ?? '.convoy/data');
+  const stateDir = resolve(options.stateDir ?? '.convoy');
+  const interrupted = () => {
+    if (options.signal?.aborted) throw new DevStartError('start-up interrupted; nothing is left running');
+  };
+  const { plan, config, clock, demoShift } = await prepareStart(options, { dataDir, port, log });
+  interrupted();
+  const dynamodb = await startDynamoDbLocal({
+    dataDir,
+    owner: `convoy dev on http://127.0.0.1:${port}`,
+    log,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  // Where DynamoDB Local cannot be bound to 127.0.0.1, startDynamoDbLocal has logged a warning naming the port.
+  let failWith: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolveFailed) => {
+    failWith = resolveFailed;
+  });
+  let supervisor: { stop(): void } | undefined;
+  const devJson = join(stateDir, 'dev.json');
+  let api: LocalApiServer | undefined;
+  let services: LocalServices | undefined;
+  /** Stops whatever has started, the database last, and says so by removing dev.json. */
+  const closeAll = async () => {
+    supervisor?.stop();
+    await api?.close();
+    await services?.stop();
+    await dynamodb.stop();
+    await removeDevJson(devJson);
+  };
+  try {
+    interrupted();
+    await ensureTable(dynamodb.client(), DEFAULT_TABLE_NAME);
+    // Tokens are sealed with a key only this process holds (beside tokens.json, 0600), so whoever can
+    // reach DynamoDB Local cannot write a token into the table.
+    const tokenKeyFile = join(dataDir, 'token-key');
+    await ensureTokenKeyFile(tokenKeyFile);
+    services = await startLocalServices(
+      { ...config, dynamodbEndpoint: dynamodb.endpoint, tokenKeyFile },
+      { clock, log, chartDir: join(stateDir, 'charts') },
     );
-    log(
-      `Slack: ${secrets.CONVOY_SLACK_BOT_TOKEN ? 'posting' : 'printing messages (set CONVOY_SLACK_BOT_TOKEN to post them)'}`,
-    );
-    log(
-      `GitHub: ${secrets.CONVOY_GITHUB_WEBHOOK_SECRET ? 'webhooks accepted at POST /webhooks/github' : 'webhooks refused until CONVOY_GITHUB_WEBHOOK_SECRET is set'}`,
-    );
+    const { deps } = services;
+    await describeIntegrations(services, log);
 
     interrupted();
     const applied = await applyPlan(deps, { project: plan.project.id, plan, actor: { kind: 'admin' } });
@@ -328,11 +396,11 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
     for (const gate of await resumeGates(deps, plan.project.id)) log(`gate ${gate}: resumed its evaluation`);
     const tokensFile = join(dataDir, 'tokens.json');
     const { tokens, created } = await ensureTokens(deps, plan, tokensFile);
-    await mkdir(dirname(tokensFile), { recursive: true });
-    await writeFile(tokensFile, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
-    await chmod(tokensFile, 0o600);
+    await writeTokensFile(tokensFile, tokens);
 
-    api = await startLocalApi({ port, handlers: await loadHandlers(), log });
+    // Loaded here, not with the CLI: the handlers and their middlewares are only needed to serve.
+    const { makeHttpHandlers } = await import('./handler-registry.js');
+    api = await startLocalApi({ port, handlers: makeHttpHandlers(deps), log });
     interrupted();
     await mkdir(stateDir, { recursive: true });
     await writeFile(

@@ -1,21 +1,30 @@
-import { handler as apiRead } from '../handlers/api-read.js';
-import { handler as apiWrite } from '../handlers/api-write.js';
-import { handler as health } from '../handlers/health.js';
+import { makeApiReadHandler } from '../handlers/api-read.js';
+import { makeApiWriteHandler } from '../handlers/api-write.js';
+import type { HandlerDependencies } from '../handlers/dependencies.js';
+import { makeHealthHandler } from '../handlers/health.js';
 import type { HttpHandlerName } from '../handlers/routes.js';
-import { handler as slackInteractions } from '../handlers/slack-interactions.js';
-import { handler as webhookGithub } from '../handlers/webhook-github.js';
-import { handler as webhookJira } from '../handlers/webhook-jira.js';
+import { makeSlackInteractionsHandler } from '../handlers/slack-interactions.js';
+import { makeWebhookGithubHandler } from '../handlers/webhook-github.js';
+import { makeWebhookJiraHandler } from '../handlers/webhook-jira.js';
 import type { LambdaHttpHandler } from './http-server.js';
 
 /**
- * The Lambda entry points behind the HTTP routes, imported statically so `convoy dev` can run from
- * one bundle. The type makes a handler added to routes.ts and forgotten here a compile error.
+ * The factories of the Lambda entry points behind the HTTP routes, imported statically so `convoy
+ * dev` can run from one bundle. The type makes a handler added to routes.ts and forgotten here a
+ * compile error.
  */
-export const HTTP_HANDLER_MODULES: Record<HttpHandlerName, LambdaHttpHandler> = {
-  health: health as LambdaHttpHandler,
-  'api-read': apiRead as LambdaHttpHandler,
-  'api-write': apiWrite as LambdaHttpHandler,
-  'webhook-github': webhookGithub as LambdaHttpHandler,
-  'webhook-jira': webhookJira as LambdaHttpHandler,
-  'slack-interactions': slackInteractions as LambdaHttpHandler,
+const HTTP_HANDLER_FACTORIES: Record<HttpHandlerName, (deps: HandlerDependencies) => LambdaHttpHandler> = {
+  health: (deps) => makeHealthHandler(deps) as LambdaHttpHandler,
+  'api-read': (deps) => makeApiReadHandler(deps) as LambdaHttpHandler,
+  'api-write': (deps) => makeApiWriteHandler(deps) as LambdaHttpHandler,
+  'webhook-github': (deps) => makeWebhookGithubHandler(deps) as LambdaHttpHandler,
+  'webhook-jira': (deps) => makeWebhookJiraHandler(deps) as LambdaHttpHandler,
+  'slack-interactions': (deps) => makeSlackInteractionsHandler(deps) as LambdaHttpHandler,
 };
+
+/** The real Lambda entry points, composed over `deps`, exactly as API Gateway invokes them. */
+export function makeHttpHandlers(deps: HandlerDependencies): Record<HttpHandlerName, LambdaHttpHandler> {
+  return Object.fromEntries(
+    Object.entries(HTTP_HANDLER_FACTORIES).map(([name, make]) => [name, make(deps)]),
+  ) as Record<HttpHandlerName, LambdaHttpHandler>;
+}

@@ -26,12 +26,6 @@ const compiled: CompiledRoute[] = ROUTES.map((spec) => {
   return { spec, pattern: new RegExp(`^${source}$`), names };
 });
 
-/** The real Lambda entry points, exactly as API Gateway invokes them. */
-export async function loadHandlers(): Promise<Record<HttpHandlerName, LambdaHttpHandler>> {
-  // Imported on first use: the handlers read their configuration when they first run.
-  return (await import('./handler-registry.js')).HTTP_HANDLER_MODULES;
-}
-
 /** The event API Gateway (HTTP API, payload v2) sends for a request. */
 export function toApiGatewayEvent(
   request: IncomingMessage,

@@ -7,10 +7,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { SERVICE_NAME_ENV, TABLE_NAME_ENV } from '../../functions/handlers/env-names.js';
 import { entryOf, LAMBDA_BUNDLE, REPO_ROOT } from '../bundling/lambda-bundle.js';
-
-/** Environment variable that carries the state table's name to a function bound with {@link AppFunction.bindTable}. */
-export const TABLE_NAME_ENV = 'CONVOY_TABLE_NAME';
 
 /** How much of the state table a function may touch. */
 export type TableAccess = 'read' | 'readwrite';
@@ -115,7 +113,7 @@ export class AppFunction extends NodejsFunction {
       logGroup,
       role,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'convoy',
+        [SERVICE_NAME_ENV]: 'convoy',
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

@@ -12,11 +12,9 @@ import {
   type DomainEventRule,
   domainEventPattern,
 } from '../../functions/core/domain-events.js';
+import { EVENT_BUS_NAME_ENV } from '../../functions/handlers/env-names.js';
 import type { ConvoyAlarms } from './alarms.js';
 import { acceptDeadLetterQueue } from './nag-suppressions.js';
-
-/** Environment variable that carries the event bus's name to a function bound with {@link ConvoyEvents.grantPublish}. */
-export const EVENT_BUS_NAME_ENV = 'CONVOY_EVENT_BUS_NAME';
 
 /** Name of Convoy's event bus, in every region: buses are regional, so one name serves them all. */
 export const DEFAULT_EVENT_BUS_NAME = 'convoy';

@@ -8,24 +8,20 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import {
+  GITHUB_QUEUE_URL_ENV,
+  JIRA_REQUESTS_PER_MINUTE_ENV,
+  SECRET_NAMES,
+  SECRETS_ARN_ENV,
+} from '../../functions/handlers/env-names.js';
 import type { HttpHandlerName } from '../../functions/handlers/routes.js';
 import { WORKERS } from '../../functions/handlers/routes.js';
-import { SECRET_NAMES } from '../../functions/handlers/secrets.js';
 import type { ConvoyAlarms } from './alarms.js';
 import { AppFunction } from './app-function.js';
 import { acceptInvokeGrant, schedulerRoleOf } from './nag-suppressions.js';
 
 /** Name of the Secrets Manager secret holding the integration credentials, in every region. */
 export const INTEGRATIONS_SECRET_NAME = 'convoy/integrations';
-
-/** Environment variable that carries the integration secret's ARN (read by functions/handlers/secrets.ts). */
-export const SECRETS_ARN_ENV = 'CONVOY_SECRETS_ARN';
-
-/** Environment variable that carries the GitHub deliveries queue's URL (read by functions/handlers/config.ts). */
-export const GITHUB_QUEUE_URL_ENV = 'CONVOY_GITHUB_QUEUE_URL';
-
-/** Environment variable that carries the JIRA request budget per site (read by functions/handlers/config.ts). */
-export const JIRA_REQUESTS_PER_MINUTE_ENV = 'CONVOY_JIRA_REQUESTS_PER_MINUTE';
 
 /** JIRA Cloud's documented budget, used when {@link ConvoyIntegrationsProps.jiraRequestsPerMinute} is not set. */
 export const DEFAULT_JIRA_REQUESTS_PER_MINUTE = 100;

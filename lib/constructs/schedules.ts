@@ -16,14 +16,11 @@ import { Construct } from 'constructs';
 import { sha256Hex } from '../../functions/adapters/node/sha256.js';
 import type { Plan } from '../../functions/core/plan/index.js';
 import { MONITORS, type MonitorName, scheduleCron } from '../../functions/core/schedules/index.js';
+import { JIRA_REQUESTS_PER_MINUTE_ENV, SECRETS_ARN_ENV } from '../../functions/handlers/env-names.js';
 import { WORKERS } from '../../functions/handlers/routes.js';
 import type { ConvoyAlarms } from './alarms.js';
 import { AppFunction } from './app-function.js';
-import {
-  DEFAULT_JIRA_REQUESTS_PER_MINUTE,
-  JIRA_REQUESTS_PER_MINUTE_ENV,
-  SECRETS_ARN_ENV,
-} from './integrations.js';
+import { DEFAULT_JIRA_REQUESTS_PER_MINUTE } from './integrations.js';
 import { acceptDeadLetterQueue, acceptInvokeGrant, schedulerRoleOf } from './nag-suppressions.js';
 
 /** Name of the EventBridge Scheduler schedule group holding every plan schedule and monitor, in every region. */

@@ -1,7 +1,7 @@
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { TOKEN_KEY_ARN_ENV } from '../../functions/handlers/token-key.js';
+import { TOKEN_KEY_ARN_ENV } from '../../functions/handlers/env-names.js';
 import type { AppFunction } from './app-function.js';
 
 /** Name of the Secrets Manager secret holding the key API tokens are sealed with, in every region. */

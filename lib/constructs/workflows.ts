@@ -11,6 +11,7 @@ import {
   PHASE_GATE_DEFINITION_FILE,
   STATE_MACHINES_DIR,
 } from '../../functions/adapters/stepfunctions/definitions.js';
+import { GATE_STATE_MACHINE_ARN_ENV } from '../../functions/handlers/env-names.js';
 import { AppFunction } from './app-function.js';
 import { acceptInvokeGrant } from './nag-suppressions.js';
 
@@ -18,9 +19,6 @@ const REPO_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 
 /** The ASL file of the phase-gate state machine, the same one `convoy dev` runs. */
 export const PHASE_GATE_DEFINITION_PATH = join(REPO_ROOT, STATE_MACHINES_DIR, PHASE_GATE_DEFINITION_FILE);
-
-/** Environment variable that carries the phase-gate state machine's ARN to a function bound with {@link ConvoyWorkflows.bindGateWorkflow}. */
-export const GATE_STATE_MACHINE_ARN_ENV = 'CONVOY_GATE_STATE_MACHINE_ARN';
 
 /**
  * What a function may do with the phase-gate workflow: start executions (`start`: the API's evaluate route,

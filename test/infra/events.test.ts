@@ -3,9 +3,10 @@ import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_BUS_NAME_ENV } from '../../functions/handlers/env-names.js';
 import { ConvoyAlarms } from '../../lib/constructs/alarms.js';
 import { AppFunction } from '../../lib/constructs/app-function.js';
-import { type ConvoyEventRule, ConvoyEvents, EVENT_BUS_NAME_ENV } from '../../lib/constructs/events.js';
+import { type ConvoyEventRule, ConvoyEvents } from '../../lib/constructs/events.js';
 import { tempDir } from '../support/temp.js';
 import { SYNTH_TIMEOUT_MS } from './convoy-test-app.js';
 

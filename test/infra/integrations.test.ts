@@ -3,18 +3,18 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  GITHUB_QUEUE_URL_ENV,
+  JIRA_REQUESTS_PER_MINUTE_ENV,
+  SECRET_NAMES,
+  SECRETS_ARN_ENV,
+} from '../../functions/handlers/env-names.js';
+import {
   HTTP_HANDLERS,
   type HttpHandlerName,
   WORKERS,
   type WorkerName,
 } from '../../functions/handlers/routes.js';
-import { SECRET_NAMES } from '../../functions/handlers/secrets.js';
 import type { AppFunction } from '../../lib/constructs/app-function.js';
-import {
-  GITHUB_QUEUE_URL_ENV,
-  JIRA_REQUESTS_PER_MINUTE_ENV,
-  SECRETS_ARN_ENV,
-} from '../../lib/constructs/integrations.js';
 import type { ConvoyStack } from '../../lib/convoy-stack.js';
 import { buildTestApp, SYNTH_TIMEOUT_MS } from './convoy-test-app.js';
 

@@ -8,9 +8,12 @@ import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Plan, parsePlan } from '../../functions/core/plan/index.js';
 import { MONITORS, scheduleCron } from '../../functions/core/schedules/index.js';
+import {
+  JIRA_REQUESTS_PER_MINUTE_ENV,
+  SECRETS_ARN_ENV,
+  TABLE_NAME_ENV,
+} from '../../functions/handlers/env-names.js';
 import { ConvoyAlarms } from '../../lib/constructs/alarms.js';
-import { TABLE_NAME_ENV } from '../../lib/constructs/app-function.js';
-import { JIRA_REQUESTS_PER_MINUTE_ENV, SECRETS_ARN_ENV } from '../../lib/constructs/integrations.js';
 import {
   type ConvoyScheduleResources,
   ConvoySchedules,

@@ -1,7 +1,7 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_KEY_ARN_ENV } from '../../functions/handlers/token-key.js';
+import { TOKEN_KEY_ARN_ENV } from '../../functions/handlers/env-names.js';
 import { TOKEN_KEY_SECRET_NAME } from '../../lib/constructs/token-key.js';
 import type { ConvoyStack } from '../../lib/convoy-stack.js';
 import { buildTestApp, SYNTH_TIMEOUT_MS } from './convoy-test-app.js';

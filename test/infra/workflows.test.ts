@@ -6,12 +6,9 @@ import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATE_STEP_FUNCTION_ARN_SUBSTITUTION } from '../../functions/adapters/stepfunctions/definitions.js';
+import { GATE_STATE_MACHINE_ARN_ENV } from '../../functions/handlers/env-names.js';
 import { AppFunction } from '../../lib/constructs/app-function.js';
-import {
-  ConvoyWorkflows,
-  GATE_STATE_MACHINE_ARN_ENV,
-  PHASE_GATE_DEFINITION_PATH,
-} from '../../lib/constructs/workflows.js';
+import { ConvoyWorkflows, PHASE_GATE_DEFINITION_PATH } from '../../lib/constructs/workflows.js';
 import { tempDir } from '../support/temp.js';
 import { SYNTH_TIMEOUT_MS } from './convoy-test-app.js';
 

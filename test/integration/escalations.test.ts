@@ -6,7 +6,6 @@ import { VersionConflictError } from '../../functions/core/errors.js';
 import { type Escalation, onEvent, onMetrics, onTick } from '../../functions/core/escalations/index.js';
 import { type EscalationPorts, runEscalations } from '../../functions/core/escalations/service.js';
 import type { EscalationPostNotice, OutboxEntry } from '../../functions/core/integrations/model.js';
-import { setDependencies } from '../../functions/handlers/dependencies.js';
 import { validPlan } from '../fixtures/plans.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { convoy } from '../support/cli.js';
@@ -51,10 +50,13 @@ let counter = 0;
 const START = Date.parse('2026-01-05T10:00:00.000Z');
 
 beforeAll(async () => {
-  api = await startTestApi();
-  outbox = new DynamoDbOutbox(api.table.documentClient, api.table.tableName);
   // The API's own use cases post through the same outbox the test reads.
-  setDependencies({ ...api.deps, outbox });
+  api = await startTestApi({
+    deps: (ports, table) => {
+      outbox = new DynamoDbOutbox(table.documentClient, table.tableName);
+      return { ...ports, outbox };
+    },
+  });
 });
 afterAll(async () => {
   await api.close();

@@ -7,7 +7,6 @@ import {
 } from '../../functions/adapters/slack/notice-messages.js';
 import { signSlackRequest } from '../../functions/adapters/slack/verify-request.js';
 import { recordEvent } from '../../functions/core/coordination/commands.js';
-import { setDependencies } from '../../functions/handlers/dependencies.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { until } from '../support/wait.js';
 
@@ -39,8 +38,8 @@ let api: TestApi;
 beforeAll(async () => {
   api = await startTestApi({
     timing: { waitTimeOverrides: { '*': 10 }, retryIntervalOverrides: { '*': 5 } },
+    deps: (ports) => ({ ...ports, secrets: async () => ({ CONVOY_SLACK_SIGNING_SECRET: SECRET }) }),
   });
-  setDependencies({ ...api.workflows.deps, secrets: async () => ({ CONVOY_SLACK_SIGNING_SECRET: SECRET }) });
   await api.apply(PLAN);
 });
 

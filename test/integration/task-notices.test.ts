@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
 import { drainOutbox } from '../../functions/core/integrations/outbox-worker.js';
-import { setDependencies } from '../../functions/handlers/dependencies.js';
 import { buildIntegrations, type IntegrationDependencies } from '../../functions/handlers/integrations.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { type SlackTestServer, startSlackServer } from '../support/slack-server.js';
@@ -29,15 +29,16 @@ let integrations: IntegrationDependencies;
 let counter = 0;
 
 beforeAll(async () => {
-  api = await startTestApi();
   slack = await startSlackServer({ token: TOKEN });
-  const deps = { ...api.deps, secrets: async () => ({ CONVOY_SLACK_BOT_TOKEN: TOKEN }) };
-  integrations = await buildIntegrations(deps, {
-    ...api.table,
-    print: () => undefined,
-    slackApiUrl: slack.url,
+  api = await startTestApi({
+    deps: (ports, table) => ({
+      ...ports,
+      outbox: new DynamoDbOutbox(table.documentClient, table.tableName),
+      secrets: async () => ({ CONVOY_SLACK_BOT_TOKEN: TOKEN }),
+    }),
+    integrations: { slackApiUrl: slack.url },
   });
-  setDependencies({ ...deps, outbox: integrations.drain.outbox });
+  integrations = await api.deps.integrations();
 });
 
 afterAll(async () => {

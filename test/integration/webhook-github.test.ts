@@ -4,13 +4,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
 import type { GithubDelivery } from '../../functions/core/integrations/github-events.js';
-import {
-  type Dependencies,
-  setDependencies,
-  setIntegrations,
-} from '../../functions/handlers/dependencies.js';
-import { handler as githubWorker } from '../../functions/handlers/github-worker.js';
-import { buildIntegrations } from '../../functions/handlers/integrations.js';
+import { makeGithubWorkerHandler } from '../../functions/handlers/github-worker.js';
 import { lambdaContext } from '../../functions/local/http-server.js';
 import { InProcessQueue } from '../../functions/local/in-process-queue.js';
 import { startTestApi, type TestApi } from '../support/api.js';
@@ -45,26 +39,31 @@ let outbox: DynamoDbOutbox;
 let counter = 0;
 
 beforeAll(async () => {
-  api = await startTestApi();
-  const base = api.deps;
-  outbox = new DynamoDbOutbox(api.table.documentClient, api.table.tableName);
-  const ports = { ...base, outbox };
-  setIntegrations(await buildIntegrations(base, { ...api.table, print: () => undefined }));
+  let githubWorker: ReturnType<typeof makeGithubWorkerHandler> | undefined;
   // Deliveries run through the real worker Lambda, as SQS would invoke it.
   queue = new InProcessQueue<GithubDelivery>({
     consume: async (delivery) => {
       const event = { Records: [{ messageId: delivery.id, body: JSON.stringify(delivery) }] } as SQSEvent;
-      const result = await githubWorker(event, lambdaContext('github-worker', delivery.id));
+      const result = await (githubWorker as NonNullable<typeof githubWorker>)(
+        event,
+        lambdaContext('github-worker', delivery.id),
+      );
       if (result.batchItemFailures.length > 0) throw new Error(`delivery ${delivery.id} failed`);
     },
     retryDelayMs: 10,
   });
-  const deps: Dependencies = {
-    ...ports,
-    githubQueue: queue,
-    secrets: async () => ({ CONVOY_GITHUB_WEBHOOK_SECRET: `${SECRET}, ${OLD_SECRET}` }),
-  };
-  setDependencies(deps);
+  api = await startTestApi({
+    deps: (ports, table) => {
+      outbox = new DynamoDbOutbox(table.documentClient, table.tableName);
+      return {
+        ...ports,
+        outbox,
+        githubQueue: queue,
+        secrets: async () => ({ CONVOY_GITHUB_WEBHOOK_SECRET: `${SECRET}, ${OLD_SECRET}` }),
+      };
+    },
+  });
+  githubWorker = makeGithubWorkerHandler(api.deps);
 });
 
 afterAll(async () => {

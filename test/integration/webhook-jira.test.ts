@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
-import { setDependencies } from '../../functions/handlers/dependencies.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 
 const SECRET = 'jira-webhook-secret-for-tests';
@@ -23,9 +22,12 @@ let outbox: DynamoDbOutbox;
 let counter = 0;
 
 beforeAll(async () => {
-  api = await startTestApi();
-  outbox = new DynamoDbOutbox(api.table.documentClient, api.table.tableName);
-  setDependencies({ ...api.deps, outbox, secrets: async () => ({ CONVOY_JIRA_WEBHOOK_SECRET: SECRET }) });
+  api = await startTestApi({
+    deps: (ports, table) => {
+      outbox = new DynamoDbOutbox(table.documentClient, table.tableName);
+      return { ...ports, outbox, secrets: async () => ({ CONVOY_JIRA_WEBHOOK_SECRET: SECRET }) };
+    },
+  });
 });
 
 afterAll(async () => {

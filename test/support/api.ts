@@ -9,9 +9,17 @@ import { DynamoDbGateStore } from '../../functions/adapters/dynamodb/gate-store.
 import { dynamoDbRunOnce } from '../../functions/adapters/dynamodb/idempotency.js';
 import { realPause } from '../../functions/adapters/node/timers.js';
 import { applyPlan } from '../../functions/core/coordination/commands.js';
-import { type Dependencies, setDependencies } from '../../functions/handlers/dependencies.js';
+import {
+  composeDependencies,
+  type Dependencies,
+  type HandlerDependencies,
+  type IntegrationSettings,
+  type StateTable,
+} from '../../functions/handlers/dependencies.js';
 import { mintToken } from '../../functions/handlers/http/auth.js';
-import { type LocalApiServer, loadHandlers, startLocalApi } from '../../functions/local/http-server.js';
+import { createLogger } from '../../functions/handlers/logger.js';
+import { makeHttpHandlers } from '../../functions/local/handler-registry.js';
+import { type LocalApiServer, startLocalApi } from '../../functions/local/http-server.js';
 import { type LocalWorkflows, startLocalWorkflows } from '../../functions/local/local-workflows.js';
 import { validPlan } from '../fixtures/plans.js';
 import { createTestTable } from './dynamodb.js';
@@ -25,8 +33,9 @@ export interface ApiResponse<T = Record<string, unknown>> {
 export interface TestApi {
   readonly url: string;
   /** The test's own table, for adapters the test builds itself. */
-  readonly table: { readonly documentClient: DynamoDBDocumentClient; readonly tableName: string };
-  readonly deps: Dependencies;
+  readonly table: StateTable;
+  /** What the handlers run with: the ports (after `options.deps`), a logger and the integrations over them. */
+  readonly deps: HandlerDependencies;
   /** The in-process gate workflow and event bus, as convoy dev runs them. */
   readonly workflows: LocalWorkflows;
   readonly admin: string;
@@ -51,6 +60,13 @@ export async function startTestApi(
     timing?: Omit<Parameters<typeof startLocalWorkflows>[1], 'log'>;
     /** The key tokens are sealed with, as convoy dev's token-key file holds it. @default 32 random bytes */
     tokenKey?: Uint8Array;
+    /**
+     * The ports the handlers run with, from the test API's own (with the in-process workflow and bus):
+     * an outbox, credentials. The integrations are built over the result.
+     */
+    deps?: (ports: Dependencies, table: StateTable) => Dependencies;
+    /** Where the integrations send (a local Slack server). */
+    integrations?: IntegrationSettings;
   } = {},
 ): Promise<TestApi> {
   const { client, tableName } = await createTestTable();
@@ -78,17 +94,21 @@ export async function startTestApi(
     stream: { client, documentClient, tableName },
     ...options.timing,
   });
-  const { deps } = workflows;
-  setDependencies(deps);
+  const table: StateTable = { client, documentClient, tableName };
+  const deps = composeDependencies(options.deps ? options.deps(workflows.deps, table) : workflows.deps, {
+    table,
+    logger: createLogger(),
+    integrations: { print: () => undefined, ...options.integrations },
+  });
   const server: LocalApiServer = await startLocalApi({
     port: 0,
-    handlers: await loadHandlers(),
+    handlers: makeHttpHandlers(deps),
     log: () => undefined,
   });
   const { token: admin } = await mintToken(deps, { role: 'admin' }, new Date().toISOString());
   return {
     url: server.url,
-    table: { documentClient, tableName },
+    table,
     deps,
     workflows,
     admin,
@@ -120,7 +140,6 @@ export async function startTestApi(
     async close() {
       await server.close();
       await workflows.stop();
-      setDependencies(undefined);
     },
   };
 }

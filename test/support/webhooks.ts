@@ -4,9 +4,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
 import { signSlackRequest } from '../../functions/adapters/slack/verify-request.js';
 import type { GithubDelivery } from '../../functions/core/integrations/github-events.js';
-import { setDependencies, setIntegrations } from '../../functions/handlers/dependencies.js';
-import { handler as githubWorker } from '../../functions/handlers/github-worker.js';
-import { buildIntegrations } from '../../functions/handlers/integrations.js';
+import { makeGithubWorkerHandler } from '../../functions/handlers/github-worker.js';
 import { lambdaContext } from '../../functions/local/http-server.js';
 import { startTestApi, type TestApi } from './api.js';
 
@@ -55,20 +53,21 @@ export interface WebhookHarness {
  * held in a queue until `runWorker` hands them to the real worker Lambda, as SQS would.
  */
 export async function startWebhookHarness(): Promise<WebhookHarness> {
-  const api = await startTestApi();
   const queued: GithubDelivery[] = [];
-  try {
-    const outbox = new DynamoDbOutbox(api.table.documentClient, api.table.tableName);
-    const base = { ...api.deps, outbox, secrets: async () => WEBHOOK_SECRETS };
-    setIntegrations(await buildIntegrations(base, { ...api.table, print: () => undefined }));
-    setDependencies({
-      ...base,
+  const api = await startTestApi({
+    deps: (ports, table) => ({
+      ...ports,
+      outbox: new DynamoDbOutbox(table.documentClient, table.tableName),
+      secrets: async () => WEBHOOK_SECRETS,
       githubQueue: {
         async send(message: GithubDelivery) {
           queued.push(message);
         },
       },
-    });
+    }),
+  });
+  const githubWorker = makeGithubWorkerHandler(api.deps);
+  try {
     await api.apply(WEBHOOK_PLAN);
   } catch (error) {
     await api.close();
@@ -127,7 +126,6 @@ export async function startWebhookHarness(): Promise<WebhookHarness> {
       return githubWorker(event, lambdaContext('github-worker', `worker-${counter}`));
     },
     async close() {
-      setIntegrations(undefined);
       await api.close();
     },
   };

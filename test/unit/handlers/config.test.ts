@@ -16,7 +16,36 @@ describe('readConfig', () => {
       region: 'eu-west-1',
       jiraBaseUrl: 'http://127.0.0.1:9/',
       jiraRequestsPerMinute: 100,
+      localSecrets: {},
     });
+  });
+
+  it('reads where the credentials and the token key are, and the credentials set as variables', () => {
+    // Act
+    const config = readConfig({
+      CONVOY_TABLE_NAME: 't',
+      CONVOY_SECRETS_ARN: 'arn:secret:integrations',
+      CONVOY_TOKEN_KEY_ARN: 'arn:secret:token-key',
+      CONVOY_SLACK_BOT_TOKEN: 'xoxb-local',
+      CONVOY_UNRELATED: 'ignored',
+      POWERTOOLS_LOG_LEVEL: 'warn',
+    });
+
+    // Assess
+    expect(config).toMatchObject({
+      secretsArn: 'arn:secret:integrations',
+      tokenKeyArn: 'arn:secret:token-key',
+      localSecrets: { CONVOY_SLACK_BOT_TOKEN: 'xoxb-local' },
+      logLevel: 'WARN',
+    });
+  });
+
+  it('refuses a log level Powertools does not know, naming the variable and the levels', () => {
+    expect(() => readConfig({ CONVOY_TABLE_NAME: 't', POWERTOOLS_LOG_LEVEL: 'verbose' })).toThrow(
+      new ConfigError(
+        'POWERTOOLS_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT, got "verbose"',
+      ),
+    );
   });
 
   it.each(['0', '2000', '1.5', 'fast'])(

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredPlan } from '../../../functions/core/coordination/model.js';
 import type { StoredToken, TokenStore } from '../../../functions/core/ports.js';
+import { readConfig } from '../../../functions/handlers/config.js';
 import {
   type AuthPorts,
   authenticate,
@@ -13,7 +14,7 @@ import {
   revokeToken,
   UnauthorizedError,
 } from '../../../functions/handlers/http/auth.js';
-import { ensureTokenKeyFile, tokenKeyFromEnvironment } from '../../../functions/handlers/token-key.js';
+import { ensureTokenKeyFile, tokenKeyFrom } from '../../../functions/handlers/token-key.js';
 
 /** The token table of one deployment, shared by every container (each `ports` below). */
 class MemoryTokens implements TokenStore {
@@ -130,12 +131,14 @@ describe('the token key', () => {
     const first = await ensureTokenKeyFile(file);
     await chmod(file, 0o644);
     const second = await ensureTokenKeyFile(file);
-    const fromEnvironment = await tokenKeyFromEnvironment({ CONVOY_TOKEN_KEY_FILE: file })();
+    const fromConfig = await tokenKeyFrom(
+      readConfig({ CONVOY_TABLE_NAME: 't', CONVOY_TOKEN_KEY_FILE: file }),
+    )();
 
     // Assess
     expect(first.length).toBeGreaterThanOrEqual(32);
     expect(Buffer.from(second)).toEqual(Buffer.from(first));
-    expect(Buffer.from(fromEnvironment)).toEqual(Buffer.from(first));
+    expect(Buffer.from(fromConfig)).toEqual(Buffer.from(first));
     expect((await stat(file)).mode & 0o777).toBe(0o600);
   });
 
@@ -155,7 +158,7 @@ describe('the token key', () => {
   });
 
   it('says which settings name the key when none does', async () => {
-    await expect(tokenKeyFromEnvironment({})()).rejects.toThrow(
+    await expect(tokenKeyFrom(readConfig({ CONVOY_TABLE_NAME: 't' }))()).rejects.toThrow(
       'no token key is configured: set CONVOY_TOKEN_KEY_ARN (deployed) or CONVOY_TOKEN_KEY_FILE',
     );
   });

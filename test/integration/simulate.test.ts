@@ -42,7 +42,7 @@ async function run(
   return { lines, summary };
 }
 
-/** Each run starts a DynamoDB Local and replays days of work: generous on a loaded two-core machine. */
+/** Each run replays days of work through the whole engine: generous on a loaded two-core machine. */
 const SIMULATION_TIMEOUT = 120_000;
 
 interface Document {

@@ -1,4 +1,3 @@
-import { DynamoDbLocalError } from '../../local/dynamodb-local.js';
 import { SimulationError, simulate } from '../../local/simulate.js';
 import type { Command } from '../command.js';
 import { EXIT, styler, UsageError } from '../io.js';
@@ -8,7 +7,7 @@ export const simulateCommand: Command = {
   summary: 'Replay N working days of a synthetic team and print what Convoy posts, day by day',
   usage: 'convoy simulate FILE --days N [--seed S] [--verbose | --json]',
   details: [
-    'Runs against a fresh in-memory DynamoDB Local on a fast virtual clock: agents pick up ready tasks,',
+    'Runs against fresh in-memory stores on a fast virtual clock: agents pick up ready tasks,',
     'work at a seeded pace, sometimes block or go silent; metrics move toward their targets as the work',
     'gets done, with noise and setbacks; approvers decide gates as a sensible person would. Every',
     'schedule fires and every monitor runs as deployed. The same seed prints the same output.',
@@ -44,7 +43,7 @@ export const simulateCommand: Command = {
       await simulate({ planFile: file, days, seed, output, print: (line) => io.stdout(`${line}\n`) });
       return EXIT.ok;
     } catch (error) {
-      if (error instanceof SimulationError || error instanceof DynamoDbLocalError) {
+      if (error instanceof SimulationError) {
         io.stderr(`${style('red', 'error:')} ${error.message}\n`);
         return EXIT.failed;
       }

@@ -31,11 +31,11 @@ export const LAMBDA_BUNDLE = {
   /**
    * The Node.js 22 runtime provides AWS SDK v3, so the bundles leave all of `@aws-sdk/*` (and the
    * `@smithy/*` packages it loads) to the runtime: bundling the DynamoDB, SQS, SFN, EventBridge and
-   * Secrets Manager clients would add 0.5–1 MB to every function and its cold start. The price is that a
-   * function runs with the runtime's SDK version, not the lock file's: Convoy calls only long-stable
-   * operations (DynamoDB items, queries and transactions, SendMessage, StartExecution, SendTaskSuccess,
-   * PutEvents, GetSecretValue), and takes every `@aws-sdk/*` package from the one runtime, so they
-   * cannot disagree with each other.
+   * Secrets Manager clients would add about 480 KB to every function and to its cold start. The price
+   * is that a function runs with the runtime's SDK version, not the lock file's: Convoy calls only
+   * long-stable operations (DynamoDB items, queries and transactions, SendMessage, StartExecution,
+   * SendTaskSuccess, PutEvents, GetSecretValue), and takes every `@aws-sdk/*` package from the one
+   * runtime, so they cannot disagree with each other.
    */
   external: ['@aws-sdk/*'],
   alias: {

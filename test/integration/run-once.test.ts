@@ -38,6 +38,19 @@ describe.each([
     expect(runs).toBe(1);
   });
 
+  it('keeps an outcome as JSON: a field left undefined is dropped, not a failed write', async () => {
+    const once = make();
+    const key = unique();
+    const work = async () => ({ kept: 1, left: undefined });
+
+    const first = await once.run(OPTIONS, key, '', work);
+    const repeat = await once.run(OPTIONS, key, '', work);
+
+    expect(first.outcome).toEqual({ kept: 1, left: undefined });
+    expect(repeat).toEqual({ outcome: { kept: 1 }, replayed: true });
+    expect(Object.keys(repeat.outcome)).toEqual(['kept']);
+  });
+
   it('refuses a repeat while the first runs, and one with another fingerprint', async () => {
     const once = make();
     const key = unique();

@@ -35,13 +35,18 @@ export class PowertoolsRunOnce implements RunOnce {
         return response;
       },
     });
-    const once = makeIdempotent(async (_data: { key: string; fingerprint: string }) => work(), {
-      persistenceStore,
-      config,
-      keyPrefix: options.scope,
-    });
-    const outcome = (await once({ key, fingerprint })) as T;
-    return { outcome, replayed };
+    let fresh: { value: T } | undefined;
+    const once = makeIdempotent(
+      async (_data: { key: string; fingerprint: string }) => {
+        const value = await work();
+        fresh = { value };
+        // What a repeat gets back: JSON, so an undefined field is dropped rather than failing the write.
+        return JSON.parse(JSON.stringify(value ?? null));
+      },
+      { persistenceStore, config, keyPrefix: options.scope },
+    );
+    const stored = (await once({ key, fingerprint })) as T;
+    return fresh && !replayed ? { outcome: fresh.value, replayed } : { outcome: stored, replayed };
   }
 }
 

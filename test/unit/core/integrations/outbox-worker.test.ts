@@ -1,8 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbOutbox } from '../../../../functions/adapters/dynamodb/outbox.js';
-import { DynamoDbRateLimiter } from '../../../../functions/adapters/dynamodb/rate-limiter.js';
+import { describe, expect, it } from 'vitest';
+import { MemoryOutbox, MemoryRateLimiter } from '../../../../functions/adapters/memory/index.js';
 import {
   IntegrationError,
   type JiraCommand,
@@ -14,7 +11,6 @@ import {
   drainOutbox,
 } from '../../../../functions/core/integrations/outbox-worker.js';
 import type { Clock, CommandRunner } from '../../../../functions/core/ports.js';
-import { createTestTable, testClient } from '../../../support/dynamodb.js';
 
 const START = Date.parse('2026-03-02T09:00:00.000Z');
 const SECOND = 1_000;
@@ -141,35 +137,23 @@ function busiestMinute(calls: readonly Call[]): number {
 const takenFor = (taken: readonly string[], issue: string) =>
   taken.filter((line) => line.startsWith(`${issue} `));
 
-let client: DynamoDBClient;
-let documents: DynamoDBDocumentClient;
-let tableName: string;
-
-beforeAll(() => {
-  client = testClient();
-  documents = DynamoDBDocumentClient.from(client);
-});
-
-afterAll(() => {
-  client.destroy();
-});
-
-// The outbox is one partition of the table, so each test gets a table of its own.
-beforeEach(async () => {
-  ({ tableName } = await createTestTable(client));
-});
-
-/** Everything a drain needs, on this test's table, with JIRA following `script`. */
+/**
+ * Everything a drain needs, with JIRA following `script`. The outbox and the site's rate limit are
+ * the in-memory stores, which behave as the DynamoDB ones (test/contract/): these tests are about
+ * the drain's rules.
+ */
 function world(script: (command: JiraCommand, at: number) => Error | undefined = () => undefined) {
   const clock = new SimulatedTime();
   const jira = scriptedJira(clock, script);
   const failures: { entry: OutboxEntry; error: string }[] = [];
-  const outbox = new DynamoDbOutbox(documents, tableName);
-  /** A worker process: its own adapters on the shared table, as another Lambda container would have. */
+  // One outbox and one bucket for the site, shared by every worker as the table's items are.
+  const outbox = new MemoryOutbox();
+  const limiter = new MemoryRateLimiter();
+  /** A worker process, as another Lambda container would have, on the shared outbox and bucket. */
   const worker = () => ({
-    outbox: new DynamoDbOutbox(documents, tableName),
+    outbox,
     run: jira.run,
-    limiter: new DynamoDbRateLimiter(documents, tableName, { name: 'jira:acme.atlassian.net' }),
+    limiter,
     clock,
     sleep: clock.sleep,
     recordFailure: async (entry: OutboxEntry, error: string) => {
@@ -420,8 +404,8 @@ describe('drainOutbox', () => {
     expect(busiestMinute(jira.calls)).toBe(50);
   });
 
-  it('keeps two drains running at once on the same table within the limit together', async () => {
-    // Prepare: two workers (Lambda containers) with their own adapters on one table and site.
+  it('keeps two drains running at once on the same outbox within the limit together', async () => {
+    // Prepare: two workers (Lambda containers) on one outbox and one site's bucket.
     const { clock, jira, outbox, worker } = world();
     const commands = Array.from({ length: 150 }, (_, index) => comment(`PAY-${index % 10}`, `c${index}`));
     await outbox.enqueue(entries('delivery-1', commands), clock.now());
@@ -466,7 +450,7 @@ describe('drainOutbox', () => {
   });
 });
 
-describe('DynamoDbOutbox', () => {
+describe('the outbox', () => {
   it('adds nothing when the same ids are enqueued twice', async () => {
     // Prepare
     const { clock, jira, outbox, ports } = world();

@@ -165,8 +165,8 @@ describe('ConvoyEvents', () => {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: built.stack.getLogicalId(built.alarmTopic.node.defaultChild as CfnElement) }],
-      OKActions: [{ Ref: built.stack.getLogicalId(built.alarmTopic.node.defaultChild as CfnElement) }],
+      AlarmActions: [built.stack.resolve(built.alarmTopic.topicArn)],
+      OKActions: [built.stack.resolve(built.alarmTopic.topicArn)],
     });
     expect(built.phaseRule.deadLetterAlarm).toBeDefined();
   });

@@ -19,8 +19,9 @@ beforeAll(() => {
   template = Template.fromStack(stack);
 }, SYNTH_TIMEOUT_MS);
 
-const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+// Resolved, so an overridden id (the alarm topic's) is the one the template uses.
+const logicalId = (construct: { node: { defaultChild?: unknown } }): string =>
+  stack.resolve((construct.node.defaultChild as CfnElement).logicalId);
 
 /** The actions the role of `fn` may take, with the resources they apply to. */
 function actionsOf(fn: AppFunction): { action: string; resource: string }[] {

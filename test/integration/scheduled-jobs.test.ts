@@ -1,18 +1,13 @@
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PNG } from 'pngjs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  DynamoDbCoordinationStore,
-  timeOrderedIds,
-} from '../../functions/adapters/dynamodb/coordination-store.js';
-import { dynamoDbRunOnce } from '../../functions/adapters/dynamodb/idempotency.js';
-import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
+import { timeOrderedIds } from '../../functions/adapters/dynamodb/coordination-store.js';
+import { MemoryPersistenceLayer, PowertoolsRunOnce } from '../../functions/adapters/idempotency/run-once.js';
+import { type MemoryStores, memoryStores } from '../../functions/adapters/memory/index.js';
 import { applyPlan, transitionTask } from '../../functions/core/coordination/commands.js';
 import type { OutboxEntry } from '../../functions/core/integrations/model.js';
 import { parsePlan } from '../../functions/core/plan/index.js';
 import { type JobPorts, runScheduledJob } from '../../functions/core/rhythm/jobs.js';
 import { reportRenderer } from '../../functions/handlers/report-renderer.js';
-import { createTestTable } from '../support/dynamodb.js';
 
 const PLAN = `version: 1
 project:
@@ -39,21 +34,18 @@ integrations:
 `;
 
 const admin = { kind: 'admin' } as const;
-let ports: JobPorts & { store: DynamoDbCoordinationStore; outbox: DynamoDbOutbox };
+let ports: JobPorts & Pick<MemoryStores, 'store' | 'outbox'>;
 let now: Date;
 
 beforeEach(async () => {
-  const { client, tableName } = await createTestTable();
-  const documentClient = DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const store = new DynamoDbCoordinationStore(documentClient, tableName);
+  // The jobs' rules need a store, not DynamoDB: the in-memory stores behave alike (test/contract/).
+  const { store, outbox, charts } = memoryStores();
   now = new Date('2026-03-02T13:00:00Z');
   ports = {
     store,
-    outbox: new DynamoDbOutbox(documentClient, tableName),
-    once: dynamoDbRunOnce(client, tableName),
-    charts: store,
+    outbox,
+    once: new PowertoolsRunOnce(() => new MemoryPersistenceLayer()),
+    charts,
     clock: { now: () => now },
     ids: timeOrderedIds,
     reports: reportRenderer,

@@ -27,7 +27,6 @@ import type {
 } from '../core/ports.js';
 import { type HandlerConfig, readConfig } from './config.js';
 import type { TokenKey } from './http/auth.js';
-import type { IntegrationDependencies, IntegrationOptions } from './integrations.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets, type Secrets } from './secrets.js';
 import { tokenKeyFrom } from './token-key.js';
@@ -55,14 +54,12 @@ export interface Dependencies extends CoordinationPorts {
   readonly tokenKey?: TokenKey;
 }
 
-/** What every `make…Handler` takes: the ports, the logger, and the JIRA and Slack side. */
+/**
+ * What a `make…Handler` takes: the ports and the logger. The workers take the JIRA and Slack side
+ * too (`WorkerDependencies`, integrations.ts), which no other function's bundle reaches.
+ */
 export interface HandlerDependencies extends Dependencies {
   readonly logger: Logger;
-  /**
-   * The JIRA and Slack side, built on the first call and kept: only the functions that call it load
-   * the integration adapters (and their clients only when credentials are set).
-   */
-  readonly integrations: () => Promise<IntegrationDependencies>;
 }
 
 /** The DynamoDB table the ports are over, for adapters built beside them. */
@@ -71,11 +68,6 @@ export interface StateTable {
   readonly documentClient: DynamoDBDocumentClient;
   readonly tableName: string;
 }
-
-/** The integration settings of a composition; `print` defaults to the logger. */
-export type IntegrationSettings = Omit<IntegrationOptions, 'documentClient' | 'tableName' | 'print'> & {
-  readonly print?: IntegrationOptions['print'];
-};
 
 const LOCAL_AUTHORIZATION =
   'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
@@ -152,60 +144,15 @@ export function createPorts(config: HandlerConfig, table: StateTable = openState
   };
 }
 
-/** The integration settings `config` holds. */
-export function integrationSettings(config: HandlerConfig): IntegrationSettings {
-  return {
-    ...(config.jiraBaseUrl ? { jiraBaseUrl: config.jiraBaseUrl } : {}),
-    ...(config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {}),
-    jiraRequestsPerMinute: config.jiraRequestsPerMinute,
-  };
-}
-
 /**
- * `ports` with a logger and the integrations built over them on first use. The integrations see
- * exactly these ports (their clock, bus and table), so compose after the last port is in place.
- */
-export function composeDependencies(
-  ports: Dependencies,
-  options: {
-    readonly table: StateTable;
-    readonly logger: Logger;
-    readonly integrations?: IntegrationSettings;
-  },
-): HandlerDependencies {
-  const { table, logger } = options;
-  let built: Promise<IntegrationDependencies> | undefined;
-  const integrations = () => {
-    built ??= import('./integrations.js')
-      .then(({ buildIntegrations }) =>
-        buildIntegrations(ports, {
-          documentClient: table.documentClient,
-          tableName: table.tableName,
-          print: (line) => logger.info(line),
-          ...options.integrations,
-        }),
-      )
-      .catch((error: unknown) => {
-        // A failed build (the credentials could not be read) is tried again by the next call.
-        built = undefined;
-        throw error;
-      });
-    return built;
-  };
-  return { ...ports, logger, integrations };
-}
-
-/**
- * The composition root: everything the handlers use, from `config` (`readConfig()` deployed; its own
+ * The composition root: the ports and the logger, from `config` (`readConfig()` deployed; its own
  * object for `convoy dev` and the tests). One SDK client per table, reused by every invocation.
  */
-export function createDependencies(config: HandlerConfig): HandlerDependencies {
-  const table = openStateTable(config);
-  return composeDependencies(createPorts(config, table), {
-    table,
-    logger: createLogger(config.logLevel),
-    integrations: integrationSettings(config),
-  });
+export function createDependencies(
+  config: HandlerConfig,
+  table: StateTable = openStateTable(config),
+): HandlerDependencies {
+  return { ...createPorts(config, table), logger: createLogger(config.logLevel) };
 }
 
 /** A Lambda handler as the runtime invokes it. */
@@ -213,15 +160,24 @@ export type LambdaHandler<TEvent, TResult> = (event: TEvent, context: Context) =
 
 /**
  * The Lambda entry point of `make`: composed from the environment (`readConfig()`) on the first
- * invocation and kept for the container's life. Importing the module for its factory (convoy dev,
- * the tests) reads no environment and opens no client.
+ * invocation, by `compose` (`createDependencies` unless the function needs more), and kept for the
+ * container's life. Importing the module for its factory (convoy dev, the tests) reads no
+ * environment and opens no client.
  */
 export function fromEnvironment<TEvent, TResult>(
   make: (deps: HandlerDependencies) => LambdaHandler<TEvent, TResult>,
+): LambdaHandler<TEvent, TResult>;
+export function fromEnvironment<TDeps, TEvent, TResult>(
+  make: (deps: TDeps) => LambdaHandler<TEvent, TResult>,
+  compose: (config: HandlerConfig) => TDeps,
+): LambdaHandler<TEvent, TResult>;
+export function fromEnvironment<TEvent, TResult>(
+  make: (deps: HandlerDependencies) => LambdaHandler<TEvent, TResult>,
+  compose: (config: HandlerConfig) => HandlerDependencies = createDependencies,
 ): LambdaHandler<TEvent, TResult> {
   let handler: LambdaHandler<TEvent, TResult> | undefined;
   return (event, context) => {
-    handler ??= make(createDependencies(readConfig()));
+    handler ??= make(compose(readConfig()));
     return handler(event, context);
   };
 }

@@ -6,14 +6,15 @@ import {
   githubDeliverySchema,
   handleGithubDelivery,
 } from '../core/integrations/github-events.js';
-import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
+import { fromEnvironment } from './dependencies.js';
+import { createWorkerDependencies, type WorkerDependencies } from './integrations.js';
 
 /**
  * Applies queued GitHub deliveries. A delivery that fails is reported back as a batch item failure,
  * so SQS retries only it; after the queue's maxReceiveCount it lands in the dead-letter queue
  * (alarmed). Deliveries are idempotent to apply, because SQS delivers at least once.
  */
-export const makeGithubWorkerHandler = (deps: HandlerDependencies) =>
+export const makeGithubWorkerHandler = (deps: WorkerDependencies) =>
   middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const { logger } = deps;
     const { github } = await deps.integrations();
@@ -47,7 +48,7 @@ export const makeGithubWorkerHandler = (deps: HandlerDependencies) =>
     return { batchItemFailures: failures };
   }).use(injectLambdaContext(deps.logger));
 
-export const handler = fromEnvironment(makeGithubWorkerHandler);
+export const handler = fromEnvironment(makeGithubWorkerHandler, createWorkerDependencies);
 
 /** A queued message as the webhook wrote it, or what is wrong with it. */
 function parseDelivery(body: string): { ok: true; value: GithubDelivery } | { ok: false; problem: string } {

@@ -16,6 +16,13 @@ import {
 } from '../core/integrations/model.js';
 import type { DrainPorts } from '../core/integrations/outbox-worker.js';
 import type { ChartArchive, ChatMessage, ChatPoster } from '../core/ports.js';
+import type { HandlerConfig } from './config.js';
+import {
+  createDependencies,
+  type HandlerDependencies,
+  openStateTable,
+  type StateTable,
+} from './dependencies.js';
 import type { Secrets } from './secrets.js';
 
 const JIRA_WINDOW_MS = 65_000;
@@ -185,4 +192,55 @@ export async function buildIntegrations(
     },
   };
   return { chat, drain, github: { ...deps, outbox }, jiraLive };
+}
+
+/** What the workers take: the handlers' dependencies and the JIRA and Slack side over them. */
+export interface WorkerDependencies extends HandlerDependencies {
+  /** Built on the first call and kept; a failed build (credentials unreadable) is tried again. */
+  readonly integrations: () => Promise<IntegrationDependencies>;
+}
+
+/** The integration settings of a composition (its table aside); `print` defaults to the logger. */
+export type IntegrationSettings = Omit<IntegrationOptions, 'documentClient' | 'tableName' | 'print'> & {
+  readonly print?: IntegrationOptions['print'];
+};
+
+/** The integration settings `config` holds. */
+export function integrationSettings(config: HandlerConfig): IntegrationSettings {
+  return {
+    ...(config.jiraBaseUrl ? { jiraBaseUrl: config.jiraBaseUrl } : {}),
+    ...(config.slackApiUrl ? { slackApiUrl: config.slackApiUrl } : {}),
+    jiraRequestsPerMinute: config.jiraRequestsPerMinute,
+  };
+}
+
+/**
+ * `deps` with the integrations built over exactly these ports (their clock, bus and outbox) on first
+ * use: compose after the last port is in place.
+ */
+export function withIntegrations(
+  deps: HandlerDependencies,
+  table: Pick<StateTable, 'documentClient' | 'tableName'>,
+  settings: IntegrationSettings = {},
+): WorkerDependencies {
+  let built: Promise<IntegrationDependencies> | undefined;
+  const integrations = () => {
+    built ??= buildIntegrations(deps, {
+      documentClient: table.documentClient,
+      tableName: table.tableName,
+      print: (line) => deps.logger.info(line),
+      ...settings,
+    }).catch((error: unknown) => {
+      built = undefined;
+      throw error;
+    });
+    return built;
+  };
+  return { ...deps, integrations };
+}
+
+/** The workers' composition root: `createDependencies` and the integrations `config` sets up. */
+export function createWorkerDependencies(config: HandlerConfig): WorkerDependencies {
+  const table = openStateTable(config);
+  return withIntegrations(createDependencies(config, table), table, integrationSettings(config));
 }

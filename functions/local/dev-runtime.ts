@@ -14,17 +14,15 @@ import { runScheduledJob } from '../core/rhythm/jobs.js';
 import { runMonitor } from '../core/rhythm/run-monitor.js';
 import { nextFireTimes } from '../core/schedules/index.js';
 import { ConfigError, type HandlerConfig, readConfig } from '../handlers/config.js';
-import {
-  composeDependencies,
-  createPorts,
-  type Dependencies,
-  type HandlerDependencies,
-  integrationSettings,
-  openStateTable,
-} from '../handlers/dependencies.js';
+import { createPorts, type Dependencies, openStateTable } from '../handlers/dependencies.js';
 import { TABLE_NAME_ENV } from '../handlers/env-names.js';
 import { mintToken, verifyToken } from '../handlers/http/auth.js';
-import type { IntegrationDependencies } from '../handlers/integrations.js';
+import {
+  type IntegrationDependencies,
+  integrationSettings,
+  type WorkerDependencies,
+  withIntegrations,
+} from '../handlers/integrations.js';
 import { createLogger } from '../handlers/logger.js';
 import { reportRenderer } from '../handlers/report-renderer.js';
 import { ensureTokenKeyFile } from '../handlers/token-key.js';
@@ -239,7 +237,7 @@ async function prepareStart(
 
 /** The composition convoy dev runs, and the in-process stand-ins for the AWS services around it. */
 interface LocalServices {
-  readonly deps: HandlerDependencies;
+  readonly deps: WorkerDependencies;
   readonly integrations: IntegrationDependencies;
   /** Stops what was started, in reverse order. */
   stop(): Promise<void>;
@@ -275,13 +273,10 @@ async function startLocalServices(
         log(`github delivery ${delivery.id} (${delivery.event}) failed: ${(error as Error).message}`),
     });
     stops.push(() => queue.stop());
-    const deps = composeDependencies(
-      { ...workflows.deps, githubQueue: queue },
-      {
-        table,
-        logger: createLogger(config.logLevel),
-        integrations: { ...integrationSettings(config), print: log, chartDir: options.chartDir },
-      },
+    const deps = withIntegrations(
+      { ...workflows.deps, githubQueue: queue, logger: createLogger(config.logLevel) },
+      table,
+      { ...integrationSettings(config), print: log, chartDir: options.chartDir },
     );
     const integrations = await deps.integrations();
     const drainer = startDrainLoop(integrations.drain, log);

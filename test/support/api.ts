@@ -9,14 +9,13 @@ import { DynamoDbGateStore } from '../../functions/adapters/dynamodb/gate-store.
 import { dynamoDbRunOnce } from '../../functions/adapters/dynamodb/idempotency.js';
 import { realPause } from '../../functions/adapters/node/timers.js';
 import { applyPlan } from '../../functions/core/coordination/commands.js';
-import {
-  composeDependencies,
-  type Dependencies,
-  type HandlerDependencies,
-  type IntegrationSettings,
-  type StateTable,
-} from '../../functions/handlers/dependencies.js';
+import type { Dependencies, StateTable } from '../../functions/handlers/dependencies.js';
 import { mintToken } from '../../functions/handlers/http/auth.js';
+import {
+  type IntegrationSettings,
+  type WorkerDependencies,
+  withIntegrations,
+} from '../../functions/handlers/integrations.js';
 import { createLogger } from '../../functions/handlers/logger.js';
 import { makeHttpHandlers } from '../../functions/local/handler-registry.js';
 import { type LocalApiServer, startLocalApi } from '../../functions/local/http-server.js';
@@ -35,7 +34,7 @@ export interface TestApi {
   /** The test's own table, for adapters the test builds itself. */
   readonly table: StateTable;
   /** What the handlers run with: the ports (after `options.deps`), a logger and the integrations over them. */
-  readonly deps: HandlerDependencies;
+  readonly deps: WorkerDependencies;
   /** The in-process gate workflow and event bus, as convoy dev runs them. */
   readonly workflows: LocalWorkflows;
   readonly admin: string;
@@ -95,10 +94,10 @@ export async function startTestApi(
     ...options.timing,
   });
   const table: StateTable = { client, documentClient, tableName };
-  const deps = composeDependencies(options.deps ? options.deps(workflows.deps, table) : workflows.deps, {
-    table,
-    logger: createLogger(),
-    integrations: { print: () => undefined, ...options.integrations },
+  const ports = options.deps ? options.deps(workflows.deps, table) : workflows.deps;
+  const deps = withIntegrations({ ...ports, logger: createLogger() }, table, {
+    print: () => undefined,
+    ...options.integrations,
   });
   const server: LocalApiServer = await startLocalApi({
     port: 0,

@@ -81,6 +81,8 @@ const EVENTS: Record<string, unknown> = {
   'jira-worker': { source: 'aws.scheduler' },
   'scheduled-job': { project: PROJECT, schedule: 'standup', scheduledTime: new Date().toISOString() },
   monitor: { monitor: 'heartbeats' },
+  // A DynamoDB Streams batch with nothing in it: the publisher's composition and its first (empty) pass.
+  publisher: { Records: [] },
   'gate-step': { step: 'evaluate', project: PROJECT, gate: 'gate-1', attempt: 1 },
   'gate-starter': {
     detail: {

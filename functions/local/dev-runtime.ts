@@ -182,7 +182,7 @@ async function ensureTokens(
  * endpoints, log level: WARN unless set) over its own table, with the AWS services convoy dev runs in
  * process (workflows, bus, queue) left out. Throws a {@link DevStartError} naming a bad setting.
  */
-export function devConfig(env: NodeJS.ProcessEnv): HandlerConfig {
+function devConfig(env: NodeJS.ProcessEnv): HandlerConfig {
   let settings: HandlerConfig;
   try {
     settings = readConfig({ ...env, [TABLE_NAME_ENV]: DEFAULT_TABLE_NAME });

@@ -8,6 +8,7 @@ import { AppFunction } from './constructs/app-function.js';
 import { ConvoyEvents } from './constructs/events.js';
 import { ConvoyHttpApi } from './constructs/http-api.js';
 import { ConvoyIntegrations } from './constructs/integrations.js';
+import { ConvoyPublisher } from './constructs/publisher.js';
 import { ConvoySchedules } from './constructs/schedules.js';
 import { StateTable } from './constructs/state-table.js';
 import { ConvoyTokenKey } from './constructs/token-key.js';
@@ -103,6 +104,12 @@ export class ConvoyStack extends Stack {
 
   /** Starts a phase's gate workflow when EventBridge says the phase's tasks are done. */
   readonly gateStarter: AppFunction;
+
+  /**
+   * Delivers the domain events written into the state table (its stream → the bus and the followers);
+   * only in the primary region, whose table stream carries every region's writes.
+   */
+  readonly publisher?: ConvoyPublisher;
 
   constructor(scope: Construct, id: string, props: ConvoyStackProps) {
     // Stack tags reach resources CloudFormation creates outside the template; Tags.of covers the
@@ -202,6 +209,15 @@ export class ConvoyStack extends Stack {
     });
     this.gateStarter.bindTable(this.table, 'readwrite');
     this.events.onPhaseTasksCompleted(this.gateStarter);
+    // The stream of the table this stack owns carries the writes of every region (the replicas
+    // replicate through it), so the primary region's publisher delivers every domain event once.
+    this.publisher = this.isPrimary
+      ? new ConvoyPublisher(this, 'Publisher', {
+          table: this.table,
+          events: this.events,
+          alarms: this.alarms,
+        })
+      : undefined;
     this.alarms.add(this, 'PhaseGateFailedAlarm', {
       name: `convoy-phase-gate-failed-${this.region}`,
       description: 'A phase-gate execution failed: its gate was escalated, look at the execution',
@@ -214,8 +230,6 @@ export class ConvoyStack extends Stack {
     this.workflows.bindGateWorkflow(http['slack-interactions'], 'decide');
     this.workflows.bindGateWorkflow(this.gateStarter, 'start');
     this.workflows.bindGateWorkflow(this.schedules.jobFunction, 'start');
-    // The heartbeat monitor starts a gate whose "Phase Tasks Completed" event was lost.
-    this.workflows.bindGateWorkflow(this.schedules.monitorFunction, 'start');
     // Who publishes domain events: whatever moves tasks, phases, gates, agents or escalations.
     for (const fn of [
       http['api-write'],

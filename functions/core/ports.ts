@@ -134,6 +134,15 @@ export interface Change {
   /** The audit events that record the change. */
   readonly events: readonly AuditEvent[];
   readonly handoffs?: readonly Handoff[];
+  /**
+   * Marks agents down, each only if it is not yet and its last heartbeat is still `lastHeartbeatAt`
+   * (a heartbeat that arrived meanwhile wins: the whole change fails with `VersionConflictError`).
+   */
+  readonly agentsDown?: readonly {
+    readonly agent: string;
+    readonly at: string;
+    readonly lastHeartbeatAt: string;
+  }[];
   /** Moves the done counters of phases (see `countDone`) with the tasks that moved them. */
   readonly doneCounts?: readonly { readonly phase: string; readonly delta: number }[];
   /** JIRA commands and Slack posts the change calls for, due at `now`. */

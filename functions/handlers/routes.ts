@@ -100,6 +100,11 @@ export const WORKERS = {
     description: "Starts a phase's gate workflow when its tasks are all done",
     trigger: 'the EventBridge rule on Phase Tasks Completed',
   },
+  publisher: {
+    description:
+      'Delivers the domain events written with each change: puts them on the Convoy bus and runs their followers',
+    trigger: "the state table's stream (inserted domain event items)",
+  },
 } as const;
 
 export type WorkerName = keyof typeof WORKERS;

@@ -1,3 +1,4 @@
+import type { MemoryEventStream } from '../adapters/memory/event-stream.js';
 import { DETAIL_TYPES } from '../core/domain-events.js';
 import { startGate } from '../core/gates/service.js';
 import { followNow } from '../core/integrations/publisher.js';
@@ -5,7 +6,7 @@ import type { Dependencies } from '../handlers/dependencies.js';
 import { gateStepRunner } from '../handlers/gate-step.js';
 import { InProcessEventBus } from './event-bus.js';
 import { type LocalClock, LocalGateWorkflow, type LocalGateWorkflowOptions } from './state-machine-runner.js';
-import { StreamPublisher, type StreamPublisherOptions } from './stream-publisher.js';
+import { MemoryStreamPublisher, StreamPublisher, type StreamPublisherOptions } from './stream-publisher.js';
 
 export interface LocalWorkflows {
   /** `base` with the in-process gate workflow and event bus. */
@@ -13,7 +14,7 @@ export interface LocalWorkflows {
   readonly bus: InProcessEventBus;
   readonly gates: LocalGateWorkflow;
   /** Reads the table's stream and delivers its domain events to the bus, when a table was given. */
-  readonly publisher?: StreamPublisher;
+  readonly publisher?: StreamPublisher | MemoryStreamPublisher;
   /**
    * Delivers every domain event written so far and waits for the bus's handlers in flight (tests),
    * again until nothing new was delivered, without stopping anything.
@@ -36,7 +37,10 @@ export async function startLocalWorkflows(
      * The table whose stream carries the domain events the use cases write (DynamoDB Local): a
      * publisher reads it and delivers them to the bus, as the deployed publisher function does.
      */
-    stream?: Pick<StreamPublisherOptions, 'client' | 'documentClient' | 'tableName'> & { pollMs?: number };
+    stream?:
+      | (Pick<StreamPublisherOptions, 'client' | 'documentClient' | 'tableName'> & { pollMs?: number })
+      /** The in-memory stores' events (convoy simulate): delivered on each drain, never in the background. */
+      | { memory: MemoryEventStream };
   } & Omit<LocalGateWorkflowOptions, 'step' | 'clock' | 'log'>,
 ): Promise<LocalWorkflows> {
   const { log, clock, stream, ...timing } = options;
@@ -65,9 +69,11 @@ export async function startLocalWorkflows(
     },
     'gate-starter',
   );
-  const publisher = stream
-    ? new StreamPublisher({ ...stream, ports: { ...deps, events: bus }, log })
-    : undefined;
+  const publisher = !stream
+    ? undefined
+    : 'memory' in stream
+      ? new MemoryStreamPublisher(stream.memory, { ...deps, events: bus }, log)
+      : new StreamPublisher({ ...stream, ports: { ...deps, events: bus }, log });
   publisher?.start();
   return {
     deps,

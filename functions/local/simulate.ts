@@ -200,6 +200,8 @@ async function startConvoy(project: string, clock: { now(): Date }): Promise<Sim
   // between steps: a CAUTION is evaluated again on the state of the same moment.
   const workflows = await startLocalWorkflows(base, {
     log: (line) => void line,
+    // The domain events the stores' transactions wrote are delivered on every drain.
+    stream: { memory: stores.store.stream },
     waitTimeOverrides: { '*': 0 },
     retryIntervalOverrides: { '*': 0 },
   });

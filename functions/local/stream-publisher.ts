@@ -11,6 +11,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import { domainEventOfRecord } from '../adapters/dynamodb/domain-event-stream.js';
 import { keys } from '../adapters/dynamodb/keys.js';
 import { streamArn } from '../adapters/dynamodb/table-definition.js';
+import type { MemoryEventStream } from '../adapters/memory/event-stream.js';
 import type { DomainEvent } from '../core/domain-events.js';
 import { deliverDomainEvents, type PublisherPorts } from '../core/integrations/publisher.js';
 
@@ -241,4 +242,35 @@ export class StreamPublisher {
 function previousSequence(records: readonly _Record[], sequence: string): string | undefined {
   const index = records.findIndex((record) => record.dynamodb?.SequenceNumber === sequence);
   return index > 0 ? (records[index - 1]?.dynamodb?.SequenceNumber as string) : undefined;
+}
+
+/**
+ * The publisher over the in-memory stores (`convoy simulate`): delivers the events their
+ * transactions inserted, with the same {@link deliverDomainEvents}; only what was delivered is
+ * acknowledged, so a failed delivery is tried again on the next call.
+ */
+export class MemoryStreamPublisher {
+  constructor(
+    private readonly stream: MemoryEventStream,
+    private readonly ports: PublisherPorts,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
+
+  /** Nothing runs in the background: {@link publishOnce} delivers (the simulation calls it after each step). */
+  start(): void {}
+
+  async publishOnce(): Promise<number> {
+    const events = this.stream.pending();
+    if (events.length === 0) return 0;
+    let delivered = 0;
+    try {
+      delivered = await deliverDomainEvents(this.ports, events, this.log);
+    } catch (error) {
+      this.log(`publisher: the bus refused ${events.length} event(s): ${(error as Error).message}`);
+    }
+    this.stream.acknowledge(delivered);
+    return delivered;
+  }
+
+  async stop(): Promise<void> {}
 }

@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, type ITableV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, type ITableV2, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
   DEFAULT_TABLE_NAME,
@@ -48,7 +48,7 @@ export interface StateTableProps {
 /**
  * The coordination state table: one single-table-design DynamoDB global table
  * (`pk` / `sk` plus index `gsi1`), on-demand, with point-in-time recovery, TTL on
- * `expiresAt` and one replica per extra region.
+ * `expiresAt`, a stream (new and old images) the publisher reads, and one replica per extra region.
  *
  * Create it once, in the primary region's stack; stacks in replica regions use
  * {@link StateTable.fromReplica} to reach their local replica.
@@ -79,6 +79,8 @@ export class StateTable extends Construct {
       billing: Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: STATE_TABLE_TTL_ATTRIBUTE,
+      // The publisher reads the domain events from the stream (a global table replicates through it too).
+      dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
       deletionProtection,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       globalSecondaryIndexes: [

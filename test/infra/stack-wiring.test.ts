@@ -1,5 +1,5 @@
 import type { CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AppFunction } from '../../lib/constructs/app-function.js';
 import type { ConvoyStack } from '../../lib/convoy-stack.js';
@@ -42,7 +42,7 @@ describe('ConvoyStack wiring of gates and domain events', () => {
       Targets: [{ Arn: { 'Fn::GetAtt': [logicalId(stack.gateStarter), 'Arn'] } }],
     });
     const machine = logicalId(stack.workflows.phaseGate);
-    for (const fn of [stack.gateStarter, stack.schedules.monitorFunction, stack.schedules.jobFunction])
+    for (const fn of [stack.gateStarter, stack.schedules.jobFunction])
       expect(actionsOf(fn)).toContainEqual({
         action: 'states:StartExecution',
         resource: expect.stringContaining(machine),
@@ -60,6 +60,44 @@ describe('ConvoyStack wiring of gates and domain events', () => {
     expect(slack).toContain('states:SendTaskSuccess');
     expect(slack).not.toContain('states:StartExecution');
     expect(read.filter((action) => action.startsWith('states:'))).toEqual([]);
+  });
+
+  it('delivers the domain events from the table stream through the publisher: inserted event items only, retried by halves, then to a failure queue', () => {
+    // Prepare
+    const publisher = stack.publisher;
+    if (!publisher) throw new Error('the primary stack has no publisher');
+
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(publisher.function) },
+      EventSourceArn: Match.anyValue(),
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 10,
+      ParallelizationFactor: 1,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(publisher.failureQueue), 'Arn'] } },
+      },
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { Keys: { pk: { S: [{ prefix: 'DOMAINEVENT#' }] } } },
+            }),
+          },
+        ],
+      },
+    });
+    const actions = actionsOf(publisher.function).map((entry) => entry.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['events:PutEvents', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']),
+    );
+    // The monitor no longer starts gates: no "Phase Tasks Completed" is lost.
+    expect(actionsOf(stack.schedules.monitorFunction).map((entry) => entry.action)).not.toContain(
+      'states:StartExecution',
+    );
   });
 
   it('lets the functions that change state publish to the Convoy bus, and not the read API', () => {

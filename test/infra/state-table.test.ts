@@ -61,6 +61,17 @@ describe('StateTable', () => {
       });
     });
 
+    it("streams every write, so the primary region's publisher delivers the domain events written in any region", () => {
+      // Assess
+      primary.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      });
+      primary.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      secondary.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+      expect(primaryStack.publisher).toBeDefined();
+      expect(secondaryStack.publisher).toBeUndefined();
+    });
+
     it('keeps the table when it is removed from the stack or replaced', () => {
       // Assess
       primary.hasResource('AWS::DynamoDB::GlobalTable', {

@@ -17,7 +17,9 @@ import {
 } from '../../functions/core/coordination/commands.js';
 import type { DomainEvent } from '../../functions/core/domain-events.js';
 import { confirmEscalationReassignment } from '../../functions/core/escalations/service.js';
+import { followNow } from '../../functions/core/integrations/publisher.js';
 import { runHeartbeatMonitor } from '../../functions/core/rhythm/monitors.js';
+import { StreamPublisher } from '../../functions/local/stream-publisher.js';
 import { validPlan } from '../fixtures/plans.js';
 import { createTestTable } from '../support/dynamodb.js';
 
@@ -51,6 +53,7 @@ const MINUTE = 60_000;
 const admin = { kind: 'admin' } as const;
 let now: Date;
 let published: DomainEvent[];
+let publisher: StreamPublisher;
 let ports: CoordinationPorts & {
   store: DynamoDbCoordinationStore;
   outbox: DynamoDbOutbox;
@@ -73,9 +76,20 @@ beforeEach(async () => {
     outbox: new DynamoDbOutbox(documentClient, tableName),
     escalations: new DynamoDbEscalationStore(documentClient, tableName),
     events: { publish: async (events) => void published.push(...events) },
+    idempotency: store,
     clock: { now: () => now },
     ids: timeOrderedIds,
+    // The followers of a change (the escalation rules) run at once, as the composition wires them.
+    follow: followNow(() => ports),
   };
+  // The publisher delivers the domain events the use cases wrote into the table.
+  publisher = new StreamPublisher({
+    client,
+    documentClient,
+    tableName,
+    ports: { ...ports, events: { publish: async (events) => void published.push(...events) } },
+    log: () => undefined,
+  });
   await applyPlan(ports, { project: 'esc', plan: validPlan(PLAN), actor: admin });
 });
 
@@ -190,6 +204,8 @@ describe('escalations hooked into Convoy', () => {
     const reassigned = await ports.store.listEvents('esc', { type: 'task.reassigned', limit: 10 });
     expect(reassigned.events.map((event) => event.subject).sort()).toEqual(['api', 'docs']);
     expect(await unresolved()).toEqual([]);
+    await publisher.publishOnce();
+    await publisher.stop();
     expect(published.map((event) => event.type)).toEqual(
       expect.arrayContaining(['agent.down', 'escalation.opened', 'agent.up', 'escalation.resolved']),
     );

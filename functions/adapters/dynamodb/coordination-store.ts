@@ -284,6 +284,20 @@ export class DynamoDbCoordinationStore
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       })),
+      ...(change.agentsDown ?? []).map((mark) => ({
+        Update: {
+          TableName: this.tableName,
+          Key: keys.agent(project, mark.agent),
+          UpdateExpression: 'SET #down = :at ADD #version :one',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#down) AND #last = :last',
+          ExpressionAttributeNames: {
+            '#down': 'downSince',
+            '#last': 'lastHeartbeatAt',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: { ':at': mark.at, ':last': mark.lastHeartbeatAt, ':one': 1 },
+        },
+      })),
       ...(change.doneCounts ?? []).map(({ phase, delta }) => ({
         Update: {
           TableName: this.tableName,

@@ -97,9 +97,6 @@ export function domainEventPut(tableName: string, event: DomainEvent): TransactI
         // Events are plain data; the round trip drops undefined fields the marshaller rejects.
         event: JSON.parse(JSON.stringify(event)) as Item,
         expiresAt: Math.floor(Date.parse(event.at) / 1000) + DOMAIN_EVENT_KEEP_SECONDS,
-        // Every replica's stream carries every write of the global table: the publisher of the region
-        // that wrote an event is the one that delivers it (its stream filter matches this attribute).
-        ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
       },
     },
   };

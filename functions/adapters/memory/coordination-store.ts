@@ -9,11 +9,12 @@ import type {
   StoredPlan,
   TaskState,
 } from '../../core/coordination/model.js';
+import type { DomainEvent } from '../../core/domain-events.js';
 import { ValidationError } from '../../core/errors.js';
-import type { OutboxCommand } from '../../core/integrations/model.js';
 import type { Plan } from '../../core/plan/index.js';
-import type { CoordinationStore, EventPage, VersionedWrite } from '../../core/ports.js';
+import type { Change, CoordinationStore, EventPage, VersionedWrite } from '../../core/ports.js';
 import { MemoryAuditTrail } from './audit-trail.js';
+import { MemoryEventStream } from './event-stream.js';
 import type { MemoryOutbox } from './outbox.js';
 import {
   compareKeys,
@@ -59,6 +60,8 @@ export class MemoryCoordinationStore implements CoordinationStore {
   constructor(
     readonly trail: MemoryAuditTrail = new MemoryAuditTrail(),
     private readonly outbox?: MemoryOutbox,
+    /** Where the domain events a change publishes are written (the table's stream, in memory). */
+    readonly stream: MemoryEventStream = new MemoryEventStream(),
   ) {}
 
   async currentPlan(project: string): Promise<StoredPlan | undefined> {
@@ -136,22 +139,7 @@ export class MemoryCoordinationStore implements CoordinationStore {
     return count;
   }
 
-  async commit(
-    project: string,
-    change: {
-      readonly tasks?: readonly VersionedWrite<TaskState>[];
-      readonly phases?: readonly VersionedWrite<PhaseState>[];
-      readonly events: readonly AuditEvent[];
-      readonly handoffs?: readonly Handoff[];
-      /** Moves the done counters of phases (see `countDone`) with the tasks that moved them. */
-      readonly doneCounts?: readonly { readonly phase: string; readonly delta: number }[];
-      /** Outbox entries the change calls for, due at `now`. */
-      readonly outbox?: {
-        readonly entries: readonly { id: string; project: string; command: OutboxCommand }[];
-        readonly now: Date;
-      };
-    },
-  ): Promise<void> {
+  async commit(project: string, change: Change): Promise<void> {
     const state = this.of(project);
     const now = change.outbox?.now.getTime() ?? 0;
     const queued = (change.outbox?.entries ?? []).map((entry, index) => {
@@ -169,6 +157,21 @@ export class MemoryCoordinationStore implements CoordinationStore {
         }),
       ),
       ...change.events.map((event) => this.trail.put(project, event)),
+      ...(change.agentsDown ?? []).map(
+        (mark): Write => ({
+          item: `agent\n${project}\n${mark.agent}`,
+          // A heartbeat that arrived since the monitor read the agent wins.
+          holds: () => {
+            const agent = state.agents.get(mark.agent);
+            return agent?.downSince === undefined && agent?.lastHeartbeatAt === mark.lastHeartbeatAt;
+          },
+          apply: () => {
+            const agent = state.agents.get(mark.agent) as AgentState;
+            state.agents.set(mark.agent, { ...agent, downSince: mark.at, version: agent.version + 1 });
+          },
+        }),
+      ),
+      ...(change.published ?? []).map((event) => this.stream.put(event)),
       ...(change.doneCounts ?? []).map(
         ({ phase, delta }): Write => ({
           item: `done\n${project}\n${phase}`,
@@ -236,10 +239,16 @@ export class MemoryCoordinationStore implements CoordinationStore {
     return this.of(project).handoffs.ascending(since).map(copy);
   }
 
-  async putMetrics(project: string, points: readonly MetricPoint[]): Promise<void> {
+  async putMetrics(
+    project: string,
+    points: readonly MetricPoint[],
+    published: readonly DomainEvent[] = [],
+  ): Promise<void> {
     if (points.length > MAX_TRANSACTION_ITEMS)
       throw new ValidationError(`at most ${MAX_TRANSACTION_ITEMS} metrics per request`);
     const state = this.of(project);
+    // The events go with the points (the DynamoDB store writes them in the points' transaction).
+    transact(published.map((event) => this.stream.put(event)));
     // A point is its name, time and value: the same point again is the same item.
     for (const { name, value, at } of points)
       partitionOf(state.series, name).set(`${at}#${String(value)}`, { name, value, at });

@@ -11,6 +11,7 @@ export { MemoryAuditTrail } from './audit-trail.js';
 export { MemoryChartArchive } from './chart-archive.js';
 export { MemoryCoordinationStore } from './coordination-store.js';
 export { MemoryEscalationStore } from './escalation-store.js';
+export { MemoryEventStream } from './event-stream.js';
 export { MemoryGateStore } from './gate-store.js';
 export { MemoryIdempotencyStore } from './idempotency-store.js';
 export { MemoryOutbox } from './outbox.js';

@@ -1,10 +1,12 @@
 import type { CoordinationPorts } from '../coordination/commands.js';
 import type { MetricPoint, ProjectSnapshot } from '../coordination/model.js';
 import { type DomainEventBus, escalationEvents } from '../domain-events.js';
+import type { Plan } from '../plan/index.js';
 import { parseCondition } from '../plan/lexical.js';
 import type { EscalationStore } from '../ports.js';
 import { onEvent, onMetrics, onTick } from './engine.js';
 import type { EscalationChange, EscalationEvent } from './model.js';
+import { CLEARING_EVENTS, escalationRules } from './rules.js';
 import { type EscalationDecision, runEscalations } from './service.js';
 
 /** Ports of a use case that may raise escalations and domain events; both are optional. */
@@ -38,6 +40,16 @@ export async function escalateEvents(
   events: readonly EscalationEvent[],
 ): Promise<EscalationChange[]> {
   if (events.length === 0) return [];
+  // No rule opens on these events or ends with them: nothing to read (the plan is cached).
+  const plan = (await ports.store.currentPlan(project))?.plan;
+  if (
+    plan &&
+    !listensFor(
+      plan,
+      events.map((event) => event.type),
+    )
+  )
+    return [];
   const now = ports.clock.now();
   return decideAndPublish(ports, project, (plan, unresolved) => {
     let open = [...unresolved];
@@ -53,6 +65,18 @@ export async function escalateEvents(
     }
     return mergeChanges(changes);
   });
+}
+
+/** Whether an `on` rule of the plan (or a built-in one) opens on one of these event types, or ends with one. */
+export function listensFor(plan: Plan, types: readonly string[]): boolean {
+  const wanted = new Set(types);
+  return escalationRules(plan).some(
+    (rule) =>
+      rule.on !== undefined &&
+      (wanted.has(rule.on) ||
+        (rule.resolvedBy !== undefined && wanted.has(rule.resolvedBy)) ||
+        (CLEARING_EVENTS[rule.on] !== undefined && wanted.has(CLEARING_EVENTS[rule.on] as string))),
+  );
 }
 
 /**

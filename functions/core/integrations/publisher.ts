@@ -1,8 +1,9 @@
 import { followTaskChange } from '../coordination/commands.js';
 import type { MetricPoint } from '../coordination/model.js';
 import type { DomainEvent, DomainEventBus, DomainEventOf } from '../domain-events.js';
-import { escalateEvents, escalateMetrics, type ReactivePorts } from '../escalations/hooks.js';
+import { escalateEvents, escalateMetrics, listensFor, type ReactivePorts } from '../escalations/hooks.js';
 import type { EscalationEvent } from '../escalations/model.js';
+import { agentDownNote } from '../rhythm/monitors.js';
 
 /**
  * The publisher: delivers the domain events that use cases wrote into the table, in the transaction
@@ -56,13 +57,18 @@ export async function deliverDomainEvents(
  * Runs the followers of one event once per event id: a claim under the id keeps a redelivery (or a
  * concurrent one) from running them twice; a failure gives the claim back, so a retry runs them.
  */
-export async function follow(ports: ReactivePorts, event: DomainEvent): Promise<void> {
-  if (!FOLLOWED.has(event.type)) return;
+export async function follow(
+  ports: ReactivePorts,
+  event: DomainEvent,
+  /** `skip`: another delivery holding the event is left to finish it (the shortcut of a use case). */
+  whenBusy: 'retry' | 'skip' = 'retry',
+): Promise<void> {
+  if (!FOLLOWED.has(event.type) || !(await relevant(ports, event))) return;
   const key = `follow:${event.id}`;
   const idempotency = ports.idempotency;
   if (idempotency) {
     const claim = await idempotency.claim(key, event.id, ports.clock.now(), FOLLOW_HOLD_SECONDS);
-    if (claim.state === 'done') return;
+    if (claim.state === 'done' || (claim.state === 'in_progress' && whenBusy === 'skip')) return;
     if (claim.state === 'in_progress')
       throw new Error(`event ${event.id} is being followed by another delivery; retry once it is done`);
   }
@@ -81,12 +87,14 @@ export async function follow(ports: ReactivePorts, event: DomainEvent): Promise<
  */
 export function followNow(ports: () => ReactivePorts): (events: readonly DomainEvent[]) => Promise<void> {
   return async (events) => {
-    for (const event of events) await follow(ports(), event);
+    // The publisher may be following the same event right now: then it finishes it (or retries).
+    for (const event of events) await follow(ports(), event, 'skip');
   };
 }
 
 const FOLLOWED: ReadonlySet<DomainEvent['type']> = new Set([
   'task.changed',
+  'agent.down',
   'agent.up',
   'metrics.recorded',
   'event.recorded',
@@ -98,6 +106,22 @@ async function runFollowers(ports: ReactivePorts, event: DomainEvent): Promise<v
       await followTaskChange(ports, event.detail);
       await escalateEvents(ports, event.project, blockerEvents(event));
       return;
+    case 'agent.down': {
+      const { agent, lastHeartbeatAt } = event.detail;
+      const planned = (await ports.store.currentPlan(event.project))?.plan.agents.find(
+        (candidate) => candidate.id === agent,
+      );
+      await escalateEvents(ports, event.project, [
+        {
+          type: 'agent.down',
+          subject: agent,
+          at: event.at,
+          note: agentDownNote(agent, lastHeartbeatAt, planned?.heartbeat),
+          data: { lastHeartbeatAt, heartbeat: planned?.heartbeat, owner: planned?.owner },
+        },
+      ]);
+      return;
+    }
     case 'agent.up':
       await escalateEvents(ports, event.project, [
         { type: 'agent.up', subject: event.detail.agent, at: event.at, data: { agent: event.detail.agent } },
@@ -118,6 +142,29 @@ async function runFollowers(ports: ReactivePorts, event: DomainEvent): Promise<v
       return;
     }
     default:
+  }
+}
+
+/** Whether an event has anything to follow in its plan: most task changes have not, and cost no claim. */
+async function relevant(ports: ReactivePorts, event: DomainEvent): Promise<boolean> {
+  const plan = (await ports.store.currentPlan(event.project))?.plan;
+  if (!plan) return false;
+  switch (event.type) {
+    case 'task.changed':
+      return (
+        (event.detail.to === 'done' && event.detail.from !== 'done') ||
+        listensFor(
+          plan,
+          blockerEvents(event).map((blocker) => blocker.type),
+        )
+      );
+    case 'agent.down':
+    case 'agent.up':
+      return listensFor(plan, [event.type]);
+    case 'event.recorded':
+      return listensFor(plan, [event.detail.type]);
+    default:
+      return true;
   }
 }
 

@@ -1,13 +1,11 @@
 import type { CoordinationPorts } from '../coordination/commands.js';
-import type { Actor, AuditEvent, MetricPoint, ProjectSnapshot } from '../coordination/model.js';
+import type { Actor, MetricPoint, ProjectSnapshot } from '../coordination/model.js';
 import { auditEvent } from '../coordination/records.js';
 import { domainEvent } from '../domain-events.js';
-import { escalateEvents, escalateMetrics, escalateOverdue } from '../escalations/hooks.js';
-import { startMissedGates } from '../gates/service.js';
-import type { GateWorkflow } from '../gates/workflow.js';
+import { VersionConflictError } from '../errors.js';
+import { escalateMetrics, escalateOverdue } from '../escalations/hooks.js';
 import type { AgentNotice } from '../integrations/model.js';
 import { wallClockMillis } from '../plan/lexical.js';
-import type { GateStore } from '../ports.js';
 import { blockedTasks, downAgents, scheduleSlipDays } from './computed-metrics.js';
 
 /** Work in progress with no activity for this long counts as stale (`tasks.stale`, docs/plan-format.md). */
@@ -33,11 +31,11 @@ export interface MonitorOutcome {
   readonly escalations?: number;
 }
 
-/** The monitor's ports: with a gate store and workflow, it also starts gates whose start was lost. */
-export type MonitorPorts = CoordinationPorts & {
-  readonly gates?: GateStore;
-  readonly workflow?: GateWorkflow;
-};
+/**
+ * The monitor's ports. (It no longer starts gates whose "Phase Tasks Completed" was lost: that event
+ * is written with the task change that completes the phase, and the publisher delivers it.)
+ */
+export type MonitorPorts = CoordinationPorts;
 
 /**
  * The heartbeat monitor for one project: an agent with a `heartbeat` interval that missed two in a
@@ -52,55 +50,54 @@ export async function runHeartbeatMonitor(ports: MonitorPorts, project: string):
   const at = now.toISOString();
   const { plan } = snapshot.plan;
   const down: string[] = [];
-  const events: AuditEvent[] = [];
   for (const agent of plan.agents) {
     const state = snapshot.agents.get(agent.id);
     // An agent never heard from has missed nothing yet: its clock starts with its first heartbeat.
     if (!agent.heartbeat || !state?.lastHeartbeatAt || state.downSince) continue;
     const silentFor = now.getTime() - Date.parse(state.lastHeartbeatAt);
     if (silentFor <= 2 * wallClockMillis(agent.heartbeat)) continue;
-    const marked = await ports.store.markAgentDown(project, agent.id, {
-      at,
-      lastHeartbeatAt: state.lastHeartbeatAt,
-    });
-    if (!marked) continue;
-    down.push(agent.id);
-    events.push(
-      auditEvent(ports, at, SYSTEM, {
-        type: 'agent.down',
-        subject: agent.id,
-        note: `no heartbeat from ${agent.id} since ${state.lastHeartbeatAt} (expected every ${agent.heartbeat})`,
-        data: { lastHeartbeatAt: state.lastHeartbeatAt, heartbeat: agent.heartbeat, owner: agent.owner },
-      }),
-    );
+    // The mark, its audit event, its notice and its domain event in one transaction; the escalation
+    // rules follow the event. A heartbeat that arrived meanwhile wins: nothing is written.
     const owner = plan.people.find((person) => person.id === agent.owner);
-    await notifyAgentChange(
-      ports,
-      snapshot,
-      agent.id,
-      `agent-down:${project}:${agent.id}:${state.lastHeartbeatAt}`,
-      {
-        type: 'agent-down',
-        project,
-        agent: { id: agent.id, name: agent.name },
-        lastHeartbeatAt: state.lastHeartbeatAt,
-        owner: { name: owner?.name ?? agent.owner, ...(owner?.slack ? { slack: owner.slack } : {}) },
-      },
-    );
-  }
-  if (events.length > 0) {
-    await ports.store.appendEvents(project, events);
-    await escalateEvents(ports, project, events);
-    await ports.events?.publish(
-      events.map((event) =>
-        domainEvent('agent.down', {
-          project,
-          agent: event.subject as string,
-          lastHeartbeatAt: String(event.data?.lastHeartbeatAt),
-          at,
-        }),
-      ),
-    );
+    const channel = agent.channel ?? plan.integrations.slack?.channel;
+    const key = `agent-down:${project}:${agent.id}:${state.lastHeartbeatAt}`;
+    const notice: AgentNotice = {
+      type: 'agent-down',
+      project,
+      agent: { id: agent.id, name: agent.name },
+      lastHeartbeatAt: state.lastHeartbeatAt,
+      owner: { name: owner?.name ?? agent.owner, ...(owner?.slack ? { slack: owner.slack } : {}) },
+    };
+    const published = [
+      domainEvent('agent.down', { project, agent: agent.id, lastHeartbeatAt: state.lastHeartbeatAt, at }),
+    ];
+    try {
+      await ports.store.commit(project, {
+        agentsDown: [{ agent: agent.id, at, lastHeartbeatAt: state.lastHeartbeatAt }],
+        events: [
+          auditEvent(ports, at, SYSTEM, {
+            type: 'agent.down',
+            subject: agent.id,
+            note: agentDownNote(agent.id, state.lastHeartbeatAt, agent.heartbeat),
+            data: { lastHeartbeatAt: state.lastHeartbeatAt, heartbeat: agent.heartbeat, owner: agent.owner },
+          }),
+        ],
+        ...(ports.outbox && channel
+          ? {
+              outbox: {
+                entries: [{ id: `slack:${key}`, project, command: { kind: 'slack', channel, key, notice } }],
+                now,
+              },
+            }
+          : {}),
+        published,
+      });
+    } catch (error) {
+      if (error instanceof VersionConflictError) continue;
+      throw error;
+    }
+    down.push(agent.id);
+    await ports.follow?.(published);
   }
   const agents = new Map(snapshot.agents);
   for (const id of down) {
@@ -117,9 +114,6 @@ export async function runHeartbeatMonitor(ports: MonitorPorts, project: string):
   const latest = new Map(current.metrics);
   for (const point of metrics) latest.set(point.name, point);
   const measured = { ...current, metrics: latest };
-  // A gate whose start event was lost starts here, within a minute.
-  if (ports.gates && ports.workflow)
-    await startMissedGates({ ...ports, gates: ports.gates, workflow: ports.workflow }, current);
   const escalations = [
     ...(await escalateMetrics(ports, project, measured.metrics)),
     ...(await escalateOverdue(ports, project, measured)),
@@ -191,20 +185,7 @@ async function refreshMetrics(
   return points;
 }
 
-/** Through the outbox, to the agent's channel or the project's, like task notices. */
-async function notifyAgentChange(
-  ports: CoordinationPorts,
-  snapshot: ProjectSnapshot,
-  agentId: string,
-  key: string,
-  notice: AgentNotice,
-) {
-  const { plan } = snapshot.plan;
-  const agent = plan.agents.find((candidate) => candidate.id === agentId);
-  const channel = agent?.channel ?? plan.integrations.slack?.channel;
-  if (!ports.outbox || !channel) return;
-  await ports.outbox.enqueue(
-    [{ id: `slack:${key}`, project: plan.project.id, command: { kind: 'slack', channel, key, notice } }],
-    ports.clock.now(),
-  );
+/** The audit trail's note of an agent marked down; the escalation rules quote it. */
+export function agentDownNote(agent: string, lastHeartbeatAt: string, heartbeat: string | undefined): string {
+  return `no heartbeat from ${agent} since ${lastHeartbeatAt} (expected every ${heartbeat})`;
 }

@@ -11,16 +11,6 @@
 /** The only packages the core may use: the plan's parsers and its schema. Nothing with I/O. */
 const CORE_LIBRARIES = ['yaml', 'js-yaml', 'jsonc-parser', 'zod'];
 
-/**
- * TEMPORARY: three cycles other #12 changes are removing (the transactional outbox, the composition
- * factories). Each group may cycle only within itself; a cycle that reaches any other module is
- * reported. Delete a group together with its cycle; delete this list when it is empty.
- */
-const CYCLES_BEING_REMOVED = [
-  // core/coordination/commands.ts ↔ core/escalations/{hooks,service}.ts (the transactional outbox)
-  '^functions/core/(coordination/commands|escalations/hooks|escalations/service)[.]ts$',
-];
-
 const NO_CYCLE_COMMENT =
   'Import cycle. Break it: move what both modules need into a third one they both import (a model, ' +
   'a port in core/ports.ts), or pass the dependency in as a parameter (a port, a callback) instead of ' +
@@ -68,16 +58,9 @@ module.exports = {
       name: 'no-cycle',
       severity: 'error',
       comment: NO_CYCLE_COMMENT,
-      from: { path: '^(functions|lib|bin)/', pathNot: CYCLES_BEING_REMOVED },
+      from: { path: '^(functions|lib|bin)/' },
       to: { circular: true },
     },
-    ...CYCLES_BEING_REMOVED.map((group) => ({
-      name: 'no-cycle',
-      severity: 'error',
-      comment: `${NO_CYCLE_COMMENT} (Only the cycle inside ${group} is tolerated, for now.)`,
-      from: { path: group },
-      to: { circular: true, via: { pathNot: group } },
-    })),
     {
       name: 'resolvable',
       severity: 'error',

@@ -1,5 +1,5 @@
 import type { CoordinationPorts } from '../coordination/commands.js';
-import { type Actor, describeActor, type ProjectSnapshot } from '../coordination/model.js';
+import { type Actor, describeActor } from '../coordination/model.js';
 import { auditEvent, requirePlan } from '../coordination/records.js';
 import { gateDecidedEvent } from '../domain-events.js';
 import { ConflictError, ValidationError, VersionConflictError } from '../errors.js';
@@ -273,22 +273,4 @@ export async function resumeGates(ports: GatePorts, project: string): Promise<st
     resumed.push(state.gate);
   }
   return resumed;
-}
-
-/**
- * The backstop of "Phase Tasks Completed": starts the gate of every active phase whose tasks are all
- * done and whose gate has never been evaluated — the event that should have started it was lost (it is
- * published after the commit). Held and failed gates wait for a person or the gate review.
- */
-export async function startMissedGates(ports: GatePorts, snapshot: ProjectSnapshot): Promise<string[]> {
-  const project = snapshot.plan.project;
-  const started: string[] = [];
-  for (const phase of snapshot.plan.plan.phases) {
-    if (!phase.gate || snapshot.phases.get(phase.id)?.status !== 'active') continue;
-    if (!phase.tasks.every((task) => snapshot.tasks.get(task.id)?.status === 'done')) continue;
-    if (await ports.gates.getGate(project, phase.gate)) continue;
-    await startGate(ports, { project, gate: phase.gate });
-    started.push(phase.gate);
-  }
-  return started;
 }

@@ -86,6 +86,7 @@ describe('convoy dev', () => {
         stateDir: ws.stateDir,
         log: () => undefined,
       };
+      const environment = { ...process.env };
       const first = await dev({ ...options, port: await freePort() });
       const admin = first.tokens.admin;
       for (const to of ['in_progress', 'done'])
@@ -116,6 +117,9 @@ describe('convoy dev', () => {
         expect.objectContaining({ id: 'build', status: 'passed' }),
         expect.objectContaining({ id: 'ship', status: 'active' }),
       ]);
+      // Each start composed its own handlers over its own DynamoDB Local: none went through the
+      // environment the process (and anything else running in it) shares.
+      expect({ ...process.env }).toEqual(environment);
     },
     TWO_STARTS_TIMEOUT_MS,
   );

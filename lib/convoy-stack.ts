@@ -115,100 +115,25 @@ export class ConvoyStack extends Stack {
     // Stack tags reach resources CloudFormation creates outside the template; Tags.of covers the
     // template itself, including the table's replicas in other regions.
     super(scope, id, { ...props, tags: { ...props.tags, ...CONVOY_TAGS } });
+    const regions = checkRegions(id, this.region, props);
+    this.isPrimary = this.region === regions.primary;
 
-    if (Token.isUnresolved(this.region)) {
-      throw new Error(
-        `ConvoyStack ${id} needs an explicit env.region: the state table's replicas are per region`,
-      );
-    }
-    const primaryRegion = props.primaryRegion ?? this.region;
-    const replicaRegions = props.replicaRegions ?? [];
-    if (replicaRegions.includes(primaryRegion)) {
-      throw new Error(
-        `ConvoyStack ${id}: replicaRegions must not contain the primary region ${primaryRegion}`,
-      );
-    }
-    const activeRegion = props.activeRegion ?? primaryRegion;
-    if (activeRegion !== primaryRegion && !replicaRegions.includes(activeRegion)) {
-      throw new Error(
-        `ConvoyStack ${id}: activeRegion ${activeRegion} is neither the primary region (${primaryRegion}) ` +
-          `nor a replica region (${replicaRegions.join(', ') || 'none'})`,
-      );
-    }
-    if (this.region !== primaryRegion && !replicaRegions.includes(this.region)) {
-      throw new Error(
-        `ConvoyStack ${id} is in ${this.region}, which is neither the primary region (${primaryRegion}) ` +
-          `nor a replica region (${replicaRegions.join(', ') || 'none'})`,
-      );
-    }
-
-    this.isPrimary = this.region === primaryRegion;
-    this.table = this.isPrimary
-      ? new StateTable(this, 'StateTable', { replicaRegions }).table
-      : StateTable.fromReplica(this, 'StateTable');
-
-    new CfnOutput(this, 'StateTableName', {
-      description: 'Name of the coordination state table (the same in every region)',
-      value: this.table.tableName,
-    });
-
-    this.httpApi = new ConvoyHttpApi(this, 'HttpApi', {
-      table: this.table,
-      domainName: props.apiDomainName,
-      certificateArn: props.apiCertificateArn,
-    });
-    new CfnOutput(this, 'ApiUrl', {
-      description: "URL of the HTTP API's execute-api endpoint in this region",
-      value: this.httpApi.url,
-    });
-    if (this.httpApi.domainName) {
-      new CfnOutput(this, 'ApiDomainTarget', {
-        description: `Regional endpoint to point the DNS record of ${props.apiDomainName} at`,
-        value: this.httpApi.domainName.regionalDomainName,
-      });
-    }
-
-    this.tokenKey = new ConvoyTokenKey(this, 'TokenKey', {
-      source: this.isPrimary ? 'create' : 'replica',
-      replicaRegions,
-    });
-    // The /v1 routes authenticate tokens (both) and mint and revoke them (api-write).
-    this.tokenKey.grantRead(this.httpApi.functions['api-read']);
-    this.tokenKey.grantRead(this.httpApi.functions['api-write']);
-
+    this.table = this.stateTable(regions);
+    this.httpApi = this.httpApiWithOutputs(props);
+    this.tokenKey = this.tokenKeyForApi(regions);
     this.alarms = new ConvoyAlarms(this, 'Alarms');
-    this.integrations = new ConvoyIntegrations(this, 'Integrations', {
-      table: this.table,
-      alarms: this.alarms,
-      httpFunctions: this.httpApi.functions,
-      secretSource: this.isPrimary ? 'create' : 'replica',
-      secretReplicaRegions: replicaRegions,
-      jiraDrainEnabled: this.region === activeRegion,
-      jiraRequestsPerMinute: props.jiraRequestsPerMinute,
-    });
-    new CfnOutput(this, 'IntegrationsSecretArn', {
-      description: this.isPrimary
-        ? 'Secret holding the GitHub, JIRA and Slack credentials: fill it with aws secretsmanager put-secret-value'
-        : "This region's read-only replica of the credentials secret: fill the primary region's",
-      value: this.integrations.secret.secretArn,
-    });
+    this.integrations = this.integrationsWithSecretOutput(props, regions);
     this.schedules = new ConvoySchedules(this, 'Schedules', {
       table: this.table,
       plans: props.plans,
       secret: this.integrations.secret,
       alarms: this.alarms,
-      enabled: this.region === activeRegion,
+      enabled: this.region === regions.active,
       jiraRequestsPerMinute: props.jiraRequestsPerMinute,
     });
-
     this.workflows = new ConvoyWorkflows(this, 'Workflows', { table: this.table });
     this.events = new ConvoyEvents(this, 'Events', { alarms: this.alarms });
-    this.gateStarter = new AppFunction(this, 'GateStarterFunction', {
-      entryName: 'gate-starter',
-      description: WORKERS['gate-starter'].description,
-    });
-    this.gateStarter.bindTable(this.table, 'readwrite');
-    this.events.onPhaseTasksCompleted(this.gateStarter);
+    this.gateStarter = this.gateStarterOnPhaseTasksCompleted();
     // The stream of the table this stack owns carries the writes of every region (the replicas
     // replicate through it), so the primary region's publisher delivers every domain event once.
     this.publisher = this.isPrimary
@@ -223,14 +148,104 @@ export class ConvoyStack extends Stack {
       description: 'A phase-gate execution failed: its gate was escalated, look at the execution',
       metric: this.workflows.phaseGate.metricFailed({ period: Duration.minutes(5) }),
     });
+    this.bindGateWorkflows();
+    this.grantEventPublishing();
+    this.addWebhookUrlOutputs(props);
+
+    for (const [key, value] of Object.entries(CONVOY_TAGS)) {
+      Tags.of(this).add(key, value);
+    }
+  }
+
+  /** The state table, owned by the primary region's stack and a replica elsewhere, and its name as an output. */
+  private stateTable(regions: Regions): ITableV2 {
+    const table = this.isPrimary
+      ? new StateTable(this, 'StateTable', { replicaRegions: regions.replicas }).table
+      : StateTable.fromReplica(this, 'StateTable');
+    new CfnOutput(this, 'StateTableName', {
+      description: 'Name of the coordination state table (the same in every region)',
+      value: table.tableName,
+    });
+    return table;
+  }
+
+  /** The HTTP API, with its URL (and its custom domain's target) as outputs. */
+  private httpApiWithOutputs(props: ConvoyStackProps): ConvoyHttpApi {
+    const httpApi = new ConvoyHttpApi(this, 'HttpApi', {
+      table: this.table,
+      domainName: props.apiDomainName,
+      certificateArn: props.apiCertificateArn,
+    });
+    new CfnOutput(this, 'ApiUrl', {
+      description: "URL of the HTTP API's execute-api endpoint in this region",
+      value: httpApi.url,
+    });
+    if (httpApi.domainName) {
+      new CfnOutput(this, 'ApiDomainTarget', {
+        description: `Regional endpoint to point the DNS record of ${props.apiDomainName} at`,
+        value: httpApi.domainName.regionalDomainName,
+      });
+    }
+    return httpApi;
+  }
+
+  /** The token key, readable by the two API functions: the /v1 routes authenticate tokens (both) and mint and revoke them (api-write). */
+  private tokenKeyForApi(regions: Regions): ConvoyTokenKey {
+    const tokenKey = new ConvoyTokenKey(this, 'TokenKey', {
+      source: this.isPrimary ? 'create' : 'replica',
+      replicaRegions: regions.replicas,
+    });
+    tokenKey.grantRead(this.httpApi.functions['api-read']);
+    tokenKey.grantRead(this.httpApi.functions['api-write']);
+    return tokenKey;
+  }
+
+  /** The integrations, with the credentials secret's ARN as an output. */
+  private integrationsWithSecretOutput(props: ConvoyStackProps, regions: Regions): ConvoyIntegrations {
+    const integrations = new ConvoyIntegrations(this, 'Integrations', {
+      table: this.table,
+      alarms: this.alarms,
+      httpFunctions: this.httpApi.functions,
+      secretSource: this.isPrimary ? 'create' : 'replica',
+      secretReplicaRegions: regions.replicas,
+      jiraDrainEnabled: this.region === regions.active,
+      jiraRequestsPerMinute: props.jiraRequestsPerMinute,
+    });
+    new CfnOutput(this, 'IntegrationsSecretArn', {
+      description: this.isPrimary
+        ? 'Secret holding the GitHub, JIRA and Slack credentials: fill it with aws secretsmanager put-secret-value'
+        : "This region's read-only replica of the credentials secret: fill the primary region's",
+      value: integrations.secret.secretArn,
+    });
+    return integrations;
+  }
+
+  /** The function the Phase Tasks Completed rule invokes to start a phase's gate. */
+  private gateStarterOnPhaseTasksCompleted(): AppFunction {
+    const gateStarter = new AppFunction(this, 'GateStarterFunction', {
+      entryName: 'gate-starter',
+      description: WORKERS['gate-starter'].description,
+    });
+    gateStarter.bindTable(this.table, 'readwrite');
+    this.events.onPhaseTasksCompleted(gateStarter);
+    return gateStarter;
+  }
+
+  /**
+   * Who starts gate workflows (the evaluate route, the rule's target, the gate review) and who hands
+   * them a decision (the decision route, the Slack buttons).
+   */
+  private bindGateWorkflows(): void {
     const http = this.httpApi.functions;
-    // Who starts gate workflows (the evaluate route, the rule's target, the gate review) and who hands
-    // them a decision (the decision route, the Slack buttons).
     this.workflows.bindGateWorkflow(http['api-write'], 'start-and-decide');
     this.workflows.bindGateWorkflow(http['slack-interactions'], 'decide');
     this.workflows.bindGateWorkflow(this.gateStarter, 'start');
     this.workflows.bindGateWorkflow(this.schedules.jobFunction, 'start');
-    // Who publishes domain events: whatever moves tasks, phases, gates, agents or escalations.
+  }
+
+  /** Who publishes domain events: whatever moves tasks, phases, gates, agents or escalations. */
+  private grantEventPublishing(): void {
+    const http = this.httpApi.functions;
     for (const fn of [
       http['api-write'],
       http['webhook-jira'],
@@ -244,8 +259,10 @@ export class ConvoyStack extends Stack {
     ]) {
       this.events.grantPublish(fn);
     }
+  }
 
-    // Webhooks registered with a custom domain keep working when DNS sends them to another region.
+  /** Webhooks registered with a custom domain keep working when DNS sends them to another region. */
+  private addWebhookUrlOutputs(props: ConvoyStackProps): void {
     const baseUrl = props.apiDomainName ? `https://${props.apiDomainName}/` : this.httpApi.url;
     for (const [outputId, handler, description] of [
       ['GithubWebhookUrl', 'webhook-github', 'Payload URL of the GitHub webhook'],
@@ -254,11 +271,42 @@ export class ConvoyStack extends Stack {
     ] as const) {
       new CfnOutput(this, outputId, { description, value: `${baseUrl}${routePath(handler).slice(1)}` });
     }
-
-    for (const [key, value] of Object.entries(CONVOY_TAGS)) {
-      Tags.of(this).add(key, value);
-    }
   }
+}
+
+/** The regions a stack is deployed with: the table's owner, its replicas, and the one whose schedules run. */
+interface Regions {
+  readonly primary: string;
+  readonly replicas: readonly string[];
+  readonly active: string;
+}
+
+/** The stack's regions, once checked: an explicit region that is the primary or a replica, an active region among them. */
+function checkRegions(id: string, region: string, props: ConvoyStackProps): Regions {
+  if (Token.isUnresolved(region)) {
+    throw new Error(
+      `ConvoyStack ${id} needs an explicit env.region: the state table's replicas are per region`,
+    );
+  }
+  const primary = props.primaryRegion ?? region;
+  const replicas = props.replicaRegions ?? [];
+  if (replicas.includes(primary)) {
+    throw new Error(`ConvoyStack ${id}: replicaRegions must not contain the primary region ${primary}`);
+  }
+  const active = props.activeRegion ?? primary;
+  if (active !== primary && !replicas.includes(active)) {
+    throw new Error(
+      `ConvoyStack ${id}: activeRegion ${active} is neither the primary region (${primary}) ` +
+        `nor a replica region (${replicas.join(', ') || 'none'})`,
+    );
+  }
+  if (region !== primary && !replicas.includes(region)) {
+    throw new Error(
+      `ConvoyStack ${id} is in ${region}, which is neither the primary region (${primary}) ` +
+        `nor a replica region (${replicas.join(', ') || 'none'})`,
+    );
+  }
+  return { primary, replicas, active };
 }
 
 function routePath(handler: (typeof ROUTES)[number]['handler']): string {

@@ -1,8 +1,9 @@
-import type { CfnElement } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AppFunction } from '../../lib/constructs/app-function.js';
-import type { ConvoyStack } from '../../lib/convoy-stack.js';
+import { ConvoyStack, type ConvoyStackProps } from '../../lib/convoy-stack.js';
 import { buildTestApp, SYNTH_TIMEOUT_MS } from './convoy-test-app.js';
 
 interface Statement {
@@ -134,5 +135,39 @@ describe('ConvoyStack wiring of gates and domain events', () => {
       Namespace: 'AWS/States',
       AlarmActions: [{ Ref: logicalId(stack.alarms.topic) }],
     });
+  });
+});
+
+describe('ConvoyStack regions', () => {
+  const stackIn = (props: Omit<ConvoyStackProps, 'env'> & { region?: string }) => () =>
+    new ConvoyStack(new App({ context: { [BUNDLING_STACKS]: [] } }), 'Convoy', {
+      ...props,
+      ...(props.region ? { env: { region: props.region } } : {}),
+    });
+
+  it('refuses a stack without an explicit region, since the table has a replica per region', () => {
+    // Assess
+    expect(stackIn({})).toThrow('ConvoyStack Convoy needs an explicit env.region');
+  });
+
+  it('refuses a primary region listed among the replicas', () => {
+    // Assess
+    expect(stackIn({ region: 'us-east-1', replicaRegions: ['us-east-1'] })).toThrow(
+      'replicaRegions must not contain the primary region us-east-1',
+    );
+  });
+
+  it('refuses an active region or a stack region that is neither the primary nor a replica', () => {
+    // Assess
+    expect(
+      stackIn({ region: 'us-east-1', replicaRegions: ['eu-west-1'], activeRegion: 'ap-south-1' }),
+    ).toThrow(
+      'activeRegion ap-south-1 is neither the primary region (us-east-1) nor a replica region (eu-west-1)',
+    );
+    expect(
+      stackIn({ region: 'ap-south-1', primaryRegion: 'us-east-1', replicaRegions: ['eu-west-1'] }),
+    ).toThrow(
+      'ConvoyStack Convoy is in ap-south-1, which is neither the primary region (us-east-1) nor a replica region (eu-west-1)',
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent, PhaseState, TaskState } from '../../functions/core/coordination/model.js';
-import { ValidationError, VersionConflictError } from '../../functions/core/errors.js';
+import { UnprocessableError, ValidationError, VersionConflictError } from '../../functions/core/errors.js';
 import type { Escalation } from '../../functions/core/escalations/model.js';
 import type { GateDecision } from '../../functions/core/gates/decision.js';
 import type { GateState } from '../../functions/core/gates/state.js';
@@ -391,6 +391,61 @@ export function describeStoreContract(name: string, create: () => Promise<Contra
         expect(Object.keys((await s.store.getTasks('demo', ['task-1a'])).get('task-1a') ?? {})).not.toContain(
           'blockedReason',
         );
+      });
+
+      it('writes a change’s outbox entries, done counts and down marks with it, and none of them when it is refused', async () => {
+        // Prepare
+        const command: OutboxCommand = { kind: 'transition', issue: 'DEMO-1', status: 'Done' };
+        const now = new Date(at(1));
+        await s.store.recordHeartbeat('demo', 'alpha', { at: at(0) });
+
+        // Act
+        await s.store.commit('demo', {
+          tasks: [{ next: task('task-1a', 1, { status: 'done' }), expectedVersion: 0 }],
+          events: [event('task.transitioned')],
+          doneCounts: [{ phase: 'phase-1', delta: 1 }],
+          outbox: { entries: [{ id: 'first', project: 'demo', command }], now },
+        });
+        const stale = await failure(
+          s.store.commit('demo', {
+            tasks: [{ next: task('task-1a', 1, { status: 'done' }), expectedVersion: 0 }],
+            events: [event('task.transitioned')],
+            doneCounts: [{ phase: 'phase-1', delta: 1 }],
+            outbox: { entries: [{ id: 'second', project: 'demo', command }], now },
+          }),
+        );
+        await s.store.commit('demo', {
+          agentsDown: [{ agent: 'alpha', at: at(30), lastHeartbeatAt: at(0) }],
+          events: [event('agent.down')],
+        });
+        const downTwice = await failure(
+          s.store.commit('demo', {
+            agentsDown: [{ agent: 'alpha', at: at(31), lastHeartbeatAt: at(0) }],
+            events: [event('agent.down')],
+          }),
+        );
+        const tooBig = await failure(
+          s.store.commit('demo', {
+            events: [event('note')],
+            outbox: {
+              entries: Array.from({ length: 100 }, (_, index) => ({
+                id: `many-${index}`,
+                project: 'demo',
+                command,
+              })),
+              now,
+            },
+          }),
+        );
+
+        // Assess
+        expect(stale).toBeInstanceOf(VersionConflictError);
+        expect(downTwice).toBeInstanceOf(VersionConflictError);
+        expect(tooBig).toBeInstanceOf(UnprocessableError);
+        expect((tooBig as Error).message).toMatch(/at most 100 items/);
+        expect((await s.outbox.due(new Date(at(60)), 200)).map((entry) => entry.id)).toEqual(['first']);
+        expect(await s.store.countDone('demo', 'phase-1', 0)).toBe(1);
+        expect((await s.store.snapshot('demo'))?.agents.get('alpha')?.downSince).toBe(at(30));
       });
 
       it('counts a phase’s done tasks up and down', async () => {

@@ -227,7 +227,9 @@ describe('ConvoyIntegrations', () => {
     it('feeds the github-worker from the queue in batches of 10 and retries only the failed deliveries', () => {
       for (const stack of stacks) {
         // Act
-        const mapping = stack.onlyResource('AWS::Lambda::EventSourceMapping');
+        const mapping = stack.onlyResource('AWS::Lambda::EventSourceMapping', {
+          Properties: { FunctionName: { Ref: stack.logicalId(stack.fn('github-worker')) } },
+        });
 
         // Assess
         expect(mapping.Properties, stack.name).toMatchObject({
@@ -514,8 +516,11 @@ describe('ConvoyIntegrations', () => {
 
         // Assess
         stack.template.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'convoy-alarms' });
-        // The integrations' 6, the schedules', a failed phase-gate execution, the events rule's dead letters.
-        expect(alarms, stack.name).toHaveLength(6 + stack.stack.schedules.alarms.length + 2);
+        // The integrations' 6, the schedules', a failed phase-gate execution, the events rule's dead
+        // letters, and (in the primary region) the publisher's failure queue.
+        expect(alarms, stack.name).toHaveLength(
+          6 + stack.stack.schedules.alarms.length + 2 + (stack.stack.publisher ? 1 : 0),
+        );
         for (const alarm of alarms) {
           expect(alarm.Properties, stack.name).toMatchObject({
             AlarmActions: [{ Ref: topicId }],

@@ -10,7 +10,7 @@ import type {
   TaskState,
 } from '../../core/coordination/model.js';
 import type { DomainEvent } from '../../core/domain-events.js';
-import { ValidationError } from '../../core/errors.js';
+import { UnprocessableError, ValidationError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan/index.js';
 import type { Change, CoordinationStore, EventPage, VersionedWrite } from '../../core/ports.js';
 import { MemoryAuditTrail } from './audit-trail.js';
@@ -146,7 +146,7 @@ export class MemoryCoordinationStore implements CoordinationStore {
       if (!this.outbox) throw new Error('this store has no outbox to queue the change’s entries in');
       return this.outbox.put(entry, new Date(now).toISOString(), new Date(now + index).toISOString());
     });
-    transact([
+    const writes = [
       ...(change.tasks ?? []).map((write) => versioned(`task\n${project}`, state.tasks, write)),
       ...(change.phases ?? []).map((write) => versioned(`phase\n${project}`, state.phases, write)),
       ...(change.handoffs ?? []).map(
@@ -179,7 +179,13 @@ export class MemoryCoordinationStore implements CoordinationStore {
         }),
       ),
       ...queued,
-    ]);
+    ];
+    // As the DynamoDB store: a change one transaction cannot hold is refused before anything is written.
+    if (writes.length > MAX_TRANSACTION_ITEMS)
+      throw new UnprocessableError(
+        `this change needs ${writes.length} writes, but one DynamoDB transaction holds at most ${MAX_TRANSACTION_ITEMS} items; nothing was written — split it into smaller changes`,
+      );
+    transact(writes);
   }
 
   /**

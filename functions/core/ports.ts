@@ -192,6 +192,8 @@ export interface EscalationStore {
       readonly entries: readonly { id: string; project: string; command: OutboxCommand }[];
       readonly now: Date;
     },
+    /** The domain events of the changes (`escalation.opened`, ...), written in the same transaction. */
+    published?: readonly DomainEvent[],
   ): Promise<void>;
   /** An escalation by id, unresolved or resolved. */
   getEscalation(project: string, id: string): Promise<Escalation | undefined>;

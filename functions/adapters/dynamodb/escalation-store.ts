@@ -5,11 +5,13 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../core/coordination/model.js';
+import type { DomainEvent } from '../../core/domain-events.js';
 import type { Escalation, EscalationStatus } from '../../core/escalations/model.js';
 import type { OutboxCommand } from '../../core/integrations/model.js';
 import type { EscalationPage, EscalationStore, EscalationWrite } from '../../core/ports.js';
 import {
   decodeCursor,
+  domainEventPut,
   encodeCursor,
   eventPut,
   type Item,
@@ -59,6 +61,7 @@ export class DynamoDbEscalationStore implements EscalationStore {
       readonly entries: readonly { id: string; project: string; command: OutboxCommand }[];
       readonly now: Date;
     },
+    published: readonly DomainEvent[] = [],
   ): Promise<void> {
     const queued = (notices?.entries ?? []).map((entry, index) => ({
       Put: {
@@ -72,7 +75,11 @@ export class DynamoDbEscalationStore implements EscalationStore {
         ),
       },
     }));
-    const writes = [...changes.flatMap((change) => this.writesOf(project, change)), ...queued];
+    const writes = [
+      ...changes.flatMap((change) => this.writesOf(project, change)),
+      ...queued,
+      ...published.map((event) => domainEventPut(this.tableName, event)),
+    ];
     if (writes.length > MAX_TRANSACTION_ITEMS)
       throw new Error(
         `${changes.length} escalation changes need ${writes.length} writes; one transaction holds at most ${MAX_TRANSACTION_ITEMS}`,

@@ -1,8 +1,10 @@
 import type { AuditEvent } from '../../core/coordination/model.js';
+import type { DomainEvent } from '../../core/domain-events.js';
 import type { Escalation, EscalationStatus } from '../../core/escalations/model.js';
 import type { OutboxCommand } from '../../core/integrations/model.js';
 import type { EscalationPage, EscalationStore, EscalationWrite } from '../../core/ports.js';
 import type { MemoryAuditTrail } from './audit-trail.js';
+import { MemoryEventStream } from './event-stream.js';
 import type { MemoryOutbox } from './outbox.js';
 import {
   compareKeys,
@@ -37,6 +39,8 @@ export class MemoryEscalationStore implements EscalationStore {
   constructor(
     private readonly trail: MemoryAuditTrail,
     private readonly outbox: MemoryOutbox,
+    /** Where the changes' domain events are written (the coordination store's, to share one stream). */
+    private readonly stream: MemoryEventStream = new MemoryEventStream(),
   ) {}
 
   /** By dedup key. */
@@ -54,12 +58,17 @@ export class MemoryEscalationStore implements EscalationStore {
       readonly entries: readonly { id: string; project: string; command: OutboxCommand }[];
       readonly now: Date;
     },
+    published: readonly DomainEvent[] = [],
   ): Promise<void> {
     const now = notices?.now.getTime() ?? 0;
     const queued = (notices?.entries ?? []).map((entry, index) =>
       this.outbox.put(entry, new Date(now).toISOString(), new Date(now + index).toISOString()),
     );
-    const writes = [...changes.flatMap((change) => this.writesOf(project, change)), ...queued];
+    const writes = [
+      ...changes.flatMap((change) => this.writesOf(project, change)),
+      ...queued,
+      ...published.map((event) => this.stream.put(event)),
+    ];
     if (writes.length > MAX_TRANSACTION_ITEMS)
       throw new Error(
         `${changes.length} escalation changes need ${writes.length} writes; one transaction holds at most ${MAX_TRANSACTION_ITEMS}`,

@@ -33,9 +33,11 @@ export interface MemoryStores {
 export function memoryStores(): MemoryStores {
   const trail = new MemoryAuditTrail();
   const outbox = new MemoryOutbox();
+  const store = new MemoryCoordinationStore(trail, outbox);
   return {
-    store: new MemoryCoordinationStore(trail, outbox),
-    escalations: new MemoryEscalationStore(trail, outbox),
+    store,
+    // One stream for both: the publisher delivers the events of either store's transactions in order.
+    escalations: new MemoryEscalationStore(trail, outbox, store.stream),
     gates: new MemoryGateStore(),
     outbox,
     tokens: new MemoryTokenStore(trail),

@@ -1,6 +1,6 @@
 import type { CoordinationPorts } from '../coordination/commands.js';
 import type { MetricPoint, ProjectSnapshot } from '../coordination/model.js';
-import { type DomainEventBus, escalationEvents } from '../domain-events.js';
+import type { DomainEventBus } from '../domain-events.js';
 import type { Plan } from '../plan/index.js';
 import { parseCondition } from '../plan/lexical.js';
 import type { EscalationStore } from '../ports.js';
@@ -17,16 +17,14 @@ export interface ReactivePorts extends CoordinationPorts {
   readonly events?: DomainEventBus;
 }
 
-async function decideAndPublish(
+async function runDecision(
   ports: ReactivePorts,
   project: string,
   decide: EscalationDecision,
 ): Promise<EscalationChange[]> {
   if (!ports.escalations) return [];
-  const changes = await runEscalations({ ...ports, escalations: ports.escalations }, project, decide);
-  const events = changes.flatMap((change) => escalationEvents(change));
-  if (events.length > 0 && ports.events) await ports.events.publish(events);
-  return changes;
+  // The changes' domain events are written with them; the publisher delivers them.
+  return runEscalations({ ...ports, escalations: ports.escalations }, project, decide);
 }
 
 /**
@@ -51,7 +49,7 @@ export async function escalateEvents(
   )
     return [];
   const now = ports.clock.now();
-  return decideAndPublish(ports, project, (plan, unresolved) => {
+  return runDecision(ports, project, (plan, unresolved) => {
     let open = [...unresolved];
     const changes: EscalationChange[] = [];
     for (const event of events) {
@@ -98,9 +96,7 @@ export async function escalateMetrics(
   );
   if (![...latest.keys()].some((name) => watched.has(name))) return [];
   const now = ports.clock.now();
-  return decideAndPublish(ports, project, (current, unresolved) =>
-    onMetrics(current, unresolved, latest, now),
-  );
+  return runDecision(ports, project, (current, unresolved) => onMetrics(current, unresolved, latest, now));
 }
 
 /**
@@ -118,7 +114,7 @@ export async function escalateOverdue(ports: ReactivePorts, project: string, sna
       openTasks.set(task.agent, list);
     }
   }
-  return decideAndPublish(ports, project, (plan, unresolved) => onTick(plan, unresolved, now, { openTasks }));
+  return runDecision(ports, project, (plan, unresolved) => onTick(plan, unresolved, now, { openTasks }));
 }
 
 /**

@@ -92,6 +92,7 @@ export async function runEscalations(
         decided.map(({ escalation, expectedVersion }) => ({ escalation, expectedVersion })),
         auditEvents(ports, decided, SYSTEM),
         noticesOf(ports, project, decided, stored.plan),
+        decided.flatMap((change) => escalationEvents(change)),
       );
     return decided;
   });
@@ -269,13 +270,11 @@ async function act(
       [{ escalation: change.escalation, expectedVersion: change.expectedVersion }],
       events,
       noticesOf(ports, project, [change]),
+      // The publisher delivers them from the table.
+      escalationEvents(change),
     );
     return { escalation: change.escalation, change };
   });
-  if (outcome.change) {
-    const published = escalationEvents(outcome.change);
-    if (published.length > 0) await ports.events?.publish(published);
-  }
   return { escalation: outcome.escalation, changed: outcome.change !== undefined };
 }
 

@@ -4,26 +4,23 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import {
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  UnprocessableError,
-  ValidationError,
-  VersionConflictError,
-} from '../../core/errors.js';
+import { type ApiErrorCode, ConvoyError } from '../../core/errors.js';
 
 /** No credentials, or ones that are not valid: 401. */
-export class UnauthorizedError extends Error {
+export class UnauthorizedError extends ConvoyError {
   constructor(message: string) {
-    super(message);
+    super('unauthorized', message);
     this.name = 'UnauthorizedError';
   }
 }
 
-export class PayloadTooLargeError extends Error {
+/** A body over the limit, refused before anything is parsed: 413. */
+export class PayloadTooLargeError extends ConvoyError {
   constructor(bytes: number, limit: number) {
-    super(`the request body is ${bytes} bytes; the limit is ${limit} bytes (${limit / 1024} KB)`);
+    super(
+      'payload_too_large',
+      `the request body is ${bytes} bytes; the limit is ${limit} bytes (${limit / 1024} KB)`,
+    );
     this.name = 'PayloadTooLargeError';
   }
 }
@@ -33,59 +30,63 @@ export interface ErrorResponse {
   readonly body: { error: { code: string; message: string; details?: readonly unknown[] } };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: error classes take any constructor arguments.
-type ErrorClass = abstract new (...args: any[]) => Error;
+/** The HTTP status of each API error code (docs/api.md, Errors). */
+const STATUS: Readonly<Record<ApiErrorCode, number>> = {
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  concurrent_update: 409,
+  request_in_progress: 409,
+  payload_too_large: 413,
+  unprocessable: 422,
+  internal: 500,
+};
+
+/** The message of a code when the error's own would not help the caller. */
+const MESSAGES: Partial<Record<ApiErrorCode, string>> = {
+  concurrent_update: 'too many concurrent updates of the same item; retry the request',
+};
 
 /**
- * The one map from an error to its HTTP answer: status, the `code` of the error body, and the
- * message when the error's own would not help the caller. The first class an error is an instance
- * of wins; anything else is a 500 whose message says nothing of the internals.
+ * The one map from an error to its HTTP answer. A Convoy error answers with its own `code` when that
+ * is an API code; Powertools' idempotency errors get theirs here. Anything else is a 500 whose message
+ * says nothing of the internals.
  */
-const ERROR_STATUS: ReadonlyArray<readonly [ErrorClass, number, string, string?]> = [
-  [UnauthorizedError, 401, 'unauthorized'],
-  [PayloadTooLargeError, 413, 'payload_too_large'],
-  [ValidationError, 400, 'invalid_request'],
-  [ForbiddenError, 403, 'forbidden'],
-  [NotFoundError, 404, 'not_found'],
-  [ConflictError, 409, 'conflict'],
-  [
-    VersionConflictError,
-    409,
-    'concurrent_update',
-    'too many concurrent updates of the same item; retry the request',
-  ],
-  [UnprocessableError, 422, 'unprocessable'],
-  [
-    IdempotencyAlreadyInProgressError,
-    409,
-    'request_in_progress',
-    'a request with this Idempotency-Key is still being processed; retry in a moment',
-  ],
-  [
-    IdempotencyValidationError,
-    422,
-    'unprocessable',
-    'this Idempotency-Key was already used with a different request body; use a new key for a new request',
-  ],
-];
+function known(error: unknown): { code: ApiErrorCode; message: string } | undefined {
+  if (error instanceof IdempotencyAlreadyInProgressError)
+    return {
+      code: 'request_in_progress',
+      message: 'a request with this Idempotency-Key is still being processed; retry in a moment',
+    };
+  if (error instanceof IdempotencyValidationError)
+    return {
+      code: 'unprocessable',
+      message:
+        'this Idempotency-Key was already used with a different request body; use a new key for a new request',
+    };
+  if (error instanceof ConvoyError && error.code in STATUS && error.code !== 'internal') {
+    const code = error.code as ApiErrorCode;
+    return { code, message: MESSAGES[code] ?? error.message };
+  }
+  return undefined;
+}
 
 /** The status `error` is answered with: 500 for any error the map does not know. */
-export const statusOf = (error: unknown) => ERROR_STATUS.find(([type]) => error instanceof type)?.[1] ?? 500;
+export const statusOf = (error: unknown) => {
+  const found = known(error);
+  return found ? STATUS[found.code] : 500;
+};
 
 /** Maps domain errors to statuses; only 4xx messages reach the caller, never internals. */
 export function errorResponse(error: unknown, log: (message: string, error: unknown) => void): ErrorResponse {
-  const known = ERROR_STATUS.find(([type]) => error instanceof type);
-  if (!known) {
+  const found = known(error);
+  if (!found) {
     log('unhandled error', error);
     return errorBody(500, 'internal', 'something went wrong on our side; the request can be retried');
   }
-  const [, status, code, message] = known;
-  return errorBody(
-    status,
-    code,
-    message ?? (error as Error).message,
-    (error as { details?: unknown[] }).details,
-  );
+  return errorBody(STATUS[found.code], found.code, found.message, (error as { details?: unknown[] }).details);
 }
 
 function errorBody(

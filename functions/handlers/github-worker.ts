@@ -3,21 +3,22 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
   type GithubDelivery,
+  type GithubPorts,
   githubDeliverySchema,
   handleGithubDelivery,
 } from '../core/integrations/github-events.js';
-import { fromEnvironment } from './dependencies.js';
-import { createWorkerDependencies, type WorkerDependencies } from './integrations.js';
+import { ConfigError } from './config.js';
+import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 
 /**
  * Applies queued GitHub deliveries. A delivery that fails is reported back as a batch item failure,
  * so SQS retries only it; after the queue's maxReceiveCount it lands in the dead-letter queue
  * (alarmed). Deliveries are idempotent to apply, because SQS delivers at least once.
  */
-export const makeGithubWorkerHandler = (deps: WorkerDependencies) =>
+export const makeGithubWorkerHandler = (deps: HandlerDependencies) =>
   middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const { logger } = deps;
-    const { github } = await deps.integrations();
+    const github = githubPorts(deps);
     const failures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {
       const delivery = parseDelivery(record.body);
@@ -48,7 +49,14 @@ export const makeGithubWorkerHandler = (deps: WorkerDependencies) =>
     return { batchItemFailures: failures };
   }).use(injectLambdaContext(deps.logger));
 
-export const handler = fromEnvironment(makeGithubWorkerHandler, createWorkerDependencies);
+// A delivery only changes tasks and queues JIRA and Slack commands in the outbox: the worker needs
+// neither the JIRA nor the Slack client, so its bundle holds neither.
+export const handler = fromEnvironment(makeGithubWorkerHandler);
+
+function githubPorts(deps: HandlerDependencies): GithubPorts {
+  if (!deps.outbox) throw new ConfigError('the GitHub worker needs the outbox its JIRA commands go to');
+  return { ...deps, outbox: deps.outbox };
+}
 
 /** A queued message as the webhook wrote it, or what is wrong with it. */
 function parseDelivery(body: string): { ok: true; value: GithubDelivery } | { ok: false; problem: string } {

@@ -1,8 +1,7 @@
-import {
-  type EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsRequestEntry,
-  type PutEventsResultEntry,
+import type {
+  EventBridgeClient,
+  PutEventsRequestEntry,
+  PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import {
   CONVOY_EVENT_SOURCE,
@@ -199,6 +198,8 @@ export class EventBridgeDomainEventBus implements DomainEventBus {
   private async putWithRetries(batch: readonly Pending[]): Promise<FailedDomainEvent[]> {
     const permanent: FailedDomainEvent[] = [];
     let pending = batch;
+    // The SDK module loads on the first publish, not with the function (see sfn-gate-workflow.ts).
+    const { PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
     for (let attempt = 1; ; attempt++) {
       const response = await this.client.send(
         new PutEventsCommand({ Entries: pending.map(({ entry }) => entry) }),

@@ -1,4 +1,4 @@
-import { SendTaskSuccessCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import {
   type GateRef,
   type GateStartResult,
@@ -7,6 +7,10 @@ import {
   type StaleTaskTokenReason,
 } from '../../core/gates/workflow.js';
 import { gateExecutionName } from './execution-name.js';
+
+// The SDK module loads on the first request, not with the function: the bundles leave @aws-sdk to the
+// runtime, so a function that never sends this pays nothing for it at cold start (bench/bundles.bench.ts).
+const sfn = () => import('@aws-sdk/client-sfn');
 
 /** The part of the SFN client {@link SfnGateWorkflow} uses. */
 export type SfnGateClient = Pick<SFNClient, 'send'>;
@@ -43,6 +47,7 @@ export class SfnGateWorkflow implements GateWorkflow {
 
   async start(ref: GateRef): Promise<GateStartResult> {
     const { project, phase, gate, attempt } = ref;
+    const { StartExecutionCommand } = await sfn();
     const command = new StartExecutionCommand({
       stateMachineArn: this.stateMachineArn,
       name: gateExecutionName(project, phase, attempt),
@@ -58,6 +63,7 @@ export class SfnGateWorkflow implements GateWorkflow {
   }
 
   async complete(taskToken: string, output: unknown): Promise<void> {
+    const { SendTaskSuccessCommand } = await sfn();
     const command = new SendTaskSuccessCommand({ taskToken, output: serializeOutput(output) });
     try {
       await this.client.send(command);

@@ -189,14 +189,14 @@ export class ConvoyStack extends Stack {
     return httpApi;
   }
 
-  /** The token key, readable by the two API functions: the /v1 routes authenticate tokens (both) and mint and revoke them (api-write). */
+  /** The token key, readable by the API functions: the /v1 routes authenticate tokens (all four) and mint and revoke them (api-write). */
   private tokenKeyForApi(regions: Regions): ConvoyTokenKey {
     const tokenKey = new ConvoyTokenKey(this, 'TokenKey', {
       source: this.isPrimary ? 'create' : 'replica',
       replicaRegions: regions.replicas,
     });
-    tokenKey.grantRead(this.httpApi.functions['api-read']);
-    tokenKey.grantRead(this.httpApi.functions['api-write']);
+    for (const name of ['api-read', 'api-write', 'api-charts', 'api-plans'] as const)
+      tokenKey.grantRead(this.httpApi.functions[name]);
     return tokenKey;
   }
 

@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { renderBlocks } from '../adapters/slack/report-blocks.js';
 import { handoffChecklist, listEvents } from '../core/coordination/commands.js';
 import {
   computeStatus,
@@ -19,16 +20,17 @@ import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 import { apiHandler, validate } from './http/api.js';
 import { listTokens } from './http/auth.js';
 import {
-  chartQuery,
   escalationsQuery,
   eventsQuery,
   handoffChecklistQuery,
   reportPath,
   reportQuery,
 } from './http/schemas.js';
-import { reportRenderer } from './report-renderer.js';
 
-/** The read-only routes of the agent API; this function's role can only read the table. */
+/**
+ * The read-only routes of the agent API; this function's role can only read the table. The burndown
+ * chart is api-charts': drawing it needs a font and a PNG encoder no other route does.
+ */
 export const makeApiReadHandler = (deps: HandlerDependencies) =>
   middy(
     apiHandler(
@@ -133,43 +135,12 @@ export const makeApiReadHandler = (deps: HandlerDependencies) =>
             const since = options.since ? new Date(options.since) : reportSince(stored.plan, kind, now);
             const document = await produceReport(deps, { project, kind, since });
             if (options.format === 'json') return { status: 200, body: document };
-            if (options.format === 'slack') return { status: 200, body: reportRenderer.message(document) };
+            if (options.format === 'slack') return { status: 200, body: renderBlocks(document) };
             return {
               status: 200,
               contentType: 'text/markdown; charset=utf-8',
               body: renderMarkdown(document, options.chart ? { chartPath: options.chart } : {}),
             };
-          },
-        },
-        'GET /v1/plans/{project}/charts/burndown.png': {
-          access: 'project',
-          async run({ params, query }, deps) {
-            const project = params.project as string;
-            const { kept } = validate(chartQuery, query, 'query');
-            if (kept) {
-              const chart = await deps.charts.latestChart(project, 'burndown');
-              if (!chart)
-                throw new NotFoundError(
-                  `no burndown chart of ${project} is kept yet; the daily report keeps one`,
-                );
-              return { status: 200, contentType: 'image/png', body: chart.png };
-            }
-            const stored = await deps.store.currentPlan(project);
-            if (!stored)
-              throw new NotFoundError(
-                `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
-              );
-            const document = await produceReport(deps, {
-              project,
-              kind: 'report',
-              since: reportSince(stored.plan, 'report', deps.clock.now()),
-            });
-            const block = document.sections
-              .flatMap((section) => section.blocks)
-              .find((candidate) => candidate.kind === 'chart');
-            if (block?.kind !== 'chart')
-              throw new NotFoundError(`the report of ${project} has no burndown chart`);
-            return { status: 200, contentType: 'image/png', body: await reportRenderer.chart(block) };
           },
         },
       },

@@ -2,7 +2,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { z } from 'zod';
 import {
-  applyPlan,
   recordEvent,
   recordHandoff,
   recordHeartbeat,
@@ -22,7 +21,6 @@ import {
   snoozeEscalation,
 } from '../core/escalations/service.js';
 import { decideGate, startGate } from '../core/gates/service.js';
-import { formatPlanError, parsePlan } from '../core/plan/index.js';
 import { didYouMean } from '../core/plan/suggest.js';
 import type { TokenRole } from '../core/ports.js';
 import { type Dependencies, fromEnvironment, type HandlerDependencies } from './dependencies.js';
@@ -41,6 +39,7 @@ import {
   transitionBody,
   unblockBody,
 } from './http/schemas.js';
+import { createRunOnceDependencies } from './run-once.js';
 
 const project = (request: ApiRequest) => request.params.project as string;
 
@@ -57,29 +56,6 @@ function command<S extends z.ZodType>(
     access: 'project',
     run: async (request, deps) => ({ status, body: await run(jsonBody(request, schema), request, deps) }),
   };
-}
-
-/** `PUT /v1/plans/{project}`: YAML or JSON, validated exactly as `convoy validate` does. */
-async function putPlan(request: ApiRequest, deps: Dependencies) {
-  const type = (request.event.headers?.['content-type'] ?? '').toLowerCase();
-  const json =
-    type.includes('json') || (!type.includes('yaml') && request.rawBody.trimStart().startsWith('{'));
-  const file = json ? 'plan.json' : 'plan.yaml';
-  const parsed = parsePlan(request.rawBody, { file, format: json ? 'json' : 'yaml' });
-  if (!parsed.ok) {
-    const shown = parsed.errors.slice(0, 5).map(formatPlanError).join('\n');
-    const more = parsed.errors.length > 5 ? `\n… and ${parsed.errors.length - 5} more` : '';
-    throw new ValidationError(
-      `the plan is invalid (${parsed.errors.length} problem${parsed.errors.length === 1 ? '' : 's'}):\n${shown}${more}`,
-      parsed.errors,
-    );
-  }
-  const result = await applyPlan(deps, {
-    project: project(request),
-    plan: parsed.plan,
-    actor: request.actor,
-  });
-  return { status: result.created ? 201 : 200, body: result };
 }
 
 /** `POST …/agents/{agent}/tokens` and `…/people/{person}/tokens`: a new token, shown only in this response. */
@@ -185,7 +161,6 @@ export const makeApiWriteHandler = (deps: HandlerDependencies) =>
   middy(
     apiHandler(
       {
-        'PUT /v1/plans/{project}': { access: 'admin', run: putPlan },
         'POST /v1/plans/{project}/agents/{agent}/heartbeat': command(
           heartbeatBody,
           200,
@@ -285,4 +260,4 @@ export const makeApiWriteHandler = (deps: HandlerDependencies) =>
     ),
   ).use(injectLambdaContext(deps.logger));
 
-export const handler = fromEnvironment(makeApiWriteHandler);
+export const handler = fromEnvironment(makeApiWriteHandler, createRunOnceDependencies);

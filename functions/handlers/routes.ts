@@ -10,9 +10,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export const HTTP_HANDLERS = {
   health: { description: 'Liveness check: 503 when the database does not answer', tableAccess: 'read' },
   'api-read': {
-    description: 'Agent API: read-only routes (status, audit trail, escalations, reports, charts)',
+    description: 'Agent API: read-only routes (status, audit trail, escalations, reports)',
     tableAccess: 'read',
   },
+  'api-charts': { description: 'Agent API: the burndown chart as PNG', tableAccess: 'read' },
+  'api-plans': { description: 'Agent API: applying a plan (YAML or JSON)', tableAccess: 'readwrite' },
   'api-write': { description: 'Agent API: routes that change coordination state', tableAccess: 'readwrite' },
   'webhook-github': {
     description: 'GitHub webhooks: verify, deduplicate, queue for the worker',
@@ -42,12 +44,12 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/plans/{project}/status', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/events', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/reports/{kind}', handler: 'api-read' },
-  { method: 'GET', path: '/v1/plans/{project}/charts/burndown.png', handler: 'api-read' },
+  { method: 'GET', path: '/v1/plans/{project}/charts/burndown.png', handler: 'api-charts' },
   { method: 'GET', path: '/v1/plans/{project}/gates', handler: 'api-read' },
   { method: 'POST', path: '/v1/plans/{project}/gates/{gate}/evaluate', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/gates/{gate}/decision', handler: 'api-write' },
   { method: 'GET', path: '/v1/plans/{project}/escalations', handler: 'api-read' },
-  { method: 'PUT', path: '/v1/plans/{project}', handler: 'api-write' },
+  { method: 'PUT', path: '/v1/plans/{project}', handler: 'api-plans' },
   { method: 'POST', path: '/v1/plans/{project}/agents/{agent}/heartbeat', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/tasks/{task}/transitions', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/tasks/{task}/blocker', handler: 'api-write' },

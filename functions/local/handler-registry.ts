@@ -1,3 +1,5 @@
+import { makeApiChartsHandler } from '../handlers/api-charts.js';
+import { makeApiPlansHandler } from '../handlers/api-plans.js';
 import { makeApiReadHandler } from '../handlers/api-read.js';
 import { makeApiWriteHandler } from '../handlers/api-write.js';
 import type { HandlerDependencies } from '../handlers/dependencies.js';
@@ -17,6 +19,8 @@ const HTTP_HANDLER_FACTORIES: Record<HttpHandlerName, (deps: HandlerDependencies
   health: (deps) => makeHealthHandler(deps) as LambdaHttpHandler,
   'api-read': (deps) => makeApiReadHandler(deps) as LambdaHttpHandler,
   'api-write': (deps) => makeApiWriteHandler(deps) as LambdaHttpHandler,
+  'api-charts': (deps) => makeApiChartsHandler(deps) as LambdaHttpHandler,
+  'api-plans': (deps) => makeApiPlansHandler(deps) as LambdaHttpHandler,
   'webhook-github': (deps) => makeWebhookGithubHandler(deps) as LambdaHttpHandler,
   'webhook-jira': (deps) => makeWebhookJiraHandler(deps) as LambdaHttpHandler,
   'slack-interactions': (deps) => makeSlackInteractionsHandler(deps) as LambdaHttpHandler,

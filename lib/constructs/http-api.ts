@@ -43,21 +43,21 @@ const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   domainName: '$context.domainName',
 };
 
+const TOKEN_ROUTES =
+  'Every /v1 route checks a Convoy bearer token in the handler (functions/handlers/http/auth.ts): the ' +
+  'token must match an unrevoked record sealed with the token key (Secrets Manager), its agent or person ' +
+  "must be in the plan, and it must belong to the path's project, or be an admin token";
+
 // Why no route has an API Gateway authorizer: each handler authenticates its caller itself, with the
 // credential that caller can send.
 const ROUTE_AUTHORIZATION: Readonly<Record<HttpHandlerName, string>> = {
   health:
     'GET /health is a public liveness check for load balancers and people: it queries the project list in ' +
     'the state table (read-only grant) and answers ok or 503, nothing else',
-  'api-read':
-    'Every /v1 route checks a Convoy bearer token in the handler (functions/handlers/http/auth.ts): the ' +
-    'token must match an unrevoked record sealed with the token key (Secrets Manager), its agent or person ' +
-    "must be in the plan, and it must belong to the path's project, or be an admin token",
-  'api-write':
-    'Every /v1 route checks a Convoy bearer token in the handler (functions/handlers/http/auth.ts): the ' +
-    'token must match an unrevoked record sealed with the token key (Secrets Manager), its agent or person ' +
-    "must be in the plan, and it must belong to the path's project, or be an admin token where the route " +
-    'needs one',
+  'api-read': TOKEN_ROUTES,
+  'api-charts': TOKEN_ROUTES,
+  'api-plans': `${TOKEN_ROUTES}; applying a plan needs an admin token`,
+  'api-write': `${TOKEN_ROUTES} where the route needs one`,
   'webhook-github':
     'GitHub sends no API Gateway credential: the handler verifies the X-Hub-Signature-256 HMAC of the raw ' +
     'body with the webhook secret before it reads anything',
@@ -213,7 +213,7 @@ function createFunctions(scope: Construct, table: ITableV2): Record<HttpHandlerN
       const fn = new AppFunction(scope, `${pascalCase(name)}Function`, {
         entryName: name,
         description,
-        drawsCharts: name === 'api-read',
+        drawsCharts: name === 'api-charts',
       });
       if (tableAccess !== 'none') {
         fn.bindTable(table, tableAccess);

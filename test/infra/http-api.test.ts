@@ -173,7 +173,8 @@ describe('ConvoyHttpApi', () => {
       };
 
       // Assess
-      expect(existsSync(join(bundleOf('api-read'), 'DejaVuSans.ttf'))).toBe(true);
+      expect(existsSync(join(bundleOf('api-charts'), 'DejaVuSans.ttf'))).toBe(true);
+      expect(existsSync(join(bundleOf('api-read'), 'DejaVuSans.ttf'))).toBe(false);
       expect(existsSync(join(bundleOf('api-write'), 'DejaVuSans.ttf'))).toBe(false);
     });
 

@@ -33,6 +33,8 @@ const CREDENTIALED: readonly FunctionName[] = [
 const UNCREDENTIALED: readonly FunctionName[] = [
   'api-read',
   'api-write',
+  'api-charts',
+  'api-plans',
   'health',
   'gate-step',
   'gate-starter',

@@ -83,11 +83,13 @@ describe('the token key secret', () => {
     });
   });
 
-  it('may be read by the two API functions only, which are told its ARN', () => {
+  it('may be read by the four API functions only, which are told its ARN', () => {
     for (const { stack, template } of stacks) {
       // Act
       const readers = readersOfKey(stack, template);
-      const api = (['api-read', 'api-write'] as const).map((name) => stack.httpApi.functions[name]);
+      const api = (['api-read', 'api-write', 'api-charts', 'api-plans'] as const).map(
+        (name) => stack.httpApi.functions[name],
+      );
       const told = Object.entries(template.findResources('AWS::Lambda::Function')).flatMap(([id, fn]) => {
         const value = fn.Properties.Environment?.Variables?.[TOKEN_KEY_ARN_ENV];
         return value === undefined ? [] : [[id, value] as const];

@@ -115,3 +115,19 @@ export class VersionConflictError extends ConvoyError {
     this.name = 'VersionConflictError';
   }
 }
+
+/** `RunOnce`: another run with this key is still under way; try again in a moment. */
+export class RunInProgressError extends ConvoyError {
+  constructor(message = 'a run with this key is still under way', options?: ErrorOptions) {
+    super('request_in_progress', message, options);
+    this.name = 'RunInProgressError';
+  }
+}
+
+/** `RunOnce`: the key was used before for different work (another fingerprint). */
+export class RunKeyReusedError extends ConvoyError {
+  constructor(message = 'this key was already used for different work', options?: ErrorOptions) {
+    super('unprocessable', message, options);
+    this.name = 'RunKeyReusedError';
+  }
+}

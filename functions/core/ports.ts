@@ -296,8 +296,8 @@ export interface OnceOptions {
 /**
  * Runs work at most once per key (Powertools idempotency; records expire on their own). A repeat
  * of a finished run gets its outcome back (`replayed`), without running; a repeat while the first
- * runs is refused with Powertools' `IdempotencyAlreadyInProgressError`, and one whose fingerprint
- * differs from the first's with its `IdempotencyValidationError`. Work that throws keeps nothing,
+ * runs is refused with `RunInProgressError`, and one whose fingerprint differs from the first's with
+ * `RunKeyReusedError` (core/errors.ts). Work that throws keeps nothing,
  * so a retry runs it again. Outcomes are stored as JSON.
  */
 export interface RunOnce {

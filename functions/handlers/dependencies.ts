@@ -4,7 +4,6 @@ import type { Context } from 'aws-lambda';
 import { DynamoDbCoordinationStore, timeOrderedIds } from '../adapters/dynamodb/coordination-store.js';
 import { DynamoDbEscalationStore } from '../adapters/dynamodb/escalation-store.js';
 import { DynamoDbGateStore } from '../adapters/dynamodb/gate-store.js';
-import { dynamoDbRunOnce } from '../adapters/dynamodb/idempotency.js';
 import { DynamoDbOutbox } from '../adapters/dynamodb/outbox.js';
 import { EventBridgeDomainEventBus } from '../adapters/eventbridge/eventbridge-bus.js';
 import { realPause } from '../adapters/node/timers.js';
@@ -22,7 +21,7 @@ import type {
   TokenStore,
   WorkQueue,
 } from '../core/ports.js';
-import { type HandlerConfig, readConfig } from './config.js';
+import { ConfigError, type HandlerConfig, readConfig } from './config.js';
 import type { TokenKey } from './http/auth.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets, type Secrets } from './secrets.js';
@@ -101,14 +100,14 @@ export function openStateTable(
  * without them, there is no workflow, bus or queue, and `convoy dev` adds its in-process ones.
  */
 export function createPorts(config: HandlerConfig, table: StateTable = openStateTable(config)): Dependencies {
-  const { client, documentClient, tableName } = table;
+  const { documentClient, tableName } = table;
   const store = new DynamoDbCoordinationStore(documentClient, tableName);
   return {
     store,
     outbox: new DynamoDbOutbox(documentClient, tableName),
     tokens: store,
     idempotency: store,
-    once: dynamoDbRunOnce(client, tableName),
+    once: NO_RUN_ONCE,
     charts: store,
     escalations: new DynamoDbEscalationStore(documentClient, tableName),
     gates: new DynamoDbGateStore(documentClient, tableName),
@@ -152,6 +151,19 @@ export function createPorts(config: HandlerConfig, table: StateTable = openState
     tokenKey: tokenKeyFrom(config),
   };
 }
+
+/**
+ * The `once` of a function composed without Powertools idempotency, which only the functions that run
+ * keyed requests, deliveries or jobs once load (handlers/run-once.ts): in any other, a call is a bug.
+ */
+const NO_RUN_ONCE: RunOnce = {
+  run: () =>
+    Promise.reject(
+      new ConfigError(
+        'this function was composed without RunOnce; compose it with createRunOnceDependencies (functions/handlers/run-once.ts)',
+      ),
+    ),
+};
 
 /**
  * The composition root: the ports and the logger, from `config` (`readConfig()` deployed; its own

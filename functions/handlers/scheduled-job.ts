@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import { runScheduledJob } from '../core/rhythm/jobs.js';
 import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 import { reportRenderer } from './report-renderer.js';
+import { createRunOnceDependencies } from './run-once.js';
 
 /** What an EventBridge Scheduler schedule sends: which plan schedule fired, and for which time. */
 export interface ScheduledJobEvent {
@@ -25,4 +26,4 @@ export const makeScheduledJobHandler = (deps: HandlerDependencies) =>
     return outcome;
   }).use(injectLambdaContext(deps.logger));
 
-export const handler = fromEnvironment(makeScheduledJobHandler);
+export const handler = fromEnvironment(makeScheduledJobHandler, createRunOnceDependencies);

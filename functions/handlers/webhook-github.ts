@@ -1,7 +1,7 @@
-import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { RunInProgressError } from '../core/errors.js';
 import { GITHUB_EVENTS, githubDeliverySchema } from '../core/integrations/github-events.js';
 import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
 import { verifyHubSignature } from './http/hub-signature.js';
@@ -15,6 +15,7 @@ import {
   webhookMiddlewares,
   webhookRequest,
 } from './http/webhook.js';
+import { createRunOnceDependencies } from './run-once.js';
 import { secretList } from './secrets.js';
 
 const HANDLED = new Set(GITHUB_EVENTS());
@@ -28,7 +29,7 @@ export const makeWebhookGithubHandler = (deps: HandlerDependencies) =>
     .use(webhookMiddlewares((message, error) => deps.logger.error(message, error as Error)))
     .use(injectLambdaContext(deps.logger));
 
-export const handler = fromEnvironment(makeWebhookGithubHandler);
+export const handler = fromEnvironment(makeWebhookGithubHandler, createRunOnceDependencies);
 
 async function receiveGithubDelivery(deps: HandlerDependencies, event: APIGatewayProxyEventV2) {
   const { rawBody, headers } = webhookRequest(event);
@@ -77,7 +78,7 @@ async function receiveGithubDelivery(deps: HandlerDependencies, event: APIGatewa
     });
     if (replayed) return reply(200, { duplicate: true, delivery });
   } catch (error) {
-    if (error instanceof IdempotencyAlreadyInProgressError) return reply(202, { duplicate: true, delivery });
+    if (error instanceof RunInProgressError) return reply(202, { duplicate: true, delivery });
     // Not remembered: GitHub's redelivery (or a manual one) will find the id free and try again.
     deps.logger.error('could not queue a GitHub delivery', error as Error);
     return refuse(503, 'unavailable', 'the delivery could not be queued; redeliver it');

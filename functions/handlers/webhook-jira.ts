@@ -1,7 +1,7 @@
-import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { RunInProgressError } from '../core/errors.js';
 import {
   handleJiraStatusChange,
   jiraStatusChange,
@@ -19,6 +19,7 @@ import {
   webhookMiddlewares,
   webhookRequest,
 } from './http/webhook.js';
+import { createRunOnceDependencies } from './run-once.js';
 import { secretList } from './secrets.js';
 
 /**
@@ -30,7 +31,7 @@ export const makeWebhookJiraHandler = (deps: HandlerDependencies) =>
     .use(webhookMiddlewares((message, error) => deps.logger.error(message, error as Error)))
     .use(injectLambdaContext(deps.logger));
 
-export const handler = fromEnvironment(makeWebhookJiraHandler);
+export const handler = fromEnvironment(makeWebhookJiraHandler, createRunOnceDependencies);
 
 async function receiveJiraDelivery(deps: HandlerDependencies, event: APIGatewayProxyEventV2) {
   const { rawBody, headers } = webhookRequest(event);
@@ -69,7 +70,7 @@ async function receiveJiraDelivery(deps: HandlerDependencies, event: APIGatewayP
     );
     return reply(200, replayed ? { duplicate: true } : outcome);
   } catch (error) {
-    if (error instanceof IdempotencyAlreadyInProgressError) return reply(200, { duplicate: true });
+    if (error instanceof RunInProgressError) return reply(200, { duplicate: true });
     throw error;
   }
 }

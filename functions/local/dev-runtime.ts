@@ -25,6 +25,7 @@ import {
 } from '../handlers/integrations.js';
 import { createLogger } from '../handlers/logger.js';
 import { reportRenderer } from '../handlers/report-renderer.js';
+import { withRunOnce } from '../handlers/run-once.js';
 import { ensureTokenKeyFile } from '../handlers/token-key.js';
 import { ScaledClock } from './clock.js';
 import { superviseDatabase } from './database-supervisor.js';
@@ -261,7 +262,7 @@ async function startLocalServices(
   try {
     const table = openStateTable(config);
     const workflows = await startLocalWorkflows(
-      { ...createPorts(config, table), clock },
+      withRunOnce({ ...createPorts(config, table), clock }, table),
       { clock, log, stream: table },
     );
     stops.push(() => workflows.stop());

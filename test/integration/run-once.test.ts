@@ -1,12 +1,9 @@
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyValidationError,
-} from '@aws-lambda-powertools/idempotency';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbRunOnce, IDEMPOTENCY_PARTITION } from '../../functions/adapters/dynamodb/idempotency.js';
 import { TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table-definition.js';
 import { MemoryPersistenceLayer, PowertoolsRunOnce } from '../../functions/adapters/idempotency/run-once.js';
+import { RunInProgressError, RunKeyReusedError } from '../../functions/core/errors.js';
 import type { OnceOptions, RunOnce } from '../../functions/core/ports.js';
 import { createTestTable, type TestTable } from '../support/dynamodb.js';
 
@@ -59,12 +56,10 @@ describe.each([
     await new Promise((resolve) => setTimeout(resolve, 100));
 
     const concurrent = once.run(OPTIONS, key, 'a', async () => 'second');
-    await expect(concurrent).rejects.toBeInstanceOf(IdempotencyAlreadyInProgressError);
+    await expect(concurrent).rejects.toBeInstanceOf(RunInProgressError);
     finish('first');
     await expect(running).resolves.toEqual({ outcome: 'first', replayed: false });
-    await expect(once.run(OPTIONS, key, 'b', async () => 'other')).rejects.toBeInstanceOf(
-      IdempotencyValidationError,
-    );
+    await expect(once.run(OPTIONS, key, 'b', async () => 'other')).rejects.toBeInstanceOf(RunKeyReusedError);
   });
 
   it('keeps nothing of work that failed, so a retry runs it again', async () => {

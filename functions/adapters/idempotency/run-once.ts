@@ -1,11 +1,14 @@
 import {
+  IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
   IdempotencyItemAlreadyExistsError,
   IdempotencyItemNotFoundError,
+  IdempotencyValidationError,
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
+import { RunInProgressError, RunKeyReusedError } from '../../core/errors.js';
 import type { OnceOptions, RunOnce } from '../../core/ports.js';
 
 /**
@@ -45,7 +48,17 @@ export class PowertoolsRunOnce implements RunOnce {
       },
       { persistenceStore, config, keyPrefix: options.scope },
     );
-    const stored = (await once({ key, fingerprint })) as T;
+    let stored: T;
+    try {
+      stored = (await once({ key, fingerprint })) as T;
+    } catch (error) {
+      // The port's errors, not Powertools': callers (and their bundles) need not know the library.
+      if (error instanceof IdempotencyAlreadyInProgressError)
+        throw new RunInProgressError(undefined, { cause: error });
+      if (error instanceof IdempotencyValidationError)
+        throw new RunKeyReusedError(undefined, { cause: error });
+      throw error;
+    }
     return fresh && !replayed ? { outcome: fresh.value, replayed } : { outcome: stored, replayed };
   }
 }

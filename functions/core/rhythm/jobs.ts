@@ -80,7 +80,7 @@ export async function runScheduledJob(
   if (!decision.run) return { ran: false, reason: decision.reason };
 
   const key = `job:${input.project}:${schedule.id}:${scheduledTime.toISOString()}`;
-  // A second delivery while the first runs fails (Powertools' IdempotencyAlreadyInProgressError),
+  // A second delivery while the first runs fails (RunInProgressError),
   // so the scheduler retries it later and then finds the outcome.
   const { outcome, replayed } = await ports.once.run(ONCE, key, '', () =>
     perform(ports, { plan, schedule, scheduledTime, key }),

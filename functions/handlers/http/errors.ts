@@ -1,10 +1,6 @@
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyValidationError,
-} from '@aws-lambda-powertools/idempotency';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type ApiErrorCode, ConvoyError } from '../../core/errors.js';
+import { type ApiErrorCode, ConvoyError, RunInProgressError, RunKeyReusedError } from '../../core/errors.js';
 
 /** No credentials, or ones that are not valid: 401. */
 export class UnauthorizedError extends ConvoyError {
@@ -51,16 +47,16 @@ const MESSAGES: Partial<Record<ApiErrorCode, string>> = {
 
 /**
  * The one map from an error to its HTTP answer. A Convoy error answers with its own `code` when that
- * is an API code; Powertools' idempotency errors get theirs here. Anything else is a 500 whose message
+ * is an API code; a repeated Idempotency-Key gets a message that names it here. Anything else is a 500 whose message
  * says nothing of the internals.
  */
 function known(error: unknown): { code: ApiErrorCode; message: string } | undefined {
-  if (error instanceof IdempotencyAlreadyInProgressError)
+  if (error instanceof RunInProgressError)
     return {
       code: 'request_in_progress',
       message: 'a request with this Idempotency-Key is still being processed; retry in a moment',
     };
-  if (error instanceof IdempotencyValidationError)
+  if (error instanceof RunKeyReusedError)
     return {
       code: 'unprocessable',
       message:

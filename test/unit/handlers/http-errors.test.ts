@@ -1,8 +1,4 @@
 import { readFileSync } from 'node:fs';
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyValidationError,
-} from '@aws-lambda-powertools/idempotency';
 import { describe, expect, it } from 'vitest';
 import {
   API_ERROR_CODES,
@@ -10,6 +6,8 @@ import {
   ConvoyError,
   ForbiddenError,
   NotFoundError,
+  RunInProgressError,
+  RunKeyReusedError,
   UnprocessableError,
   ValidationError,
   VersionConflictError,
@@ -56,10 +54,10 @@ describe('the API error map', () => {
     expect(status).toBe(documented().get(error.code));
   });
 
-  it('answers Powertools idempotency errors with request_in_progress and unprocessable', () => {
+  it('answers a repeated Idempotency-Key with request_in_progress while the first runs, unprocessable with another body', () => {
     // Act
-    const busy = errorResponse(new IdempotencyAlreadyInProgressError('in progress'), quiet);
-    const reused = errorResponse(new IdempotencyValidationError('payload mismatch'), quiet);
+    const busy = errorResponse(new RunInProgressError(), quiet);
+    const reused = errorResponse(new RunKeyReusedError(), quiet);
 
     // Assess
     expect(busy).toMatchObject({ status: 409, body: { error: { code: 'request_in_progress' } } });

@@ -210,8 +210,17 @@ export interface GateStore {
   listGates(project: string): Promise<GateState[]>;
   /** Conditional on `expectedVersion` (0 = must not exist); `VersionConflictError` otherwise. */
   saveGate(project: string, next: GateState, expectedVersion: number): Promise<void>;
-  /** Keeps a decision; the same gate, attempt and evaluation number again replaces it (a retried step). */
-  recordGateDecision(project: string, decision: GateDecision, evaluation: number): Promise<void>;
+  /**
+   * Keeps a decision; the same gate, attempt and evaluation number again replaces it (a retried step).
+   * `published` (its `gate.decided`) is written in the same transaction; the publisher delivers it
+   * afterwards, at least once, from the table's stream.
+   */
+  recordGateDecision(
+    project: string,
+    decision: GateDecision,
+    evaluation: number,
+    published?: readonly DomainEvent[],
+  ): Promise<void>;
   /** A gate's decisions, newest first. */
   gateDecisions(project: string, gate: string, limit: number): Promise<GateDecision[]>;
 }

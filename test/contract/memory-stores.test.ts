@@ -5,8 +5,10 @@ import { describeStoreContract } from './stores.js';
 
 describeStoreContract('in-memory stores', async () => {
   const limiters = new Map<string, MemoryRateLimiter>();
+  const stores = memoryStores();
   return {
-    ...memoryStores(),
+    ...stores,
+    publishedEvent: async (id) => stores.store.stream.pending().find((event) => event.id === id),
     limiter: ({ name, ...options }) => {
       // One bucket per name, as the DynamoDB limiter shares one item per name.
       const limiter = limiters.get(name) ?? new MemoryRateLimiter(options);

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent, PhaseState, TaskState } from '../../functions/core/coordination/model.js';
+import { type DomainEvent, domainEvent } from '../../functions/core/domain-events.js';
 import { UnprocessableError, ValidationError, VersionConflictError } from '../../functions/core/errors.js';
 import type { Escalation } from '../../functions/core/escalations/model.js';
 import type { GateDecision } from '../../functions/core/gates/decision.js';
@@ -28,6 +29,8 @@ export interface ContractStores {
   readonly idempotency: IdempotencyStore;
   readonly charts: ChartArchive;
   limiter(options: { name: string; capacity: number; windowMs: number }): RateLimiter;
+  /** The domain event item of this id that a store's transaction wrote (what the stream carries), if any. */
+  publishedEvent(id: string): Promise<DomainEvent | undefined>;
 }
 
 const PLAN = validPlan(MINIMAL_PLAN);
@@ -943,6 +946,29 @@ export function describeStoreContract(name: string, create: () => Promise<Contra
           'second, retried',
         ]);
         expect(await s.gates.gateDecisions('p', 'g2', 10)).toEqual([]);
+      });
+
+      it('writes a decision’s gate.decided with it, and only the decision when it publishes nothing', async () => {
+        // Prepare
+        const decided = domainEvent('gate.decided', {
+          project: 'p',
+          gate: 'g1',
+          phase: 'phase-1',
+          attempt: 1,
+          decision: 'GO',
+          criteria: [],
+          tasksNotDone: [],
+          at: T0,
+        });
+
+        // Act
+        await s.gates.recordGateDecision('p', decision('g1', 1, 'published'), 1, [decided]);
+        await s.gates.recordGateDecision('p', decision('g2', 1, 'quiet'), 1);
+
+        // Assess
+        expect((await s.gates.gateDecisions('p', 'g1', 10)).map((d) => d.note)).toEqual(['published']);
+        expect(await s.publishedEvent(decided.id)).toEqual(decided);
+        expect(await s.publishedEvent(decided.id.replace('/g1/', '/g2/'))).toBeUndefined();
       });
     });
 

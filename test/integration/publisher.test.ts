@@ -5,6 +5,7 @@ import {
   timeOrderedIds,
 } from '../../functions/adapters/dynamodb/coordination-store.js';
 import { DynamoDbEscalationStore } from '../../functions/adapters/dynamodb/escalation-store.js';
+import { DynamoDbGateStore } from '../../functions/adapters/dynamodb/gate-store.js';
 import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
 import {
   applyPlan,
@@ -12,6 +13,7 @@ import {
   transitionTask,
 } from '../../functions/core/coordination/commands.js';
 import type { DomainEvent, DomainEventBus } from '../../functions/core/domain-events.js';
+import { evaluateStep } from '../../functions/core/gates/steps.js';
 import { parsePlan } from '../../functions/core/plan/index.js';
 import { StreamPublisher } from '../../functions/local/stream-publisher.js';
 import { createTestTable, type TestTable } from '../support/dynamodb.js';
@@ -187,5 +189,43 @@ describe('the transactional outbox and its publisher', () => {
     expect([...all].filter((id) => id.startsWith('phase.tasks_completed/relay/build/'))).toHaveLength(1);
     const snapshot = await ports.store.snapshot('relay');
     expect(snapshot?.phases.get('build')?.status).toBe('active');
+  });
+
+  it('loses no gate.decided when the process stops right after the gate decision was saved', async () => {
+    // Prepare: an attempt at the gate under way, and a process that dies on its next write.
+    const gates = new DynamoDbGateStore(documentClient, table.tableName);
+    await gates.saveGate(
+      'relay',
+      {
+        gate: 'build-gate',
+        phase: 'build',
+        attempt: 1,
+        status: 'evaluating',
+        updatedAt: new Date().toISOString(),
+        version: 1,
+      },
+      0,
+    );
+    const dying = Object.assign(Object.create(gates) as DynamoDbGateStore, {
+      saveGate: async () => {
+        throw new Error('the process stopped');
+      },
+    });
+    const step = { project: 'relay', phase: 'build', gate: 'build-gate', attempt: 1 };
+    const stopped = await evaluateStep(
+      { ...ports, gates: dying },
+      { ...step, step: 'evaluate', execution: 'relay-build-1', cautions: 0 },
+    ).catch((error: Error) => error);
+    const bus = recordingBus();
+    const started = publisher(bus);
+
+    // Act
+    await started.publishOnce();
+    await started.publishOnce();
+
+    // Assess: the step died before its gate save, yet the decision's event is delivered, once.
+    expect(stopped).toBeInstanceOf(Error);
+    expect((await gates.getGate('relay', 'build-gate'))?.latest).toBeUndefined();
+    expect(count(bus.ids, 'gate.decided/relay/build-gate/1')).toBe(1);
   });
 });

@@ -1,9 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DomainEvent } from '../../core/domain-events.js';
 import { VersionConflictError } from '../../core/errors.js';
 import type { GateDecision } from '../../core/gates/decision.js';
 import type { GateState } from '../../core/gates/state.js';
 import type { GateStore } from '../../core/ports.js';
-import { strip } from './items.js';
+import { domainEventPut, strip, transactWrite } from './items.js';
 import { keys } from './keys.js';
 
 /** Gate state and decisions in the coordination table: one partition per project (keys.ts). */
@@ -53,13 +54,25 @@ export class DynamoDbGateStore implements GateStore {
     }
   }
 
-  async recordGateDecision(project: string, decision: GateDecision, evaluation: number): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.gateDecision(project, decision.gate, decision.attempt, evaluation), ...decision },
-      }),
-    );
+  async recordGateDecision(
+    project: string,
+    decision: GateDecision,
+    evaluation: number,
+    published: readonly DomainEvent[] = [],
+  ): Promise<void> {
+    const put = {
+      TableName: this.tableName,
+      Item: { ...keys.gateDecision(project, decision.gate, decision.attempt, evaluation), ...decision },
+    };
+    if (published.length === 0) {
+      await this.client.send(new PutCommand(put));
+      return;
+    }
+    // The decision and its events in one transaction: a process that stops afterwards loses neither.
+    await transactWrite(this.client, [
+      { Put: put },
+      ...published.map((event) => domainEventPut(this.tableName, event)),
+    ]);
   }
 
   async gateDecisions(project: string, gate: string, limit: number): Promise<GateDecision[]> {

@@ -1,13 +1,20 @@
+import type { DomainEvent } from '../../core/domain-events.js';
 import { VersionConflictError } from '../../core/errors.js';
 import type { GateDecision } from '../../core/gates/decision.js';
 import type { GateState } from '../../core/gates/state.js';
 import type { GateStore } from '../../core/ports.js';
-import { copy, partitionOf, type SortedItems } from './table.js';
+import { MemoryEventStream } from './event-stream.js';
+import { copy, partitionOf, type SortedItems, transact } from './table.js';
 
 /** Gate state and decisions in memory, ordered as DynamoDbGateStore's partition orders them. */
 export class MemoryGateStore implements GateStore {
   private readonly states = new Map<string, SortedItems<GateState>>();
   private readonly decisions = new Map<string, SortedItems<GateDecision>>();
+
+  constructor(
+    /** Where the decisions' domain events are written (the coordination store's, to share one stream). */
+    private readonly stream: MemoryEventStream = new MemoryEventStream(),
+  ) {}
 
   async getGate(project: string, gate: string): Promise<GateState | undefined> {
     const state = this.statesOf(project).get(gate);
@@ -27,8 +34,20 @@ export class MemoryGateStore implements GateStore {
     states.set(next.gate, copy(next));
   }
 
-  async recordGateDecision(project: string, decision: GateDecision, evaluation: number): Promise<void> {
-    this.decisionsOf(project).set(decisionKey(decision.gate, decision.attempt, evaluation), copy(decision));
+  async recordGateDecision(
+    project: string,
+    decision: GateDecision,
+    evaluation: number,
+    published: readonly DomainEvent[] = [],
+  ): Promise<void> {
+    const key = decisionKey(decision.gate, decision.attempt, evaluation);
+    transact([
+      {
+        item: `gate-decision\n${project}\n${key}`,
+        apply: () => this.decisionsOf(project).set(key, copy(decision)),
+      },
+      ...published.map((event) => this.stream.put(event)),
+    ]);
   }
 
   /** Newest first: by attempt, then evaluation. */

@@ -36,9 +36,9 @@ export function memoryStores(): MemoryStores {
   const store = new MemoryCoordinationStore(trail, outbox);
   return {
     store,
-    // One stream for both: the publisher delivers the events of either store's transactions in order.
+    // One stream for all: the publisher delivers the events of every store's transactions in order.
     escalations: new MemoryEscalationStore(trail, outbox, store.stream),
-    gates: new MemoryGateStore(),
+    gates: new MemoryGateStore(store.stream),
     outbox,
     tokens: new MemoryTokenStore(trail),
     idempotency: new MemoryIdempotencyStore(),

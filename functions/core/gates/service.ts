@@ -168,7 +168,10 @@ export async function decideGate(
       );
     throw error;
   }
-  await ports.gates.recordGateDecision(input.project, decision, OVERRIDE_EVALUATION);
+  // `gate.decided` is written with the decision; the publisher delivers it from the table's stream.
+  await ports.gates.recordGateDecision(input.project, decision, OVERRIDE_EVALUATION, [
+    gateDecidedEvent(input.project, decision),
+  ]);
   await updateGate(ports, input.project, input.gate, state.attempt, (current) => {
     const { pendingToken: _used, ...rest } = current;
     return { ...rest, latest: decision };
@@ -181,7 +184,6 @@ export async function decideGate(
       data: { decision: input.decision, attempt: state.attempt, evaluated: state.latest.decision },
     }),
   ]);
-  await ports.events?.publish([gateDecidedEvent(input.project, decision)]);
   return decision;
 }
 

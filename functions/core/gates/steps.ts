@@ -50,7 +50,10 @@ export async function evaluateStep(
   const now = ports.clock.now();
   const evaluation = evaluateGate(plan, gate.id, { metrics: snapshot.metrics, tasks: snapshot.tasks }, now);
   const decision = recordGateDecision({ plan, evaluation, attempt: event.attempt, now });
-  await ports.gates.recordGateDecision(event.project, decision, event.cautions);
+  // `gate.decided` is written with the decision; the publisher delivers it from the table's stream.
+  await ports.gates.recordGateDecision(event.project, decision, event.cautions, [
+    gateDecidedEvent(event.project, decision),
+  ]);
   await updateGate(ports, event.project, gate.id, event.attempt, (current) => ({
     ...current,
     latest: decision,
@@ -71,7 +74,6 @@ export async function evaluateStep(
       },
     }),
   ]);
-  await ports.events?.publish([gateDecidedEvent(event.project, decision)]);
   return {
     decision: evaluation.decision,
     cautionWindowSeconds: Math.max(1, Math.round(cautionWindowMillis(gate) / 1000)),

@@ -177,7 +177,10 @@ export interface MetricsRecordedDetail {
   readonly at: string;
 }
 
-/** An event was posted to the events API (`POST /v1/plans/{project}/events`): escalation rules listen. */
+/**
+ * An event was added to the audit trail for escalation rules to hear: posted to the events API
+ * (`POST /v1/plans/{project}/events`), or recorded by Convoy itself (`sync.failed`).
+ */
 export interface EventRecordedDetail {
   readonly project: string;
   /** The audit trail's id of the event. */
@@ -185,6 +188,8 @@ export interface EventRecordedDetail {
   readonly type: string;
   readonly subject?: string;
   readonly note?: string;
+  /** What else Convoy recorded with an event of its own (`sync.failed`: the outbox `entry`). */
+  readonly data?: Readonly<Record<string, unknown>>;
   /** Who posted it, as the audit trail writes it. */
   readonly by: string;
   readonly at: string;
@@ -299,6 +304,31 @@ export function gateDecidedEvent(project: string, decision: GateDecision): Domai
     })),
     tasksNotDone: decision.evaluation.tasksNotDone,
     at: decision.at,
+  });
+}
+
+/** `event.recorded` for an event of the audit trail, written with it so escalation rules follow it. */
+export function eventRecordedEvent(
+  project: string,
+  recorded: {
+    readonly id: string;
+    readonly type: string;
+    readonly subject?: string;
+    readonly note?: string;
+    readonly data?: Readonly<Record<string, unknown>>;
+    readonly actor: string;
+    readonly at: string;
+  },
+): DomainEventOf<'event.recorded'> {
+  return domainEvent('event.recorded', {
+    project,
+    event: recorded.id,
+    type: recorded.type,
+    ...(recorded.subject ? { subject: recorded.subject } : {}),
+    ...(recorded.note ? { note: recorded.note } : {}),
+    ...(recorded.data ? { data: recorded.data } : {}),
+    by: recorded.actor,
+    at: recorded.at,
   });
 }
 

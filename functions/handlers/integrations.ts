@@ -5,7 +5,7 @@ import { ConsoleChatPoster } from '../adapters/slack/console-chat-poster.js';
 import { DynamoDbMessageRefs } from '../adapters/slack/message-refs.js';
 import { noticeMessage } from '../adapters/slack/notice-messages.js';
 import type { CoordinationPorts } from '../core/coordination/commands.js';
-import { escalateEvents } from '../core/escalations/hooks.js';
+import { eventRecordedEvent } from '../core/domain-events.js';
 import type { GithubPorts } from '../core/integrations/github-events.js';
 import {
   type ChartAttachment,
@@ -186,9 +186,11 @@ export async function buildIntegrations(
         note: `${entry.command.kind === 'slack' ? 'Slack post' : `JIRA ${entry.command.kind}`} for ${lineOf(entry.command)}: ${error}`,
         data: { entry: entry.id },
       };
-      await deps.store.appendEvents(entry.project, [failed]);
-      // `sync.failed` rules of the plan hear about it (one escalation per JIRA issue or channel).
-      await escalateEvents({ ...deps, outbox }, entry.project, [failed]);
+      // `sync.failed` rules of the plan hear about it (one escalation per JIRA issue or channel) by
+      // following the domain event written with it: a worker that stops right after loses neither.
+      const published = [eventRecordedEvent(entry.project, failed)];
+      await deps.store.commit(entry.project, { events: [failed], published });
+      await deps.follow?.(published);
     },
   };
   return { chat, drain, github: { ...deps, outbox }, jiraLive };

@@ -19,6 +19,7 @@ import type { DomainEvent } from '../../functions/core/domain-events.js';
 import { confirmEscalationReassignment } from '../../functions/core/escalations/service.js';
 import { followNow } from '../../functions/core/integrations/publisher.js';
 import { runHeartbeatMonitor } from '../../functions/core/rhythm/monitors.js';
+import { buildIntegrations } from '../../functions/handlers/integrations.js';
 import { StreamPublisher } from '../../functions/local/stream-publisher.js';
 import { validPlan } from '../fixtures/plans.js';
 import { createTestTable } from '../support/dynamodb.js';
@@ -45,6 +46,7 @@ escalations:
     levels: [{ notify: [cto], sla: 2h }]
   - { id: security, on: security.critical, notify: [cto] }
   - { id: blocked, on: task.blocked, notify: [owner] }
+  - { id: sync, on: sync.failed, notify: [lead] }
 integrations:
   slack: { channel: "#proj", escalations: "#esc" }
 `;
@@ -54,6 +56,7 @@ const admin = { kind: 'admin' } as const;
 let now: Date;
 let published: DomainEvent[];
 let publisher: StreamPublisher;
+let table: { documentClient: DynamoDBDocumentClient; tableName: string };
 let ports: CoordinationPorts & {
   store: DynamoDbCoordinationStore;
   outbox: DynamoDbOutbox;
@@ -69,6 +72,7 @@ beforeEach(async () => {
     marshallOptions: { removeUndefinedValues: true },
   });
   const store = new DynamoDbCoordinationStore(documentClient, tableName);
+  table = { documentClient, tableName };
   now = new Date('2026-03-02T09:00:00Z');
   published = [];
   ports = {
@@ -159,6 +163,39 @@ describe('escalations hooked into Convoy', () => {
       occurrences: 3,
     });
     expect(await escalationPosts()).toHaveLength(1);
+  });
+
+  it('escalates a JIRA command the worker gave up on once the publisher follows its sync.failed, even after the worker stopped', async () => {
+    // Prepare: the outbox worker as deployed, whose failures nobody follows at once.
+    const { follow: _none, ...worker } = ports;
+    const { drain } = await buildIntegrations(
+      { ...worker, charts: ports.store, secrets: async () => ({}) },
+      { ...table, print: () => undefined },
+    );
+    const entry = {
+      id: 'delivery-1#0',
+      project: 'esc',
+      command: { kind: 'transition', issue: 'ESC-7', status: 'Done' },
+      attempts: 5,
+      notBefore: now.toISOString(),
+      createdAt: now.toISOString(),
+    } as const;
+
+    // Act: the worker records the failure and stops; the publisher runs later, twice.
+    await drain.recordFailure(entry, 'JIRA answered 400');
+    const before = await unresolved();
+    await publisher.publishOnce();
+    await publisher.publishOnce();
+    await publisher.stop();
+
+    // Assess
+    expect(before).toEqual([]);
+    const open = await unresolved();
+    expect(open).toEqual([
+      expect.objectContaining({ rule: 'sync', subject: 'ESC-7', targets: ['lead'], occurrences: 1 }),
+    ]);
+    const trail = await ports.store.listEvents('esc', { type: 'sync.failed', limit: 10 });
+    expect(trail.events.map((event) => event.data)).toEqual([{ entry: 'delivery-1#0' }]);
   });
 
   it('escalates a blocked task to its agent’s owner and resolves it when the task is unblocked', async () => {

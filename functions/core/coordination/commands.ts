@@ -2,6 +2,7 @@ import {
   type DomainEvent,
   type DomainEventBus,
   domainEvent,
+  eventRecordedEvent,
   type TaskChangedDetail,
 } from '../domain-events.js';
 import {
@@ -1028,17 +1029,7 @@ export async function recordEvent(
     ...(input.note ? { note: input.note } : {}),
   });
   // Escalation rules that listen for the event follow the domain event written with it.
-  const published = [
-    domainEvent('event.recorded', {
-      project: input.project,
-      event: recorded.id,
-      type: recorded.type,
-      ...(recorded.subject ? { subject: recorded.subject } : {}),
-      ...(recorded.note ? { note: recorded.note } : {}),
-      by: recorded.actor,
-      at,
-    }),
-  ];
+  const published = [eventRecordedEvent(input.project, recorded)];
   await ports.store.commit(input.project, { events: [recorded], published });
   await ports.follow?.(published);
   return recorded;

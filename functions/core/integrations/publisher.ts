@@ -135,9 +135,15 @@ async function runFollowers(ports: ReactivePorts, event: DomainEvent): Promise<v
       );
       return;
     case 'event.recorded': {
-      const { type, subject, note, at } = event.detail;
+      const { type, subject, note, data, at } = event.detail;
       await escalateEvents(ports, event.project, [
-        { type, at, ...(subject === undefined ? {} : { subject }), ...(note === undefined ? {} : { note }) },
+        {
+          type,
+          at,
+          ...(subject === undefined ? {} : { subject }),
+          ...(note === undefined ? {} : { note }),
+          ...(data === undefined ? {} : { data }),
+        },
       ]);
       return;
     }

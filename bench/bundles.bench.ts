@@ -60,6 +60,8 @@ const bearer = { authorization: 'Bearer cvy_not-a-real-token' };
 const EVENTS: Record<string, unknown> = {
   health: httpEvent('GET', '/health'),
   'api-read': httpEvent('GET', '/v1/plans/{project}/status', undefined, bearer),
+  'api-charts': httpEvent('GET', '/v1/plans/{project}/charts/burndown.png', undefined, bearer),
+  'api-plans': httpEvent('PUT', '/v1/plans/{project}', 'version: 1', bearer),
   'api-write': httpEvent(
     'POST',
     '/v1/plans/{project}/agents/{agent}/heartbeat',

@@ -13,7 +13,7 @@ import {
   transitionTask,
 } from '../../functions/core/coordination/commands.js';
 import type { DomainEvent, DomainEventBus } from '../../functions/core/domain-events.js';
-import { evaluateStep } from '../../functions/core/gates/steps.js';
+import { evaluateStep, requestDecisionStep } from '../../functions/core/gates/steps.js';
 import { parsePlan } from '../../functions/core/plan/index.js';
 import { StreamPublisher } from '../../functions/local/stream-publisher.js';
 import { createTestTable, type TestTable } from '../support/dynamodb.js';
@@ -104,6 +104,31 @@ async function finishBuild() {
   }
 }
 
+const step = { project: 'relay', phase: 'build', gate: 'build-gate', attempt: 1 };
+
+/** An attempt at the build gate under way, and a gate store whose process dies on its next gate save. */
+async function gateUnderWay() {
+  const gates = new DynamoDbGateStore(documentClient, table.tableName);
+  await gates.saveGate(
+    'relay',
+    {
+      gate: step.gate,
+      phase: step.phase,
+      attempt: step.attempt,
+      status: 'evaluating',
+      updatedAt: new Date().toISOString(),
+      version: 1,
+    },
+    0,
+  );
+  const dying = Object.assign(Object.create(gates) as DynamoDbGateStore, {
+    saveGate: async () => {
+      throw new Error('the process stopped');
+    },
+  });
+  return { gates, dying };
+}
+
 const count = (ids: readonly string[], id: string) => ids.filter((candidate) => candidate === id).length;
 
 describe('the transactional outbox and its publisher', () => {
@@ -192,26 +217,8 @@ describe('the transactional outbox and its publisher', () => {
   });
 
   it('loses no gate.decided when the process stops right after the gate decision was saved', async () => {
-    // Prepare: an attempt at the gate under way, and a process that dies on its next write.
-    const gates = new DynamoDbGateStore(documentClient, table.tableName);
-    await gates.saveGate(
-      'relay',
-      {
-        gate: 'build-gate',
-        phase: 'build',
-        attempt: 1,
-        status: 'evaluating',
-        updatedAt: new Date().toISOString(),
-        version: 1,
-      },
-      0,
-    );
-    const dying = Object.assign(Object.create(gates) as DynamoDbGateStore, {
-      saveGate: async () => {
-        throw new Error('the process stopped');
-      },
-    });
-    const step = { project: 'relay', phase: 'build', gate: 'build-gate', attempt: 1 };
+    // Prepare
+    const { gates, dying } = await gateUnderWay();
     const stopped = await evaluateStep(
       { ...ports, gates: dying },
       { ...step, step: 'evaluate', execution: 'relay-build-1', cautions: 0 },
@@ -227,5 +234,35 @@ describe('the transactional outbox and its publisher', () => {
     expect(stopped).toBeInstanceOf(Error);
     expect((await gates.getGate('relay', 'build-gate'))?.latest).toBeUndefined();
     expect(count(bus.ids, 'gate.decided/relay/build-gate/1')).toBe(1);
+  });
+
+  it('escalates a NO-GO to the approvers when the gate step stops right after recording it', async () => {
+    // Prepare
+    const { dying } = await gateUnderWay();
+    const stopped = await requestDecisionStep(
+      { ...ports, gates: dying },
+      {
+        ...step,
+        step: 'request-decision',
+        execution: 'relay-build-1',
+        cautions: 0,
+        taskToken: 'token-1',
+        reminders: 0,
+        evaluation: { decision: 'NO-GO', cautionWindowSeconds: 60, maxCautions: 1 },
+      },
+    ).catch((error: Error) => error);
+    const before = await ports.escalations?.unresolvedEscalations('relay');
+    const started = publisher(recordingBus());
+
+    // Act
+    await started.publishOnce();
+    await started.publishOnce();
+
+    // Assess: the step died before the gate said it waits, yet the approvers are escalated to, once.
+    expect(stopped).toBeInstanceOf(Error);
+    expect(before).toEqual([]);
+    expect(await ports.escalations?.unresolvedEscalations('relay')).toEqual([
+      expect.objectContaining({ subject: 'build-gate', targets: ['pm'], occurrences: 1 }),
+    ]);
   });
 });

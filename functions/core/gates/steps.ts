@@ -9,9 +9,9 @@
 import { passPhase } from '../coordination/commands.js';
 import type { Actor } from '../coordination/model.js';
 import { auditEvent, requirePlan } from '../coordination/records.js';
-import { gateDecidedEvent } from '../domain-events.js';
+import { eventRecordedEvent, gateDecidedEvent } from '../domain-events.js';
 import { NotFoundError } from '../errors.js';
-import { escalateEvents } from '../escalations/hooks.js';
+import type { EscalationEvent } from '../escalations/model.js';
 import { GATE_NO_GO_EVENT, GATE_RESOLVED_EVENT } from '../escalations/rules.js';
 import type { GateNotice } from '../integrations/model.js';
 import type { Plan } from '../plan/index.js';
@@ -115,7 +115,7 @@ export async function requestDecisionStep(
   const { plan } = await requirePlan(ports, event.project);
   const gate = findGate(plan, event.gate);
   const exhausted = event.evaluation.decision === 'CAUTION';
-  await escalateEvents(ports, event.project, [
+  await recordGateEvents(ports, event.project, [
     {
       type: GATE_NO_GO_EVENT,
       subject: gate.id,
@@ -124,7 +124,7 @@ export async function requestDecisionStep(
       data: { gate: gate.id, phase: event.phase, attempt: event.attempt },
     },
   ]);
-  // The gate says it waits only once the approvers were escalated to: whoever sees it waiting sees who was asked.
+  // The gate says it waits only once the escalation to the approvers is recorded: it cannot be lost after.
   const state = await updateGate(ports, event.project, gate.id, event.attempt, (current) => ({
     ...current,
     status: 'awaiting-decision',
@@ -210,7 +210,7 @@ export async function escalateFailureStep(
     const { pendingToken: _dropped, ...rest } = current;
     return { ...rest, status: 'failed', error };
   });
-  await escalateEvents(ports, event.project, [
+  await recordGateEvents(ports, event.project, [
     {
       type: GATE_NO_GO_EVENT,
       subject: event.gate,
@@ -236,7 +236,7 @@ export async function escalateFailureStep(
 
 /** The gate's NO-GO escalation is over once the phase passed or is held. */
 async function resolveEscalation(ports: GatePorts, event: GateStepEvent): Promise<void> {
-  await escalateEvents(ports, event.project, [
+  await recordGateEvents(ports, event.project, [
     {
       type: GATE_RESOLVED_EVENT,
       subject: event.gate,
@@ -244,6 +244,22 @@ async function resolveEscalation(ports: GatePorts, event: GateStepEvent): Promis
       data: { gate: event.gate },
     },
   ]);
+}
+
+/**
+ * Records the gate's escalation events (`gate.no_go`, `gate.resolved`) in the audit trail with the
+ * `event.recorded` the escalation rules follow, in one commit: the publisher escalates from the stream
+ * even when this step stops right after (and the runtime's `follow` at once, where it has one).
+ */
+async function recordGateEvents(
+  ports: GatePorts,
+  project: string,
+  events: readonly EscalationEvent[],
+): Promise<void> {
+  const recorded = events.map(({ at, ...fields }) => auditEvent(ports, at, SYSTEM, fields));
+  const published = recorded.map((audit) => eventRecordedEvent(project, audit));
+  await ports.store.commit(project, { events: recorded, published });
+  await ports.follow?.(published);
 }
 
 const noticeBase = (event: GateStepEvent) => ({

@@ -174,26 +174,29 @@ describe('the transactional outbox and its publisher', () => {
   });
 
   it('delivers the rest of a batch after a process stopped in the middle of it, following each event once', async () => {
-    // Prepare: the first process dies in a follower (its claim store fails) after the bus took the batch.
+    // Prepare: the first process dies in a follower (reading a phase's done count) after the bus took
+    // the batch.
     await finishBuild();
     const dying = recordingBus();
-    let claims = 0;
+    let counts = 0;
     const store = ports.store;
-    const broken = {
-      ...store,
-      claim: async (...args: Parameters<typeof store.claim>) => {
-        claims++;
-        if (claims === 2) throw new Error('the process stopped');
-        return store.claim(...args);
+    const broken = new Proxy(store, {
+      get(target, property) {
+        if (property === 'countDone')
+          return async (...args: Parameters<typeof store.countDone>) => {
+            counts++;
+            if (counts === 2) throw new Error('the process stopped');
+            return target.countDone(...args);
+          };
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
       },
-      complete: store.complete.bind(store),
-      release: store.release.bind(store),
-    };
+    });
     const first = new StreamPublisher({
       client: table.client,
       documentClient,
       tableName: table.tableName,
-      ports: { ...ports, idempotency: broken, events: dying },
+      ports: { ...ports, store: broken, events: dying },
       log: () => undefined,
     });
     publishers.push(first);

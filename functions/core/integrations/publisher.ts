@@ -65,7 +65,7 @@ export async function follow(
 ): Promise<void> {
   if (!FOLLOWED.has(event.type) || !(await relevant(ports, event))) return;
   const key = `follow:${event.id}`;
-  const idempotency = ports.idempotency;
+  const idempotency = needsClaim(event) ? ports.idempotency : undefined;
   if (idempotency) {
     const claim = await idempotency.claim(key, event.id, ports.clock.now(), FOLLOW_HOLD_SECONDS);
     if (claim.state === 'done' || (claim.state === 'in_progress' && whenBusy === 'skip')) return;
@@ -172,6 +172,16 @@ async function relevant(ports: ReactivePorts, event: DomainEvent): Promise<boole
     default:
       return true;
   }
+}
+
+/**
+ * Whether following `event` must be claimed first. A task change that raises or lifts no blocker only
+ * settles phases (`followTaskChange`), which is idempotent by itself: settling again writes nothing
+ * new and names the same `phase.tasks_completed`. A claim and its completion would be two more
+ * DynamoDB calls on every transition to done, in the request and again in the publisher.
+ */
+function needsClaim(event: DomainEvent): boolean {
+  return !(event.type === 'task.changed' && blockerEvents(event).length === 0);
 }
 
 /** The escalation events of a task change: its blocker raised or lifted (finishing a task lifts it). */

@@ -318,7 +318,14 @@ export async function followTaskChange(
     { kind: 'system' },
     { phase: phase.id, at: change.at },
   );
-  return settled.moved;
+  if (settled.moved.length > 0 || settled.phases.get(phase.id)?.status !== 'passed') return settled.moved;
+  // The publisher, following the same task.changed, settled the phases a moment earlier: what this
+  // task reaching done moved is the same, its phase passing and the phases waiting for it moving on.
+  const waiting = stored?.plan.phases.filter((candidate) => candidate.dependsOn.includes(phase.id)) ?? [];
+  return [phase, ...waiting].flatMap((candidate) => {
+    const state = settled.phases.get(candidate.id);
+    return state && state.status !== 'pending' ? [state] : [];
+  });
 }
 
 const statuses = (phases: Iterable<PhaseState>) =>
@@ -440,7 +447,10 @@ export async function transitionTask(
         at: result.task.updatedAt,
       })
     : [];
-  await ports.follow?.(result.published);
+  // A lifted blocker's escalations follow at once too (the publisher would a moment later); the phases
+  // were settled just above, and following the event again would only settle them again.
+  if (result.published.some((event) => event.type === 'task.changed' && event.detail.unblocked))
+    await ports.follow?.(result.published);
   return { task: result.task, changed: result.changed, phases: statuses(moved) };
 }
 

@@ -284,20 +284,7 @@ export class DynamoDbCoordinationStore
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       })),
-      ...(change.agentsDown ?? []).map((mark) => ({
-        Update: {
-          TableName: this.tableName,
-          Key: keys.agent(project, mark.agent),
-          UpdateExpression: 'SET #down = :at ADD #version :one',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#down) AND #last = :last',
-          ExpressionAttributeNames: {
-            '#down': 'downSince',
-            '#last': 'lastHeartbeatAt',
-            '#version': 'version',
-          },
-          ExpressionAttributeValues: { ':at': mark.at, ':last': mark.lastHeartbeatAt, ':one': 1 },
-        },
-      })),
+      ...(change.agentsDown ?? []).map((mark) => ({ Update: this.downMark(project, mark.agent, mark) })),
       ...(change.doneCounts ?? []).map(({ phase, delta }) => ({
         Update: {
           TableName: this.tableName,
@@ -399,27 +386,28 @@ export class DynamoDbCoordinationStore
     };
   }
 
+  /**
+   * Marks an agent down, on its own or in a change's transaction: only while it is not already, and
+   * only if no heartbeat arrived since the monitor read the agent (that heartbeat wins).
+   */
+  private downMark(project: string, agent: string, mark: { at: string; lastHeartbeatAt: string }) {
+    return {
+      TableName: this.tableName,
+      Key: keys.agent(project, agent),
+      UpdateExpression: 'SET #down = :at ADD #version :one',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#down) AND #last = :last',
+      ExpressionAttributeNames: { '#down': 'downSince', '#last': 'lastHeartbeatAt', '#version': 'version' },
+      ExpressionAttributeValues: { ':at': mark.at, ':last': mark.lastHeartbeatAt, ':one': 1 },
+    };
+  }
+
   async markAgentDown(
     project: string,
     agent: string,
     mark: { at: string; lastHeartbeatAt: string },
   ): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.agent(project, agent),
-          UpdateExpression: 'SET #down = :at ADD #version :one',
-          // A heartbeat that arrived since the monitor read the agent wins.
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#down) AND #last = :last',
-          ExpressionAttributeNames: {
-            '#down': 'downSince',
-            '#last': 'lastHeartbeatAt',
-            '#version': 'version',
-          },
-          ExpressionAttributeValues: { ':at': mark.at, ':last': mark.lastHeartbeatAt, ':one': 1 },
-        }),
-      );
+      await this.client.send(new UpdateCommand(this.downMark(project, agent, mark)));
       return true;
     } catch (error) {
       if ((error as Error).name === 'ConditionalCheckFailedException') return false;

@@ -363,7 +363,7 @@ const copyMap = <T>(items: ReadonlyMap<string, T>) =>
  * and type, inside `since`. A cursor of another project or query is a 400, as in DynamoDB.
  */
 function eventsPosition(cursor: string, project: string, query: { type?: string; since?: string }): string {
-  const position = decodeCursor(
+  const position = decodeCursor<Record<string, string>>(
     cursor,
     (candidate) =>
       Object.keys(candidate).sort().join(',') ===

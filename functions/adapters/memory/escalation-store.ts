@@ -182,7 +182,7 @@ function page(escalations: readonly Escalation[], more: boolean): EscalationPage
 }
 
 function decodePosition(cursor: string, project: string): string {
-  const position = decodeCursor(
+  const position = decodeCursor<Record<string, string>>(
     cursor,
     (candidate) =>
       Object.keys(candidate).sort().join(',') === 'after,project' && candidate.project === project,

@@ -1,4 +1,4 @@
-import { ValidationError, VersionConflictError } from '../../core/errors.js';
+import { VersionConflictError } from '../../core/errors.js';
 
 /**
  * What the in-memory stores share: DynamoDB's rules for one table, kept in plain maps. The stores
@@ -113,37 +113,7 @@ export class SortedItems<T> {
   }
 }
 
-/** A page position as an opaque, URL-safe cursor. */
-export function encodeCursor(position: Record<string, string>): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-/**
- * The position a cursor of {@link encodeCursor} holds when `valid` accepts it for the query at hand;
- * otherwise the 400 the DynamoDB adapters give (`what` narrows where the cursor came from).
- */
-export function decodeCursor(
-  cursor: string,
-  valid: (position: Record<string, unknown>) => boolean,
-  what: string,
-): Record<string, string> {
-  try {
-    const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      position &&
-      typeof position === 'object' &&
-      !Array.isArray(position) &&
-      Object.values(position).every((value) => typeof value === 'string' && value.length > 0) &&
-      valid(position)
-    )
-      return position as Record<string, string>;
-  } catch {
-    // fall through to the error below
-  }
-  throw new ValidationError(
-    `query.cursor: not a cursor this API returned${what}; pass the "cursor" of the previous page unchanged`,
-  );
-}
+export { decodeCursor, encodeCursor } from '../cursor.js';
 
 /** The items of one project in `partitions`, created empty on first use. */
 export function partitionOf<T>(partitions: Map<string, SortedItems<T>>, project: string): SortedItems<T> {

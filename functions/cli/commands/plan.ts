@@ -111,7 +111,7 @@ export function renderAnalysis(
         return [
           id,
           task?.title === id ? '' : truncate(task?.title ?? '', 56),
-          schedule?.agent ?? '',
+          schedule ? (schedule.agent ?? 'unassigned') : '',
           schedule ? `${schedule.start} → ${schedule.finish}` : '',
           task?.estimate ?? '',
         ];

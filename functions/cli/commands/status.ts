@@ -140,7 +140,7 @@ export function renderStatus(status: StatusView, style: (s: Style, t: string) =>
   out.push('', style('bold', `Blocked (${blocked.length})`));
   for (const task of blocked)
     out.push(
-      `  ${style('yellow', '!')} ${task.id} (${task.holder ?? task.agent}): ${said(task.reason ?? '')}`,
+      `  ${style('yellow', '!')} ${task.id} (${task.holder ?? task.agent ?? 'unassigned'}): ${said(task.reason ?? '')}`,
     );
   const reassigned = status.tasks.filter((task) => task.reassignment);
   if (reassigned.length > 0) {

@@ -48,10 +48,13 @@ export interface ProjectStatus {
     title: string;
     phase: string;
     status: TaskStatus;
-    /** The agent the plan gives the task to. */
-    agent: string;
-    /** Who holds it now: the plan's agent, or the person a confirmed reassignment gave it to. */
-    holder: string;
+    /** The agent the plan gives the task to; null for a task a pool or any agent may claim. */
+    agent: string | null;
+    /**
+     * Who holds it now: the person a confirmed reassignment gave it to, else the agent that claimed
+     * it, else the plan's agent; null for a task nobody took yet.
+     */
+    holder: string | null;
     /** The confirmed reassignment that moved it, when one did. */
     reassignment: Reassignment | null;
     jira: string | null;
@@ -151,7 +154,9 @@ export function computeStatus(
   const agents = plan.agents.map((agent) => {
     const state = snapshot.agents.get(agent.id);
     // The tasks it holds: a task reassigned to a person counts for that person, not for the agent.
-    const own = allTasks.filter(({ task }) => task.agent === agent.id && !moved.has(task.id));
+    const own = allTasks.filter(
+      ({ task, state: s }) => (s.assignee ?? task.agent) === agent.id && !moved.has(task.id),
+    );
     const total = own.reduce((sum, { task }) => sum + workingMinutes(task.estimate), 0);
     const done = own
       .filter(({ state: s }) => s.status === 'done')
@@ -212,8 +217,8 @@ export function computeStatus(
       title: task.title,
       phase: phase.id,
       status: state.status,
-      agent: task.agent,
-      holder: moved.get(task.id)?.to ?? task.agent,
+      agent: task.agent ?? null,
+      holder: moved.get(task.id)?.to ?? state.assignee ?? task.agent ?? null,
       reassignment: moved.get(task.id) ?? null,
       jira: task.jira ?? null,
       blocked: state.blocked,

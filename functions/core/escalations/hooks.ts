@@ -108,7 +108,8 @@ export async function escalateOverdue(ports: ReactivePorts, project: string, sna
   const openTasks = new Map<string, string[]>();
   for (const phase of snapshot.plan.plan.phases) {
     for (const task of phase.tasks) {
-      if (snapshot.tasks.get(task.id)?.status === 'done') continue;
+      // Only tasks the plan assigns: a claimed task of a silent agent goes back to ready when its lease expires.
+      if (task.agent === undefined || snapshot.tasks.get(task.id)?.status === 'done') continue;
       const list = openTasks.get(task.agent) ?? [];
       list.push(task.id);
       openTasks.set(task.agent, list);

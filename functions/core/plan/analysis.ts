@@ -5,7 +5,8 @@ import type { Plan } from './schema.js';
 
 export interface TaskSchedule {
   readonly phase: string;
-  readonly agent: string;
+  /** The agent the plan assigns the task to; absent for a task claimed from a pool or by any agent. */
+  readonly agent?: string;
   /** Calendar date the task starts on (project time zone). */
   readonly start: string;
   /** Calendar date the task finishes on, inclusive. */
@@ -207,7 +208,7 @@ export function analysePlan(plan: Plan): PlanAnalysis {
     (waves[level] as string[]).push(task.id);
     taskResults[task.id] = {
       phase: (plan.phases[phase] as Plan['phases'][number]).id,
-      agent: task.agent,
+      ...(task.agent === undefined ? {} : { agent: task.agent }),
       start: startDate(earliestStart[i] as number),
       finish: finishDate(earliestFinish[i] as number),
       earliestStart: days(earliestStart[i] as number),
@@ -280,7 +281,7 @@ export function analysePlan(plan: Plan): PlanAnalysis {
 
 interface Interval {
   readonly id: string;
-  readonly agent: string;
+  readonly agent?: string;
   readonly start: number;
   readonly finish: number;
 }
@@ -338,7 +339,8 @@ function warnings(
   for (const phase of plan.phases) {
     for (const task of phase.tasks) {
       const scheduled = interval(task.id);
-      append(byAgent, task.agent, scheduled);
+      // An unassigned task is claimed by whichever agent is free: it overlaps no agent's work.
+      if (task.agent !== undefined) append(byAgent, task.agent, scheduled);
       for (const resource of new Set(task.touches)) append(byResource, resource, scheduled);
     }
   }
@@ -351,7 +353,7 @@ function warnings(
   for (const resource of plan.resources) {
     for (const [a, b] of overlaps(byResource.get(resource.id) ?? [], (x) => x.agent)) {
       result.push(
-        `tasks ${a.id} (${a.agent}) and ${b.id} (${b.agent}) both touch resource ${resource.id} at overlapping times; its owner ${resource.owner} takes precedence`,
+        `tasks ${a.id} (${a.agent ?? 'unassigned'}) and ${b.id} (${b.agent ?? 'unassigned'}) both touch resource ${resource.id} at overlapping times; its owner ${resource.owner} takes precedence`,
       );
     }
   }

@@ -1,6 +1,7 @@
 export { analysePlan, type PhaseSchedule, type PlanAnalysis, type TaskSchedule } from './analysis.js';
 export { WorkingCalendar } from './calendar.js';
 export { planJsonSchema } from './json-schema.js';
+export { DEFAULT_LEASE_MILLIS, leaseDuration } from './lease.js';
 export * from './lexical.js';
 export { formatPlanError, type ParseOptions, type ParseResult, type PlanError, parsePlan } from './parse.js';
 export {
@@ -13,6 +14,7 @@ export {
   type Person,
   type Phase,
   type Plan,
+  type Resource,
   type Schedule,
   TASK_STATUSES,
   type Task,

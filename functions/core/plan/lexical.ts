@@ -17,6 +17,14 @@ export const JIRA_PROJECT_PATTERN = /^[A-Z][A-Z0-9_]+$/;
 export const JIRA_KEY_PATTERN = /^([A-Z][A-Z0-9_]+)-([1-9]\d*)$/;
 export const GITHUB_REPO_PATTERN = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/;
 export const SLACK_CHANNEL_PATTERN = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{8,})$/;
+/**
+ * A path glob of `resources[].paths`, relative to the repository root: letters, digits and
+ * `. _ - + @` in names, `/` between segments, `*` (within a segment), `?` (one character) and `**`
+ * (any number of segments, as a whole segment). No leading `/`, no empty, `.` or `..` segment.
+ */
+export const GLOB_PATTERN =
+  /^(?:\*\*|(?!\.\.?(?:\/|$))(?:[A-Za-z0-9._+@?-]|\*(?!\*))+)(?:\/(?:\*\*|(?!\.\.?(?:\/|$))(?:[A-Za-z0-9._+@?-]|\*(?!\*))+))*$/;
+const GLOB_CHARACTER = /^[A-Za-z0-9._+@*?/-]$/;
 
 /**
  * The bounds of the plan format (docs/plan-format.md, "Bounds"): every number and string a plan holds
@@ -41,6 +49,14 @@ export const LIMITS = {
   maxEvery: 366,
   /** A gate's `maxCautions`. */
   maxCautions: 100,
+  /** The agents of a task's `pool`. */
+  maxPoolSize: 50,
+  /** The globs of a resource's `paths`. */
+  maxResourcePaths: 20,
+  /** One glob of a resource's `paths`. */
+  maxGlobLength: 200,
+  /** An agent's `lease`: at most 24h. */
+  maxLeaseMinutes: 24 * 60,
 } as const;
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -75,6 +91,28 @@ export function isCalendarDate(text: string): boolean {
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const date = new Date(Date.UTC(year, month - 1, day));
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/**
+ * Why `glob` is not a path glob of `resources[].paths` (GLOB_PATTERN), or undefined when it is one:
+ * the message for each way GLOB_PATTERN fails. Length is checked by the schema.
+ */
+export function globProblem(glob: string): string | undefined {
+  if (glob.length === 0) return 'must not be empty';
+  const bad = [...glob].find((char) => !GLOB_CHARACTER.test(char));
+  if (bad !== undefined)
+    return `character ${JSON.stringify(bad)} is not allowed (use letters, digits, . _ - + @, / between segments, and the wildcards * ? **)`;
+  if (glob.startsWith('/')) return 'must be relative to the repository root (no leading "/")';
+  const segments = glob.split('/');
+  if (segments.some((segment) => segment === '..')) return 'must not contain a ".." segment';
+  if (segments.some((segment) => segment === '.')) return 'must not contain a "." segment';
+  if (segments.some((segment) => segment === ''))
+    return glob.endsWith('/')
+      ? 'must not end with "/" (write dir/** for a directory)'
+      : 'must not contain "//"';
+  if (segments.some((segment) => segment.includes('**') && segment !== '**'))
+    return '"**" must be a whole segment, as in src/**/*.ts';
+  return undefined;
 }
 
 const knownTimeZones = new Map<string, boolean>();

@@ -206,10 +206,17 @@ function checkPhases({ declared, issues, refer }: Checking): void {
   }
 }
 
-/** A task's agent, resources and dependencies exist, once each, and its issue key is in a linked JIRA project. */
+/** A task's agent, pool, resources and dependencies exist, once each, and its issue key is in a linked JIRA project. */
 function checkTasks({ declared, issues, refer, jiraProjects }: Checking): void {
   for (const [task, path] of declared.taskEntries) {
     refer([...path, 'agent'], task.agent, 'agent', declared.agents);
+    const pool = new Set<string>();
+    for (const [agent, a] of strings(task.pool)) {
+      if (pool.has(agent))
+        issues.push({ path: [...path, 'pool', a], message: `agent "${agent}" is listed twice` });
+      else refer([...path, 'pool', a], agent, 'agent', declared.agents);
+      pool.add(agent);
+    }
     strings(task.touches).forEach(([resource, r]) => {
       refer([...path, 'touches', r], resource, 'resource', declared.resources);
     });

@@ -5,6 +5,8 @@ import {
   DURATION_PATTERN,
   EVENT_TYPE_PATTERN,
   GITHUB_REPO_PATTERN,
+  GLOB_PATTERN,
+  globProblem,
   ID_PATTERN,
   isCalendarDate,
   isTimeZone,
@@ -95,6 +97,26 @@ const wallClock = (positive = false) =>
     .refine((value) => !wellFormed(value) || wallClockMillis(value) <= LIMITS.maxWallClockMinutes * 60_000, {
       error: (issue) => `duration ${quoted(issue.input)} is too long: at most 365d (one year)`,
     });
+
+/** An agent's lease: wall-clock time, more than zero and at most 24h. */
+const leaseDurationText = duration
+  .refine((value) => !wellFormed(value) || wallClockMillis(value) > 0, { error: 'must be more than zero' })
+  .refine((value) => !wellFormed(value) || wallClockMillis(value) <= LIMITS.maxLeaseMinutes * 60_000, {
+    error: (issue) => `lease ${quoted(issue.input)} is too long: at most 24h`,
+  });
+
+/** A path glob of `resources[].paths` (docs/plan-format.md, "resources"). */
+const glob = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? undefined
+        : `expected a path glob, got ${typeof issue.input} ${quoted(issue.input)}`,
+  })
+  .max(LIMITS.maxGlobLength, { error: tooLong(LIMITS.maxGlobLength), abort: true })
+  .regex(GLOB_PATTERN, {
+    error: (issue) => `invalid path glob ${quoted(issue.input)}: ${globProblem(String(issue.input))}`,
+  });
 
 const date = pattern(DATE_PATTERN, 'date', 'YYYY-MM-DD')
   .refine((value) => !DATE_PATTERN.test(value) || isCalendarDate(value), {
@@ -191,6 +213,11 @@ export const agentSchema = z
       .optional()
       .describe('Expected heartbeat interval (wall clock); two missed intervals in a row = agent.down.'),
     restartSla: wallClock().optional().describe('Time allowed to bring a down agent back (wall clock).'),
+    lease: leaseDurationText
+      .optional()
+      .describe(
+        'How long a claim or resource lease of this agent lives without a heartbeat (wall clock, at most 24h). Default: twice the heartbeat, else 30m.',
+      ),
   })
   .transform(named);
 
@@ -198,7 +225,22 @@ export const taskSchema = z
   .strictObject({
     id: id('task id'),
     title: text(LIMITS.maxNameLength, 1).optional().describe('Defaults to the id.'),
-    agent: id('agent id'),
+    agent: id('agent id')
+      .optional()
+      .describe(
+        'The agent the task is assigned to; without it, the task is claimed by an agent of its pool, or by any agent.',
+      ),
+    pool: z
+      .array(id('agent id'))
+      .min(1, {
+        error: 'needs at least one agent (leave pool out to let any agent of the plan claim the task)',
+      })
+      .max(LIMITS.maxPoolSize, {
+        error: (issue) =>
+          `too many agents: ${(issue.input as unknown[]).length}, at most ${LIMITS.maxPoolSize}`,
+      })
+      .optional()
+      .describe('Agents who may claim the task (besides its agent, if it has one).'),
     estimate: estimate.describe('Working time: 1d = 8h, 1w = 5d; more than zero, at most 260w.'),
     dependsOn: idList('task id').describe('Task ids of this phase or an earlier one.'),
     jira: pattern(JIRA_KEY_PATTERN, 'JIRA issue key', 'an upper-case key like PAY-102').optional(),
@@ -373,7 +415,25 @@ export const planSchema = z.strictObject({
     .default([])
     .describe('Checklist confirmed when a task is handed off or done.'),
   resources: z
-    .array(z.strictObject({ id: id('resource id'), name, owner: id('agent id') }).transform(named))
+    .array(
+      z
+        .strictObject({
+          id: id('resource id'),
+          name,
+          owner: id('agent id'),
+          paths: z
+            .array(glob)
+            .max(LIMITS.maxResourcePaths, {
+              error: (issue) =>
+                `too many paths: ${(issue.input as unknown[]).length}, at most ${LIMITS.maxResourcePaths}`,
+            })
+            .optional()
+            .describe(
+              'Path globs relative to the repository root that make up the resource, e.g. db/migrations/**.',
+            ),
+        })
+        .transform(named),
+    )
     .default([]),
   integrations: integrationsSchema.default({}),
 });
@@ -388,6 +448,7 @@ export type Escalation = z.output<typeof escalationSchema>;
 export type Job = (typeof JOBS)[number];
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type Phase = z.output<typeof phaseSchema>;
+export type Resource = ParsedPlan['resources'][number];
 export type Schedule = Omit<z.output<typeof scheduleSchema>, 'days'> & { days: Weekday[] };
 
 /** A valid plan with every default applied. */

@@ -23,6 +23,8 @@ export interface TaskView {
   /** Plan order, across phases. */
   readonly order: number;
   readonly state: TaskState;
+  /** Whose task it is: the agent that claimed it, else the plan's; absent for a task nobody took yet. */
+  readonly agent?: string;
   readonly schedule?: TaskSchedule;
   readonly minutes: number;
   /** When it became done (`doneAt`, else `updatedAt`); absent unless done. */
@@ -51,6 +53,8 @@ export interface ReportIndex {
   readonly tasks: ReadonlyMap<string, TaskView>;
   readonly ordered: readonly TaskView[];
   readonly byAgent: ReadonlyMap<string, readonly TaskView[]>;
+  /** Tasks of no agent yet: a pool or any agent may claim them. */
+  readonly unassigned: readonly TaskView[];
   readonly agents: ReadonlyMap<string, Agent>;
   readonly people: ReadonlyMap<string, Person>;
   readonly agentStatus: ReadonlyMap<string, AgentStatusView>;
@@ -86,6 +90,7 @@ export function indexContext(ctx: ReportContext): ReportIndex {
   const tasks = new Map<string, TaskView>();
   const ordered: TaskView[] = [];
   const byAgent = new Map<string, TaskView[]>();
+  const unassigned: TaskView[] = [];
   for (const phase of plan.phases)
     for (const task of phase.tasks) {
       const stored = ctx.snapshot.tasks.get(task.id);
@@ -104,20 +109,25 @@ export function indexContext(ctx: ReportContext): ReportIndex {
           };
       const doneAt = doneInstant(state);
       const schedule = analysis.tasks[task.id];
+      const agent = state.assignee ?? task.agent;
       const view: TaskView = {
         task,
         phase,
         order: ordered.length,
         state,
+        ...(agent === undefined ? {} : { agent }),
         minutes: workingMinutes(task.estimate),
         ...(schedule ? { schedule } : {}),
         ...(doneAt === undefined ? {} : { doneAt, doneMs: Date.parse(doneAt) }),
       };
       tasks.set(task.id, view);
       ordered.push(view);
-      const own = byAgent.get(task.agent);
-      if (own) own.push(view);
-      else byAgent.set(task.agent, [view]);
+      if (agent === undefined) unassigned.push(view);
+      else {
+        const own = byAgent.get(agent);
+        if (own) own.push(view);
+        else byAgent.set(agent, [view]);
+      }
     }
 
   const phaseStates = ctx.snapshot.phases;
@@ -133,6 +143,7 @@ export function indexContext(ctx: ReportContext): ReportIndex {
     tasks,
     ordered,
     byAgent,
+    unassigned,
     agents: new Map(plan.agents.map((agent) => [agent.id, agent])),
     people: new Map(plan.people.map((person) => [person.id, person])),
     agentStatus: new Map(ctx.status.agents.map((agent) => [agent.id, agent])),

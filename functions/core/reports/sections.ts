@@ -155,12 +155,12 @@ export function blockedTable(index: ReportIndex): ReportBlock {
   const rows: TableRow[] = index.ordered
     .filter((view) => view.state.blocked)
     .map((view) => {
-      const agent = index.agents.get(view.task.agent);
+      const agent = view.agent === undefined ? undefined : index.agents.get(view.agent);
       return {
-        agent: view.task.agent,
+        ...(view.agent === undefined ? {} : { agent: view.agent }),
         cells: [
           taskText(view),
-          [agentName(index, view.task.agent)],
+          [agentName(index, view.agent)],
           [ownerOf(index, agent) ?? '–'],
           [view.state.blockedReason?.trim() || 'no reason given'],
         ],
@@ -429,14 +429,15 @@ export function eventAgents(index: ReportIndex, event: AuditEvent): string[] {
   if (typeof data.agent === 'string' && index.agents.has(data.agent)) return [data.agent];
   const agents = new Set<string>();
   const subject = event.subject === undefined ? undefined : index.tasks.get(event.subject);
-  if (subject) agents.add(subject.task.agent);
-  else if (event.subject !== undefined && index.agents.has(event.subject)) agents.add(event.subject);
+  if (subject) {
+    if (subject.agent !== undefined) agents.add(subject.agent);
+  } else if (event.subject !== undefined && index.agents.has(event.subject)) agents.add(event.subject);
   // A PR's tasks, or the tasks a handoff goes to: their agents hear about it too.
   for (const list of [data.tasks, data.to])
     if (Array.isArray(list))
       for (const id of list) {
         const view = typeof id === 'string' ? index.tasks.get(id) : undefined;
-        if (view) agents.add(view.task.agent);
+        if (view?.agent !== undefined) agents.add(view.agent);
       }
   return [...agents];
 }

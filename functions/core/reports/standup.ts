@@ -34,7 +34,7 @@ function workingText(index: ReportIndex, view: TaskView): Inline[] {
   const parts: Inline[] = [...taskText(view)];
   const details: string[] = [];
   if (view.state.status === 'in_review') details.push('in review');
-  const agent = index.agentStatus.get(view.task.agent);
+  const agent = view.agent === undefined ? undefined : index.agentStatus.get(view.agent);
   if (agent?.currentTask === view.task.id && agent.reportedCompletion !== null)
     details.push(`${agent.reportedCompletion}% reported`);
   if (view.schedule)
@@ -133,10 +133,38 @@ function agentSection(
   };
 }
 
+/** Tasks no agent took yet (pool or open tasks): what is ready to claim, what waits, what is blocked. */
+function unassignedSection(index: ReportIndex): ReportSection | undefined {
+  const open = index.unassigned.filter((view) => view.state.status !== 'done');
+  if (open.length === 0) return undefined;
+  const blocked = open.filter((view) => view.state.blocked);
+  const items: ListItem[] = [nextItems(index, open)];
+  if (blocked.length > 0)
+    items.push(
+      listItem(
+        [strong('Blockers:')],
+        blocked.map((view) => [
+          '⛔ ',
+          ...taskText(view),
+          `: ${view.state.blockedReason?.trim() || 'no reason given'}`,
+        ]),
+      ),
+    );
+  return {
+    id: 'unassigned',
+    heading: 'Unassigned',
+    blocks: [
+      paragraph(`${plural(open.length, 'open task')} no agent has claimed yet.`),
+      { kind: 'list', items },
+    ],
+  };
+}
+
 /**
  * The morning standup: for every agent, by name, what it finished since the last standup, what is in
  * progress, what it picks up next (or what that waits for), its blockers with their reasons, its
- * risk, and the PRs merged for its tasks; then every PR merged since the last standup. An agent with
+ * risk, and the PRs merged for its tasks; then the tasks no agent has claimed yet, and every PR merged since the
+ * last standup. An agent with
  * no tasks in the plan appears only when it is at risk or down.
  */
 export function buildStandup(ctx: ReportContext): ReportDocument {
@@ -144,7 +172,7 @@ export function buildStandup(ctx: ReportContext): ReportDocument {
   const prs = mergedPrs(index);
   const prsByAgent = new Map<string, MergedPr[]>();
   for (const pr of prs) {
-    const agents = new Set(pr.tasks.flatMap((id) => index.tasks.get(id)?.task.agent ?? []));
+    const agents = new Set(pr.tasks.flatMap((id) => index.tasks.get(id)?.agent ?? []));
     for (const agent of agents) pushTo(prsByAgent, agent, pr);
   }
   const quiet: string[] = [];
@@ -174,5 +202,11 @@ export function buildStandup(ctx: ReportContext): ReportDocument {
     heading: 'PRs merged since the last standup',
     blocks: [prs.length === 0 ? paragraph('No PRs merged.') : prTable(index, prs)],
   };
-  return documentFrame(index, 'standup', [summary, ...agentSections, prSection]);
+  const unassigned = unassignedSection(index);
+  return documentFrame(index, 'standup', [
+    summary,
+    ...agentSections,
+    ...(unassigned ? [unassigned] : []),
+    prSection,
+  ]);
 }

@@ -109,7 +109,7 @@ function handoffText(index: ReportIndex, handoff: Handoff, target: TaskView): In
     ...taskText(target),
     ' ← ',
     code(handoff.task),
-    from && from.task.agent !== target.task.agent ? ` (${agentName(index, from.task.agent)})` : '',
+    from && from.agent !== target.agent ? ` (${agentName(index, from.agent)})` : '',
     `, ${formatInstant(handoff.at, index.timeZone, index.ctx.now)}`,
   ];
   if (handoff.notes?.trim()) parts.push(` — ${handoff.notes.trim()}`);
@@ -159,8 +159,8 @@ export function buildSync(ctx: ReportContext): ReportDocument {
   for (const handoff of ctx.handoffs)
     for (const id of handoff.to) {
       const target = index.tasks.get(id);
-      if (target?.state.status !== 'todo') continue;
-      pushTo(waiting, target.task.agent, handoffText(index, handoff, target));
+      if (target?.state.status !== 'todo' || target.agent === undefined) continue;
+      pushTo(waiting, target.agent, handoffText(index, handoff, target));
     }
 
   const agentSections: ReportSection[] = index.plan.agents.flatMap((agent) => {

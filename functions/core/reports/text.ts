@@ -21,7 +21,9 @@ export function taskText(view: TaskView): Inline[] {
     : [code(view.task.id)];
 }
 
-export const agentName = (index: ReportIndex, id: string) => index.agents.get(id)?.name ?? id;
+/** The agent's name; "unassigned" for a task no agent took yet. */
+export const agentName = (index: ReportIndex, id: string | undefined) =>
+  id === undefined ? 'unassigned' : (index.agents.get(id)?.name ?? id);
 
 /** The agent's owner, mentioned (Slack pings them by id when the plan has one). */
 export function ownerOf(index: ReportIndex, agent: Agent | undefined): Inline | undefined {

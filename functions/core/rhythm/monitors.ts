@@ -145,7 +145,8 @@ export async function runStaleWorkSweep(ports: CoordinationPorts, project: strin
       const state = snapshot.tasks.get(task.id);
       if (!state || (state.status !== 'in_progress' && state.status !== 'in_review')) continue;
       if (state.updatedAt >= since || recent.has(task.id)) continue;
-      const agent = snapshot.agents.get(task.agent);
+      const worker = state.assignee ?? task.agent;
+      const agent = worker === undefined ? undefined : snapshot.agents.get(worker);
       if (agent?.currentTask === task.id && (agent.lastHeartbeatAt ?? '') >= since) continue;
       stale.push(task.id);
     }

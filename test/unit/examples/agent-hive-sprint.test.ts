@@ -101,7 +101,10 @@ describe('agent-hive-sprint example plan', () => {
 
     // Act
     const totals: Record<string, number> = {};
-    for (const t of allTasks(plan)) totals[t.agent] = (totals[t.agent] ?? 0) + hours(t.estimate);
+    for (const t of allTasks(plan)) {
+      const agent = t.agent ?? 'unassigned';
+      totals[agent] = (totals[agent] ?? 0) + hours(t.estimate);
+    }
 
     // Assess
     for (const [agent, [low, high]] of Object.entries(ranges)) {
@@ -260,8 +263,9 @@ describe('agent-hive-sprint example plan', () => {
     for (const t of allTasks(plan)) {
       const scheduled = analysis.tasks[t.id];
       if (!scheduled) throw new Error(`no analysis for ${t.id}`);
-      byAgent.set(t.agent, [
-        ...(byAgent.get(t.agent) ?? []),
+      const agent = t.agent ?? 'unassigned';
+      byAgent.set(agent, [
+        ...(byAgent.get(agent) ?? []),
         { start: scheduled.earliestStart, finish: scheduled.earliestFinish },
       ]);
     }

@@ -34,7 +34,7 @@ function taskSchedule(analysis: ReturnType<typeof analysePlan>, id: string) {
 function enhancementTaskIds(plan: Plan) {
   return plan.phases
     .flatMap((phase) => phase.tasks)
-    .filter((task) => ['ai-agent', 'bridge-agent', 'rwat-agent'].includes(task.agent))
+    .filter((task) => ['ai-agent', 'bridge-agent', 'rwat-agent'].includes(task.agent ?? ''))
     .map((task) => task.id);
 }
 

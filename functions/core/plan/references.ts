@@ -210,12 +210,14 @@ function checkPhases({ declared, issues, refer }: Checking): void {
 function checkTasks({ declared, issues, refer, jiraProjects }: Checking): void {
   for (const [task, path] of declared.taskEntries) {
     refer([...path, 'agent'], task.agent, 'agent', declared.agents);
-    const pool = new Set<string>();
+    // Each agent once: a repeat is reported where it first repeats.
+    const pool = new Map<string, boolean>();
     for (const [agent, a] of strings(task.pool)) {
-      if (pool.has(agent))
+      const repeated = pool.get(agent);
+      if (repeated === false)
         issues.push({ path: [...path, 'pool', a], message: `agent "${agent}" is listed twice` });
-      else refer([...path, 'pool', a], agent, 'agent', declared.agents);
-      pool.add(agent);
+      else if (repeated === undefined) refer([...path, 'pool', a], agent, 'agent', declared.agents);
+      pool.set(agent, repeated !== undefined);
     }
     strings(task.touches).forEach(([resource, r]) => {
       refer([...path, 'touches', r], resource, 'resource', declared.resources);

@@ -146,6 +146,49 @@ resources:
     expect(warnings).toEqual([]);
   });
 
+  it('counts unassigned tasks against no agent: three open tasks at once raise no overlap warning', () => {
+    // Prepare: alpha has one task; three tasks any agent or a pool may claim run beside it.
+    const text = `${MINIMAL_PLAN.slice(0, MINIMAL_PLAN.indexOf('phases:'))}phases:
+  - id: all
+    tasks:
+      - { id: mine, agent: alpha, estimate: 2d }
+      - { id: open-1, estimate: 2d }
+      - { id: open-2, estimate: 1d }
+      - { id: pooled, pool: [alpha, beta], estimate: 1d }
+`;
+
+    // Act
+    const analysis = analysePlan(validPlan(text));
+
+    // Assess: the schedule still runs them in parallel, and says who has each.
+    expect(analysis.warnings).toEqual([]);
+    expect(analysis.maxParallel).toBe(4);
+    expect(analysis.tasks.mine?.agent).toBe('alpha');
+    expect(analysis.tasks['open-1']).not.toHaveProperty('agent');
+    expect(analysis.tasks.pooled).toMatchObject({ earliestStart: 0, earliestFinish: 1 });
+    expect(analysis.tasks.pooled).not.toHaveProperty('agent');
+  });
+
+  it('still warns when an unassigned task touches a resource at the same time as another task', () => {
+    // Prepare: whoever claims the open task would change db while alpha does.
+    const text = `${MINIMAL_PLAN.slice(0, MINIMAL_PLAN.indexOf('phases:'))}phases:
+  - id: all
+    tasks:
+      - { id: mine, agent: alpha, estimate: 2d, touches: [db] }
+      - { id: open-1, estimate: 1d, touches: [db] }
+resources:
+  - { id: db, owner: alpha, paths: ["db/**"] }
+`;
+
+    // Act
+    const { warnings } = analysePlan(validPlan(text));
+
+    // Assess
+    expect(warnings).toEqual([
+      'tasks mine (alpha) and open-1 (unassigned) both touch resource db at overlapping times; its owner alpha takes precedence',
+    ]);
+  });
+
   it('warns about a phase finishing after its due date, naming both dates', () => {
     // Prepare: phase-1 takes until Tue 2026-01-06 but is due Mon 2026-01-05.
     const text = MINIMAL_PLAN.replace('  - id: phase-1\n', '  - id: phase-1\n    due: 2026-01-05\n');

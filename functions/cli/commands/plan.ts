@@ -111,7 +111,7 @@ export function renderAnalysis(
         return [
           id,
           task?.title === id ? '' : truncate(task?.title ?? '', 56),
-          schedule ? (schedule.agent ?? 'unassigned') : '',
+          schedule ? (schedule.agent ?? (task?.pool ? `pool of ${task.pool.length}` : 'any agent')) : '',
           schedule ? `${schedule.start} → ${schedule.finish}` : '',
           task?.estimate ?? '',
         ];

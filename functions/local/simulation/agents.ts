@@ -1,3 +1,4 @@
+import { claimTask } from '../../core/coordination/claims.js';
 import {
   type CoordinationPorts,
   recordHeartbeat,
@@ -5,7 +6,7 @@ import {
   transitionTask,
 } from '../../core/coordination/commands.js';
 import type { Actor, ProjectSnapshot } from '../../core/coordination/model.js';
-import { ConflictError } from '../../core/errors.js';
+import { ConflictError, LeaseLostError } from '../../core/errors.js';
 import { type Plan, workingMinutes } from '../../core/plan/index.js';
 
 /**
@@ -30,8 +31,11 @@ interface AgentState {
   readonly heartbeat: boolean;
   /** The task it works on. */
   task?: string;
+  /** The lease of its claim on `task`, when it claimed the task rather than the plan assigning it. */
+  lease?: string;
   /** Its last task, in review until the next round. */
   review?: string;
+  reviewLease?: string;
   /** Working minutes spent on the current task. */
   progress: number;
   blockedRounds: number;
@@ -46,7 +50,8 @@ export interface AgentHooks {
 }
 
 /**
- * The plan's agents: each takes the next ready task of an active phase assigned to it, works at a
+ * The plan's agents: each takes the next ready task of an active phase assigned to it (or one of
+ * the unassigned tasks it may take, first come first served), works at a
  * seeded pace (0.8–1.3 of the estimate's speed), sends it to review when its work is done and goes
  * on with the next task in the time left; the review closes the task the round after. Each
  * heartbeats every round when it has an interval or a task, and now and then blocks for two rounds
@@ -55,6 +60,8 @@ export interface AgentHooks {
 export class SimulatedAgents {
   private readonly agents: AgentState[];
   private readonly estimates: Map<string, number>;
+  /** Task id → the agent the plan assigns it to, if any. */
+  private readonly assigned: Map<string, string | undefined>;
 
   constructor(
     private readonly plan: Plan,
@@ -73,9 +80,13 @@ export class SimulatedAgents {
     this.estimates = new Map(
       plan.phases.flatMap((phase) => phase.tasks.map((task) => [task.id, workingMinutes(task.estimate)])),
     );
+    this.assigned = new Map(plan.phases.flatMap((phase) => phase.tasks.map((task) => [task.id, task.agent])));
   }
 
-  /** The next task an agent may start: assigned to it, in an active phase, not started, its dependencies done. */
+  /**
+   * The next task an agent may start: in an active phase, not started, its dependencies done, and
+   * assigned to it, or unassigned with the agent in its pool (or no pool: any agent may take it).
+   */
   private nextTask(
     agent: string,
     snapshot: ProjectSnapshot,
@@ -87,7 +98,7 @@ export class SimulatedAgents {
       .flatMap((phase) => phase.tasks)
       .find(
         (task) =>
-          task.agent === agent &&
+          (task.agent === undefined ? (task.pool?.includes(agent) ?? true) : task.agent === agent) &&
           status(task.id) === 'todo' &&
           !started.has(task.id) &&
           task.dependsOn.every((predecessor) => status(predecessor) === 'done'),
@@ -123,19 +134,32 @@ export class SimulatedAgents {
         agent.silentRounds = 1;
         continue;
       }
-      const move = async (task: string, to: 'in_progress' | 'in_review' | 'done') => {
+      const move = async (task: string, to: 'in_progress' | 'in_review' | 'done', lease?: string) => {
         try {
-          await transitionTask(this.ports, { project, task, to, actor });
+          await transitionTask(this.ports, { project, task, to, actor, ...(lease ? { lease } : {}) });
           return true;
         } catch (error) {
-          if (error instanceof ConflictError) return false;
+          if (error instanceof ConflictError || error instanceof LeaseLostError) return false;
+          throw error;
+        }
+      };
+      // A task the plan assigns to the agent is simply started; any other it claims, as an agent
+      // does with next_task, and the claim's lease goes with its writes.
+      const start = async (task: string) => {
+        if (this.assigned.get(task) === agent.id) return (await move(task, 'in_progress')) ? {} : undefined;
+        try {
+          const claimed = await claimTask(this.ports, { project, agent: agent.id, task, actor });
+          return claimed.task && claimed.lease ? { lease: claimed.lease.id } : undefined;
+        } catch (error) {
+          if (error instanceof ConflictError) return undefined;
           throw error;
         }
       };
       if (agent.review) {
         await this.hooks.finishing(agent.review);
-        if (await move(agent.review, 'done')) this.hooks.done(agent.review, agent.id);
+        if (await move(agent.review, 'done', agent.reviewLease)) this.hooks.done(agent.review, agent.id);
         agent.review = undefined;
+        agent.reviewLease = undefined;
       }
       // The round's working time, spent on one task after another; none while blocked.
       let time = WORK_PER_ROUND * agent.pace;
@@ -143,14 +167,22 @@ export class SimulatedAgents {
         time = 0;
         agent.blockedRounds--;
         if (agent.blockedRounds === 0)
-          await setBlocker(this.ports, { project, task: agent.task, reason: null, actor });
+          await setBlocker(this.ports, {
+            project,
+            task: agent.task,
+            reason: null,
+            actor,
+            ...(agent.lease ? { lease: agent.lease } : {}),
+          });
       }
       while (time > 0) {
         if (!agent.task) {
           const ready = this.nextTask(agent.id, snapshot, started);
-          if (!ready || !(await move(ready, 'in_progress'))) break;
+          const taken = ready ? await start(ready) : undefined;
+          if (!ready || !taken) break;
           started.add(ready);
           agent.task = ready;
+          agent.lease = taken.lease;
           agent.progress = 0;
         }
         const left = (this.estimates.get(agent.task) ?? 0) - agent.progress;
@@ -159,7 +191,13 @@ export class SimulatedAgents {
           if (this.random() < BLOCK_CHANCE) {
             agent.blockedRounds = 2;
             const reason = BLOCK_REASONS[Math.floor(this.random() * BLOCK_REASONS.length)] as string;
-            await setBlocker(this.ports, { project, task: agent.task, reason, actor });
+            await setBlocker(this.ports, {
+              project,
+              task: agent.task,
+              reason,
+              actor,
+              ...(agent.lease ? { lease: agent.lease } : {}),
+            });
           }
           break;
         }
@@ -167,9 +205,11 @@ export class SimulatedAgents {
         agent.progress += left;
         // One task in review at a time: the next waits for the round after.
         if (agent.review) break;
-        await move(agent.task, 'in_review');
+        await move(agent.task, 'in_review', agent.lease);
         agent.review = agent.task;
+        agent.reviewLease = agent.lease;
         agent.task = undefined;
+        agent.lease = undefined;
       }
       if (agent.heartbeat || agent.task) {
         const estimate = agent.task ? this.estimates.get(agent.task) : undefined;

@@ -68,6 +68,10 @@ const EVENTS: Record<string, unknown> = {
     JSON.stringify({ completion: 10 }),
     bearer,
   ),
+  mcp: httpEvent('POST', '/mcp', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), {
+    ...bearer,
+    accept: 'application/json, text/event-stream',
+  }),
   'webhook-github': httpEvent('POST', '/webhooks/github', '{}', {
     'x-github-event': 'ping',
     'x-github-delivery': 'bench-delivery',

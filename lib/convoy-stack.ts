@@ -189,13 +189,16 @@ export class ConvoyStack extends Stack {
     return httpApi;
   }
 
-  /** The token key, readable by the API functions: the /v1 routes authenticate tokens (all four) and mint and revoke them (api-write). */
+  /**
+   * The token key, readable by the API functions: the /v1 routes and /mcp authenticate tokens (all five)
+   * and api-write mints and revokes them.
+   */
   private tokenKeyForApi(regions: Regions): ConvoyTokenKey {
     const tokenKey = new ConvoyTokenKey(this, 'TokenKey', {
       source: this.isPrimary ? 'create' : 'replica',
       replicaRegions: regions.replicas,
     });
-    for (const name of ['api-read', 'api-write', 'api-charts', 'api-plans'] as const)
+    for (const name of ['api-read', 'api-write', 'api-charts', 'api-plans', 'mcp'] as const)
       tokenKey.grantRead(this.httpApi.functions[name]);
     return tokenKey;
   }
@@ -239,6 +242,7 @@ export class ConvoyStack extends Stack {
     const http = this.httpApi.functions;
     this.workflows.bindGateWorkflow(http['api-write'], 'start-and-decide');
     this.workflows.bindGateWorkflow(http['slack-interactions'], 'decide');
+    this.workflows.bindGateWorkflow(http.mcp, 'decide');
     this.workflows.bindGateWorkflow(this.gateStarter, 'start');
     this.workflows.bindGateWorkflow(this.schedules.jobFunction, 'start');
   }
@@ -248,6 +252,7 @@ export class ConvoyStack extends Stack {
     const http = this.httpApi.functions;
     for (const fn of [
       http['api-write'],
+      http.mcp,
       http['webhook-jira'],
       http['slack-interactions'],
       this.integrations.githubWorker,

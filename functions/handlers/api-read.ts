@@ -2,13 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { renderBlocks } from '../adapters/slack/report-blocks.js';
 import { handoffChecklist, listEvents } from '../core/coordination/commands.js';
-import {
-  computeStatus,
-  gateViews,
-  reassignmentsFrom,
-  type StatusView,
-  statusView,
-} from '../core/coordination/status.js';
+import { computeStatus, gateViews, type StatusView } from '../core/coordination/status.js';
 import { NotFoundError } from '../core/errors.js';
 import { listEscalations } from '../core/escalations/service.js';
 import { gateOverview } from '../core/gates/service.js';
@@ -26,6 +20,7 @@ import {
   reportPath,
   reportQuery,
 } from './http/schemas.js';
+import { loadStatusView } from './status-view.js';
 
 /**
  * The read-only routes of the agent API; this function's role can only read the table. The burndown
@@ -38,23 +33,7 @@ export const makeApiReadHandler = (deps: HandlerDependencies) =>
         'GET /v1/plans/{project}/status': {
           access: 'project',
           async run({ params }, deps) {
-            const project = params.project as string;
-            const [snapshot, escalations, reassigned] = await Promise.all([
-              deps.store.snapshot(project),
-              deps.escalations.unresolvedEscalations(project),
-              // Reassignments are rare: the newest 200 cover every task a project ever reassigned.
-              deps.store.listEvents(project, { type: 'task.reassigned', limit: 200 }),
-            ]);
-            if (!snapshot)
-              throw new NotFoundError(
-                `project ${project} has no plan; apply one with PUT /v1/plans/${project}`,
-              );
-            const gates = await gateOverview(deps, project);
-            const body: StatusView = statusView(snapshot, deps.clock.now(), {
-              escalations,
-              gates,
-              reassignments: reassignmentsFrom(reassigned.events),
-            });
+            const body: StatusView = await loadStatusView(deps, params.project as string);
             return { status: 200, body };
           },
         },

@@ -8,6 +8,7 @@ import {
   JIRA_BASE_URL_ENV,
   JIRA_REQUESTS_PER_MINUTE_ENV,
   LOG_LEVEL_ENV,
+  MCP_TOOLS_ENV,
   SECRET_NAMES,
   SECRETS_ARN_ENV,
   SLACK_API_URL_ENV,
@@ -47,6 +48,8 @@ export interface HandlerConfig {
   /** Where the token key is: a Secrets Manager secret (deployed) or a file (`convoy dev`). */
   readonly tokenKeyArn?: string;
   readonly tokenKeyFile?: string;
+  /** Which tools the MCP server serves when a request does not say: all, or the agent loop's (`core`). @default 'all' */
+  readonly mcpTools?: 'all' | 'core';
   /** The handlers' log level. @default - Powertools' own default (INFO) */
   readonly logLevel?: LogLevel;
 }
@@ -79,6 +82,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): HandlerConfig 
     ...(env[TOKEN_KEY_ARN_ENV] ? { tokenKeyArn: env[TOKEN_KEY_ARN_ENV] } : {}),
     ...(env[TOKEN_KEY_FILE_ENV] ? { tokenKeyFile: env[TOKEN_KEY_FILE_ENV] } : {}),
     ...(logLevel ? { logLevel: oneOf(logLevel, LOG_LEVEL_ENV, LOG_LEVELS) } : {}),
+    ...(env[MCP_TOOLS_ENV] ? { mcpTools: mcpToolSet(env[MCP_TOOLS_ENV]) } : {}),
   };
 }
 
@@ -97,6 +101,13 @@ function positive(value: string | undefined, name: string, max: number): number 
     throw new ConfigError(`${name} must be a whole number from 1 to ${max}, got "${value}"`);
   }
   return number;
+}
+
+function mcpToolSet(value: string): 'all' | 'core' {
+  const set = value.toLowerCase();
+  if (set !== 'all' && set !== 'core')
+    throw new ConfigError(`${MCP_TOOLS_ENV} must be core or all, got "${value}"`);
+  return set;
 }
 
 function oneOf<T extends string>(value: string, name: string, allowed: readonly T[]): T {

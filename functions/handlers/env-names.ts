@@ -26,6 +26,8 @@ export const SECRETS_ARN_ENV = 'CONVOY_SECRETS_ARN';
 export const TOKEN_KEY_ARN_ENV = 'CONVOY_TOKEN_KEY_ARN';
 /** Locally: the file holding the token key. */
 export const TOKEN_KEY_FILE_ENV = 'CONVOY_TOKEN_KEY_FILE';
+/** `core`: the MCP function serves only the agent loop's tools unless a request asks for all (`?tools=all`). */
+export const MCP_TOOLS_ENV = 'CONVOY_MCP_TOOLS';
 /** Powertools' log level (DEBUG, INFO, WARN, ERROR...). */
 export const LOG_LEVEL_ENV = 'POWERTOOLS_LOG_LEVEL';
 /** Powertools' service name, which every log line carries. */

@@ -16,6 +16,10 @@ export const HTTP_HANDLERS = {
   'api-charts': { description: 'Agent API: the burndown chart as PNG', tableAccess: 'read' },
   'api-plans': { description: 'Agent API: applying a plan (YAML or JSON)', tableAccess: 'readwrite' },
   'api-write': { description: 'Agent API: routes that change coordination state', tableAccess: 'readwrite' },
+  mcp: {
+    description: 'MCP server (Streamable HTTP, stateless): the agent API as tools for AI agents',
+    tableAccess: 'readwrite',
+  },
   'webhook-github': {
     description: 'GitHub webhooks: verify, deduplicate, queue for the worker',
     tableAccess: 'readwrite',
@@ -66,6 +70,10 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/plans/{project}/escalations/{id}/resolve', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/escalations/{id}/reassign', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/escalations/{id}/snooze', handler: 'api-write' },
+  { method: 'POST', path: '/mcp', handler: 'mcp' },
+  // A stateless server opens no stream and keeps no session: these answer 405, as the MCP transport says.
+  { method: 'GET', path: '/mcp', handler: 'mcp' },
+  { method: 'DELETE', path: '/mcp', handler: 'mcp' },
   { method: 'POST', path: '/webhooks/github', handler: 'webhook-github' },
   { method: 'POST', path: '/webhooks/jira', handler: 'webhook-jira' },
   { method: 'POST', path: '/slack/interactions', handler: 'slack-interactions' },

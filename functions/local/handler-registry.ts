@@ -4,6 +4,7 @@ import { makeApiReadHandler } from '../handlers/api-read.js';
 import { makeApiWriteHandler } from '../handlers/api-write.js';
 import type { HandlerDependencies } from '../handlers/dependencies.js';
 import { makeHealthHandler } from '../handlers/health.js';
+import { makeMcpHandler } from '../handlers/mcp.js';
 import type { HttpHandlerName } from '../handlers/routes.js';
 import { makeSlackInteractionsHandler } from '../handlers/slack-interactions.js';
 import { makeWebhookGithubHandler } from '../handlers/webhook-github.js';
@@ -21,6 +22,7 @@ const HTTP_HANDLER_FACTORIES: Record<HttpHandlerName, (deps: HandlerDependencies
   'api-write': (deps) => makeApiWriteHandler(deps) as LambdaHttpHandler,
   'api-charts': (deps) => makeApiChartsHandler(deps) as LambdaHttpHandler,
   'api-plans': (deps) => makeApiPlansHandler(deps) as LambdaHttpHandler,
+  mcp: (deps) => makeMcpHandler(deps) as LambdaHttpHandler,
   'webhook-github': (deps) => makeWebhookGithubHandler(deps) as LambdaHttpHandler,
   'webhook-jira': (deps) => makeWebhookJiraHandler(deps) as LambdaHttpHandler,
   'slack-interactions': (deps) => makeSlackInteractionsHandler(deps) as LambdaHttpHandler,

@@ -42,6 +42,13 @@ export const LAMBDA_BUNDLE = {
     /** `import … from 'zod'` resolves to zod without its locales and compiler: see lib/bundling/zod-classic.js. */
     zod: join(REPO_ROOT, 'lib', 'bundling', 'zod.js'),
     /**
+     * The same for the MCP SDK, which imports `zod/v4` (zod 4's classic API under its version path); without
+     * this alias esbuild would look for `zod.js/v4`, since an alias also rewrites the subpaths of its name.
+     */
+    'zod/v4': join(REPO_ROOT, 'lib', 'bundling', 'zod.js'),
+    /** The MCP SDK's Node shims without the AJV validator only elicitations use: see lib/bundling/mcp-shims.js. */
+    '@modelcontextprotocol/server/_shims': join(REPO_ROOT, 'lib', 'bundling', 'mcp-shims.js'),
+    /**
      * mime-db (137 KB minified: every MIME type there is) reaches the JIRA worker through jira.js → axios
      * → form-data → mime-types, which consults it only to name the type of a file part in a multipart
      * upload. Convoy uploads no files through axios (Slack charts go through @slack/web-api, which uses

@@ -58,6 +58,10 @@ const ROUTE_AUTHORIZATION: Readonly<Record<HttpHandlerName, string>> = {
   'api-charts': TOKEN_ROUTES,
   'api-plans': `${TOKEN_ROUTES}; applying a plan needs an admin token`,
   'api-write': `${TOKEN_ROUTES} where the route needs one`,
+  mcp:
+    'Every POST /mcp checks a Convoy bearer token in the handler exactly as the /v1 routes do ' +
+    '(functions/handlers/http/auth.ts) and answers 401 with a WWW-Authenticate challenge without one; the ' +
+    "project is the token's own. GET and DELETE /mcp only answer 405 (a stateless MCP server has no stream or session)",
   'webhook-github':
     'GitHub sends no API Gateway credential: the handler verifies the X-Hub-Signature-256 HMAC of the raw ' +
     'body with the webhook secret before it reads anything',

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TABLE_NAME_ENV } from '../../functions/handlers/env-names.js';
+import { GATE_STATE_MACHINE_ARN_ENV, TABLE_NAME_ENV } from '../../functions/handlers/env-names.js';
 import { HTTP_HANDLERS, type HttpHandlerName, ROUTES, routeKey } from '../../functions/handlers/routes.js';
 import { ConvoyHttpApi } from '../../lib/constructs/http-api.js';
 import type { ConvoyStack } from '../../lib/convoy-stack.js';
@@ -116,6 +116,28 @@ describe('ConvoyHttpApi', () => {
         }
       },
     );
+
+    it('serves the MCP server at /mcp from its own function, which writes the table and may decide gates', () => {
+      for (const stack of stacks) {
+        // Act
+        const mcpIntegrations = stack.template.findResources('AWS::ApiGatewayV2::Integration', {
+          Properties: { IntegrationUri: { 'Fn::GetAtt': [stack.functionId('mcp'), 'Arn'] } },
+        });
+        const mcpRoutes = Object.values(stack.template.findResources('AWS::ApiGatewayV2::Route'))
+          .map((route) => route.Properties.RouteKey as string)
+          .filter((key) => key.endsWith(' /mcp'));
+        const writes = stack.dynamoDbStatements('mcp').flatMap(actions);
+
+        // Assess
+        expect(Object.keys(mcpIntegrations)).toHaveLength(1);
+        // POST carries every MCP message; GET and DELETE answer 405, as a stateless server must.
+        expect(mcpRoutes.sort()).toEqual(['DELETE /mcp', 'GET /mcp', 'POST /mcp']);
+        expect(writes).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+        expect(stack.functionProperties('mcp')).toMatchObject({
+          Environment: { Variables: { [GATE_STATE_MACHINE_ARN_ENV]: expect.anything() } },
+        });
+      }
+    });
 
     it('uses one payload format 2.0 proxy integration per handler when several routes share it', () => {
       // Assess

@@ -83,11 +83,11 @@ describe('the token key secret', () => {
     });
   });
 
-  it('may be read by the four API functions only, which are told its ARN', () => {
+  it('may be read by the four API functions and the MCP function only, which are told its ARN', () => {
     for (const { stack, template } of stacks) {
       // Act
       const readers = readersOfKey(stack, template);
-      const api = (['api-read', 'api-write', 'api-charts', 'api-plans'] as const).map(
+      const api = (['api-read', 'api-write', 'api-charts', 'api-plans', 'mcp'] as const).map(
         (name) => stack.httpApi.functions[name],
       );
       const told = Object.entries(template.findResources('AWS::Lambda::Function')).flatMap(([id, fn]) => {

@@ -242,6 +242,36 @@ describe('computeStatus', () => {
       });
     });
 
+    it('shows an unassigned task with no agent and no holder until an agent claims it, then under that agent', () => {
+      // Prepare: the plan names no agent for task-1c; gamma claims it in the second snapshot.
+      const plan = {
+        ...PLAN,
+        phases: PLAN.phases.map((p) => ({
+          ...p,
+          tasks: p.tasks.map((t) => {
+            if (t.id !== 'task-1c') return t;
+            const { agent: _planned, ...rest } = t;
+            return rest;
+          }),
+        })),
+      };
+      const open = { ...snapshot(), plan: { ...snapshot().plan, plan } };
+      const claimed = {
+        ...snapshot({ tasks: [task('task-1c', 'done', { assignee: 'gamma' })] }),
+        plan: open.plan,
+      };
+
+      // Act
+      const before = computeStatus(open, NOW);
+      const after = computeStatus(claimed, NOW);
+
+      // Assess
+      expect(before.tasks[2]).toMatchObject({ id: 'task-1c', agent: null, holder: null });
+      expect(after.tasks[2]).toMatchObject({ id: 'task-1c', agent: null, holder: 'gamma' });
+      expect(agentStatus(after, 'gamma').completion).toBe(100);
+      expect(agentStatus(after, 'alpha').completion).toBe(0);
+    });
+
     it('treats tasks missing from the snapshot as todo since the plan was applied', () => {
       // Prepare
       const state = snapshot({ tasks: [] });

@@ -124,6 +124,49 @@ describe('buildStandup', () => {
     );
   });
 
+  it('lists tasks no agent has claimed under "Unassigned", and a claimed one under its assignee', () => {
+    // Prepare: the plan names no agent for two tasks; the bridge agent claimed one of them.
+    const plan = samplePlan();
+    const open = new Set(['grpc-gateway', 'bridge-oracle-design']);
+    const unassigned = {
+      ...plan,
+      phases: plan.phases.map((phase) => ({
+        ...phase,
+        tasks: phase.tasks.map((task) => {
+          if (!open.has(task.id)) return task;
+          const { agent: _planned, ...rest } = task;
+          return task.id === 'grpc-gateway' ? { ...rest, pool: ['grpc-agent', 'ai-agent'] } : rest;
+        }),
+      })),
+    };
+    const ctx = standupContext({
+      plan: unassigned,
+      tasks: [
+        {
+          id: 'bridge-oracle-design',
+          status: 'in_progress',
+          blocked: false,
+          updatedAt: '2026-01-02T14:00:00.000Z',
+          startedAt: '2026-01-02T14:00:00.000Z',
+          updatedBy: 'agent:bridge-agent',
+          assignee: 'bridge-agent',
+          version: 2,
+        },
+      ],
+    });
+
+    // Act
+    const doc = buildStandup(ctx);
+
+    // Assess
+    expect(text(doc, 'unassigned')).toContain('1 open task no agent has claimed yet.');
+    expect(text(doc, 'unassigned')).toContain('`grpc-gateway`');
+    expect(text(doc, 'unassigned')).toContain('waits for `grpc-services`');
+    expect(text(doc, 'agent:bridge-agent')).toContain('**In progress:**\n  - `bridge-oracle-design`');
+    expect(text(doc, 'agent:grpc-agent')).not.toContain('grpc-gateway');
+    expect(doc.sections.map((s) => s.id).slice(-2)).toEqual(['unassigned', 'prs']);
+  });
+
   it('renders as a readable Markdown document', async () => {
     await expect(renderMarkdown(buildStandup(standupContext()))).toMatchFileSnapshot(
       './__snapshots__/standup.md',

@@ -5,6 +5,7 @@ import { applyCommand } from './commands/apply.js';
 import { devCommand } from './commands/dev.js';
 import { escalationsCommand } from './commands/escalations.js';
 import { gatesCommand } from './commands/gates.js';
+import { mcpCommand } from './commands/mcp.js';
 import { planCommand } from './commands/plan.js';
 import { reportCommand } from './commands/report.js';
 import { scheduleCommand } from './commands/schedule.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   gatesCommand,
   escalationsCommand,
   tokensCommand,
+  mcpCommand,
   schemaCommand,
 ];
 

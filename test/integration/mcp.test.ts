@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.js';
 
@@ -265,5 +267,65 @@ describe('MCP server at POST /mcp', () => {
     expect(forged.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     expect(get.status).toBe(405);
     await expect(connecting).rejects.toThrow();
+  });
+});
+
+describe('convoy mcp, the stdio bridge', () => {
+  const bin = fileURLToPath(new URL('../../bin/convoy.mjs', import.meta.url));
+
+  /** `convoy mcp` started as an MCP client starts a local server: a child process spoken to over stdio. */
+  async function bridge(env: Record<string, string>, args: string[] = []): Promise<Client> {
+    const client = new Client({ name: 'convoy-test', version: '1.0.0' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [bin, 'mcp', ...args],
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stderr: 'pipe',
+    });
+    clients.push(client);
+    await client.connect(transport);
+    return client;
+  }
+
+  it('forwards tools, calls and resources to the running Convoy as the token’s agent', async () => {
+    // Prepare
+    const p = await project();
+    const alpha = await bridge({ CONVOY_URL: api.url, CONVOY_TOKEN: p.alpha });
+
+    // Act
+    const tools = (await alpha.listTools()).tools.map((tool) => tool.name);
+    const me = await alpha.callTool({ name: 'whoami', arguments: {} });
+    const started = await alpha.callTool({
+      name: 'update_task',
+      arguments: { task: 'api', to: 'in_progress' },
+    });
+    const refused = await alpha.callTool({
+      name: 'update_task',
+      arguments: { task: 'docs', to: 'in_progress' },
+    });
+    const status = await alpha.readResource({ uri: 'convoy://status' });
+
+    // Assess
+    expect(tools).toEqual(expect.arrayContaining(['whoami', 'next_task', 'update_task', 'hand_off']));
+    expect(tools).not.toContain('decide_gate');
+    expect(structured(me)).toMatchObject({ actor: 'agent:alpha', project: p.id });
+    expect(structured(started)).toMatchObject({ task: { id: 'api', status: 'in_progress' } });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/beta/);
+    expect(JSON.parse((status.contents[0] as { text: string }).text)).toMatchObject({ project: p.id });
+  });
+
+  it('serves only the core tools with --tools core', async () => {
+    // Prepare
+    const p = await project();
+
+    // Act
+    const lead = await bridge({}, ['--url', api.url, '--token', p.lead, '--tools', 'core']);
+    const tools = (await lead.listTools()).tools.map((tool) => tool.name);
+
+    // Assess
+    expect(tools).toHaveLength(9);
+    expect(tools).not.toContain('decide_gate');
+    expect(tools).not.toContain('plan_status');
   });
 });

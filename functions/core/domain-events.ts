@@ -29,6 +29,12 @@ export const DOMAIN_EVENT_TYPES = [
   'agent.up',
   'metrics.recorded',
   'event.recorded',
+  'task.claimed',
+  'task.released',
+  'lease.acquired',
+  'lease.released',
+  'lease.expired',
+  'resource.conflict',
 ] as const;
 
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
@@ -47,6 +53,12 @@ export const DETAIL_TYPES = {
   'agent.up': 'Agent Up',
   'metrics.recorded': 'Metrics Recorded',
   'event.recorded': 'Event Recorded',
+  'task.claimed': 'Task Claimed',
+  'task.released': 'Task Released',
+  'lease.acquired': 'Lease Acquired',
+  'lease.released': 'Lease Released',
+  'lease.expired': 'Lease Expired',
+  'resource.conflict': 'Resource Conflict',
 } as const satisfies Record<DomainEventType, string>;
 
 export type DomainEventDetailType = (typeof DETAIL_TYPES)[DomainEventType];
@@ -57,8 +69,8 @@ export interface TaskChangedDetail {
   readonly task: string;
   /** The phase the task belongs to. */
   readonly phase: string;
-  /** The agent the task is assigned to. */
-  readonly agent: string;
+  /** The agent working on the task (the plan's, else its claim's); absent for an unassigned task nobody claimed. */
+  readonly agent?: string;
   readonly from: TaskStatus;
   /** Equal to `from` when only the blocker changed. */
   readonly to: TaskStatus;
@@ -73,6 +85,67 @@ export interface TaskChangedDetail {
   /** The actor, as the audit trail writes it (`agent:grpc-agent`, `person:pm`, `integration:jira`). */
   readonly by: string;
   readonly note?: string;
+  readonly at: string;
+}
+
+/** An agent claimed a task: it is in progress, and only the holder of the lease may move it. */
+export interface TaskClaimedDetail {
+  readonly project: string;
+  readonly task: string;
+  readonly phase: string;
+  /** The agent that holds the claim. */
+  readonly agent: string;
+  /** When the claim lapses unless a heartbeat naming the task renews it. */
+  readonly expiresAt: string;
+  /** The task's version after the claim. */
+  readonly version: number;
+  readonly by: string;
+  readonly at: string;
+}
+
+/** A claim ended without the task being done: it is ready again for the next claim. */
+export interface TaskReleasedDetail {
+  readonly project: string;
+  readonly task: string;
+  readonly phase: string;
+  /** The agent that held the claim. */
+  readonly agent: string;
+  /** `released`: given back; `expired`: the lease ran out without a heartbeat naming the task. */
+  readonly reason: 'released' | 'expired';
+  readonly version: number;
+  readonly by: string;
+  readonly at: string;
+}
+
+/** A resource lease was taken, given back or ran out. */
+export interface LeaseDetail {
+  readonly project: string;
+  readonly lease: string;
+  /** As the audit trail names actors: `agent:api-agent`, `person:pm`. */
+  readonly holder: string;
+  readonly resource?: string;
+  readonly paths: readonly string[];
+  readonly mode: 'exclusive' | 'shared';
+  readonly task?: string;
+  readonly expiresAt: string;
+  readonly at: string;
+}
+
+/**
+ * Someone asked for a lease that overlaps another holder's: refused (409), or taken anyway by the
+ * resource's owner (`overridden`), who always may. Every agent of the plan should hear of it.
+ */
+export interface ResourceConflictDetail {
+  readonly project: string;
+  readonly resource?: string;
+  readonly paths: readonly string[];
+  /** Who asked, as the audit trail names actors. */
+  readonly requestedBy: string;
+  /** The lease it collided with, its holder and task. */
+  readonly lease: string;
+  readonly holder: string;
+  readonly task?: string;
+  readonly overridden: boolean;
   readonly at: string;
 }
 
@@ -209,6 +282,12 @@ export interface DomainEventDetails {
   readonly 'agent.up': AgentUpDetail;
   readonly 'metrics.recorded': MetricsRecordedDetail;
   readonly 'event.recorded': EventRecordedDetail;
+  readonly 'task.claimed': TaskClaimedDetail;
+  readonly 'task.released': TaskReleasedDetail;
+  readonly 'lease.acquired': LeaseDetail;
+  readonly 'lease.released': LeaseDetail;
+  readonly 'lease.expired': LeaseDetail;
+  readonly 'resource.conflict': ResourceConflictDetail;
 }
 
 /**
@@ -258,6 +337,12 @@ const KEYS: { readonly [T in DomainEventType]: (detail: DomainEventDetails[T]) =
   'agent.up': (d) => [d.agent, d.downSince],
   'metrics.recorded': (d) => [d.at, shortHash(JSON.stringify(d.metrics))],
   'event.recorded': (d) => [d.event],
+  'task.claimed': (d) => [d.task, `v${d.version}`],
+  'task.released': (d) => [d.task, `v${d.version}`],
+  'lease.acquired': (d) => [d.lease],
+  'lease.released': (d) => [d.lease],
+  'lease.expired': (d) => [d.lease],
+  'resource.conflict': (d) => [d.lease, d.requestedBy, d.at],
 };
 
 /**

@@ -13,6 +13,10 @@ export const API_ERROR_CODES = [
   'not_found',
   'conflict',
   'concurrent_update',
+  /** A write on a claimed task without the claim's current lease id. */
+  'lease_lost',
+  /** A resource lease that overlaps another holder's exclusive lease (or an exclusive one over others). */
+  'lease_conflict',
   /** A request with the same Idempotency-Key is still being processed. */
   'request_in_progress',
   'payload_too_large',
@@ -102,6 +106,38 @@ export class ConflictError extends ConvoyError {
   constructor(message: string, options?: ErrorOptions) {
     super('conflict', message, options);
     this.name = 'ConflictError';
+  }
+}
+
+/**
+ * A write on a claimed task that does not carry the claim's current lease id: the writer's claim
+ * lapsed or was never its own. Names who holds the task now, and until when.
+ */
+export class LeaseLostError extends ConvoyError {
+  constructor(
+    message: string,
+    readonly holder?: { readonly agent: string; readonly expiresAt: string },
+    options?: ErrorOptions,
+  ) {
+    super('lease_lost', message, options);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** A resource lease that collides with another holder's: names the holder, its task and expiry. */
+export class LeaseConflictError extends ConvoyError {
+  constructor(
+    message: string,
+    readonly conflicting: {
+      readonly lease: string;
+      readonly holder: string;
+      readonly task?: string;
+      readonly expiresAt: string;
+    },
+    options?: ErrorOptions,
+  ) {
+    super('lease_conflict', message, options);
+    this.name = 'LeaseConflictError';
   }
 }
 

@@ -2,6 +2,7 @@ import type {
   AgentState,
   AuditEvent,
   Handoff,
+  LeaseSet,
   MetricPoint,
   PhaseState,
   ProjectSnapshot,
@@ -30,6 +31,9 @@ export interface Clock {
  * a step that lost a race. An adapter implements it (adapters/node/timers.ts); the core has no timers.
  */
 export type Pause = (ms: number) => Promise<void>;
+
+/** What choosing a task to claim reads of each task. */
+export type TaskSummary = Pick<TaskState, 'id' | 'status' | 'blocked' | 'claim' | 'version'>;
 
 /** A conditional write: applied only if the item still has `expectedVersion` (0 = must not exist). */
 export interface VersionedWrite<T> {
@@ -82,6 +86,24 @@ export interface CoordinationStore {
    * before anything is written.
    */
   commit(project: string, change: Change): Promise<void>;
+  /**
+   * A summary of every task that has state (id, status, blocked, claim, version: enough to choose the
+   * next task to claim; a task without state is todo) and every phase, read in one pass.
+   */
+  taskSummaries(
+    project: string,
+  ): Promise<{ tasks: Map<string, TaskSummary>; phases: Map<string, PhaseState> }>;
+  /** The project's resource leases, expired ones included (read consistently). */
+  getLeases(project: string): Promise<LeaseSet>;
+  /**
+   * Moves the expiry of a task's claim to `expiresAt`, if `agent` still holds it and it has not expired
+   * at `at`: one conditional write, no read. False when the claim is gone, another's, or expired.
+   */
+  renewClaim(
+    project: string,
+    task: string,
+    renewal: { agent: string; at: string; expiresAt: string },
+  ): Promise<boolean>;
   /**
    * Records a heartbeat without reading first (counts always add up under concurrency) and clears
    * the agent's down mark; `wasDownSince` says it had one.
@@ -143,6 +165,8 @@ export interface Change {
     readonly at: string;
     readonly lastHeartbeatAt: string;
   }[];
+  /** Replaces the project's resource leases, if they are still at `expectedVersion` (see `getLeases`). */
+  readonly leases?: VersionedWrite<LeaseSet>;
   /** Moves the done counters of phases (see `countDone`) with the tasks that moved them. */
   readonly doneCounts?: readonly { readonly phase: string; readonly delta: number }[];
   /** JIRA commands and Slack posts the change calls for, due at `now`. */

@@ -14,9 +14,11 @@ import type {
   AgentState,
   AuditEvent,
   Handoff,
+  LeaseSet,
   MetricPoint,
   PhaseState,
   ProjectSnapshot,
+  ResourceLease,
   Risk,
   StoredPlan,
   TaskState,
@@ -32,6 +34,7 @@ import type {
   IdempotencyClaim,
   IdempotencyStore,
   StoredToken,
+  TaskSummary,
   TokenAudit,
   TokenStore,
 } from '../../core/ports.js';
@@ -167,8 +170,10 @@ export class DynamoDbCoordinationStore
     const tasks = new Map<string, TaskState>();
     const agents = new Map<string, AgentState>();
     const metrics = new Map<string, MetricPoint>();
+    let leases: readonly ResourceLease[] = [];
     for (const item of items) {
       const sk = item.sk as string;
+      if (sk === keys.leases(project).sk) leases = strip<LeaseSet>(item).leases;
       switch (itemKind(sk)) {
         case 'phase':
           phases.set(idOf(sk), toPhase(item));
@@ -185,7 +190,7 @@ export class DynamoDbCoordinationStore
         default:
       }
     }
-    return { plan: await this.loadPlan(project, pointer), phases, tasks, agents, metrics };
+    return { plan: await this.loadPlan(project, pointer), phases, tasks, agents, metrics, leases };
   }
 
   async getTasks(project: string, ids: readonly string[]): Promise<Map<string, TaskState>> {
@@ -284,6 +289,17 @@ export class DynamoDbCoordinationStore
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       })),
+      ...(change.leases
+        ? [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...keys.leases(project), ...change.leases.next },
+                ...this.versionCondition(change.leases.expectedVersion),
+              },
+            },
+          ]
+        : []),
       ...(change.agentsDown ?? []).map((mark) => ({ Update: this.downMark(project, mark.agent, mark) })),
       ...(change.doneCounts ?? []).map(({ phase, delta }) => ({
         Update: {
@@ -311,6 +327,77 @@ export class DynamoDbCoordinationStore
     ];
     assertFitsOneTransaction(items);
     await this.transact(items);
+  }
+
+  async taskSummaries(
+    project: string,
+  ): Promise<{ tasks: Map<string, TaskSummary>; phases: Map<string, PhaseState> }> {
+    // Two Queries of the project partition at once: the tasks, projected to what choosing one needs,
+    // and the phases (a handful).
+    const [taskItems, phaseItems] = await Promise.all([
+      this.queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :task)',
+        ProjectionExpression: 'sk, #status, blocked, claim, version',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': keys.projectPartition(project), ':task': 'TASK#' },
+      }),
+      this.queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :phase)',
+        ExpressionAttributeValues: { ':pk': keys.projectPartition(project), ':phase': 'PHASE#' },
+      }),
+    ]);
+    const tasks = new Map<string, TaskSummary>();
+    for (const item of taskItems) {
+      const id = idOf(item.sk as string);
+      tasks.set(id, {
+        id,
+        status: item.status as TaskSummary['status'],
+        blocked: item.blocked === true,
+        version: item.version as number,
+        ...(item.claim ? { claim: item.claim as NonNullable<TaskSummary['claim']> } : {}),
+      });
+    }
+    const phases = new Map<string, PhaseState>();
+    for (const item of phaseItems) phases.set(idOf(item.sk as string), toPhase(item));
+    return { tasks, phases };
+  }
+
+  async getLeases(project: string): Promise<LeaseSet> {
+    const item = await this.get(keys.leases(project));
+    return item ? strip<LeaseSet>(item) : { leases: [], version: 0 };
+  }
+
+  async renewClaim(
+    project: string,
+    task: string,
+    renewal: { agent: string; at: string; expiresAt: string },
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.task(project, task),
+          UpdateExpression: 'SET #claim.#expires = :expires ADD #version :one',
+          ConditionExpression: '#claim.#agent = :agent AND #claim.#expires > :at',
+          ExpressionAttributeNames: {
+            '#claim': 'claim',
+            '#agent': 'agent',
+            '#expires': 'expiresAt',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: {
+            ':agent': renewal.agent,
+            ':at': renewal.at,
+            ':expires': renewal.expiresAt,
+            ':one': 1,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   }
 
   async recordHeartbeat(

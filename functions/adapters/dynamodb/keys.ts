@@ -12,6 +12,7 @@
  * | agent state           | `PROJECT#<project>`         | `AGENT#<agent>`            |                                    |
  * | latest metric value   | `PROJECT#<project>`         | `METRIC#<name>`            |                                    |
  * | phase done counter    | `PROJECT#<project>`         | `DONE#<phase>`             |                                    |
+ * | resource leases       | `PROJECT#<project>`         | `LEASES`                   |                                    |
  * | metric point          | `PROJECT#<project>#METRIC#<name>` | `<ISO time>#<value>` |                                    |
  * | audit event           | `PROJECT#<project>#EVENTS`  | `<event id>`               | `PROJECT#<project>#EVENT#<type>` / `<event id>` |
  * | handoff               | `PROJECT#<project>#HANDOFFS`| `<handoff id>`             |                                    |
@@ -58,6 +59,8 @@ export const keys = {
   agent: (p: string, id: string): Key => ({ pk: project(p), sk: `AGENT#${id}` }),
   latestMetric: (p: string, name: string): Key => ({ pk: project(p), sk: `METRIC#${name}` }),
   phaseDoneCount: (p: string, phase: string): Key => ({ pk: project(p), sk: `DONE#${phase}` }),
+  /** Every resource lease of a project in one item: taking a lease is one conditional write on it. */
+  leases: (p: string): Key => ({ pk: project(p), sk: 'LEASES' }),
   /**
    * A point is its name, time and value: the same point posted twice is one item (a retry is
    * idempotent), two values at the same instant are two.

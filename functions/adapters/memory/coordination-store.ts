@@ -2,6 +2,7 @@ import type {
   AgentState,
   AuditEvent,
   Handoff,
+  LeaseSet,
   MetricPoint,
   PhaseState,
   ProjectSnapshot,
@@ -12,7 +13,7 @@ import type {
 import type { DomainEvent } from '../../core/domain-events.js';
 import { UnprocessableError, ValidationError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan/index.js';
-import type { Change, CoordinationStore, EventPage, VersionedWrite } from '../../core/ports.js';
+import type { Change, CoordinationStore, EventPage, TaskSummary, VersionedWrite } from '../../core/ports.js';
 import { MemoryAuditTrail } from './audit-trail.js';
 import { MemoryEventStream } from './event-stream.js';
 import type { MemoryOutbox } from './outbox.js';
@@ -42,6 +43,7 @@ interface Project {
   /** Each metric's points, by `<at>#<value>`. */
   readonly series: Map<string, SortedItems<MetricPoint>>;
   readonly handoffs: SortedItems<Handoff>;
+  leases: LeaseSet;
 }
 
 /**
@@ -105,6 +107,7 @@ export class MemoryCoordinationStore implements CoordinationStore {
       tasks: copyMap(state.tasks),
       agents: copyMap(state.agents),
       metrics: copyMap(state.metrics),
+      leases: copy(state.leases).leases,
     };
   }
 
@@ -156,6 +159,7 @@ export class MemoryCoordinationStore implements CoordinationStore {
           apply: () => state.handoffs.set(handoff.id, copy(handoff)),
         }),
       ),
+      ...(change.leases ? [this.leaseSetWrite(project, state, change.leases)] : []),
       ...change.events.map((event) => this.trail.put(project, event)),
       ...(change.agentsDown ?? []).map(
         (mark): Write => ({
@@ -186,6 +190,58 @@ export class MemoryCoordinationStore implements CoordinationStore {
         `this change needs ${writes.length} writes, but one DynamoDB transaction holds at most ${MAX_TRANSACTION_ITEMS} items; nothing was written — split it into smaller changes`,
       );
     transact(writes);
+  }
+
+  async taskSummaries(
+    project: string,
+  ): Promise<{ tasks: Map<string, TaskSummary>; phases: Map<string, PhaseState> }> {
+    const state = this.of(project);
+    const tasks = new Map<string, TaskSummary>();
+    for (const [id, task] of state.tasks)
+      tasks.set(id, {
+        id,
+        status: task.status,
+        blocked: task.blocked,
+        version: task.version,
+        ...(task.claim ? { claim: copy(task.claim) } : {}),
+      });
+    return { tasks, phases: copyMap(state.phases) };
+  }
+
+  async getLeases(project: string): Promise<LeaseSet> {
+    return copy(this.of(project).leases);
+  }
+
+  async renewClaim(
+    project: string,
+    task: string,
+    renewal: { agent: string; at: string; expiresAt: string },
+  ): Promise<boolean> {
+    const tasks = this.of(project).tasks;
+    const current = tasks.get(task);
+    // As the DynamoDB condition: the agent still holds the claim and has not expired (ISO strings compare).
+    if (!current?.claim || current.claim.agent !== renewal.agent || !(current.claim.expiresAt > renewal.at))
+      return false;
+    tasks.set(task, {
+      ...current,
+      claim: { ...current.claim, expiresAt: renewal.expiresAt },
+      version: current.version + 1,
+    });
+    return true;
+  }
+
+  private leaseSetWrite(
+    project: string,
+    state: Project,
+    { next, expectedVersion }: VersionedWrite<LeaseSet>,
+  ): Write {
+    return {
+      item: `leases\n${project}`,
+      holds: () => state.leases.version === expectedVersion,
+      apply: () => {
+        state.leases = copy(next);
+      },
+    };
   }
 
   /**
@@ -316,6 +372,7 @@ export class MemoryCoordinationStore implements CoordinationStore {
         done: new Map(),
         series: new Map(),
         handoffs: new SortedItems(),
+        leases: { leases: [], version: 0 },
       };
       this.projects.set(project, state);
     }

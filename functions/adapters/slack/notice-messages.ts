@@ -68,6 +68,21 @@ export function noticeMessage(notice: Notice, options: NoticeMessageOptions = {}
       const text = `:red_circle: *${escapeSlackText(notice.agent.name)}* is down: no heartbeat since ${escapeSlackText(when(notice.lastHeartbeatAt))}. ${owner}, please bring it back.`;
       return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
     }
+    case 'task-released': {
+      const why =
+        notice.reason === 'expired'
+          ? `${escapeSlackText(notice.agent)}'s claim expired without a heartbeat`
+          : `${escapeSlackText(notice.agent)} gave it back`;
+      const text = `:leftwards_arrow_with_hook: *${escapeSlackText(notice.task.title)}* (${escapeSlackText(notice.task.id)}) is ready to claim again: ${why}.`;
+      return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    }
+    case 'resource-conflict': {
+      const held = `${escapeSlackText(notice.holder)} holds it${notice.task ? ` for ${escapeSlackText(notice.task)}` : ''} until ${escapeSlackText(when(notice.expiresAt))}`;
+      const text = notice.overridden
+        ? `:warning: Resource conflict on *${escapeSlackText(notice.what)}*: its owner ${escapeSlackText(notice.requestedBy)} took a lease over it; ${held}.`
+        : `:warning: Resource conflict on *${escapeSlackText(notice.what)}*: ${escapeSlackText(notice.requestedBy)} asked for a lease, refused; ${held}.`;
+      return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    }
     case 'agent-up': {
       const text = `:large_green_circle: *${escapeSlackText(notice.agent.name)}* is back (down since ${escapeSlackText(when(notice.downSince))}).`;
       return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };

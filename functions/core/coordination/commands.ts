@@ -15,7 +15,7 @@ import {
 } from '../errors.js';
 import { shortHash } from '../hash.js';
 import type { Notice } from '../integrations/model.js';
-import type { Plan, TaskStatus } from '../plan/index.js';
+import { leaseDuration, type Plan, type TaskStatus } from '../plan/index.js';
 import { didYouMean } from '../plan/suggest.js';
 import type {
   Clock,
@@ -27,6 +27,7 @@ import type {
   OutboxWrite,
   Pause,
 } from '../ports.js';
+import { assertClaimedBeforeStart, assertHoldsLease, withoutTaskLeases } from './fencing.js';
 import {
   describeChecklist,
   didYouMeanItem,
@@ -42,13 +43,17 @@ import {
   type AuditEvent,
   describeActor,
   type Handoff,
+  type LeaseSet,
   type MetricPoint,
   type PhaseState,
+  type ResourceLease,
   type Risk,
   type StoredPlan,
+  type TaskClaim,
   type TaskState,
 } from './model.js';
 import { auditEvent, requirePlan } from './records.js';
+import { mayClaim } from './tasks.js';
 
 /** Produces ids that sort by creation time (events, handoffs). */
 export interface IdGenerator {
@@ -106,7 +111,7 @@ export async function withRetries<T>(
   }
 }
 
-function requireTask(plan: Plan, taskId: string) {
+export function requireTask(plan: Plan, taskId: string) {
   const found = definition(plan, taskId);
   if (!found) {
     const ids = plan.phases.flatMap((phase) => phase.tasks.map((task) => task.id));
@@ -117,7 +122,7 @@ function requireTask(plan: Plan, taskId: string) {
   return found;
 }
 
-function requireAgent(plan: Plan, agentId: string) {
+export function requireAgent(plan: Plan, agentId: string) {
   const agent = plan.agents.find((candidate) => candidate.id === agentId);
   if (!agent) {
     throw new NotFoundError(
@@ -141,6 +146,48 @@ export function assertMayActFor(plan: Plan, actor: Actor, agentId: string, what:
   if (actor.kind === 'person' && agent && (agent.owner === actor.id || agent.backup === actor.id)) return;
   throw new ForbiddenError(
     `${describeActor(actor)} may not ${what} of agent ${agentId}; only that agent, its owner or backup, or an admin may`,
+  );
+}
+
+type TaskDefinition = Plan['phases'][number]['tasks'][number];
+
+/**
+ * The agent working on a task: the one the plan assigns it to, else the one holding its claim, else
+ * the one that last claimed it (undefined for an unassigned task nobody claimed yet).
+ */
+export const workingAgent = (task: TaskDefinition, state?: TaskState): string | undefined =>
+  task.agent ?? state?.claim?.agent ?? state?.assignee;
+
+/**
+ * Who may act on a task: an agent the plan assigns it to, that holds its claim or may claim it (its
+ * pool, or any agent for an unassigned task; fencing then asks for the lease), the owners and backups
+ * of those agents, and the admin.
+ */
+export function assertMayActOnTask(
+  plan: Plan,
+  actor: Actor,
+  task: TaskDefinition,
+  state: TaskState | undefined,
+  what: string,
+): void {
+  if (actor.kind === 'admin' || actor.kind === 'system' || actor.kind === 'integration') return;
+  const open = task.agent === undefined && (task.pool ?? []).length === 0;
+  const agents = open
+    ? plan.agents.map((agent) => agent.id)
+    : [task.agent, state?.claim?.agent, ...(task.pool ?? [])].filter((id): id is string => id !== undefined);
+  if (actor.kind === 'agent' && agents.includes(actor.id)) return;
+  if (
+    actor.kind === 'person' &&
+    plan.agents.some(
+      (agent) => agents.includes(agent.id) && (agent.owner === actor.id || agent.backup === actor.id),
+    )
+  )
+    return;
+  const who = task.agent ?? state?.claim?.agent;
+  throw new ForbiddenError(
+    `${describeActor(actor)} may not ${what} ${task.id}; only ${
+      who ? `agent ${who}` : `the agents that may claim it (${agents.join(', ')})`
+    }, ${who ? 'its' : 'their'} owner or backup, or an admin may`,
   );
 }
 
@@ -341,16 +388,21 @@ export interface TaskResult {
 /** Moves a task along its lifecycle; 409 (ConflictError) with the reason when the rules forbid it. */
 export async function transitionTask(
   ports: CoordinationPorts,
-  input: { project: string; task: string; to: TaskStatus; note?: string; actor: Actor },
+  input: { project: string; task: string; to: TaskStatus; note?: string; lease?: string; actor: Actor },
 ): Promise<TaskResult> {
   const { project, actor } = input;
   const stored = await requirePlan(ports, project);
   const { task: taskDef, phase } = requireTask(stored.plan, input.task);
-  assertMayActFor(stored.plan, actor, taskDef.agent, 'move the tasks');
+  assertMayActOnTask(stored.plan, actor, taskDef, undefined, 'move task');
   const result = await withRetries(ports, async () => {
     const context = await ports.store.getTaskContext(project, [taskDef.id, ...taskDef.dependsOn], phase.id);
     const states = context.tasks;
     const task = states.get(taskDef.id) ?? initialTask(taskDef.id, stored.appliedAt);
+    assertMayActOnTask(stored.plan, actor, taskDef, task, 'move task');
+    if (task.status !== input.to) {
+      assertHoldsLease(task, actor, input.lease, taskDef.agent);
+      assertClaimedBeforeStart(task, actor, taskDef.agent, input.to);
+    }
     // Task state is created on first write, so a predecessor nobody touched yet is simply todo.
     const predecessors = new Map(
       taskDef.dependsOn.map((id) => [id, states.get(id) ?? initialTask(id, stored.appliedAt)]),
@@ -370,27 +422,30 @@ export async function transitionTask(
     const at = ports.clock.now().toISOString();
     // Finishing a task lifts its blocker: a done task cannot be blocked, and would otherwise stay so.
     const unblocks = input.to === 'done' && task.blocked;
-    const next = withCycleTimes(
+    // A task that is done (or reopened to todo by an admin) is nobody's claim any more; the leases its
+    // claim took on the resources it touches end with it.
+    const endsClaim = task.claim !== undefined && (input.to === 'done' || input.to === 'todo');
+    const moved = withCycleTimes(
       nextVersion(task, { status: input.to, ...(unblocks ? { blocked: false } : {}) }, actor, at),
       task.status,
       at,
     );
+    const next = endsClaim ? withoutClaim(moved) : moved;
+    const leaseChange =
+      endsClaim && taskDef.touches.length > 0
+        ? await taskLeasesEnded(ports, project, taskDef.id, task.claim as TaskClaim, actor, at)
+        : undefined;
+    const agent = workingAgent(taskDef, task);
     const outbox = [
       ...jiraCommands(ports, stored.plan, taskDef.jira, next, actor),
       ...(input.to === 'done'
-        ? slackNotices(
-            ports,
-            stored.plan,
-            taskDef.agent,
-            `task-done:${project}:${taskDef.id}:v${next.version}`,
-            {
-              type: 'task-done',
-              project,
-              task: { id: taskDef.id, title: taskDef.title },
-              by: next.updatedBy,
-              ...(input.note ? { note: input.note } : {}),
-            },
-          )
+        ? slackNotices(ports, stored.plan, agent, `task-done:${project}:${taskDef.id}:v${next.version}`, {
+            type: 'task-done',
+            project,
+            task: { id: taskDef.id, title: taskDef.title },
+            by: next.updatedBy,
+            ...(input.note ? { note: input.note } : {}),
+          })
         : []),
     ];
     // The change, its audit event, its JIRA and Slack commands, the phase's done counter and its domain
@@ -400,7 +455,7 @@ export async function transitionTask(
         project,
         task: taskDef.id,
         phase: phase.id,
-        agent: taskDef.agent,
+        ...(agent !== undefined ? { agent } : {}),
         version: next.version,
         from: task.status,
         to: next.status,
@@ -422,16 +477,18 @@ export async function transitionTask(
           data: {
             from: task.status,
             to: input.to,
-            agent: taskDef.agent,
+            ...(agent !== undefined ? { agent } : {}),
             ...(unblocks ? { unblocked: task.blockedReason ?? true } : {}),
           },
         }),
+        ...(leaseChange?.events ?? []),
       ],
+      ...(leaseChange ? { leases: leaseChange.leases } : {}),
       ...(input.to === 'done' || task.status === 'done'
         ? { doneCounts: [{ phase: phase.id, delta: input.to === 'done' ? 1 : -1 }] }
         : {}),
       ...(outbox.length > 0 ? { outbox: { entries: outbox, now: ports.clock.now() } } : {}),
-      published,
+      published: [...published, ...(leaseChange?.published ?? [])],
     });
     return { task: next, changed: true, from: task.status, published };
   });
@@ -538,7 +595,7 @@ export function phaseEvents(plan: Plan, moved: readonly PhaseState[], at: string
  * task status to. The command id is the task version, so it is written once, with that version; a
  * change that came from JIRA itself is not sent back (no ping-pong).
  */
-function jiraCommands(
+export function jiraCommands(
   ports: CoordinationPorts,
   plan: Plan,
   issue: string | undefined,
@@ -561,10 +618,10 @@ function jiraCommands(
  * The post that tells the team in Slack, through the outbox (so a Slack outage loses nothing and a
  * retry posts nothing new): in the agent's own channel, or the project's when the agent has none.
  */
-function slackNotices(
+export function slackNotices(
   ports: CoordinationPorts,
   plan: Plan,
-  agentId: string,
+  agentId: string | undefined,
   key: string,
   notice: Notice,
 ): OutboxWrite[] {
@@ -575,12 +632,12 @@ function slackNotices(
 }
 
 /** `{ outbox }` of a change that queues these entries, or nothing. */
-function queued(ports: CoordinationPorts, entries: readonly OutboxWrite[]) {
+export function queued(ports: CoordinationPorts, entries: readonly OutboxWrite[]) {
   return entries.length > 0 ? { outbox: { entries, now: ports.clock.now() } } : {};
 }
 
 /** The next version of a task: who changed it and when; a reason only while it is blocked. */
-function nextVersion(
+export function nextVersion(
   task: TaskState,
   changes: Partial<Pick<TaskState, 'status' | 'blocked' | 'blockedReason'>>,
   actor: Actor,
@@ -599,29 +656,88 @@ function nextVersion(
 }
 
 /** Stamps when a task started and when it was done; a reopened task is no longer done. */
-function withCycleTimes(next: TaskState, from: TaskStatus, at: string): TaskState {
+export function withCycleTimes(next: TaskState, from: TaskStatus, at: string): TaskState {
   if (next.status === 'done') return { ...next, doneAt: at };
   const { doneAt: _reopened, ...open } = next;
   return from === 'todo' && next.status === 'in_progress' ? { ...open, startedAt: at } : open;
 }
 
-function initialTask(id: string, at: string): TaskState {
+/** A task state without its claim (the assignee stays). */
+export function withoutClaim(task: TaskState): TaskState {
+  const { claim: _ended, ...rest } = task;
+  return rest;
+}
+
+/**
+ * What ending a claim does to the leases it took on the resources its task touches: the lease set
+ * without them, and the audit and domain events that say they were released (none: nothing to change).
+ */
+export async function taskLeasesEnded(
+  ports: Pick<CoordinationPorts, 'store' | 'ids'>,
+  project: string,
+  task: string,
+  claim: TaskClaim,
+  actor: Actor,
+  at: string,
+  reason: 'released' | 'expired' = 'released',
+): Promise<
+  | { leases: { next: LeaseSet; expectedVersion: number }; events: AuditEvent[]; published: DomainEvent[] }
+  | undefined
+> {
+  const set = await ports.store.getLeases(project);
+  const { kept, dropped } = withoutTaskLeases(set, task, `agent:${claim.agent}`);
+  if (dropped.length === 0) return undefined;
+  const type = reason === 'expired' ? 'lease.expired' : 'lease.released';
+  return {
+    leases: { next: { leases: kept, version: set.version + 1 }, expectedVersion: set.version },
+    events: dropped.map((lease) =>
+      auditEvent(ports, at, actor, { type, subject: lease.id, data: leaseData(lease) }),
+    ),
+    published: dropped.map((lease) => domainEvent(type, { project, ...leaseDetail(lease), at })),
+  };
+}
+
+/** What the audit trail keeps of a lease. */
+export const leaseData = (lease: ResourceLease) => ({
+  holder: lease.holder,
+  mode: lease.mode,
+  paths: [...lease.paths],
+  expiresAt: lease.expiresAt,
+  ...(lease.resource !== undefined ? { resource: lease.resource } : {}),
+  ...(lease.task !== undefined ? { task: lease.task } : {}),
+});
+
+/** A lease's part of its domain events' detail. */
+export const leaseDetail = (lease: ResourceLease) => ({
+  lease: lease.id,
+  holder: lease.holder,
+  paths: [...lease.paths],
+  mode: lease.mode,
+  expiresAt: lease.expiresAt,
+  ...(lease.resource !== undefined ? { resource: lease.resource } : {}),
+  ...(lease.task !== undefined ? { task: lease.task } : {}),
+});
+
+export function initialTask(id: string, at: string): TaskState {
   return { id, status: 'todo', blocked: false, updatedAt: at, updatedBy: 'system', version: 0 };
 }
 
 /** Raises (with a reason) or clears the blocked flag of a task that is not done. */
 export async function setBlocker(
   ports: CoordinationPorts,
-  input: { project: string; task: string; reason: string | null; actor: Actor },
+  input: { project: string; task: string; reason: string | null; lease?: string; actor: Actor },
 ): Promise<TaskResult> {
   const { project, actor } = input;
   const stored = await requirePlan(ports, project);
   const { task: taskDef } = requireTask(stored.plan, input.task);
-  assertMayActFor(stored.plan, actor, taskDef.agent, 'block or unblock the tasks');
+  assertMayActOnTask(stored.plan, actor, taskDef, undefined, 'block or unblock task');
   const result = await withRetries(ports, async (): Promise<TaskResult & { published: DomainEvent[] }> => {
     const task =
       (await ports.store.getTasks(project, [taskDef.id])).get(taskDef.id) ??
       initialTask(taskDef.id, stored.appliedAt);
+    assertMayActOnTask(stored.plan, actor, taskDef, task, 'block or unblock task');
+    assertHoldsLease(task, actor, input.lease, taskDef.agent);
+    const agent = workingAgent(taskDef, task);
     if (task.status === 'done')
       throw new ConflictError(
         `task ${task.id} is done; a done task cannot be ${input.reason === null ? 'unblocked' : 'blocked'}`,
@@ -642,7 +758,7 @@ export async function setBlocker(
         project,
         task: taskDef.id,
         phase,
-        agent: taskDef.agent,
+        ...(agent !== undefined ? { agent } : {}),
         version: next.version,
         from: next.status,
         to: next.status,
@@ -663,7 +779,7 @@ export async function setBlocker(
             : task.blockedReason
               ? { note: `was: ${task.blockedReason}` }
               : {}),
-          data: { agent: taskDef.agent },
+          ...(agent !== undefined ? { data: { agent } } : {}),
         }),
       ],
       ...queued(
@@ -672,7 +788,7 @@ export async function setBlocker(
           ? slackNotices(
               ports,
               stored.plan,
-              taskDef.agent,
+              agent,
               `task-blocked:${project}:${taskDef.id}:v${next.version}`,
               {
                 type: 'task-blocked',
@@ -707,16 +823,25 @@ export async function recordHeartbeat(
   },
 ): Promise<AgentState> {
   const stored = await requirePlan(ports, input.project);
-  requireAgent(stored.plan, input.agent);
   assertMayActFor(stored.plan, input.actor, input.agent, 'send heartbeats');
+  const agentDef = requireAgent(stored.plan, input.agent);
   if (input.task !== undefined) {
     const { task } = requireTask(stored.plan, input.task);
-    if (task.agent !== input.agent)
-      throw new ValidationError(`task ${task.id} belongs to agent ${task.agent}, not ${input.agent}`);
+    if (task.agent !== input.agent && !mayClaim(task, input.agent))
+      throw new ValidationError(
+        `task ${task.id} is ${task.agent ? `assigned to agent ${task.agent}` : 'not in the pool of'}${task.agent ? `, not ${input.agent}` : ` agent ${input.agent}`}`,
+      );
   }
   const { project, agent, actor, ...heartbeat } = input;
   const at = ports.clock.now().toISOString();
   const recorded = await ports.store.recordHeartbeat(project, agent, { ...heartbeat, at });
+  // A heartbeat naming a task renews the agent's claim on it (a no-op when it holds none).
+  if (input.task !== undefined)
+    await ports.store.renewClaim(project, input.task, {
+      agent,
+      at,
+      expiresAt: new Date(Date.parse(at) + leaseDuration(agentDef)).toISOString(),
+    });
   if (recorded.wasDownSince) {
     // Heard from again: the agent is back up, and the trail says for how long it was gone; escalations
     // about it being down follow the event.
@@ -775,6 +900,7 @@ export async function recordHandoff(
     checklist: Readonly<Record<string, boolean>>;
     notes?: string;
     override?: boolean;
+    lease?: string;
     actor: Actor;
   },
 ): Promise<HandoffResult> {
@@ -782,7 +908,7 @@ export async function recordHandoff(
   const plan = stored.plan;
   const { task } = requireTask(plan, input.task);
   for (const target of input.to) requireTask(plan, target);
-  assertMayActFor(plan, input.actor, task.agent, 'hand off the tasks');
+  assertMayActOnTask(plan, input.actor, task, undefined, 'hand off task');
   if (input.override && input.actor.kind !== 'admin')
     throw new ForbiddenError(
       `${describeActor(input.actor)} may not override the handoff rules; only an admin may (leave out "override")`,
@@ -806,8 +932,12 @@ export async function recordHandoff(
       })),
     );
   }
+  const state = (await ports.store.getTasks(input.project, [task.id])).get(task.id);
+  if (state) {
+    assertMayActOnTask(plan, input.actor, task, state, 'hand off task');
+    assertHoldsLease(state, input.actor, input.lease, task.agent);
+  }
   if (!input.override) {
-    const state = (await ports.store.getTasks(input.project, [task.id])).get(task.id);
     const status = state?.status ?? 'todo';
     if (!HANDOFF_STATUSES.includes(status))
       throw new ConflictError(
@@ -847,7 +977,13 @@ export async function recordHandoff(
       await remember(ports, claimed.held, key, content, earlier);
       return { handoff: earlier, created: false };
     }
-    const handoff = await saveHandoff(ports, plan, task, input, at.toISOString());
+    const handoff = await saveHandoff(
+      ports,
+      plan,
+      { ...task, agent: workingAgent(task, state) },
+      input,
+      at.toISOString(),
+    );
     await remember(ports, claimed.held, key, content, handoff);
     return { handoff, created: true };
   } catch (error) {
@@ -905,7 +1041,7 @@ async function remember(
 async function saveHandoff(
   ports: CoordinationPorts,
   plan: Plan,
-  task: { id: string; title: string; agent: string },
+  task: { id: string; title: string; agent: string | undefined },
   input: {
     project: string;
     to: readonly string[];

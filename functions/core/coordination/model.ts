@@ -29,7 +29,49 @@ export interface TaskState {
   readonly startedAt?: string;
   /** When the task became done (kept while it stays done): what burndown and throughput count. */
   readonly doneAt?: string;
+  /** The claim an agent holds on the task, while it works on it (in_progress, in_review). */
+  readonly claim?: TaskClaim;
+  /** The agent that last claimed the task; kept after it is done or released, so the trail reads well. */
+  readonly assignee?: string;
   /** Incremented by every write; conditional writes compare it. */
+  readonly version: number;
+}
+
+/**
+ * An agent's claim on a task: only the holder of its lease id may move the task, raise its blockers
+ * or hand it off (the fencing token), until the lease expires without a heartbeat naming the task.
+ */
+export interface TaskClaim {
+  readonly agent: string;
+  /** The lease id: the fencing token every write on the task must carry. */
+  readonly lease: string;
+  /** When the claim was taken. */
+  readonly at: string;
+  /** Renewed by every heartbeat naming the task; past it, the monitor releases the task. */
+  readonly expiresAt: string;
+}
+
+export type LeaseMode = 'exclusive' | 'shared';
+
+/** A lease on a resource of the plan or on files (path globs), held by an agent or a person. */
+export interface ResourceLease {
+  readonly id: string;
+  /** As the audit trail names actors: `agent:api-agent`, `person:pm`, `admin`. */
+  readonly holder: string;
+  readonly resource?: string;
+  /** The path globs the lease covers (a resource's `paths`, or the ones asked for). */
+  readonly paths: readonly string[];
+  readonly mode: LeaseMode;
+  /** The task the lease was taken for (a claim takes shared leases on what its task `touches`). */
+  readonly task?: string;
+  readonly acquiredAt: string;
+  readonly expiresAt: string;
+}
+
+/** Every resource lease of a project, as one versioned record: taking one is a conditional write. */
+export interface LeaseSet {
+  readonly leases: readonly ResourceLease[];
+  /** 0 while the project never had a lease. */
   readonly version: number;
 }
 
@@ -100,4 +142,6 @@ export interface ProjectSnapshot {
   readonly agents: ReadonlyMap<string, AgentState>;
   /** The latest point of every metric. */
   readonly metrics: ReadonlyMap<string, MetricPoint>;
+  /** The resource leases, expired ones included (a store that keeps none may leave it out). */
+  readonly leases?: readonly ResourceLease[];
 }

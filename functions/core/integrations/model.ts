@@ -62,6 +62,26 @@ export type TaskNotice =
       readonly reason: string;
     }
   | {
+      /** A claim ended without the task being done: it is ready for another agent. */
+      readonly type: 'task-released';
+      readonly project: string;
+      readonly task: NoticeTask;
+      readonly agent: string;
+      readonly reason: 'released' | 'expired';
+    }
+  | {
+      /** A lease collided with another holder's: everyone working on the plan should know. */
+      readonly type: 'resource-conflict';
+      readonly project: string;
+      /** The resource id, or the paths asked for. */
+      readonly what: string;
+      readonly requestedBy: string;
+      readonly holder: string;
+      readonly task?: string;
+      readonly expiresAt: string;
+      readonly overridden: boolean;
+    }
+  | {
       readonly type: 'task-handed-off';
       readonly project: string;
       readonly task: NoticeTask;

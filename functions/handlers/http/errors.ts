@@ -34,6 +34,8 @@ const STATUS: Readonly<Record<ApiErrorCode, number>> = {
   not_found: 404,
   conflict: 409,
   concurrent_update: 409,
+  lease_lost: 409,
+  lease_conflict: 409,
   request_in_progress: 409,
   payload_too_large: 413,
   unprocessable: 422,

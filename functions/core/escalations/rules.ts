@@ -135,8 +135,9 @@ export function eventSubject(event: EscalationEvent): string | undefined {
 }
 
 /**
- * The agent an escalation is about: its subject when that is an agent, the agent of its subject
- * when that is a task, else the event's `data.agent` when that names an agent.
+ * The agent an escalation is about: its subject when that is an agent, the agent the plan assigns
+ * its subject to when that is a task, else the event's `data.agent` when that names an agent (for an
+ * unassigned task, the agent that claimed it).
  */
 export function agentAbout(
   plan: Plan,
@@ -146,7 +147,9 @@ export function agentAbout(
   if (findAgent(plan, subject)) return subject;
   for (const phase of plan.phases) {
     const task = phase.tasks.find((candidate) => candidate.id === subject);
-    if (task) return task.agent;
+    // An unassigned task is about the agent the event names (the one that claimed it), if any.
+    if (task?.agent !== undefined) return task.agent;
+    if (task) break;
   }
   const named = data?.agent;
   return typeof named === 'string' && findAgent(plan, named) ? named : undefined;

@@ -152,11 +152,11 @@ export function assertMayActFor(plan: Plan, actor: Actor, agentId: string, what:
 type TaskDefinition = Plan['phases'][number]['tasks'][number];
 
 /**
- * The agent working on a task: the one the plan assigns it to, else the one holding its claim, else
- * the one that last claimed it (undefined for an unassigned task nobody claimed yet).
+ * The agent working on a task: the one holding its claim, else the one that last claimed it, else the
+ * one the plan assigns it to (undefined for an unassigned task nobody claimed yet); the views read it so.
  */
 export const workingAgent = (task: TaskDefinition, state?: TaskState): string | undefined =>
-  task.agent ?? state?.claim?.agent ?? state?.assignee;
+  state?.claim?.agent ?? state?.assignee ?? task.agent;
 
 /**
  * Who may act on a task: an agent the plan assigns it to, that holds its claim or may claim it (its

@@ -6,6 +6,8 @@ export interface OptionSpec {
   readonly description: string;
   /** Shown as `--name VALUE` in help. */
   readonly value?: string;
+  /** The option may be repeated; its value in `CommandArgs.values` is then a `string[]`. */
+  readonly multiple?: boolean;
 }
 
 export interface CommandArgs {

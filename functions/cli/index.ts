@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../core/plan/suggest.js';
 import type { Command } from './command.js';
+import { agentCommand } from './commands/agent.js';
 import { applyCommand } from './commands/apply.js';
 import { devCommand } from './commands/dev.js';
 import { escalationsCommand } from './commands/escalations.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   escalationsCommand,
   tokensCommand,
   mcpCommand,
+  agentCommand,
   schemaCommand,
 ];
 
@@ -98,7 +100,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     const options = Object.fromEntries(
       Object.entries(command.options).map(([key, spec]) => [
         key,
-        { type: spec.type, ...(spec.short ? { short: spec.short } : {}) },
+        {
+          type: spec.type,
+          ...(spec.short ? { short: spec.short } : {}),
+          ...(spec.multiple ? { multiple: true } : {}),
+        },
       ]),
     );
     const { values, positionals } = parseArgs({

@@ -270,6 +270,86 @@ describe('MCP server at POST /mcp', () => {
   });
 });
 
+/** Two agents sharing a pool of tasks nobody is assigned, and a resource made of path globs. */
+const pooled = (project: string) => `version: 1
+project: { id: ${project}, timezone: UTC, start: 2026-01-05 }
+people: [{ id: lead }]
+agents:
+  - { id: coder-a, owner: lead, lease: 20m }
+  - { id: coder-b, owner: lead }
+resources:
+  - { id: migrations, owner: coder-a, paths: ["db/migrations/**"] }
+phases:
+  - id: build
+    tasks:
+      - { id: schema, pool: [coder-a, coder-b], estimate: 1d, deliverables: [schema.sql] }
+      - { id: api, pool: [coder-a, coder-b], estimate: 2d, dependsOn: [schema] }
+handoff: [All tests pass]
+`;
+
+describe('claims and leases over MCP', () => {
+  it('claims the next ready task with a lease, fences writes by it, and gives it back', async () => {
+    // Prepare
+    const id = `pool-${++counter}`;
+    await api.apply(pooled(id));
+    const a = await connect(await api.token('agent', id, 'coder-a'));
+    const b = await connect(await api.token('agent', id, 'coder-b'));
+
+    // Act
+    const claimed = await a.callTool({ name: 'next_task', arguments: {} });
+    const lease = (structured(claimed).lease as { id: string }).id;
+    const nothing = await b.callTool({ name: 'next_task', arguments: {} });
+    const stale = await b.callTool({
+      name: 'update_task',
+      arguments: { task: 'schema', to: 'in_review', lease: 'L00000000000000000000' },
+    });
+    const progress = await a.callTool({
+      name: 'report_progress',
+      arguments: { task: 'schema', completion: 50 },
+    });
+    const seen = await b.callTool({ name: 'get_task', arguments: { task: 'schema' } });
+    const ready = await b.callTool({ name: 'list_tasks', arguments: { ready: true } });
+    const files = await a.callTool({
+      name: 'lease',
+      arguments: { paths: ['db/migrations/001.sql'], mode: 'exclusive', ttl: '30m', task: 'schema' },
+    });
+    const clash = await b.callTool({
+      name: 'lease',
+      arguments: { resource: 'migrations', mode: 'exclusive' },
+    });
+    const ended = await a.callTool({
+      name: 'release',
+      arguments: { lease: (structured(files).lease as { id: string }).id },
+    });
+    const released = await a.callTool({ name: 'release', arguments: { task: 'schema', lease } });
+    const reclaimed = await b.callTool({ name: 'next_task', arguments: {} });
+
+    // Assess
+    expect(structured(claimed)).toMatchObject({
+      task: { id: 'schema', status: 'in_progress', deliverables: ['schema.sql'], unblocks: ['api'] },
+      lease: { id: expect.stringMatching(/^L/), expiresAt: expect.any(String) },
+    });
+    expect(structured(nothing)).toMatchObject({ task: null, reason: expect.stringContaining('schema') });
+    expect(stale.isError).toBe(true);
+    expect(text(stale)).toMatch(/coder-a/);
+    expect(text(stale)).toMatch(/next_task/);
+    expect(progress.isError).toBeFalsy();
+    // Only the holder sees the lease id; everyone sees who holds the task.
+    expect(structured(seen)).toMatchObject({ holder: 'coder-a' });
+    expect((structured(seen).lease as { id?: string }).id).toBeUndefined();
+    expect(structured(ready)).toEqual({ tasks: [] });
+    expect(structured(files)).toMatchObject({ lease: { mode: 'exclusive', expiresAt: expect.any(String) } });
+    expect(clash.isError).toBe(true);
+    expect(text(clash)).toMatch(/agent:coder-a/);
+    expect(structured(ended)).toMatchObject({ released: true });
+    expect(structured(released)).toMatchObject({ released: true, task: { id: 'schema' } });
+    expect(structured(reclaimed)).toMatchObject({
+      task: { id: 'schema' },
+      lease: { id: expect.any(String) },
+    });
+  });
+});
+
 describe('convoy mcp, the stdio bridge', () => {
   const bin = fileURLToPath(new URL('../../bin/convoy.mjs', import.meta.url));
 

@@ -1,5 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { claimTask, releaseTask } from '../../core/coordination/claims.js';
 import {
   recordHandoff,
   recordHeartbeat,
@@ -7,12 +8,14 @@ import {
   setBlocker,
   transitionTask,
 } from '../../core/coordination/commands.js';
+import { acquireLease, releaseLease } from '../../core/coordination/leases.js';
 import { type Actor, describeActor } from '../../core/coordination/model.js';
+import { getTask, listTasks } from '../../core/coordination/tasks.js';
 import { ConvoyError, NotFoundError, ValidationError } from '../../core/errors.js';
 import { acknowledgeEscalation, resolveEscalation } from '../../core/escalations/service.js';
 import { decideGate } from '../../core/gates/service.js';
 import { leaseDuration } from '../../core/plan/lease.js';
-import { ID_PATTERN } from '../../core/plan/lexical.js';
+import { ID_PATTERN, wallClockMillis } from '../../core/plan/lexical.js';
 import type { Plan } from '../../core/plan/schema.js';
 import { TASK_STATUSES } from '../../core/plan/schema.js';
 import type { Dependencies } from '../dependencies.js';
@@ -112,8 +115,13 @@ const leaseInput = z.strictObject({
   task: taskId.optional().describe('The task the lease is for'),
 });
 const releaseInput = z.strictObject({
-  task: taskId.optional().describe('Give a claimed task back'),
-  lease: z.string().min(1).max(MAX_NAME_LENGTH).optional().describe('End a resource lease (its id)'),
+  task: taskId.optional().describe('Give a claimed task back (ready for others)'),
+  lease: z
+    .string()
+    .min(1)
+    .max(MAX_NAME_LENGTH)
+    .optional()
+    .describe("With task: the claim's lease id (next_task gave it). Alone: the resource lease to end"),
 });
 const planStatusInput = z.strictObject({});
 const escalationInput = escalationActionBody.extend({
@@ -198,7 +206,7 @@ const gateDecisionOutput = z.object({ decision: z.looseObject({ decision: z.stri
 /** What an agent should do after an error of each code, appended to the error's own message. */
 const NEXT_STEP: Readonly<Record<string, string>> = {
   lease_lost: 'call next_task for other work (get_task shows who holds this task now)',
-  lease_conflict: 'lease other paths, wait until the lease expires, or work on something else (next_task)',
+  lease_conflict: 'lease other paths, or work on something else meanwhile (next_task)',
   forbidden: 'whoami shows who this token acts as; next_task and list_tasks show the work you may take',
   not_found: 'list_tasks shows the tasks of the plan; plan_status its phases, gates and escalations',
   conflict: 'get_task shows the task’s state, what it waits for and who holds it',
@@ -219,6 +227,15 @@ export function errorText(error: unknown): string {
 }
 
 type Output = Record<string, unknown>;
+
+/** The fields of `values` that are set: an optional argument left out stays out of the use case's input. */
+function optional<T extends Record<string, unknown>>(
+  values: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
 
 function ok(output: unknown) {
   return {
@@ -311,11 +328,6 @@ async function planStatus(deps: Dependencies, project: string) {
   };
 }
 
-/** Use cases that are not in this build: the tool says so instead of failing obscurely. */
-function unavailable(tool: string): never {
-  throw new ConvoyError('conflict', `${tool} is not available on this Convoy yet`);
-}
-
 interface ToolSpec {
   readonly title: string;
   readonly description: string;
@@ -357,7 +369,8 @@ export function buildMcpServer(
         'task is null when nothing is ready, with the reason.',
       input: nextTaskInput,
       output: claimOutput,
-      run: (_args: z.output<typeof nextTaskInput>) => unavailable('next_task'),
+      run: ({ task, agent }: z.output<typeof nextTaskInput>) =>
+        claimTask(deps, { ...scope, agent: agentOf(actor, agent, 'next_task'), ...optional({ task }) }),
     },
     get_task: {
       title: 'Get a task',
@@ -367,7 +380,7 @@ export function buildMcpServer(
       input: getTaskInput,
       output: taskView,
       readOnly: true,
-      run: (_args: z.output<typeof getTaskInput>) => unavailable('get_task'),
+      run: ({ task }: z.output<typeof getTaskInput>) => getTask(deps, { project, task, viewer: actor }),
     },
     list_tasks: {
       title: 'List tasks',
@@ -375,7 +388,8 @@ export function buildMcpServer(
       input: listTasksInput,
       output: listTasksOutput,
       readOnly: true,
-      run: (_args: z.output<typeof listTasksInput>) => unavailable('list_tasks'),
+      run: (query: z.output<typeof listTasksInput>) =>
+        listTasks(deps, { project, viewer: actor, ...optional(query) }),
     },
     update_task: {
       title: 'Move a task',
@@ -384,8 +398,8 @@ export function buildMcpServer(
         'claimed, pass the lease id next_task gave you.',
       input: updateTaskInput,
       output: taskResult,
-      run: ({ task, to, note }: z.output<typeof updateTaskInput>) =>
-        transitionTask(deps, { ...scope, task, to, ...(note !== undefined ? { note } : {}) }),
+      run: ({ task, to, note, lease }: z.output<typeof updateTaskInput>) =>
+        transitionTask(deps, { ...scope, task, to, ...optional({ note, lease }) }),
     },
     report_progress: {
       title: 'Report progress',
@@ -407,16 +421,16 @@ export function buildMcpServer(
       description: 'Marks a task blocked, with the reason; its owner is told and escalations may follow.',
       input: raiseBlockerInput,
       output: taskResult,
-      run: ({ task, reason }: z.output<typeof raiseBlockerInput>) =>
-        setBlocker(deps, { ...scope, task, reason }),
+      run: ({ task, reason, lease }: z.output<typeof raiseBlockerInput>) =>
+        setBlocker(deps, { ...scope, task, reason, ...optional({ lease }) }),
     },
     clear_blocker: {
       title: 'Clear a blocker',
       description: 'Lifts the blocker of a task.',
       input: clearBlockerInput,
       output: taskResult,
-      run: ({ task }: z.output<typeof clearBlockerInput>) =>
-        setBlocker(deps, { ...scope, task, reason: null }),
+      run: ({ task, lease }: z.output<typeof clearBlockerInput>) =>
+        setBlocker(deps, { ...scope, task, reason: null, ...optional({ lease }) }),
     },
     hand_off: {
       title: 'Hand off a task',
@@ -425,8 +439,8 @@ export function buildMcpServer(
         'item of the plan’s handoff checklist (get_task lists it).',
       input: handOffInput,
       output: handoffOutput,
-      run: ({ task, to, checklist, notes }: z.output<typeof handOffInput>) =>
-        recordHandoff(deps, { ...scope, task, to, checklist, ...(notes !== undefined ? { notes } : {}) }),
+      run: ({ task, to, checklist, notes, lease }: z.output<typeof handOffInput>) =>
+        recordHandoff(deps, { ...scope, task, to, checklist, ...optional({ notes, lease }) }),
     },
     post_metrics: {
       title: 'Post metrics',
@@ -441,23 +455,35 @@ export function buildMcpServer(
       title: 'Lease a resource or files',
       description:
         'Takes a lease on a resource of the plan or on file globs: exclusive (nobody else) or shared. ' +
-        'It lives for ttl (default: your lease duration) and is renewed by report_progress; release ends it.',
+        'It lives for ttl (default: your lease duration); taking it again renews it; release {lease} ends it.',
       input: leaseInput,
       output: leaseOutput,
-      run: (_args: z.output<typeof leaseInput>) => unavailable('lease'),
+      run: async ({ ttl, resource, paths, mode, task }: z.output<typeof leaseInput>) => ({
+        lease: await acquireLease(deps, {
+          ...scope,
+          mode,
+          ...optional({ resource, paths, task }),
+          ...(ttl !== undefined
+            ? { ttlSeconds: typeof ttl === 'number' ? ttl : Math.round(wallClockMillis(ttl) / 1000) }
+            : {}),
+        }),
+      }),
     },
     release: {
       title: 'Release a task or a lease',
       description:
-        'release {task} gives a claimed task back (ready for others); release {lease} ends a resource lease.',
+        'release {task, lease} gives a claimed task back (ready for others; lease: the claim’s lease id); ' +
+        'release {lease} alone ends a resource lease.',
       input: releaseInput,
       output: releaseOutput,
       run: ({ task, lease }: z.output<typeof releaseInput>) => {
-        if ((task === undefined) === (lease === undefined))
+        if (task === undefined && lease === undefined)
           throw new ValidationError(
-            'arguments: give either task (to give a claim back) or lease (to end a lease)',
+            'arguments: give task (to give a claim back) or lease (to end a resource lease)',
           );
-        return unavailable('release');
+        return task !== undefined
+          ? releaseTask(deps, { ...scope, task, ...optional({ lease }) })
+          : releaseLease(deps, { ...scope, id: lease as string });
       },
     },
     plan_status: {

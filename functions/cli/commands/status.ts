@@ -8,11 +8,13 @@ import { connection } from './apply.js';
 export const statusCommand: Command = {
   name: 'status',
   summary:
-    'Print the coordination status of a project: phases, gates, agents, blockers, metrics, escalations',
+    'Print the coordination status of a project: phases, gates, agents, claims, leases, blockers, metrics, escalations',
   usage: 'convoy status [--url URL] [--project ID] [--token TOKEN] [--json]',
   details: [
     'Each gate shows its latest decision and what it waits for; each open escalation its level, the',
     'SLA left and why it was opened; a reassigned task is listed under the person who holds it.',
+    'Claimed tasks show their agent and lease expiry; active resource leases their holder, what they',
+    'cover (resource, path globs), mode, task and expiry.',
     'Times are shown in the project’s time zone (ISO 8601 with --json).',
     'Defaults come from the running convoy dev (.convoy/dev.json).',
   ],
@@ -135,6 +137,37 @@ export function renderStatus(status: StatusView, style: (s: Style, t: string) =>
         `heartbeat ${ago(agent.lastHeartbeat, status.generatedAt).padEnd(9)}  ${String(agent.completion).padStart(5)}%  ${style(RISK_STYLE[agent.risk] ?? 'dim', agent.risk)}` +
         (handed.length > 0 ? `  ${style('dim', `${handed.length} reassigned`)}` : ''),
     );
+  }
+  // Who holds which task: claims and resource leases (a server before claims sends neither).
+  const claimed = status.tasks.filter((task) => task.claim);
+  if (claimed.length > 0) {
+    out.push('', style('bold', `Claimed (${claimed.length})`));
+    const idWidth = Math.max(...claimed.map((task) => task.id.length));
+    for (const task of claimed) {
+      const claim = task.claim as NonNullable<typeof task.claim>;
+      const lapsed = claim.expiresAt <= status.generatedAt;
+      out.push(
+        `  ${task.id.padEnd(idWidth)}  ${claim.agent} · ${task.status} · since ${when(claim.at)} · ` +
+          (lapsed
+            ? style('red', `lease expired ${when(claim.expiresAt)}, about to be released`)
+            : `lease until ${when(claim.expiresAt)}`),
+      );
+    }
+  }
+  const leases = status.leases ?? [];
+  if (leases.length > 0) {
+    out.push('', style('bold', `Leases (${leases.length})`));
+    for (const lease of leases) {
+      const what = lease.resource
+        ? `resource ${lease.resource} (${lease.paths.join(', ')})`
+        : `paths ${lease.paths.join(', ')}`;
+      out.push(
+        `  ${lease.holder} · ${lease.mode === 'exclusive' ? style('yellow', 'exclusive') : 'shared'} · ${what}${
+          lease.task ? ` · task ${lease.task}` : ''
+        } · until ${when(lease.expiresAt)}`,
+        `    ${style('dim', lease.id)}`,
+      );
+    }
   }
   const blocked = status.tasks.filter((task) => task.blocked);
   out.push('', style('bold', `Blocked (${blocked.length})`));

@@ -4,7 +4,7 @@ import type { EscalationSummary } from '../escalations/service.js';
 import type { GateOverview } from '../gates/service.js';
 import { wallClockMillis, workingMinutes } from '../plan/lexical.js';
 import { TASK_STATUSES, type TaskStatus } from '../plan/schema.js';
-import type { AuditEvent, PhaseStatus, ProjectSnapshot, Risk, TaskState } from './model.js';
+import type { AuditEvent, LeaseMode, PhaseStatus, ProjectSnapshot, Risk, TaskState } from './model.js';
 
 export type AgentStatus = 'active' | 'idle' | 'down';
 
@@ -57,14 +57,43 @@ export interface ProjectStatus {
     holder: string | null;
     /** The confirmed reassignment that moved it, when one did. */
     reassignment: Reassignment | null;
+    /**
+     * The claim an agent holds on it (in progress or in review), without its lease id, which only the
+     * holder gets; null while nobody holds one. Past `expiresAt` the monitor releases the task.
+     */
+    claim: StatusClaim | null;
     jira: string | null;
     blocked: boolean;
     reason: string | null;
     updatedAt: string;
   }[];
   readonly metrics: Record<string, { value: number; at: string }>;
+  /** The resource leases in force (expired ones left out), soonest to expire first. */
+  readonly leases: StatusLease[];
   /** Open escalations; the escalation engine fills this in. */
   readonly escalations: unknown[];
+}
+
+/** Who holds a task's claim and until when: `TaskClaim` without the fencing token. */
+export interface StatusClaim {
+  readonly agent: string;
+  /** When it was claimed. */
+  readonly at: string;
+  /** When the claim lapses unless a heartbeat naming the task renews it. */
+  readonly expiresAt: string;
+}
+
+/** A resource lease as the status shows it. */
+export interface StatusLease {
+  readonly id: string;
+  /** `agent:coder-a`, `person:lead`, `admin`. */
+  readonly holder: string;
+  readonly resource: string | null;
+  readonly paths: readonly string[];
+  readonly mode: LeaseMode;
+  readonly task: string | null;
+  readonly acquiredAt: string;
+  readonly expiresAt: string;
 }
 
 /** A task a confirmed reassignment moved from a (down) agent to a person (`task.reassigned`). */
@@ -220,6 +249,9 @@ export function computeStatus(
       agent: task.agent ?? null,
       holder: moved.get(task.id)?.to ?? state.assignee ?? task.agent ?? null,
       reassignment: moved.get(task.id) ?? null,
+      claim: state.claim
+        ? { agent: state.claim.agent, at: state.claim.at, expiresAt: state.claim.expiresAt }
+        : null,
       jira: task.jira ?? null,
       blocked: state.blocked,
       reason: state.blockedReason ?? null,
@@ -230,8 +262,27 @@ export function computeStatus(
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([name, point]) => [name, { value: point.value, at: point.at }]),
     ),
+    leases: activeLeases(snapshot, now),
     escalations,
   };
+}
+
+/** The leases not expired at `now`, soonest to expire first (then by id, for a stable order). */
+function activeLeases(snapshot: ProjectSnapshot, now: Date): StatusLease[] {
+  const at = now.toISOString();
+  return (snapshot.leases ?? [])
+    .filter((lease) => lease.expiresAt > at)
+    .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.id.localeCompare(b.id))
+    .map((lease) => ({
+      id: lease.id,
+      holder: lease.holder,
+      resource: lease.resource ?? null,
+      paths: [...lease.paths],
+      mode: lease.mode,
+      task: lease.task ?? null,
+      acquiredAt: lease.acquiredAt,
+      expiresAt: lease.expiresAt,
+    }));
 }
 
 /** An open escalation as the status shows it: why, at which level of how many, and how long its SLA has left. */

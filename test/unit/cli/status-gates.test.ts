@@ -75,13 +75,50 @@ function status(): StatusView {
           at: '2026-12-07T13:00:00.000Z',
           by: 'person:pm',
         },
+        claim: null,
         jira: null,
         blocked: true,
         reason: 'waiting for the API review',
         updatedAt: '2026-12-07T13:00:00.000Z',
       },
+      {
+        id: 'refunds-schema',
+        title: 'Refunds table',
+        phase: 'build',
+        status: 'in_progress',
+        agent: null,
+        holder: 'coder-a',
+        reassignment: null,
+        claim: { agent: 'coder-a', at: '2026-12-07T13:40:00.000Z', expiresAt: '2026-12-07T14:20:00.000Z' },
+        jira: null,
+        blocked: false,
+        reason: null,
+        updatedAt: '2026-12-07T13:40:00.000Z',
+      },
     ],
     metrics: { 'coverage.unit': { value: 50, at: '2026-12-07T13:50:00.000Z' } },
+    leases: [
+      {
+        id: 'L3f9a0c27d1e84b56',
+        holder: 'agent:coder-a',
+        resource: 'db-migrations',
+        paths: ['db/migrations/**', 'src/db/schema.ts'],
+        mode: 'shared',
+        task: 'refunds-schema',
+        acquiredAt: '2026-12-07T13:40:00.000Z',
+        expiresAt: '2026-12-07T14:20:00.000Z',
+      },
+      {
+        id: 'L8d41b2e07c5a9f13',
+        holder: 'person:lead',
+        resource: null,
+        paths: ['openapi/**/*.yaml'],
+        mode: 'exclusive',
+        task: null,
+        acquiredAt: '2026-12-07T13:00:00.000Z',
+        expiresAt: '2026-12-07T15:00:00.000Z',
+      },
+    ],
     escalations: [
       {
         id: 'gate-decision:20261207T135500000Z:aa',
@@ -207,6 +244,45 @@ describe('renderStatus', () => {
     );
     expect(text).toMatch(/ {2}alpha {2}down .* red {2}1 reassigned\n/);
   });
+
+  it('shows who holds each claimed task and until when, and every active lease', () => {
+    const text = renderStatus(status(), plain);
+    expect(text).toContain(
+      'Claimed (1)\n  refunds-schema  coder-a · in_progress · since Mon 7 Dec 08:40 EST · lease until Mon 7 Dec 09:20 EST\n',
+    );
+    expect(text).toContain(
+      [
+        'Leases (2)',
+        '  agent:coder-a · shared · resource db-migrations (db/migrations/**, src/db/schema.ts) · task refunds-schema · until Mon 7 Dec 09:20 EST',
+        '    L3f9a0c27d1e84b56',
+        '  person:lead · exclusive · paths openapi/**/*.yaml · until Mon 7 Dec 10:00 EST',
+        '    L8d41b2e07c5a9f13',
+      ].join('\n'),
+    );
+  });
+
+  it('says when a claim’s lease ran out and the task is about to go back', () => {
+    const view = status();
+    const late = { ...view, generatedAt: '2026-12-07T14:21:00.000Z' };
+    const text = renderStatus(late, plain);
+    expect(text).toContain(
+      '  refunds-schema  coder-a · in_progress · since Mon 7 Dec 08:40 EST · lease expired Mon 7 Dec 09:20 EST, about to be released\n',
+    );
+  });
+
+  it('shows no claims or leases from a server that sends none', () => {
+    const { leases: _leases, ...older } = status();
+    const text = renderStatus(
+      {
+        ...older,
+        tasks: older.tasks.map(({ claim: _claim, ...task }) => task),
+      } as unknown as StatusView,
+      plain,
+    );
+    expect(text).not.toContain('Claimed');
+    expect(text).not.toContain('Leases');
+    expect(text).toContain('Blocked (1)');
+  });
 });
 
 let server: Server;
@@ -248,6 +324,8 @@ describe('convoy status', () => {
     expect(seen.map((request) => request.url)).toEqual(['/v1/plans/demo/status']);
     expect(result.stdout).toContain('Gates (1)');
     expect(result.stdout).toContain('Escalations (3)\n  ! Gate decision · g1');
+    expect(result.stdout).toContain('Claimed (1)\n  refunds-schema  coder-a · in_progress');
+    expect(result.stdout).toContain('Leases (2)\n  agent:coder-a · shared · resource db-migrations');
   });
 });
 

@@ -5,6 +5,7 @@ import type {
   PhaseState,
   PhaseStatus,
   ProjectSnapshot,
+  ResourceLease,
   TaskState,
 } from '../../../../functions/core/coordination/model.js';
 import {
@@ -222,6 +223,7 @@ describe('computeStatus', () => {
         agent: 'alpha',
         holder: 'alpha',
         reassignment: null,
+        claim: null,
         jira: 'PAY-101',
         blocked: true,
         reason: 'schema review pending',
@@ -235,6 +237,7 @@ describe('computeStatus', () => {
         agent: 'beta',
         holder: 'beta',
         reassignment: null,
+        claim: null,
         jira: null,
         blocked: false,
         reason: null,
@@ -272,6 +275,36 @@ describe('computeStatus', () => {
       expect(agentStatus(after, 'alpha').completion).toBe(0);
     });
 
+    it('shows who holds a claimed task and until when, never the claim’s lease id', () => {
+      // Prepare: gamma claimed task-1c (the plan gives it to alpha) at 14:40; its lease runs to 15:20.
+      const state = snapshot({
+        tasks: [
+          task('task-1c', 'in_progress', {
+            assignee: 'gamma',
+            claim: {
+              agent: 'gamma',
+              lease: 'L0123456789abcdef',
+              at: minutesBeforeNow(20),
+              expiresAt: '2026-01-06T15:20:00.000Z',
+            },
+          }),
+        ],
+      });
+
+      // Act
+      const status = computeStatus(state, NOW);
+
+      // Assess
+      const claimed = status.tasks.find((t) => t.id === 'task-1c');
+      expect(claimed).toMatchObject({
+        holder: 'gamma',
+        claim: { agent: 'gamma', at: '2026-01-06T14:40:00.000Z', expiresAt: '2026-01-06T15:20:00.000Z' },
+      });
+      expect(JSON.stringify(status)).not.toContain('L0123456789abcdef');
+      expect(status.tasks.find((t) => t.id === 'task-1a')?.claim).toBeNull();
+      expect(agentStatus(status, 'gamma')).toMatchObject({ status: 'active', currentTask: 'task-1c' });
+    });
+
     it('treats tasks missing from the snapshot as todo since the plan was applied', () => {
       // Prepare
       const state = snapshot({ tasks: [] });
@@ -288,6 +321,7 @@ describe('computeStatus', () => {
         agent: 'beta',
         holder: 'beta',
         reassignment: null,
+        claim: null,
         jira: null,
         blocked: false,
         reason: null,
@@ -569,6 +603,83 @@ describe('computeStatus', () => {
       });
       expect(Object.keys(status.metrics)).toEqual(['coverage.unit', 'tps']);
     });
+  });
+});
+
+describe('leases', () => {
+  const lease = (id: string, extra: Partial<ResourceLease>): ResourceLease => ({
+    id,
+    holder: 'agent:alpha',
+    paths: ['src/**'],
+    mode: 'exclusive',
+    acquiredAt: minutesBeforeNow(10),
+    expiresAt: '2026-01-06T15:30:00.000Z',
+    ...extra,
+  });
+
+  it('lists the active resource leases with holder, coverage, mode, task and expiry, soonest to end first', () => {
+    // Prepare: one lease on a resource for a task, one on paths, one that ran out a minute ago.
+    const state: ProjectSnapshot = {
+      ...snapshot(),
+      leases: [
+        lease('Lfeed000000000001', {}),
+        lease('Lfeed000000000002', {
+          holder: 'person:pm',
+          resource: 'db',
+          paths: ['db/migrations/**'],
+          mode: 'shared',
+          task: 'task-1a',
+          expiresAt: '2026-01-06T15:05:00.000Z',
+        }),
+        lease('Lfeed000000000003', { expiresAt: minutesBeforeNow(1) }),
+      ],
+    };
+
+    // Act
+    const status = computeStatus(state, NOW);
+
+    // Assess
+    expect(status.leases).toEqual([
+      {
+        id: 'Lfeed000000000002',
+        holder: 'person:pm',
+        resource: 'db',
+        paths: ['db/migrations/**'],
+        mode: 'shared',
+        task: 'task-1a',
+        acquiredAt: '2026-01-06T14:50:00.000Z',
+        expiresAt: '2026-01-06T15:05:00.000Z',
+      },
+      {
+        id: 'Lfeed000000000001',
+        holder: 'agent:alpha',
+        resource: null,
+        paths: ['src/**'],
+        mode: 'exclusive',
+        task: null,
+        acquiredAt: '2026-01-06T14:50:00.000Z',
+        expiresAt: '2026-01-06T15:30:00.000Z',
+      },
+    ]);
+  });
+
+  it('has no leases for a project that never took one', () => {
+    // Act
+    const status = computeStatus(snapshot(), NOW);
+
+    // Assess
+    expect(status.leases).toEqual([]);
+  });
+
+  it('carries the leases into the full status view', () => {
+    // Prepare
+    const state: ProjectSnapshot = { ...snapshot(), leases: [lease('Lfeed000000000001', {})] };
+
+    // Act
+    const view = statusView(state, NOW, { escalations: [], gates: [] });
+
+    // Assess
+    expect(view.leases.map((l) => l.id)).toEqual(['Lfeed000000000001']);
   });
 });
 

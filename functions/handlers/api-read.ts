@@ -2,7 +2,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { renderBlocks } from '../adapters/slack/report-blocks.js';
 import { handoffChecklist, listEvents } from '../core/coordination/commands.js';
+import { listLeases } from '../core/coordination/leases.js';
 import { computeStatus, gateViews, type StatusView } from '../core/coordination/status.js';
+import { getTask, listTasks } from '../core/coordination/tasks.js';
 import { NotFoundError } from '../core/errors.js';
 import { listEscalations } from '../core/escalations/service.js';
 import { gateOverview } from '../core/gates/service.js';
@@ -19,6 +21,7 @@ import {
   handoffChecklistQuery,
   reportPath,
   reportQuery,
+  tasksQuery,
 } from './http/schemas.js';
 import { loadStatusView } from './status-view.js';
 
@@ -54,6 +57,35 @@ export const makeApiReadHandler = (deps: HandlerDependencies) =>
               status: 200,
               body: { gates: gateViews(snapshot, status, gates), timezone: status.timezone },
             };
+          },
+        },
+        'GET /v1/plans/{project}/tasks': {
+          access: 'project',
+          async run({ params, query, actor }, deps) {
+            const filters = validate(tasksQuery, query, 'query');
+            return {
+              status: 200,
+              body: await listTasks(deps, { project: params.project as string, viewer: actor, ...filters }),
+            };
+          },
+        },
+        'GET /v1/plans/{project}/tasks/{task}': {
+          access: 'project',
+          async run({ params, actor }, deps) {
+            return {
+              status: 200,
+              body: await getTask(deps, {
+                project: params.project as string,
+                task: params.task as string,
+                viewer: actor,
+              }),
+            };
+          },
+        },
+        'GET /v1/plans/{project}/leases': {
+          access: 'project',
+          async run({ params }, deps) {
+            return { status: 200, body: await listLeases(deps, { project: params.project as string }) };
           },
         },
         'GET /v1/plans/{project}/tokens': {

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { z } from 'zod';
+import { claimTask, releaseTask } from '../core/coordination/claims.js';
 import {
   recordEvent,
   recordHandoff,
@@ -9,6 +10,7 @@ import {
   setBlocker,
   transitionTask,
 } from '../core/coordination/commands.js';
+import { acquireLease, releaseLease } from '../core/coordination/leases.js';
 import { describeActor } from '../core/coordination/model.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import {
@@ -24,20 +26,25 @@ import { decideGate, startGate } from '../core/gates/service.js';
 import { didYouMean } from '../core/plan/suggest.js';
 import type { TokenRole } from '../core/ports.js';
 import { type Dependencies, fromEnvironment, type HandlerDependencies } from './dependencies.js';
-import { type ApiRequest, apiHandler, jsonBody, type RouteDefinition } from './http/api.js';
+import { type ApiRequest, apiHandler, jsonBody, type RouteDefinition, validate } from './http/api.js';
 import { mintToken, revokeToken, TOKEN_ID_FORMAT } from './http/auth.js';
 import {
-  blockerBody,
+  claimBody,
   escalationActionBody,
   escalationSnoozeBody,
   eventBody,
+  fencedBlockerBody,
+  fencedHandoffBody,
+  fencedTransitionBody,
+  fencedUnblockBody,
   gateDecisionBody,
   gateEvaluateBody,
-  handoffBody,
   heartbeatBody,
+  leaseBody,
+  leasePath,
   metricsBody,
-  transitionBody,
-  unblockBody,
+  releaseBody,
+  releaseLeaseBody,
 } from './http/schemas.js';
 import { createRunOnceDependencies } from './run-once.js';
 
@@ -56,6 +63,25 @@ function command<S extends z.ZodType>(
     access: 'project',
     run: async (request, deps) => ({ status, body: await run(jsonBody(request, schema), request, deps) }),
   };
+}
+
+/**
+ * The claim's lease a write on a task carries: the body's `lease`, or the `If-Match` header (quoted, as
+ * an ETag is, or bare). Both may be sent only if they agree. Nothing when neither is sent.
+ */
+export function leaseOf(request: ApiRequest, bodyLease: string | undefined): { lease?: string } {
+  const header = request.event.headers?.['if-match'];
+  if (header === undefined) return bodyLease === undefined ? {} : { lease: bodyLease };
+  const unquoted = header
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
+  const fromHeader = validate(leasePath, unquoted, 'If-Match');
+  if (bodyLease !== undefined && bodyLease !== fromHeader)
+    throw new ValidationError(
+      `body.lease: ${bodyLease} differs from the If-Match header's ${fromHeader}; send the claim's lease once, in either`,
+    );
+  return { lease: fromHeader };
 }
 
 /** `POST …/agents/{agent}/tokens` and `…/people/{person}/tokens`: a new token, shown only in this response. */
@@ -173,25 +199,86 @@ export const makeApiWriteHandler = (deps: HandlerDependencies) =>
           }),
         ),
         'POST /v1/plans/{project}/tasks/{task}/transitions': command(
-          transitionBody,
+          fencedTransitionBody,
           200,
-          (body, request, deps) =>
-            transitionTask(deps, { ...body, ...scope(request), task: request.params.task as string }),
+          ({ lease, ...body }, request, deps) =>
+            transitionTask(deps, {
+              ...body,
+              ...scope(request),
+              task: request.params.task as string,
+              ...leaseOf(request, lease),
+            }),
         ),
         'POST /v1/plans/{project}/tasks/{task}/blocker': command(
-          blockerBody,
+          fencedBlockerBody,
           200,
-          ({ reason }, request, deps) =>
-            setBlocker(deps, { ...scope(request), task: request.params.task as string, reason }),
+          ({ reason, lease }, request, deps) =>
+            setBlocker(deps, {
+              ...scope(request),
+              task: request.params.task as string,
+              reason,
+              ...leaseOf(request, lease),
+            }),
         ),
-        'DELETE /v1/plans/{project}/tasks/{task}/blocker': command(unblockBody, 200, (_body, request, deps) =>
-          setBlocker(deps, { ...scope(request), task: request.params.task as string, reason: null }),
+        'DELETE /v1/plans/{project}/tasks/{task}/blocker': command(
+          fencedUnblockBody,
+          200,
+          ({ lease }, request, deps) =>
+            setBlocker(deps, {
+              ...scope(request),
+              task: request.params.task as string,
+              reason: null,
+              ...leaseOf(request, lease),
+            }),
         ),
+        'POST /v1/plans/{project}/agents/{agent}/claim': command(claimBody, 200, ({ task }, request, deps) =>
+          claimTask(deps, {
+            ...scope(request),
+            agent: request.params.agent as string,
+            ...(task !== undefined ? { task } : {}),
+          }),
+        ),
+        'POST /v1/plans/{project}/tasks/{task}/release': command(
+          releaseBody,
+          200,
+          ({ lease }, request, deps) =>
+            releaseTask(deps, {
+              ...scope(request),
+              task: request.params.task as string,
+              ...leaseOf(request, lease),
+            }),
+        ),
+        'POST /v1/plans/{project}/leases': command(
+          leaseBody,
+          201,
+          async ({ resource, paths, mode, ttl, task }, request, deps) => ({
+            lease: await acquireLease(deps, {
+              ...scope(request),
+              mode,
+              ...(resource !== undefined ? { resource } : {}),
+              ...(paths !== undefined ? { paths } : {}),
+              ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+              ...(task !== undefined ? { task } : {}),
+            }),
+          }),
+        ),
+        'DELETE /v1/plans/{project}/leases/{id}': {
+          access: 'project',
+          async run(request, deps) {
+            jsonBody(request, releaseLeaseBody);
+            const id = validate(leasePath, request.params.id, 'path.id');
+            return { status: 200, body: await releaseLease(deps, { ...scope(request), id }) };
+          },
+        },
         'POST /v1/plans/{project}/handoffs': {
           access: 'project',
           async run(request, deps) {
-            const body = jsonBody(request, handoffBody);
-            const result = await recordHandoff(deps, { ...body, ...scope(request) });
+            const { lease, ...body } = jsonBody(request, fencedHandoffBody);
+            const result = await recordHandoff(deps, {
+              ...body,
+              ...scope(request),
+              ...leaseOf(request, lease),
+            });
             // A retry of the same handoff answers 200 with the one recorded first.
             return { status: result.created ? 201 : 200, body: result };
           },

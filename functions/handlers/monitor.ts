@@ -10,7 +10,10 @@ export interface MonitorEvent {
   readonly scheduledTime?: string;
 }
 
-/** Runs a monitor over every project: heartbeats (agent.down / back up, computed metrics), stale work. */
+/**
+ * Runs a monitor over every project: heartbeats (agent.down / back up, computed metrics, then expired
+ * claims and resource leases), stale work.
+ */
 export const makeMonitorHandler = (deps: HandlerDependencies) =>
   middy(async (event: MonitorEvent) => {
     if (!MONITORS.some((monitor) => monitor.name === event.monitor))
@@ -19,12 +22,25 @@ export const makeMonitorHandler = (deps: HandlerDependencies) =>
       );
     const { outcomes, failures } = await runMonitor(deps, event.monitor);
     const down = outcomes.flatMap((outcome) => outcome.down.map((agent) => `${outcome.project}/${agent}`));
-    deps.logger.info('monitor ran', { monitor: event.monitor, projects: outcomes.length, down, failures });
+    const released = outcomes.flatMap((outcome) =>
+      (outcome.released ?? []).map((task) => `${outcome.project}/${task}`),
+    );
+    const expiredLeases = outcomes.flatMap((outcome) =>
+      (outcome.expiredLeases ?? []).map((lease) => `${outcome.project}/${lease}`),
+    );
+    deps.logger.info('monitor ran', {
+      monitor: event.monitor,
+      projects: outcomes.length,
+      down,
+      released,
+      expiredLeases,
+      failures,
+    });
     if (failures.length > 0)
       throw new Error(
         `monitor ${event.monitor} failed for ${failures.map((failure) => failure.project).join(', ')}`,
       );
-    return { projects: outcomes.length, down };
+    return { projects: outcomes.length, down, released, expiredLeases };
   }).use(injectLambdaContext(deps.logger));
 
 export const handler = fromEnvironment(makeMonitorHandler);

@@ -10,7 +10,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export const HTTP_HANDLERS = {
   health: { description: 'Liveness check: 503 when the database does not answer', tableAccess: 'read' },
   'api-read': {
-    description: 'Agent API: read-only routes (status, audit trail, escalations, reports)',
+    description: 'Agent API: read-only routes (status, tasks, leases, audit trail, escalations, reports)',
     tableAccess: 'read',
   },
   'api-charts': { description: 'Agent API: the burndown chart as PNG', tableAccess: 'read' },
@@ -59,6 +59,13 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/plans/{project}/tasks/{task}/blocker', handler: 'api-write' },
   { method: 'DELETE', path: '/v1/plans/{project}/tasks/{task}/blocker', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/handoffs', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/agents/{agent}/claim', handler: 'api-write' },
+  { method: 'POST', path: '/v1/plans/{project}/tasks/{task}/release', handler: 'api-write' },
+  { method: 'GET', path: '/v1/plans/{project}/tasks', handler: 'api-read' },
+  { method: 'GET', path: '/v1/plans/{project}/tasks/{task}', handler: 'api-read' },
+  { method: 'POST', path: '/v1/plans/{project}/leases', handler: 'api-write' },
+  { method: 'GET', path: '/v1/plans/{project}/leases', handler: 'api-read' },
+  { method: 'DELETE', path: '/v1/plans/{project}/leases/{id}', handler: 'api-write' },
   { method: 'GET', path: '/v1/plans/{project}/handoff-checklist', handler: 'api-read' },
   { method: 'POST', path: '/v1/plans/{project}/metrics', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/events', handler: 'api-write' },

@@ -301,6 +301,9 @@ async function startLocalServices(
         const { outcomes, failures } = await runMonitor(deps, event.monitor);
         for (const outcome of outcomes)
           for (const agent of outcome.down) log(`monitor: ${outcome.project}/${agent} is down`);
+        for (const outcome of outcomes)
+          for (const task of outcome.released ?? [])
+            log(`monitor: ${outcome.project}/${task}: its claim expired, it is ready to claim again`);
         for (const failure of failures)
           log(`monitor ${event.monitor} failed for ${failure.project}: ${failure.error}`);
       },

@@ -29,6 +29,10 @@ phases:
     tasks:
       - { id: api, agent: alpha, estimate: 1d }
       - { id: docs, agent: beta, estimate: 1d, dependsOn: [api] }
+      - { id: free, estimate: 1d, touches: [db] }
+      - { id: pooled, pool: [alpha, beta], estimate: 1d }
+resources:
+  - { id: db, owner: alpha, paths: ["db/**"] }
 gates:
   - id: build-gate
     criteria: [{ go: "coverage.unit >= 80" }]
@@ -66,10 +70,10 @@ const KNOWN: Record<string, readonly string[]> = {
   project: [PROJECT],
   agent: ['alpha', 'beta'],
   person: ['pm'],
-  task: ['api', 'docs'],
+  task: ['api', 'docs', 'free', 'pooled'],
   gate: ['build-gate'],
   kind: ['standup', 'sync', 'report', 'weekly'],
-  id: ['slow:20260105T100000000Z:1f3a9c2e'],
+  id: ['slow:20260105T100000000Z:1f3a9c2e', 'L0123456789abcdef'],
 };
 const segmentFor = (name: string) =>
   fc.oneof(
@@ -77,9 +81,37 @@ const segmentFor = (name: string) =>
     { weight: 1, arbitrary: nastySegment },
   );
 
-const QUERY_NAMES = ['type', 'since', 'cursor', 'limit', 'status', 'format', 'chart', 'kept', 'task'];
+const QUERY_NAMES = [
+  'type',
+  'since',
+  'cursor',
+  'limit',
+  'status',
+  'format',
+  'chart',
+  'kept',
+  'task',
+  'phase',
+  'agent',
+  'ready',
+];
 const queryValue = fc.oneof(
-  fc.constantFrom('1', '0', '201', '-1', '1e2', 'deploy.finished', '2026-01-05T00:00:00Z', 'json', 'latest'),
+  fc.constantFrom(
+    '1',
+    '0',
+    '201',
+    '-1',
+    '1e2',
+    'deploy.finished',
+    '2026-01-05T00:00:00Z',
+    'json',
+    'latest',
+    'true',
+    'false',
+    'build',
+    'alpha',
+    'in_progress',
+  ),
   nastyString,
   nastyNumber.map(String),
 );
@@ -97,6 +129,9 @@ const time = fc.oneof(
   fc.constantFrom('2026-01-05T10:00:00Z', '2026-01-05T10:00:00.123+02:00', '2099-01-01T00:00:00Z'),
   fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
 );
+/** A lease id of the right form (never a current one: those are random) or anything. */
+const lease = either(fc.constantFrom('L0123456789abcdef', 'Lzz', 'l0123'));
+
 const metric = fc.record(
   {
     name: either(fc.constantFrom('tps', 'coverage.unit', 'x.y_z')),
@@ -117,15 +152,30 @@ const SHAPES: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
   transitions: {
     to: either(fc.constantFrom('todo', 'in_progress', 'in_review', 'blocked', 'done')),
     note: either(text),
+    lease,
   },
-  'POST blocker': { reason: either(text) },
-  'DELETE blocker': { note: either(text) },
+  'POST blocker': { reason: either(text), lease },
+  'DELETE blocker': { note: either(text), lease },
   handoffs: {
     task: either(fc.constantFrom('api', 'docs')),
     to: either(fc.array(fc.constantFrom('api', 'docs'), { maxLength: 2 })),
     checklist: either(fc.dictionary(text, fc.boolean(), { maxKeys: 3 })),
     notes: either(text),
     override: either(fc.boolean()),
+    lease,
+  },
+  claim: { task: either(fc.constantFrom('api', 'docs', 'free', 'pooled')) },
+  release: { lease },
+  'POST leases': {
+    resource: either(fc.constantFrom('db', 'cache')),
+    paths: either(
+      fc.array(fc.constantFrom('src/**', 'src/api/*.ts', 'db/**', '../x', '/abs', 'a//b', '**'), {
+        maxLength: 3,
+      }),
+    ),
+    mode: either(fc.constantFrom('exclusive', 'shared')),
+    ttl: either(fc.oneof(fc.constantFrom('30m', '2h', '1d', '2d', '10s', 'soon'), nastyNumber)),
+    task: either(fc.constantFrom('api', 'free')),
   },
   metrics: {
     name: either(fc.constantFrom('tps', 'coverage.unit')),
@@ -209,12 +259,15 @@ const request = fc.constantFrom(...ROUTES.filter((route) => route.path.startsWit
     body: bodyFor(route),
     token,
     idempotencyKey: fc.option(fc.oneof(fc.uuid(), nastyString), { freq: 5 }),
+    ifMatch: fc.option(fc.oneof(fc.constantFrom('"L0123456789abcdef"', '*', 'W/"Lx"', '""'), nastyString), {
+      freq: 6,
+    }),
   }),
 );
 
 type Request = typeof request extends fc.Arbitrary<infer T> ? T : never;
 
-async function send({ route, segments, query, body, token, idempotencyKey }: Request) {
+async function send({ route, segments, query, body, token, idempotencyKey, ifMatch }: Request) {
   let i = 0;
   const path = route.path.replace(/\{\w+\}/g, () => segments[i++] as string);
   const bearer =
@@ -230,6 +283,7 @@ async function send({ route, segments, query, body, token, idempotencyKey }: Req
   // fetch refuses header values it cannot send; those are not requests a client can make.
   if (idempotencyKey !== null && /^[\x20-\x7e]*$/.test(idempotencyKey))
     headers['idempotency-key'] = idempotencyKey;
+  if (ifMatch !== null && /^[\x20-\x7e]*$/.test(ifMatch)) headers['if-match'] = ifMatch;
   const response = await fetch(`${api.url}${path}${query}`, {
     method: route.method,
     headers,
@@ -241,7 +295,7 @@ async function send({ route, segments, query, body, token, idempotencyKey }: Req
 
 /** A 400 names what is wrong: a field of the body, query or path, a header, or a plan location. */
 const NAMES_A_FIELD =
-  /^(body|query|path)([.[:]|$)|Idempotency-Key|plan\.(yaml|json):\d+:\d+|^metrics\[\d+\]\.at:/;
+  /^(body|query|path)([.[:]|$)|Idempotency-Key|If-Match|plan\.(yaml|json):\d+:\d+|^metrics\[\d+\]\.at:/;
 
 /** Or a use case's 400 that starts with the body field it is about (`checklist has items…`). */
 const namesAField = (route: RouteSpec, message: string) =>

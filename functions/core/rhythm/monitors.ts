@@ -29,6 +29,10 @@ export interface MonitorOutcome {
   readonly stale?: readonly string[];
   /** Escalations this run opened, moved up or resolved (heartbeat monitor only). */
   readonly escalations?: number;
+  /** Tasks whose claim expired and went back to todo (heartbeat monitor run only). */
+  readonly released?: readonly string[];
+  /** Resource leases that expired and were cleared (heartbeat monitor run only). */
+  readonly expiredLeases?: readonly string[];
 }
 
 /**

@@ -1,3 +1,5 @@
+import { expireClaims } from '../coordination/claims.js';
+import { expireLeases } from '../coordination/leases.js';
 import type { MonitorName } from '../schedules/index.js';
 import {
   type MonitorOutcome,
@@ -6,10 +8,25 @@ import {
   runStaleWorkSweep,
 } from './monitors.js';
 
+/**
+ * The heartbeat monitor, then the claims and resource leases whose time ran out: each minute, so a task
+ * whose agent went silent is ready for the next claim within a minute of its lease's end.
+ */
+async function runHeartbeatsAndExpiries(ports: MonitorPorts, project: string): Promise<MonitorOutcome> {
+  const outcome = await runHeartbeatMonitor(ports, project);
+  const released = await expireClaims(ports, project);
+  const expiredLeases = await expireLeases(ports, project);
+  return {
+    ...outcome,
+    ...(released.length > 0 ? { released } : {}),
+    ...(expiredLeases.length > 0 ? { expiredLeases } : {}),
+  };
+}
+
 const MONITOR_RUNS: Readonly<
   Record<MonitorName, (ports: MonitorPorts, project: string) => Promise<MonitorOutcome>>
 > = {
-  heartbeats: runHeartbeatMonitor,
+  heartbeats: runHeartbeatsAndExpiries,
   'stale-work': runStaleWorkSweep,
 };
 

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { RISKS } from '../../core/coordination/model.js';
 // Direct module imports keep the YAML parsers out of bundles that never read a plan file.
-import { EVENT_TYPE_PATTERN, ID_PATTERN, METRIC_PATTERN } from '../../core/plan/lexical.js';
+import {
+  DURATION_PATTERN,
+  EVENT_TYPE_PATTERN,
+  ID_PATTERN,
+  LIMITS,
+  METRIC_PATTERN,
+  wallClockMillis,
+} from '../../core/plan/lexical.js';
 import { TASK_STATUSES } from '../../core/plan/schema.js';
 
 /**
@@ -130,3 +137,79 @@ export const gateDecisionBody = z.strictObject({
   decision: z.enum(['advance', 'hold']),
   note: note.optional(),
 });
+
+/**
+ * A claim's lease id, as a claim answers it (`lease.id`): the fencing token of writes on a claimed task.
+ * Only its form is checked here; whether it is the current one is the use case's 409 `lease_lost`.
+ */
+const leaseId = z
+  .string()
+  .regex(/^L[0-9A-Za-z]{1,64}$/, 'a lease id like L0123456789abcdef, as the claim answered it');
+
+/** Transitions, blockers and handoffs carry the claim's lease (or send it as `If-Match`). */
+export const fencedTransitionBody = transitionBody.extend({ lease: leaseId.optional() });
+export const fencedBlockerBody = blockerBody.extend({ lease: leaseId.optional() });
+export const fencedUnblockBody = unblockBody.extend({ lease: leaseId.optional() });
+export const fencedHandoffBody = handoffBody.extend({ lease: leaseId.optional() });
+
+/** `POST …/agents/{agent}/claim`: that task, or (none named) the next ready one. */
+export const claimBody = z.strictObject({ task: z.string().regex(ID_PATTERN).optional() });
+
+/** `POST …/tasks/{task}/release`: the holder passes its lease; owners, backups and admins need none. */
+export const releaseBody = z.strictObject({ lease: leaseId.optional() });
+
+/** `DELETE …/leases/{id}`: the lease id in the path. */
+export const leasePath = leaseId;
+
+const MIN_TTL_SECONDS = 60;
+const MAX_TTL_SECONDS = LIMITS.maxLeaseMinutes * 60;
+const ttlProblem = `a lease lives ${MIN_TTL_SECONDS} s (1m) to ${MAX_TTL_SECONDS} s (24h): give whole seconds or a wall-clock duration like 30m or 2h`;
+
+/** A lease's time to live: whole seconds, or a wall-clock duration (`30m`, `2h`, `1d` = 24 hours). */
+const ttl = z.union([z.number(), z.string().max(20)]).transform((value, context) => {
+  let seconds: number;
+  if (typeof value === 'number') seconds = value;
+  else if (DURATION_PATTERN.test(value)) seconds = wallClockMillis(value) / 1000;
+  else {
+    context.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(value)} is not a duration: ${ttlProblem}`,
+    });
+    return z.NEVER;
+  }
+  if (!Number.isInteger(seconds) || seconds < MIN_TTL_SECONDS || seconds > MAX_TTL_SECONDS) {
+    context.addIssue({ code: 'custom', message: `${ttlProblem}, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+/** `POST …/leases`: a resource of the plan or path globs, exclusive or shared, for a while, maybe for a task. */
+export const leaseBody = z
+  .strictObject({
+    resource: z.string().regex(ID_PATTERN, 'a resource id of the plan').optional(),
+    paths: z
+      .array(z.string().min(1).max(LIMITS.maxGlobLength))
+      .min(1)
+      .max(LIMITS.maxResourcePaths)
+      .optional(),
+    mode: z.enum(['exclusive', 'shared']),
+    ttl: ttl.optional(),
+    task: z.string().regex(ID_PATTERN).optional(),
+  })
+  .refine((body) => (body.resource === undefined) !== (body.paths === undefined), {
+    message: 'name exactly one of resource (a resource id of the plan) or paths (path globs like src/api/**)',
+  });
+
+const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** `GET …/tasks`: filters, all optional and combined. */
+export const tasksQuery = z.strictObject({
+  status: z.enum(TASK_STATUSES).optional(),
+  phase: z.string().regex(ID_PATTERN).optional(),
+  agent: z.string().regex(ID_PATTERN).optional(),
+  ready: booleanQuery.optional(),
+});
+
+/** `DELETE …/leases/{id}`: nothing but the id in the path. */
+export const releaseLeaseBody = z.strictObject({});

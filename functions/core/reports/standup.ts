@@ -1,3 +1,4 @@
+import type { TaskClaim } from '../coordination/model.js';
 import type { Agent } from '../plan/index.js';
 import {
   byPlannedStart,
@@ -24,7 +25,7 @@ import {
   prText,
   pushTo,
 } from './sections.js';
-import { code, joinRich, plural, relativeWorkingDays, strong, taskText } from './text.js';
+import { agentName, code, joinRich, plural, relativeWorkingDays, strong, taskText } from './text.js';
 
 /** How many ready tasks the standup lists per agent: what it will pick up next, not its backlog. */
 const NEXT_TASKS = 3;
@@ -33,6 +34,8 @@ const NEXT_TASKS = 3;
 function workingText(index: ReportIndex, view: TaskView): Inline[] {
   const parts: Inline[] = [...taskText(view)];
   const details: string[] = [];
+  const claim = view.state.claim;
+  if (claim) details.push(claimText(index, claim));
   if (view.state.status === 'in_review') details.push('in review');
   const agent = view.agent === undefined ? undefined : index.agentStatus.get(view.agent);
   if (agent?.currentTask === view.task.id && agent.reportedCompletion !== null)
@@ -44,6 +47,52 @@ function workingText(index: ReportIndex, view: TaskView): Inline[] {
   if (details.length > 0) parts.push(` — ${details.join(', ')}`);
   if (view.state.blocked) parts.push(' ⛔ blocked');
   return parts;
+}
+
+/** `claimed by Coder A, lease until Thu 15 Jan 09:40 EST`: who holds the task, and until when. */
+function claimText(index: ReportIndex, claim: TaskClaim): string {
+  const until = formatInstant(claim.expiresAt, index.timeZone, index.ctx.now);
+  const lapsed = Date.parse(claim.expiresAt) <= index.nowMs;
+  return `claimed by ${agentName(index, claim.agent)}, ${lapsed ? `lease expired ${until}` : `lease until ${until}`}`;
+}
+
+/** Who holds a lease, as people read it: the agent's or person's name, else the actor as written. */
+function holderName(index: ReportIndex, holder: string): string {
+  if (holder.startsWith('agent:')) return agentName(index, holder.slice('agent:'.length));
+  if (holder.startsWith('person:')) {
+    const id = holder.slice('person:'.length);
+    return index.people.get(id)?.name ?? id;
+  }
+  return holder;
+}
+
+/** The resource leases in force: who holds what, how, for which task and until when. */
+function leasesSection(index: ReportIndex): ReportSection | undefined {
+  const at = index.ctx.now.toISOString();
+  const leases = (index.ctx.snapshot.leases ?? [])
+    .filter((lease) => lease.expiresAt > at)
+    .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.id.localeCompare(b.id));
+  if (leases.length === 0) return undefined;
+  const items: ListItem[] = leases.map((lease) => {
+    const agent = lease.holder.startsWith('agent:') ? lease.holder.slice('agent:'.length) : undefined;
+    const paths = joinRich(lease.paths.map((path) => [code(path)]));
+    const what: Inline[] = lease.resource !== undefined ? [code(lease.resource), ' (', ...paths, ')'] : paths;
+    return {
+      text: [
+        strong(holderName(index, lease.holder)),
+        ` holds ${lease.mode === 'exclusive' ? 'an exclusive' : 'a shared'} lease on `,
+        ...what,
+        ...(lease.task !== undefined ? [' for ', code(lease.task)] : []),
+        ` until ${formatInstant(lease.expiresAt, index.timeZone, index.ctx.now)}`,
+      ],
+      ...(agent !== undefined ? { agent } : {}),
+    };
+  });
+  return {
+    id: 'leases',
+    heading: 'Resource leases',
+    blocks: [paragraph(`${plural(leases.length, 'lease')} in force.`), { kind: 'list', items }],
+  };
 }
 
 /** What a todo task waits for: unfinished predecessors, a phase that has not started. */
@@ -163,8 +212,8 @@ function unassignedSection(index: ReportIndex): ReportSection | undefined {
 /**
  * The morning standup: for every agent, by name, what it finished since the last standup, what is in
  * progress, what it picks up next (or what that waits for), its blockers with their reasons, its
- * risk, and the PRs merged for its tasks; then the tasks no agent has claimed yet, and every PR merged since the
- * last standup. An agent with
+ * risk, and the PRs merged for its tasks (a claimed task says who holds it and until when); then the
+ * tasks no agent has claimed yet, the resource leases in force, and every PR merged since the last standup. An agent with
  * no tasks in the plan appears only when it is at risk or down.
  */
 export function buildStandup(ctx: ReportContext): ReportDocument {
@@ -203,10 +252,12 @@ export function buildStandup(ctx: ReportContext): ReportDocument {
     blocks: [prs.length === 0 ? paragraph('No PRs merged.') : prTable(index, prs)],
   };
   const unassigned = unassignedSection(index);
+  const leases = leasesSection(index);
   return documentFrame(index, 'standup', [
     summary,
     ...agentSections,
     ...(unassigned ? [unassigned] : []),
+    ...(leases ? [leases] : []),
     prSection,
   ]);
 }

@@ -6,6 +6,7 @@ import type {
   MetricPoint,
   PhaseState,
   ProjectSnapshot,
+  ResourceLease,
   StoredPlan,
   TaskState,
 } from '../../../../functions/core/coordination/model.js';
@@ -235,6 +236,8 @@ export interface ContextInput {
   readonly tasks?: readonly TaskState[];
   readonly events?: readonly AuditEvent[];
   readonly escalations?: readonly unknown[];
+  /** Resource leases, expired ones included, as the store keeps them. */
+  readonly leases?: readonly ResourceLease[];
 }
 
 /** The fixture state seen at `now`, with the events of `[since, now]`. */
@@ -294,7 +297,14 @@ export function reportContext(input: ContextInput): ReportContext {
     const latest = points.filter((point) => Date.parse(point.at) <= now.getTime()).at(-1);
     if (latest) metrics.set(name, latest);
   }
-  const snapshot: ProjectSnapshot = { plan: stored, phases, tasks, agents, metrics };
+  const snapshot: ProjectSnapshot = {
+    plan: stored,
+    phases,
+    tasks,
+    agents,
+    metrics,
+    ...(input.leases ? { leases: input.leases } : {}),
+  };
   const within = (at: string) => Date.parse(at) >= since.getTime() && Date.parse(at) <= now.getTime();
   return {
     stored,

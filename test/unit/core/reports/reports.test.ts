@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderBlocks } from '../../../../functions/adapters/slack/report-blocks.js';
+import type { ResourceLease } from '../../../../functions/core/coordination/model.js';
 import {
   agentParts,
   buildDailyReport,
@@ -165,6 +166,84 @@ describe('buildStandup', () => {
     expect(text(doc, 'agent:bridge-agent')).toContain('**In progress:**\n  - `bridge-oracle-design`');
     expect(text(doc, 'agent:grpc-agent')).not.toContain('grpc-gateway');
     expect(doc.sections.map((s) => s.id).slice(-2)).toEqual(['unassigned', 'prs']);
+  });
+
+  it('names who holds a claimed task and until when its lease runs', () => {
+    // Prepare: the plan gives bridge-oracle-design to the bridge agent; the AI agent claimed it at 08:30.
+    const ctx = standupContext({
+      tasks: [
+        {
+          id: 'bridge-oracle-design',
+          status: 'in_progress',
+          blocked: false,
+          updatedAt: '2026-01-15T13:30:00.000Z',
+          startedAt: '2026-01-15T13:30:00.000Z',
+          updatedBy: 'agent:ai-agent',
+          assignee: 'ai-agent',
+          claim: {
+            agent: 'ai-agent',
+            lease: 'L0123456789abcdef',
+            at: '2026-01-15T13:30:00.000Z',
+            expiresAt: '2026-01-15T14:30:00.000Z',
+          },
+          version: 3,
+        },
+      ],
+    });
+
+    // Act
+    const doc = buildStandup(ctx);
+
+    // Assess
+    expect(text(doc, 'agent:ai-agent')).toContain(
+      '`bridge-oracle-design` Design oracle consensus — claimed by Agent 4B: AI Optimization Enhancements, lease until Thu 15 Jan 09:30 EST',
+    );
+    expect(text(doc, 'agent:bridge-agent')).toContain('**In progress:** nothing');
+    expect(renderMarkdown(doc)).not.toContain('L0123456789abcdef');
+  });
+
+  it('lists the resource leases in force with holder, what they cover, mode, task and expiry', () => {
+    // Prepare: a shared lease of the gRPC agent on a resource for its task, an exclusive one of a person
+    // on paths, and one that expired before the standup.
+    const lease = (id: string, extra: Partial<ResourceLease>): ResourceLease => ({
+      id,
+      holder: 'agent:grpc-agent',
+      paths: ['proto/**'],
+      mode: 'shared',
+      acquiredAt: '2026-01-15T12:00:00.000Z',
+      expiresAt: '2026-01-15T15:00:00.000Z',
+      ...extra,
+    });
+    const ctx = standupContext({
+      leases: [
+        lease('L0000000000000001', { resource: 'grpc-api', task: 'grpc-services' }),
+        lease('L0000000000000002', {
+          holder: 'person:tech-lead',
+          paths: ['deploy/**', 'k8s/*.yaml'],
+          mode: 'exclusive',
+          expiresAt: '2026-01-15T14:45:00.000Z',
+        }),
+        lease('L0000000000000003', { holder: 'agent:ai-agent', expiresAt: '2026-01-15T13:59:00.000Z' }),
+      ],
+    });
+
+    // Act
+    const doc = buildStandup(ctx);
+
+    // Assess
+    const leases = text(doc, 'leases');
+    expect(leases).toContain('2 leases in force.');
+    expect(leases).toContain(
+      '**Tech Lead / Architect** holds an exclusive lease on `deploy/**`, `k8s/*.yaml` until Thu 15 Jan 09:45 EST',
+    );
+    expect(leases).toContain(
+      '**Agent 4A: REST-gRPC Gateway + Protocol Buffers** holds a shared lease on `grpc-api` (`proto/**`) for `grpc-services` until Thu 15 Jan 10:00 EST',
+    );
+    expect(leases.indexOf('Tech Lead')).toBeLessThan(leases.indexOf('Agent 4A'));
+    expect(leases).not.toContain('AI Optimization');
+    expect(doc.sections.map((s) => s.id).slice(-2)).toEqual(['leases', 'prs']);
+    expect(JSON.stringify(forAgent(doc, 'grpc-agent'))).toContain('grpc-api');
+    expect(buildStandup(standupContext()).sections.map((s) => s.id)).not.toContain('leases');
   });
 
   it('renders as a readable Markdown document', async () => {

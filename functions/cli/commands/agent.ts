@@ -214,8 +214,11 @@ export function describeResult(
   const phaseNote = phases ? `; ${phases}` : '';
   switch (request.action) {
     case 'next': {
-      if (!answer.task) return `nothing ready: ${answer.reason ?? `no task is ready for ${agent}`}`;
-      const title = answer.task.title ? ` "${answer.task.title}"` : '';
+      if (!answer.task) {
+        const reason = answer.reason ?? `nothing is ready for ${agent}`;
+        return /^nothing\b/i.test(reason) ? reason : `nothing ready: ${reason}`;
+      }
+      const title = answer.task.title && answer.task.title !== id ? ` "${answer.task.title}"` : '';
       const lease = answer.lease
         ? ` (lease ${short(answer.lease.id)} until ${clock(answer.lease.expiresAt, now)})`
         : '';
@@ -475,7 +478,7 @@ async function runAgent(
         );
       } else if (lease === undefined)
         io.stderr(
-          `no lease is remembered on this machine for ${parsed.task}: claim it with \`convoy agent next --task ${parsed.task}\`, or pass --lease ID\n`,
+          `this machine remembers no lease for ${parsed.task}: if ${agent} holds its claim, pass --lease ID\n`,
         );
     }
     return EXIT.failed;

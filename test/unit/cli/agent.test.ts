@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clock, parseAgentArgs } from '../../../functions/cli/commands/agent.js';
+import { clock, describeResult, parseAgentArgs } from '../../../functions/cli/commands/agent.js';
 import { convoy } from '../../support/cli.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -257,7 +257,9 @@ describe('convoy agent writes on a claimed task', () => {
     expect(first.stderr).toMatch(/^error: 409 task api-auth is claimed by beta until 15:00\n/);
     expect(first.stderr).toMatch(/no longer valid and is forgotten.*convoy agent next --task api-auth/);
     expect(seen[2]?.body).toEqual({ to: 'done' });
-    expect(second.stderr).toMatch(/no lease is remembered on this machine for api-auth/);
+    expect(second.stderr).toMatch(
+      /this machine remembers no lease for api-auth: if alpha holds its claim, pass --lease ID/,
+    );
   });
 
   it('gives a claim back with release and forgets its lease', async () => {
@@ -451,6 +453,20 @@ describe('convoy agent usage', () => {
       checklist: {},
       notes: 'n',
     });
+  });
+});
+
+describe('describeResult', () => {
+  it('prints the server’s reason as it is when it already says nothing is ready, and no title equal to the id', () => {
+    const next = parseAgentArgs(['next'], {});
+    const now = new Date(2026, 0, 5, 9, 0);
+    const lease = { id: 'Labcdef0123', expiresAt: new Date(2026, 0, 5, 9, 30).toISOString() };
+    expect(
+      describeResult(next, 'gamma', { task: null as never, reason: 'nothing is ready for gamma: x' }),
+    ).toBe('nothing is ready for gamma: x');
+    expect(
+      describeResult(next, 'gamma', { task: { id: 'docs', title: 'docs' }, lease }, undefined, now),
+    ).toBe('✓ claimed docs (lease Labcde… until 09:30)');
   });
 });
 

@@ -38,7 +38,7 @@ function unauthorized(error: UnauthorizedError, sent: boolean): APIGatewayProxyS
     body: JSON.stringify({
       error: {
         code: 'unauthorized',
-        message: `${error.message}; an agent or person token comes from POST /v1/plans/{project}/agents/{agent}/tokens (convoy tokens create)`,
+        message: `${error.message}; send an agent or person token (an admin mints one: POST /v1/plans/{project}/agents/{agent}/tokens or …/people/{person}/tokens)`,
       },
     }),
   };

@@ -266,7 +266,40 @@ describe('MCP server at POST /mcp', () => {
     expect(forged.status).toBe(401);
     expect(forged.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
     await expect(connecting).rejects.toThrow();
+  });
+
+  it('refuses a body over 256 KB with 413 and an admin token without a project with 400', async () => {
+    // Prepare
+    const p = await project();
+    const huge = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'raise_blocker', arguments: { task: 'api', reason: 'x'.repeat(300 * 1024) } },
+    });
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+    // Act
+    const tooLarge = await fetch(`${api.url}/mcp`, {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${p.alpha}` },
+      body: huge,
+    });
+    const noProject = await fetch(`${api.url}/mcp`, {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${api.admin}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    const admin = await connect(api.admin, { query: `?project=${p.id}` });
+    const adminTools = (await admin.listTools()).tools.map((tool) => tool.name);
+
+    // Assess
+    expect(tooLarge.status).toBe(413);
+    expect(noProject.status).toBe(400);
+    expect(((await noProject.json()) as { error: { message: string } }).error.message).toMatch(/project=/);
+    expect(adminTools).toEqual(expect.arrayContaining(['decide_gate', 'next_task']));
   });
 });
 

@@ -48,6 +48,15 @@ describe('readConfig', () => {
     );
   });
 
+  it('reads which tools the MCP server serves by default, and refuses a set it does not know', () => {
+    expect(readConfig({ CONVOY_TABLE_NAME: 't', CONVOY_MCP_TOOLS: 'Core' })).toMatchObject({
+      mcpTools: 'core',
+    });
+    expect(() => readConfig({ CONVOY_TABLE_NAME: 't', CONVOY_MCP_TOOLS: 'some' })).toThrow(
+      new ConfigError('CONVOY_MCP_TOOLS must be core or all, got "some"'),
+    );
+  });
+
   it.each(['0', '2000', '1.5', 'fast'])(
     'refuses CONVOY_JIRA_REQUESTS_PER_MINUTE=%s, naming the variable and its range',
     (value) => {

@@ -75,6 +75,56 @@ describe('noticeMessage', () => {
     );
   });
 
+  it('says a released task is ready to claim again, and why: given back or its claim expired', () => {
+    const released = (reason: 'released' | 'expired') =>
+      noticeMessage(
+        {
+          type: 'task-released',
+          project: 'agent-pool',
+          task: { id: 'refunds-schema', title: 'Refunds <table> & migration' },
+          agent: 'coder-a',
+          reason,
+        },
+        { now: NOW },
+      );
+
+    const expired = released('expired');
+    expect(expired.text).toBe(
+      ":leftwards_arrow_with_hook: *Refunds <table> & migration* (refunds-schema) is ready to claim again: coder-a's claim expired without a heartbeat.",
+    );
+    // The title is escaped in the mrkdwn, so it cannot break the message.
+    expect(JSON.stringify(expired.blocks)).toContain('Refunds &lt;table&gt; &amp; migration');
+    expect(released('released').text).toContain('is ready to claim again: coder-a gave it back.');
+  });
+
+  it('says who collided with whose lease, on what, for which task and until when', () => {
+    const conflict = (overridden: boolean, task?: string) =>
+      noticeMessage(
+        {
+          type: 'resource-conflict',
+          project: 'agent-pool',
+          what: 'resource db-migrations',
+          requestedBy: 'agent:coder-b',
+          holder: 'agent:coder-c',
+          ...(task ? { task } : {}),
+          expiresAt: '2026-12-07T15:30:00.000Z',
+          overridden,
+        },
+        { timeZone: 'Europe/Berlin', now: NOW },
+      );
+
+    expect(conflict(false, 'refunds-schema').text).toBe(
+      ':warning: Resource conflict on *resource db-migrations*: agent:coder-b asked for a lease, refused; agent:coder-c holds it for refunds-schema until Mon 7 Dec 16:30 GMT+1.',
+    );
+    expect(conflict(true).text).toBe(
+      ':warning: Resource conflict on *resource db-migrations*: its owner agent:coder-b took a lease over it; agent:coder-c holds it until Mon 7 Dec 16:30 GMT+1.',
+    );
+    expect(JSON.stringify(conflict(false).blocks)).not.toContain('2026-12-07T15:30');
+    expect(renderBlocksAsText(conflict(false).blocks)[0]).toContain(
+      'agent:coder-b asked for a lease, refused',
+    );
+  });
+
   it('writes the times in a gate’s headline and lines as people read them', () => {
     const message = noticeMessage(
       {

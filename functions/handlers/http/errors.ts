@@ -1,6 +1,13 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type ApiErrorCode, ConvoyError, RunInProgressError, RunKeyReusedError } from '../../core/errors.js';
+import {
+  type ApiErrorCode,
+  ConvoyError,
+  LeaseConflictError,
+  LeaseLostError,
+  RunInProgressError,
+  RunKeyReusedError,
+} from '../../core/errors.js';
 
 /** No credentials, or ones that are not valid: 401. */
 export class UnauthorizedError extends ConvoyError {
@@ -23,7 +30,22 @@ export class PayloadTooLargeError extends ConvoyError {
 
 export interface ErrorResponse {
   readonly status: number;
-  readonly body: { error: { code: string; message: string; details?: readonly unknown[] } };
+  readonly body: {
+    error: {
+      code: string;
+      message: string;
+      details?: readonly unknown[];
+      /** `lease_lost`: who holds the task's claim now, and until when. */
+      holder?: { readonly agent: string; readonly expiresAt: string };
+      /** `lease_conflict`: the lease in the way (its id, holder, task, expiry). */
+      conflict?: {
+        readonly lease: string;
+        readonly holder: string;
+        readonly task?: string;
+        readonly expiresAt: string;
+      };
+    };
+  };
 }
 
 /** The HTTP status of each API error code (docs/api.md, Errors). */
@@ -84,7 +106,16 @@ export function errorResponse(error: unknown, log: (message: string, error: unkn
     log('unhandled error', error);
     return errorBody(500, 'internal', 'something went wrong on our side; the request can be retried');
   }
-  return errorBody(STATUS[found.code], found.code, found.message, (error as { details?: unknown[] }).details);
+  return errorBody(
+    STATUS[found.code],
+    found.code,
+    found.message,
+    (error as { details?: unknown[] }).details,
+    {
+      ...(error instanceof LeaseLostError && error.holder ? { holder: error.holder } : {}),
+      ...(error instanceof LeaseConflictError ? { conflict: error.conflicting } : {}),
+    },
+  );
 }
 
 function errorBody(
@@ -92,10 +123,11 @@ function errorBody(
   code: string,
   message: string,
   details?: readonly unknown[],
+  extra: Pick<ErrorResponse['body']['error'], 'holder' | 'conflict'> = {},
 ): ErrorResponse {
   return {
     status,
-    body: { error: { code, message, ...(details && details.length > 0 ? { details } : {}) } },
+    body: { error: { code, message, ...(details && details.length > 0 ? { details } : {}), ...extra } },
   };
 }
 

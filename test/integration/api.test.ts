@@ -355,6 +355,50 @@ describe('task lifecycle', () => {
     expect(done).toMatchObject({ status: 200, body: { task: { status: 'done', blocked: false } } });
     expect(events.body.events[0]?.data).toMatchObject({ to: 'done', unblocked: 'waiting for review' });
   });
+
+  it('shows in the status who holds a claimed task until when, and the leases in force', async () => {
+    // Prepare: alpha claims api and takes an exclusive lease on src/**; beta takes one and gives it back.
+    const p = await project();
+    const claim = await api.call<{ lease: { id: string; expiresAt: string } }>(
+      'POST',
+      p.path('/agents/alpha/claim'),
+      { token: p.alpha, body: { task: 'api' } },
+    );
+    const lease = await api.call<{ lease: { id: string } }>('POST', p.path('/leases'), {
+      token: p.alpha,
+      body: { paths: ['src/**'], mode: 'exclusive', ttl: '30m', task: 'api' },
+    });
+    const gone = await api.call<{ lease: { id: string } }>('POST', p.path('/leases'), {
+      token: p.beta,
+      body: { paths: ['docs/**'], mode: 'shared' },
+    });
+    await api.call('DELETE', p.path(`/leases/${gone.body.lease.id}`), { token: p.beta });
+
+    // Act
+    const status = await api.call<{
+      tasks: { id: string; holder: string | null; claim: { agent: string; expiresAt: string } | null }[];
+      leases: { id: string; holder: string; paths: string[]; mode: string; task: string | null }[];
+    }>('GET', p.path('/status'));
+
+    // Assess
+    expect(claim.status).toBe(200);
+    expect(status.body.tasks.find((task) => task.id === 'api')).toMatchObject({
+      holder: 'alpha',
+      claim: { agent: 'alpha', expiresAt: claim.body.lease.expiresAt },
+    });
+    expect(status.body.tasks.find((task) => task.id === 'docs')?.claim).toBeNull();
+    expect(status.body.leases).toEqual([
+      expect.objectContaining({
+        id: lease.body.lease.id,
+        holder: 'agent:alpha',
+        paths: ['src/**'],
+        mode: 'exclusive',
+        task: 'api',
+      }),
+    ]);
+    // The claim's lease id fences writes on the task: only its holder gets it, never the status.
+    expect(JSON.stringify(status.body)).not.toContain(claim.body.lease.id);
+  });
 });
 
 describe('heartbeats, handoffs, metrics and events', () => {

@@ -125,6 +125,27 @@ describe('convoy agent against a running Convoy', () => {
     });
   });
 
+  it('acts for an agent named by --agent with a person or admin token, and asks for --agent without it', async () => {
+    // Prepare
+    const p = await project();
+    const pm = await api.token('person', p.id, 'pm');
+
+    // Act
+    const unnamed = await agent(pm, 'next');
+    const forAlpha = await agent(pm, 'next', '--agent', 'alpha');
+    const admin = await agent(api.admin, 'progress', '--agent', 'alpha', '--project', p.id);
+    const adminUnnamed = await agent(api.admin, 'next', '--project', p.id);
+
+    // Assess
+    expect(unnamed.code).toBe(2);
+    expect(unnamed.stderr).toMatch(
+      /the token acts as person pm, not as an agent: pass --agent ID or set CONVOY_AGENT/,
+    );
+    expect(forAlpha.stdout).toMatch(/^✓ claimed api "Auth endpoints"/);
+    expect(admin).toMatchObject({ code: 0, stdout: '✓ heartbeat from alpha on api\n' }); // the claim pm made for alpha, remembered
+    expect(adminUnnamed.stderr).toMatch(/the token acts as an admin, not as an agent/);
+  });
+
   it('the convoy binary, with CONVOY_URL and CONVOY_TOKEN only, says what a waiting agent waits for', async () => {
     // Prepare
     const p = await project();

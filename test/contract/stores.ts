@@ -1,5 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEvent, PhaseState, TaskState } from '../../functions/core/coordination/model.js';
+import type {
+  AuditEvent,
+  PhaseState,
+  ResourceLease,
+  TaskState,
+} from '../../functions/core/coordination/model.js';
 import { type DomainEvent, domainEvent } from '../../functions/core/domain-events.js';
 import { UnprocessableError, ValidationError, VersionConflictError } from '../../functions/core/errors.js';
 import type { Escalation } from '../../functions/core/escalations/model.js';
@@ -476,6 +481,173 @@ export function describeStoreContract(name: string, create: () => Promise<Contra
         // Assess
         expect(since.map((handoff) => handoff.at)).toEqual([at(20), at(30)]);
         expect(await s.store.listHandoffs('demo', '0')).toHaveLength(3);
+      });
+    });
+
+    describe('CoordinationStore claims and resource leases', () => {
+      const claim = { agent: 'alpha', lease: 'L0123456789abcdef', at: T0, expiresAt: at(10) };
+      const lease = (id: string, fields: Partial<ResourceLease> = {}): ResourceLease => ({
+        id,
+        holder: 'agent:alpha',
+        paths: ['src/**'],
+        mode: 'exclusive',
+        acquiredAt: T0,
+        expiresAt: at(30),
+        ...fields,
+      });
+      beforeEach(async () => {
+        await s.store.savePlan('demo', PLAN, 0, { at: T0, by: 'admin', event: event('plan.applied') });
+      });
+
+      it('keeps a project’s leases as one set on its version, written with the rest of a commit or not at all', async () => {
+        // Prepare
+        const empty = await s.store.getLeases('demo');
+        await s.store.commit('demo', {
+          leases: { next: { leases: [lease('L1', { task: 'task-1a' })], version: 1 }, expectedVersion: 0 },
+          events: [event('lease.acquired')],
+        });
+
+        // Act: a stale lease set fails the task write with it, and a stale task the lease set.
+        const staleLeases = await failure(
+          s.store.commit('demo', {
+            tasks: [{ next: task('task-1a', 1), expectedVersion: 0 }],
+            leases: { next: { leases: [lease('L2')], version: 1 }, expectedVersion: 0 },
+            events: [event('lease.acquired')],
+          }),
+        );
+        await s.store.commit('demo', {
+          tasks: [{ next: task('task-1b', 1), expectedVersion: 0 }],
+          events: [],
+        });
+        const staleTask = await failure(
+          s.store.commit('demo', {
+            tasks: [{ next: task('task-1b', 1), expectedVersion: 0 }],
+            leases: { next: { leases: [], version: 2 }, expectedVersion: 1 },
+            events: [event('lease.released')],
+          }),
+        );
+        await s.store.commit('demo', {
+          leases: {
+            next: { leases: [lease('L1', { task: 'task-1a' }), lease('L3', { mode: 'shared' })], version: 2 },
+            expectedVersion: 1,
+          },
+          events: [],
+        });
+
+        // Assess
+        expect(empty).toEqual({ leases: [], version: 0 });
+        expect(staleLeases).toBeInstanceOf(VersionConflictError);
+        expect(staleTask).toBeInstanceOf(VersionConflictError);
+        expect((await s.store.getTasks('demo', ['task-1a'])).size).toBe(0);
+        expect((await s.store.listEvents('demo', { type: 'lease.released', limit: 10 })).events).toEqual([]);
+        expect(await s.store.getLeases('demo')).toEqual({
+          leases: [lease('L1', { task: 'task-1a' }), lease('L3', { mode: 'shared' })],
+          version: 2,
+        });
+        expect(await s.store.getLeases('other')).toEqual({ leases: [], version: 0 });
+      });
+
+      it('renews a claim only for its holder and before it expires, moving the task’s version', async () => {
+        // Prepare
+        await s.store.commit('demo', {
+          tasks: [
+            {
+              next: task('task-1a', 1, { status: 'in_progress', claim, assignee: 'alpha' }),
+              expectedVersion: 0,
+            },
+            { next: task('task-1b', 1), expectedVersion: 0 },
+          ],
+          events: [],
+        });
+
+        // Act
+        const byOther = await s.store.renewClaim('demo', 'task-1a', {
+          agent: 'beta',
+          at: at(5),
+          expiresAt: at(20),
+        });
+        const byHolder = await s.store.renewClaim('demo', 'task-1a', {
+          agent: 'alpha',
+          at: at(5),
+          expiresAt: at(20),
+        });
+        const afterExpiry = await s.store.renewClaim('demo', 'task-1a', {
+          agent: 'alpha',
+          at: at(20),
+          expiresAt: at(40),
+        });
+        const unclaimed = await s.store.renewClaim('demo', 'task-1b', {
+          agent: 'alpha',
+          at: at(5),
+          expiresAt: at(20),
+        });
+        const noState = await s.store.renewClaim('demo', 'task-2a', {
+          agent: 'alpha',
+          at: at(5),
+          expiresAt: at(20),
+        });
+
+        // Assess
+        expect([byOther, byHolder, afterExpiry, unclaimed, noState]).toEqual([
+          false,
+          true,
+          false,
+          false,
+          false,
+        ]);
+        const tasks = await s.store.getTasks('demo', ['task-1a', 'task-1b', 'task-2a']);
+        expect(tasks.get('task-1a')).toEqual(
+          task('task-1a', 2, {
+            status: 'in_progress',
+            claim: { ...claim, expiresAt: at(20) },
+            assignee: 'alpha',
+          }),
+        );
+        expect(tasks.get('task-1b')).toEqual(task('task-1b', 1));
+        expect(tasks.has('task-2a')).toBe(false);
+        // The renewal moved the version: a write made on the version read before it is refused.
+        const stale = await failure(
+          s.store.commit('demo', {
+            tasks: [{ next: task('task-1a', 2, { status: 'done' }), expectedVersion: 1 }],
+            events: [],
+          }),
+        );
+        expect(stale).toBeInstanceOf(VersionConflictError);
+      });
+
+      it('summarises every task with state (id, status, blocked, claim, version) and every phase in one read', async () => {
+        // Prepare
+        const before = await s.store.taskSummaries('demo');
+        await s.store.commit('demo', {
+          tasks: [
+            {
+              next: task('task-1a', 1, {
+                status: 'in_progress',
+                claim,
+                assignee: 'alpha',
+                startedAt: T0,
+              }),
+              expectedVersion: 0,
+            },
+            { next: task('task-1b', 1, { blocked: true, blockedReason: 'keys' }), expectedVersion: 0 },
+          ],
+          phases: [{ next: phase('phase-1', 1, { status: 'active' }), expectedVersion: 0 }],
+          events: [],
+        });
+
+        // Act
+        const after = await s.store.taskSummaries('demo');
+
+        // Assess
+        expect(before).toEqual({ tasks: new Map(), phases: new Map() });
+        expect(after.tasks).toEqual(
+          new Map([
+            ['task-1a', { id: 'task-1a', status: 'in_progress', blocked: false, claim, version: 1 }],
+            ['task-1b', { id: 'task-1b', status: 'todo', blocked: true, version: 1 }],
+          ]),
+        );
+        expect(after.phases).toEqual(new Map([['phase-1', phase('phase-1', 1, { status: 'active' })]]));
+        expect(await s.store.taskSummaries('other')).toEqual({ tasks: new Map(), phases: new Map() });
       });
     });
 

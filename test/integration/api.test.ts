@@ -424,7 +424,7 @@ describe('heartbeats, handoffs, metrics and events', () => {
     });
     expect(wrongTask).toMatchObject({
       status: 400,
-      body: { error: { message: 'task docs belongs to agent beta, not alpha' } },
+      body: { error: { message: 'task docs is assigned to agent beta, not alpha' } },
     });
     expect(status.body.agents.find((a) => a.id === 'alpha')).toMatchObject({
       status: 'active',

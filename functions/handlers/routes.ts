@@ -105,7 +105,8 @@ export const WORKERS = {
     trigger: "the plan's schedules (EventBridge Scheduler, project time zone)",
   },
   monitor: {
-    description: 'Heartbeat monitor (agent.down, computed metrics) and stale-work sweep over every project',
+    description:
+      'Heartbeat monitor (agent.down, computed metrics, expired claims and leases) and stale-work sweep over every project',
     trigger: 'fixed rates',
   },
   'gate-step': {

@@ -395,7 +395,10 @@ export class DynamoDbCoordinationStore
       );
       return true;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      // Not (or no longer) its claim; or a transaction on the task (a transition, a release) is under
+      // way, which the renewal must not outlive either: the next heartbeat renews a claim still held.
+      const name = (error as Error).name;
+      if (name === 'ConditionalCheckFailedException' || name === 'TransactionConflictException') return false;
       throw error;
     }
   }

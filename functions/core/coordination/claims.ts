@@ -52,6 +52,8 @@ export interface ClaimResult {
 
 /** How many ready tasks one claim tries before it reads the state again. */
 const CANDIDATES_PER_READ = 8;
+/** How long a claim keeps re-reading while racers take its candidates: under a Lambda's 10 s timeout. */
+const CLAIM_BUDGET_MS = 8000;
 
 /**
  * Claims a task for an agent: the one named, or the next ready task the agent may take (least slack
@@ -118,79 +120,107 @@ export async function claimTask(
       return claimedResult(stored, claimed, context.tasks, context.phase?.status);
     });
   }
-  return withRetries(ports, async () => {
-    const { tasks: summaries, phases } = await ports.store.taskSummaries(project);
-    // A task without state is todo: nobody touched it yet.
-    const states = new Map<string, TaskState>();
-    for (const phase of stored.plan.phases)
-      for (const task of phase.tasks) {
-        const summary = summaries.get(task.id);
-        states.set(
-          task.id,
-          summary
-            ? { ...summary, updatedAt: stored.appliedAt, updatedBy: 'system' }
-            : stateOf(new Map(), task.id, stored.appliedAt),
-        );
+  // Every read that finds its candidates all taken by others re-reads at once (after a short random
+  // pause): each round some racer wins, so the herd thins out; 8 s at most, inside a Lambda's 10 s.
+  return withRetries(
+    ports,
+    async () => {
+      const { tasks: summaries, phases } = await ports.store.taskSummaries(project);
+      // A task without state is todo: nobody touched it yet.
+      const states = new Map<string, TaskState>();
+      for (const phase of stored.plan.phases)
+        for (const task of phase.tasks) {
+          const summary = summaries.get(task.id);
+          states.set(
+            task.id,
+            summary
+              ? { ...summary, updatedAt: stored.appliedAt, updatedBy: 'system' }
+              : stateOf(new Map(), task.id, stored.appliedAt),
+          );
+        }
+      const done = (id: string) => states.get(id)?.status === 'done';
+      // Still working on a task it claimed: that one, again.
+      for (const state of states.values()) {
+        if (state.claim?.agent === agent && state.status === 'in_progress') {
+          const found = requireTask(stored.plan, state.id);
+          const context = await ports.store.getTaskContext(
+            project,
+            [state.id, ...found.task.dependsOn],
+            found.phase.id,
+          );
+          return claimedResult(
+            stored,
+            stateOf(context.tasks, state.id, stored.appliedAt),
+            context.tasks,
+            context.phase?.status,
+          );
+        }
       }
-    const done = (id: string) => states.get(id)?.status === 'done';
-    // Still working on a task it claimed: that one, again.
-    for (const state of states.values()) {
-      if (state.claim?.agent === agent && state.status === 'in_progress') {
-        const found = requireTask(stored.plan, state.id);
-        const context = await ports.store.getTaskContext(
-          project,
-          [state.id, ...found.task.dependsOn],
-          found.phase.id,
-        );
-        return claimedResult(
-          stored,
-          stateOf(context.tasks, state.id, stored.appliedAt),
-          context.tasks,
-          context.phase?.status,
-        );
+      const order = scheduleOrder(stored.plan, planKey(stored));
+      const candidates: { definition: TaskDefinition; phase: string; state: TaskState }[] = [];
+      for (const phase of stored.plan.phases) {
+        const phaseStatus = phases.get(phase.id)?.status;
+        if (phaseStatus !== 'active') continue;
+        for (const definition of phase.tasks) {
+          if (!mayClaim(definition, agent)) continue;
+          const state = states.get(definition.id) as TaskState;
+          if (isReady(definition, state, phaseStatus, done))
+            candidates.push({ definition, phase: phase.id, state });
+        }
       }
-    }
-    const order = scheduleOrder(stored.plan, planKey(stored));
-    const candidates: { definition: TaskDefinition; phase: string; state: TaskState }[] = [];
-    for (const phase of stored.plan.phases) {
-      const phaseStatus = phases.get(phase.id)?.status;
-      if (phaseStatus !== 'active') continue;
-      for (const definition of phase.tasks) {
-        if (!mayClaim(definition, agent)) continue;
-        const state = states.get(definition.id) as TaskState;
-        if (isReady(definition, state, phaseStatus, done))
-          candidates.push({ definition, phase: phase.id, state });
+      candidates.sort(
+        (a, b) => (order.rank.get(a.definition.id) ?? 0) - (order.rank.get(b.definition.id) ?? 0),
+      );
+      let lost = 0;
+      for (const candidate of attemptOrder(candidates, stored.plan.agents.length)) {
+        try {
+          // The summary read is enough to write from: the claim sets every field a todo task has.
+          const claimed = await writeClaim(
+            ports,
+            stored,
+            candidate.definition,
+            candidate.phase,
+            candidate.state,
+            agent,
+            duration,
+            input.actor,
+          );
+          return claimedResult(stored, claimed, new Map(states).set(claimed.id, claimed), 'active');
+        } catch (error) {
+          // Another agent took it first, or a lease on what it touches stands in the way: the next one.
+          if (!(error instanceof VersionConflictError || error instanceof LeaseConflictError)) throw error;
+          lost++;
+        }
       }
-    }
-    candidates.sort(
-      (a, b) => (order.rank.get(a.definition.id) ?? 0) - (order.rank.get(b.definition.id) ?? 0),
-    );
-    let lost = 0;
-    for (const candidate of candidates.slice(0, CANDIDATES_PER_READ)) {
-      try {
-        // The summary read is enough to write from: the claim sets every field a todo task has.
-        const claimed = await writeClaim(
-          ports,
-          stored,
-          candidate.definition,
-          candidate.phase,
-          candidate.state,
-          agent,
-          duration,
-          input.actor,
-        );
-        return claimedResult(stored, claimed, new Map(states).set(claimed.id, claimed), 'active');
-      } catch (error) {
-        // Another agent took it first, or a lease on what it touches stands in the way: the next one.
-        if (!(error instanceof VersionConflictError || error instanceof LeaseConflictError)) throw error;
-        lost++;
-      }
-    }
-    // Every candidate read was taken meanwhile: read again (withRetries backs off first).
-    if (lost > 0 && lost === Math.min(candidates.length, CANDIDATES_PER_READ))
-      throw new VersionConflictError();
-    return nothingReady(stored.plan, agent, states, phases);
-  });
+      // Every candidate tried was taken meanwhile. When there are more, read again (withRetries backs off
+      // first); when those were all there were, other agents hold them now: nothing is ready.
+      if (lost > 0 && candidates.length > CANDIDATES_PER_READ) throw new VersionConflictError();
+      if (lost > 0)
+        return {
+          task: null,
+          reason: `nothing is ready for ${agent}: the last ${lost === 1 ? 'ready task was' : `${lost} ready tasks were`} just claimed by other agents`,
+          waitingFor: [],
+        };
+      return nothingReady(stored.plan, agent, states, phases);
+    },
+    CLAIM_BUDGET_MS,
+  );
+}
+
+/**
+ * Which ready tasks a claim tries, and in what order: the first in offer order, then, should another
+ * agent have taken it meanwhile, tasks drawn at random from the next ones (twice as many as the plan
+ * has agents). A herd of agents asking at once would otherwise all lose the race for the same second
+ * task, and the same third; and the tasks taken since a busy server read the state are the first ones,
+ * so a run of them would fail together. `CANDIDATES_PER_READ` at most.
+ */
+function attemptOrder<T>(candidates: readonly T[], agents: number): T[] {
+  const window = candidates.slice(1, 1 + Math.max(CANDIDATES_PER_READ, 2 * agents));
+  for (let i = window.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [window[i], window[j]] = [window[j] as T, window[i] as T];
+  }
+  return [...candidates.slice(0, 1), ...window].slice(0, CANDIDATES_PER_READ);
 }
 
 /** The answer for a task the agent already holds: the same claim again, for a retried claim. */

@@ -2,8 +2,8 @@ import type { Escalation } from '../escalations/model.js';
 import { findRule, levelCount } from '../escalations/rules.js';
 import type { EscalationSummary } from '../escalations/service.js';
 import type { GateOverview } from '../gates/service.js';
-import { wallClockMillis, workingMinutes } from '../plan/lexical.js';
-import { TASK_STATUSES, type TaskStatus } from '../plan/schema.js';
+import { TASK_STATUSES, wallClockMillis, workingMinutes } from '../plan/lexical.js';
+import type { TaskStatus } from '../plan/schema.js';
 import type { AuditEvent, LeaseMode, PhaseStatus, ProjectSnapshot, Risk, TaskState } from './model.js';
 
 export type AgentStatus = 'active' | 'idle' | 'down';

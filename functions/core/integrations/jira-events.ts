@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { type CoordinationPorts, recordEvent, transitionTask } from '../coordination/commands.js';
 import type { Actor } from '../coordination/model.js';
 import { ConflictError } from '../errors.js';
-import { TASK_STATUSES, type TaskStatus } from '../plan/schema.js';
+import { TASK_STATUSES } from '../plan/lexical.js';
+import type { TaskStatus } from '../plan/schema.js';
 import { toWellFormed } from '../unicode.js';
 
 const JIRA: Actor = { kind: 'integration', id: 'jira' };

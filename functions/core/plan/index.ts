@@ -16,7 +16,6 @@ export {
   type Plan,
   type Resource,
   type Schedule,
-  TASK_STATUSES,
   type Task,
   type TaskStatus,
 } from './schema.js';

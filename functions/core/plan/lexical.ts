@@ -59,6 +59,9 @@ export const LIMITS = {
   maxLeaseMinutes: 24 * 60,
 } as const;
 
+/** The task lifecycle's statuses, in order (docs/plan-format.md). Here, not in schema.ts, so reading them loads no zod schema. */
+export const TASK_STATUSES = ['todo', 'in_progress', 'in_review', 'done'] as const;
+
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 

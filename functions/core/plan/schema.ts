@@ -15,6 +15,7 @@ import {
   LIMITS,
   parseCondition,
   SLACK_CHANNEL_PATTERN,
+  type TASK_STATUSES,
   TIME_PATTERN,
   WEEKDAYS,
   type Weekday,
@@ -338,8 +339,6 @@ export const scheduleSchema = z
     channel: slackChannel.optional().describe('Default: integrations.slack.channel.'),
   })
   .transform(named);
-
-export const TASK_STATUSES = ['todo', 'in_progress', 'in_review', 'done'] as const;
 
 export const integrationsSchema = z.strictObject({
   jira: z

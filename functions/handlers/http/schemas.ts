@@ -7,9 +7,9 @@ import {
   ID_PATTERN,
   LIMITS,
   METRIC_PATTERN,
+  TASK_STATUSES,
   wallClockMillis,
 } from '../../core/plan/lexical.js';
-import { TASK_STATUSES } from '../../core/plan/schema.js';
 
 /**
  * Request bodies and queries of the agent API. Unknown fields are errors, as in plan files. Every

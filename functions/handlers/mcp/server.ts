@@ -15,9 +15,8 @@ import { ConvoyError, NotFoundError, ValidationError } from '../../core/errors.j
 import { acknowledgeEscalation, resolveEscalation } from '../../core/escalations/service.js';
 import { decideGate } from '../../core/gates/service.js';
 import { leaseDuration } from '../../core/plan/lease.js';
-import { ID_PATTERN, wallClockMillis } from '../../core/plan/lexical.js';
+import { ID_PATTERN, TASK_STATUSES, wallClockMillis } from '../../core/plan/lexical.js';
 import type { Plan } from '../../core/plan/schema.js';
-import { TASK_STATUSES } from '../../core/plan/schema.js';
 import type { Dependencies } from '../dependencies.js';
 import { validate } from '../http/api.js';
 import {

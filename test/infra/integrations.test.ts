@@ -35,6 +35,7 @@ const UNCREDENTIALED: readonly FunctionName[] = [
   'api-write',
   'api-charts',
   'api-plans',
+  'mcp',
   'health',
   'gate-step',
   'gate-starter',

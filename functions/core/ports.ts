@@ -66,6 +66,18 @@ export interface CoordinationStore {
     expectedVersion: number,
     meta: { at: string; by: string; event: AuditEvent },
   ): Promise<StoredPlan>;
+  /**
+   * The project's change counter: the current plan version and the number of domain event batches
+   * the publisher has delivered for the project since that version was applied (a new plan version
+   * starts again at 0, so `<version>.<changes>` never repeats). Undefined when it has no plan. One
+   * read of the plan pointer, which the dashboard polls; it primes the pointer `currentPlan` reads.
+   */
+  changes(project: string): Promise<{ readonly version: number; readonly changes: number } | undefined>;
+  /**
+   * Adds `n` to the project's change counter (the publisher, once per batch of its domain events);
+   * a project without a plan has no counter and is left alone.
+   */
+  bumpChanges(project: string, n: number): Promise<void>;
   snapshot(project: string): Promise<ProjectSnapshot | undefined>;
   getTasks(project: string, ids: readonly string[]): Promise<Map<string, TaskState>>;
   getPhase(project: string, id: string): Promise<PhaseState | undefined>;

@@ -230,6 +230,35 @@ export function describeStoreContract(name: string, create: () => Promise<Contra
         expect(await s.store.listProjects()).toEqual([]);
       });
 
+      it('counts the changes of a plan version: the publisher adds, a new version starts again at 0', async () => {
+        // Prepare
+        await s.store.savePlan('demo', PLAN, 0, { at: T0, by: 'admin', event: event('plan.applied') });
+        const first = await s.store.changes('demo');
+
+        // Act
+        await s.store.bumpChanges('demo', 2);
+        await s.store.bumpChanges('demo', 1);
+        const bumped = await s.store.changes('demo');
+        await s.store.savePlan('demo', PLAN, 1, { at: at(1), by: 'admin', event: event('plan.applied') });
+        const reapplied = await s.store.changes('demo');
+
+        // Assess
+        expect(first).toEqual({ version: 1, changes: 0 });
+        expect(bumped).toEqual({ version: 1, changes: 3 });
+        expect(reapplied).toEqual({ version: 2, changes: 0 });
+        expect(await s.store.currentPlan('demo')).toMatchObject({ version: 2, plan: PLAN });
+      });
+
+      it('has no change counter without a plan, and bumping one creates no plan', async () => {
+        // Act
+        await s.store.bumpChanges('nobody', 1);
+
+        // Assess
+        expect(await s.store.changes('nobody')).toBeUndefined();
+        expect(await s.store.currentPlan('nobody')).toBeUndefined();
+        expect(await s.store.listProjects()).toEqual([]);
+      });
+
       it('lists every project with a plan, in key order', async () => {
         for (const project of ['b', 'a', 'c'])
           await s.store.savePlan(project, PLAN, 0, { at: T0, by: 'admin', event: event('plan.applied') });

@@ -60,6 +60,13 @@ import { queryAll } from './query.js';
  */
 const POINTER_CACHE_MS = 1_000;
 
+/**
+ * A pointer read this recently is fresh enough for the change counter: the read that authenticated
+ * the same request (a person or agent token is checked against the plan), so one poll of
+ * `GET …/changes` costs one read, not two.
+ */
+const CHANGES_FRESH_MS = 250;
+
 /** Plan versions never change once written, so each container keeps the ones it has read. */
 const planCache = new Map<string, Plan>();
 const PLAN_CACHE_LIMIT = 32;
@@ -80,16 +87,48 @@ export class DynamoDbCoordinationStore
   ) {}
 
   /** Plan pointers read in the last second: every request reads one, and plans change rarely. */
-  private readonly pointers = new Map<string, { item: Item | undefined; until: number }>();
+  private readonly pointers = new Map<string, { item: Item | undefined; readAt: number }>();
 
   async currentPlan(project: string): Promise<StoredPlan | undefined> {
+    const item = await this.pointer(project, POINTER_CACHE_MS);
+    return item ? this.loadPlan(project, item) : undefined;
+  }
+
+  async changes(project: string): Promise<{ version: number; changes: number } | undefined> {
+    const item = await this.pointer(project, CHANGES_FRESH_MS);
+    return item
+      ? { version: item.version as number, changes: (item.changes as number | undefined) ?? 0 }
+      : undefined;
+  }
+
+  async bumpChanges(project: string, n: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.planPointer(project),
+          UpdateExpression: 'ADD changes :n',
+          // No plan, no counter: ADD would otherwise create a pointer without a plan.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':n': n },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+    this.pointers.delete(project);
+  }
+
+  /** The plan pointer, from this container's cache when it was read less than `maxAgeMs` ago. */
+  private async pointer(project: string, maxAgeMs: number): Promise<Item | undefined> {
+    const now = Date.now();
     let cached = this.pointers.get(project);
-    if (!cached || cached.until < Date.now()) {
-      cached = { item: await this.get(keys.planPointer(project)), until: Date.now() + POINTER_CACHE_MS };
+    if (!cached || now - cached.readAt > maxAgeMs) {
+      cached = { item: await this.get(keys.planPointer(project)), readAt: now };
       if (this.pointers.size > 1000) this.pointers.clear();
       this.pointers.set(project, cached);
     }
-    return cached.item ? this.loadPlan(project, cached.item) : undefined;
+    return cached.item;
   }
 
   private async loadPlan(project: string, pointer: Item): Promise<StoredPlan> {
@@ -140,6 +179,7 @@ export class DynamoDbCoordinationStore
       {
         Put: {
           TableName: this.tableName,
+          // The change counter starts again at 0: `<version>.<changes>` is new all the same.
           Item: { ...keys.planPointer(project), version, planKey, appliedAt: meta.at, appliedBy: meta.by },
           ...this.versionCondition(expectedVersion),
         },

@@ -32,7 +32,7 @@ import {
 /** The state of one project, as DynamoDbCoordinationStore's items hold it. */
 interface Project {
   /** The current plan, kept as JSON so every read is a copy. */
-  pointer?: { version: number; plan: string; appliedAt: string; appliedBy: string };
+  pointer?: { version: number; plan: string; appliedAt: string; appliedBy: string; changes?: number };
   readonly phases: Map<string, PhaseState>;
   readonly tasks: Map<string, TaskState>;
   readonly agents: Map<string, AgentState>;
@@ -69,6 +69,16 @@ export class MemoryCoordinationStore implements CoordinationStore {
   async currentPlan(project: string): Promise<StoredPlan | undefined> {
     const pointer = this.projects.get(project)?.pointer;
     return pointer && storedPlan(project, pointer);
+  }
+
+  async changes(project: string): Promise<{ version: number; changes: number } | undefined> {
+    const pointer = this.projects.get(project)?.pointer;
+    return pointer && { version: pointer.version, changes: pointer.changes ?? 0 };
+  }
+
+  async bumpChanges(project: string, n: number): Promise<void> {
+    const pointer = this.projects.get(project)?.pointer;
+    if (pointer) pointer.changes = (pointer.changes ?? 0) + n;
   }
 
   async savePlan(

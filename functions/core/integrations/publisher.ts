@@ -12,8 +12,8 @@ import { agentDownNote } from '../rhythm/monitors.js';
  * DynamoDB Local's stream. Delivery is at least once: a batch that fails, or a process that stops
  * in the middle of one, is delivered again, so every consumer is idempotent on the event id.
  *
- * Each event goes to the bus (EventBridge, from which gates start; the in-process bus locally), then
- * to the followers that need further reads and writes: the phases settle when a task reaches done,
+ * Each event goes to the bus (EventBridge, from which gates start; the in-process bus locally), moves
+ * its project's change counter (what the dashboard polls), then goes to the followers that need further reads and writes: the phases settle when a task reaches done,
  * and the escalation rules run over task, agent, metric and posted events.
  *
  * @module
@@ -42,6 +42,7 @@ export async function deliverDomainEvents(
 ): Promise<number> {
   if (events.length === 0) return 0;
   await ports.events.publish(events);
+  await bumpChanges(ports, events);
   for (const [index, event] of events.entries()) {
     try {
       await follow(ports, event);
@@ -51,6 +52,18 @@ export async function deliverDomainEvents(
     }
   }
   return events.length;
+}
+
+/**
+ * Moves each project's change counter by its events in the batch, which the dashboard polls
+ * (`GET …/changes`): one write per project and batch, none for a heartbeat, which writes no event.
+ * A failure fails the batch as the bus's would, so it is delivered and counted again: a count too
+ * high only costs a dashboard one refetch, a count missed would hide a change.
+ */
+async function bumpChanges(ports: PublisherPorts, events: readonly DomainEvent[]): Promise<void> {
+  const counts = new Map<string, number>();
+  for (const event of events) counts.set(event.project, (counts.get(event.project) ?? 0) + 1);
+  await Promise.all([...counts].map(([project, n]) => ports.store.bumpChanges(project, n)));
 }
 
 /**

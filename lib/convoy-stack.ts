@@ -5,6 +5,7 @@ import type { Plan } from '../functions/core/plan/index.js';
 import { ROUTES, WORKERS } from '../functions/handlers/routes.js';
 import { ConvoyAlarms } from './constructs/alarms.js';
 import { AppFunction } from './constructs/app-function.js';
+import { ConvoyDashboard } from './constructs/dashboard.js';
 import { ConvoyEvents } from './constructs/events.js';
 import { ConvoyHttpApi } from './constructs/http-api.js';
 import { ConvoyIntegrations } from './constructs/integrations.js';
@@ -111,6 +112,12 @@ export class ConvoyStack extends Stack {
    */
   readonly publisher?: ConvoyPublisher;
 
+  /**
+   * The web dashboard: a private bucket behind CloudFront, which also forwards `/v1/*` and `/mcp` to this
+   * region's HTTP API. In every region, like the API: a region's dashboard works while another is down.
+   */
+  readonly dashboard: ConvoyDashboard;
+
   constructor(scope: Construct, id: string, props: ConvoyStackProps) {
     // Stack tags reach resources CloudFormation creates outside the template; Tags.of covers the
     // template itself, including the table's replicas in other regions.
@@ -151,6 +158,7 @@ export class ConvoyStack extends Stack {
     this.bindGateWorkflows();
     this.grantEventPublishing();
     this.addWebhookUrlOutputs(props);
+    this.dashboard = this.dashboardWithOutput();
 
     for (const [key, value] of Object.entries(CONVOY_TAGS)) {
       Tags.of(this).add(key, value);
@@ -187,6 +195,16 @@ export class ConvoyStack extends Stack {
       });
     }
     return httpApi;
+  }
+
+  /** The dashboard in front of this region's API, with its URL as an output. */
+  private dashboardWithOutput(): ConvoyDashboard {
+    const dashboard = new ConvoyDashboard(this, 'Dashboard', { httpApi: this.httpApi.api });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: `URL of the web dashboard, served by CloudFront with this region's API under /v1 and /mcp`,
+      value: dashboard.url,
+    });
+    return dashboard;
   }
 
   /**

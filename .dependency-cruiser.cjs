@@ -55,10 +55,42 @@ module.exports = {
       to: { path: '^functions/handlers/' },
     },
     {
+      name: 'functions-not-dashboard',
+      severity: 'error',
+      comment:
+        'The dashboard is a browser app built on its own (dashboard/, Vite): the server side, the stack and ' +
+        'the CLI must not import it. Share a shape by declaring it in functions/core and importing its type ' +
+        'from the dashboard.',
+      from: { path: '^(functions|lib|bin)/' },
+      to: { path: '^dashboard/' },
+    },
+    {
+      name: 'dashboard-only-core-types',
+      severity: 'error',
+      comment:
+        'The dashboard talks to Convoy over HTTP only: it may import types of the pure core (erased by the ' +
+        'bundler, so no server code ships to the browser), never its code, nor adapters, handlers or Node. ' +
+        'Use `import type`, or declare the shape in dashboard/src/types.ts.',
+      from: { path: '^dashboard/' },
+      to: {
+        path: '^(functions|lib|bin)/',
+        pathNot: '^functions/core/',
+      },
+    },
+    {
+      name: 'dashboard-core-types-only',
+      severity: 'error',
+      comment:
+        'The dashboard may import only types from functions/core (`import type`): core code in the bundle ' +
+        'would pull zod and the plan parser into the browser.',
+      from: { path: '^dashboard/' },
+      to: { path: '^functions/core/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'no-cycle',
       severity: 'error',
       comment: NO_CYCLE_COMMENT,
-      from: { path: '^(functions|lib|bin)/' },
+      from: { path: '^(functions|lib|bin|dashboard)/' },
       to: { circular: true },
     },
     {
@@ -67,7 +99,7 @@ module.exports = {
       comment:
         'dependency-cruiser cannot resolve this import, so the rules above cannot check it: fix the ' +
         'path, or install the package.',
-      from: { path: '^(functions|lib|bin)/' },
+      from: { path: '^(functions|lib|bin|dashboard)/' },
       to: { couldNotResolve: true },
     },
   ],

@@ -3,6 +3,7 @@ import { didYouMean } from '../core/plan/suggest.js';
 import type { Command } from './command.js';
 import { agentCommand } from './commands/agent.js';
 import { applyCommand } from './commands/apply.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { devCommand } from './commands/dev.js';
 import { escalationsCommand } from './commands/escalations.js';
 import { gatesCommand } from './commands/gates.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   reportCommand,
   simulateCommand,
   devCommand,
+  dashboardCommand,
   applyCommand,
   statusCommand,
   gatesCommand,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -35,6 +36,7 @@ import { type LocalApiServer, startLocalApi } from './http-server.js';
 import { InProcessQueue } from './in-process-queue.js';
 import { startLocalWorkflows } from './local-workflows.js';
 import { startLocalScheduler } from './scheduler.js';
+import { defaultDashboardDir } from './static-files.js';
 
 /** A problem that stops `convoy dev` from starting; the message says what to do. */
 export class DevStartError extends ConvoyError {
@@ -68,6 +70,10 @@ export interface DevOptions {
   readonly start?: string;
   /** Aborts start-up: what was started is stopped and startDev rejects with a {@link DevStartError}. */
   readonly signal?: AbortSignal;
+  /**
+   * The built dashboard served at `/` (`npm run build` writes it). @default this package's dist/dashboard
+   */
+  readonly dashboardDir?: string;
 }
 
 export interface DevTokens {
@@ -81,6 +87,8 @@ export interface DevRuntime {
   readonly project: string;
   readonly tokensFile: string;
   readonly tokens: DevTokens;
+  /** Where the dashboard is served from, and whether it is built (else `/` says to run `npm run build`). */
+  readonly dashboard: { readonly dir: string; readonly built: boolean };
   readonly applied: ApplyResult;
   readonly dynamodb: DynamoDbLocal;
   /** The local clock every timer of this runtime follows. */
@@ -399,7 +407,8 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
 
     // Loaded here, not with the CLI: the handlers and their middlewares are only needed to serve.
     const { makeHttpHandlers } = await import('./handler-registry.js');
-    api = await startLocalApi({ port, handlers: makeHttpHandlers(deps), log });
+    const dashboardDir = options.dashboardDir ?? defaultDashboardDir();
+    api = await startLocalApi({ port, handlers: makeHttpHandlers(deps), log, dashboardDir });
     interrupted();
     await mkdir(stateDir, { recursive: true });
     await writeFile(
@@ -434,6 +443,7 @@ export async function startDev(options: DevOptions): Promise<DevRuntime> {
       project: plan.project.id,
       tokensFile,
       tokens,
+      dashboard: { dir: dashboardDir, built: existsSync(join(dashboardDir, 'index.html')) },
       applied,
       dynamodb,
       clock,

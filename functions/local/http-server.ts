@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { MAX_BODY_BYTES } from '../handlers/http/api.js';
 import { MAX_WEBHOOK_BYTES } from '../handlers/http/webhook.js';
 import { type HttpHandlerName, ROUTES, type RouteSpec, routeKey } from '../handlers/routes.js';
+import { isApiPath, serveDashboard } from './static-files.js';
 
 export type LambdaHttpHandler = (
   event: APIGatewayProxyEventV2,
@@ -126,6 +127,11 @@ export async function startLocalApi(options: {
   host?: string;
   handlers: Record<HttpHandlerName, LambdaHttpHandler>;
   log?: (line: string) => void;
+  /**
+   * The built dashboard (dist/dashboard), served at `/` for GET and HEAD of every path outside the
+   * API's (`/v1`, `/mcp`, `/health`, `/webhooks`, `/slack`). @default - no dashboard: such paths are 404
+   */
+  dashboardDir?: string;
 }): Promise<LocalApiServer> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? ((line: string) => console.log(line));
@@ -154,6 +160,22 @@ export async function startLocalApi(options: {
     });
     const candidates = compiled.filter((route) => route.pattern.test(url.pathname));
     const route = candidates.find((candidate) => candidate.spec.method === request.method);
+    const method = request.method ?? 'GET';
+    if (
+      !route &&
+      candidates.length === 0 &&
+      options.dashboardDir !== undefined &&
+      (method === 'GET' || method === 'HEAD') &&
+      !isApiPath(url.pathname)
+    ) {
+      request.resume();
+      serveDashboard(options.dashboardDir, url.pathname, method, response).catch((error: unknown) => {
+        console.error(error);
+        if (response.headersSent) response.destroy();
+        else send(response, 500, { error: { code: 'internal', message: 'the file could not be read' } });
+      });
+      return;
+    }
     if (!route) {
       const allowed = candidates.map((candidate) => candidate.spec.method);
       if (allowed.length > 0) {

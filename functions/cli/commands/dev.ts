@@ -120,6 +120,7 @@ export const devCommand: Command = {
       [
         '',
         `${style('bold', 'Convoy is running')} at ${style('cyan', runtime.url)} (project ${runtime.project})`,
+        `  dashboard: ${style('cyan', `${runtime.url}/`)} ${runtime.dashboard.built ? '(`npx convoy dashboard` opens it signed in as admin)' : '(not built: run `npm run build`)'}`,
         `  tokens:  ${runtime.tokensFile} (admin, one per agent, one per person)`,
         `  status:  npx convoy status`,
         `  try:     curl -H "Authorization: Bearer $(node -p "require('${runtime.tokensFile}').admin")" ${runtime.url}/v1/plans/${runtime.project}/status`,

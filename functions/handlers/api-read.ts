@@ -8,17 +8,22 @@ import { getTask, listTasks } from '../core/coordination/tasks.js';
 import { NotFoundError } from '../core/errors.js';
 import { listEscalations } from '../core/escalations/service.js';
 import { gateOverview } from '../core/gates/service.js';
+import { analysisOf } from '../core/reports/context.js';
+import { forecastView } from '../core/reports/forecast-view.js';
 import { renderMarkdown } from '../core/reports/markdown.js';
 import type { ReportKind } from '../core/reports/model.js';
 import { produceReport } from '../core/rhythm/jobs.js';
 import { reportSince } from '../core/rhythm/report-context.js';
 import { fromEnvironment, type HandlerDependencies } from './dependencies.js';
-import { apiHandler, validate } from './http/api.js';
+import { apiHandler, etagMatches, validate } from './http/api.js';
 import { listTokens } from './http/auth.js';
 import {
   escalationsQuery,
   eventsQuery,
   handoffChecklistQuery,
+  MAX_METRIC_POINTS,
+  metricHistoryQuery,
+  metricPath,
   reportPath,
   reportQuery,
   tasksQuery,
@@ -26,7 +31,9 @@ import {
 import { loadStatusView } from './status-view.js';
 
 /**
- * The read-only routes of the agent API; this function's role can only read the table. The burndown
+ * The read-only routes of the agent API (and what the dashboard reads: the change counter it polls,
+ * the plan with its schedule, the forecast, a metric's points, the projects); this function's role
+ * can only read the table. The burndown
  * chart is api-charts': drawing it needs a font and a PNG encoder no other route does.
  */
 export const makeApiReadHandler = (deps: HandlerDependencies) =>
@@ -38,6 +45,78 @@ export const makeApiReadHandler = (deps: HandlerDependencies) =>
           async run({ params }, deps) {
             const body: StatusView = await loadStatusView(deps, params.project as string);
             return { status: 200, body };
+          },
+        },
+        'GET /v1/plans/{project}/changes': {
+          access: 'project',
+          async run({ params, event }, deps) {
+            const project = params.project as string;
+            // One read of the plan pointer (or none, when authentication read it just now).
+            const counter = await deps.store.changes(project);
+            if (!counter) throw noPlan(project);
+            const version = `${counter.version}.${counter.changes}`;
+            const etag = `"${version}"`;
+            const headers = { etag, 'cache-control': 'no-cache' };
+            if (etagMatches(event.headers?.['if-none-match'], etag))
+              return { status: 304, body: undefined, headers };
+            return { status: 200, body: { project, version }, headers };
+          },
+        },
+        'GET /v1/plans/{project}/plan': {
+          access: 'project',
+          async run({ params }, deps) {
+            const project = params.project as string;
+            const stored = await deps.store.currentPlan(project);
+            if (!stored) throw noPlan(project);
+            return {
+              status: 200,
+              body: {
+                project,
+                version: stored.version,
+                appliedAt: stored.appliedAt,
+                appliedBy: stored.appliedBy,
+                plan: stored.plan,
+                schedule: analysisOf(stored.plan),
+              },
+            };
+          },
+        },
+        'GET /v1/plans/{project}/forecast': {
+          access: 'project',
+          async run({ params }, deps) {
+            const project = params.project as string;
+            const snapshot = await deps.store.snapshot(project);
+            if (!snapshot) throw noPlan(project);
+            return { status: 200, body: forecastView(snapshot, deps.clock.now()) };
+          },
+        },
+        'GET /v1/plans/{project}/metrics/{name}': {
+          access: 'project',
+          async run({ params, query }, deps) {
+            const project = params.project as string;
+            const name = validate(metricPath, params.name, 'path.name');
+            const { since, limit = MAX_METRIC_POINTS } = validate(metricHistoryQuery, query, 'query');
+            if (!(await deps.store.currentPlan(project))) throw noPlan(project);
+            const from = since
+              ? new Date(since).toISOString()
+              : new Date(deps.clock.now().getTime() - METRIC_HISTORY_DAYS * DAY_MS).toISOString();
+            const points = await deps.store.metricHistory(project, name, from);
+            return {
+              status: 200,
+              body: {
+                project,
+                name,
+                since: from,
+                points: points.slice(-limit),
+                truncated: points.length > limit,
+              },
+            };
+          },
+        },
+        'GET /v1/projects': {
+          access: 'admin',
+          async run(_request, deps) {
+            return { status: 200, body: { projects: await deps.store.listProjects() } };
           },
         },
         'GET /v1/plans/{project}/gates': {
@@ -161,3 +240,10 @@ export const makeApiReadHandler = (deps: HandlerDependencies) =>
   ).use(injectLambdaContext(deps.logger));
 
 export const handler = fromEnvironment(makeApiReadHandler);
+
+/** How far back `GET …/metrics/{name}` looks without `since`: as far as the reports do. */
+const METRIC_HISTORY_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const noPlan = (project: string) =>
+  new NotFoundError(`project ${project} has no plan; apply one with PUT /v1/plans/${project}`);

@@ -10,7 +10,8 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export const HTTP_HANDLERS = {
   health: { description: 'Liveness check: 503 when the database does not answer', tableAccess: 'read' },
   'api-read': {
-    description: 'Agent API: read-only routes (status, tasks, leases, audit trail, escalations, reports)',
+    description:
+      'Agent API: read-only routes (status, tasks, leases, audit trail, escalations, reports, the dashboard: change counter, plan, forecast, metrics, projects)',
     tableAccess: 'read',
   },
   'api-charts': { description: 'Agent API: the burndown chart as PNG', tableAccess: 'read' },
@@ -49,6 +50,11 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/plans/{project}/events', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/reports/{kind}', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/charts/burndown.png', handler: 'api-charts' },
+  { method: 'GET', path: '/v1/plans/{project}/changes', handler: 'api-read' },
+  { method: 'GET', path: '/v1/plans/{project}/plan', handler: 'api-read' },
+  { method: 'GET', path: '/v1/plans/{project}/forecast', handler: 'api-read' },
+  { method: 'GET', path: '/v1/plans/{project}/metrics/{name}', handler: 'api-read' },
+  { method: 'GET', path: '/v1/projects', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/gates', handler: 'api-read' },
   { method: 'POST', path: '/v1/plans/{project}/gates/{gate}/evaluate', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/gates/{gate}/decision', handler: 'api-write' },

@@ -73,6 +73,7 @@ const KNOWN: Record<string, readonly string[]> = {
   task: ['api', 'docs', 'free', 'pooled'],
   gate: ['build-gate'],
   kind: ['standup', 'sync', 'report', 'weekly'],
+  name: ['tps', 'coverage.unit'],
   id: ['slow:20260105T100000000Z:1f3a9c2e', 'L0123456789abcdef'],
 };
 const segmentFor = (name: string) =>
@@ -262,12 +263,16 @@ const request = fc.constantFrom(...ROUTES.filter((route) => route.path.startsWit
     ifMatch: fc.option(fc.oneof(fc.constantFrom('"L0123456789abcdef"', '*', 'W/"Lx"', '""'), nastyString), {
       freq: 6,
     }),
+    // The dashboard's poll of …/changes sends the ETag it has; a stale, odd or hostile one is a 200.
+    ifNoneMatch: fc.option(fc.oneof(fc.constantFrom('"1.0"', '"1.1", W/"2.0"', '*', '""'), nastyString), {
+      freq: 6,
+    }),
   }),
 );
 
 type Request = typeof request extends fc.Arbitrary<infer T> ? T : never;
 
-async function send({ route, segments, query, body, token, idempotencyKey, ifMatch }: Request) {
+async function send({ route, segments, query, body, token, idempotencyKey, ifMatch, ifNoneMatch }: Request) {
   let i = 0;
   const path = route.path.replace(/\{\w+\}/g, () => segments[i++] as string);
   const bearer =
@@ -284,6 +289,7 @@ async function send({ route, segments, query, body, token, idempotencyKey, ifMat
   if (idempotencyKey !== null && /^[\x20-\x7e]*$/.test(idempotencyKey))
     headers['idempotency-key'] = idempotencyKey;
   if (ifMatch !== null && /^[\x20-\x7e]*$/.test(ifMatch)) headers['if-match'] = ifMatch;
+  if (ifNoneMatch !== null && /^[\x20-\x7e]*$/.test(ifNoneMatch)) headers['if-none-match'] = ifNoneMatch;
   const response = await fetch(`${api.url}${path}${query}`, {
     method: route.method,
     headers,

@@ -30,12 +30,27 @@ export interface ApiResponse {
   /** JSON, unless `contentType` is given: then text (a string) or bytes (sent base64-encoded). */
   readonly body: unknown;
   readonly contentType?: string;
+  /** Headers of the answer besides its content type (an `ETag`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface RouteDefinition {
   /** `admin`: only admin tokens; `project`: any token valid for the project in the path. */
   readonly access: 'admin' | 'project';
   readonly run: (request: ApiRequest, deps: Dependencies) => Promise<ApiResponse>;
+}
+
+/**
+ * Whether an `If-None-Match` header names `etag` (quoted, as sent in `ETag`): one of its
+ * comma-separated entity tags, weak (`W/"…"`) or strong, or `*`. Anything else, malformed included,
+ * names nothing: the full answer is sent.
+ */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined || ifNoneMatch.length > 2_000) return false;
+  return ifNoneMatch
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === '*' || tag === etag);
 }
 
 /** JSON body of a request, validated against a zod schema; 400 naming the field otherwise. */
@@ -168,17 +183,20 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
 }
 
 const json = (response: ApiResponse, replayed = false): APIGatewayProxyStructuredResultV2 =>
-  response.contentType
-    ? raw(response)
-    : {
-        statusCode: response.status,
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          'cache-control': 'no-store',
-          ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
-        },
-        body: JSON.stringify(response.body),
-      };
+  response.status === 304
+    ? { statusCode: 304, headers: { 'cache-control': 'no-cache', ...response.headers } }
+    : response.contentType
+      ? raw(response)
+      : {
+          statusCode: response.status,
+          headers: {
+            'content-type': 'application/json; charset=utf-8',
+            'cache-control': 'no-store',
+            ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+            ...response.headers,
+          },
+          body: JSON.stringify(response.body),
+        };
 
 /** A Markdown report or a PNG chart: bytes travel base64-encoded through API Gateway. */
 function raw(response: ApiResponse): APIGatewayProxyStructuredResultV2 {

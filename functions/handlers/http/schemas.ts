@@ -89,6 +89,17 @@ const metric = z.strictObject({
 
 export const metricsBody = z.union([metric, z.strictObject({ metrics: z.array(metric).min(1).max(100) })]);
 
+/** `GET …/metrics/{name}`: the metric's name, as `POST …/metrics` takes it. */
+export const metricPath = metric.shape.name;
+
+/** The most points `GET …/metrics/{name}` answers at once (the newest ones). */
+export const MAX_METRIC_POINTS = 1_000;
+
+export const metricHistoryQuery = z.strictObject({
+  since: isoTime.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_METRIC_POINTS).optional(),
+});
+
 export const eventBody = z.strictObject({
   type: z.string().max(MAX_NAME_LENGTH).regex(EVENT_TYPE_PATTERN, 'an event type like deploy.finished'),
   subject: z.string().min(1).max(200).optional(),

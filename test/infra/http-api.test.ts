@@ -200,6 +200,31 @@ describe('ConvoyHttpApi', () => {
       expect(existsSync(join(bundleOf('api-write'), 'DejaVuSans.ttf'))).toBe(false);
     });
 
+    it("serves the dashboard's reads (change counter, plan, forecast, metrics, projects) from the read-only function", () => {
+      const dashboardRoutes = [
+        'GET /v1/plans/{project}/changes',
+        'GET /v1/plans/{project}/plan',
+        'GET /v1/plans/{project}/forecast',
+        'GET /v1/plans/{project}/metrics/{name}',
+        'GET /v1/projects',
+      ];
+      for (const stack of stacks) {
+        // Act
+        const [integrationId] = Object.keys(
+          stack.template.findResources('AWS::ApiGatewayV2::Integration', {
+            Properties: { IntegrationUri: { 'Fn::GetAtt': [stack.functionId('api-read'), 'Arn'] } },
+          }),
+        );
+
+        // Assess
+        for (const key of dashboardRoutes)
+          stack.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+            RouteKey: key,
+            Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
+          });
+      }
+    });
+
     it('gives the read function read actions only, on the table and its indexes', () => {
       for (const stack of stacks) {
         // Act

@@ -114,6 +114,9 @@ export class ConvoyDashboard extends Construct {
   /** Whether the placeholder page is deployed because the dashboard was not built. */
   readonly placeholder: boolean;
 
+  /** The directory deployed to the bucket: the build, or {@link DASHBOARD_PLACEHOLDER_DIR}. */
+  readonly directory: string;
+
   /** The dashboard's URL: `https://<distribution domain>/`. */
   readonly url: string;
 
@@ -203,7 +206,8 @@ export class ConvoyDashboard extends Construct {
           'Run npm run build before cdk deploy.',
       );
     }
-    this.deploy(this.placeholder ? DASHBOARD_PLACEHOLDER_DIR : build, props.logRetention);
+    this.directory = this.placeholder ? DASHBOARD_PLACEHOLDER_DIR : build;
+    this.deploy(this.directory, props.logRetention);
   }
 
   /**

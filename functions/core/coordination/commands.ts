@@ -829,7 +829,9 @@ export async function recordHeartbeat(
     const { task } = requireTask(stored.plan, input.task);
     if (task.agent !== input.agent && !mayClaim(task, input.agent))
       throw new ValidationError(
-        `task ${task.id} is ${task.agent ? `assigned to agent ${task.agent}` : 'not in the pool of'}${task.agent ? `, not ${input.agent}` : ` agent ${input.agent}`}`,
+        task.agent
+          ? `task ${task.id} is assigned to agent ${task.agent}, not ${input.agent}`
+          : `task ${task.id} is not for agent ${input.agent}: its pool is ${(task.pool ?? []).join(', ')}`,
       );
   }
   const { project, agent, actor, ...heartbeat } = input;

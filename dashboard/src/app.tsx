@@ -2,7 +2,6 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { session, setUnauthorizedHandler } from './api.js';
 import { LiveProvider, useLive } from './live.js';
-import { takeFragment } from './logic/session.js';
 import { type Signed, signIn } from './signin-flow.js';
 import { ActivityView } from './views/activity.js';
 import { AgentsView } from './views/agents.js';
@@ -39,12 +38,6 @@ export function App() {
 
   useEffect(() => {
     setUnauthorizedHandler((why) => signOut(why));
-    // A token in the fragment (convoy dashboard) goes to sessionStorage and leaves the address bar at once.
-    const taken = takeFragment(location.href);
-    if (taken?.token) {
-      history.replaceState(history.state, '', taken.cleaned);
-      session.save(taken.token, taken.project ?? null);
-    }
     const stored = session.get();
     if (!stored) {
       setChecking(false);

@@ -91,7 +91,7 @@ export function layoutGraph(tasks: readonly GraphTaskInput[], critical: Readonly
       height: NODE_HEIGHT,
     };
   });
-  const edges: GraphEdge[] = graph.edges().map((edge) => ({
+  const edges: GraphEdge[] = graph.edges().map((edge: { v: string; w: string }) => ({
     from: edge.v,
     to: edge.w,
     critical: critical.has(edge.v) && critical.has(edge.w),

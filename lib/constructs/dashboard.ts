@@ -28,6 +28,7 @@ import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { DASHBOARD_CSP } from '../../functions/local/static-files.js';
 import { REPO_ROOT } from '../bundling/lambda-bundle.js';
 
 /** Where `npm run build` writes the dashboard (index.html and content-hashed files under assets/). */
@@ -35,22 +36,6 @@ export const DASHBOARD_BUILD_DIR = join(REPO_ROOT, 'dist', 'dashboard');
 
 /** The page deployed instead of the dashboard when it was not built: it says to run `npm run build`. */
 export const DASHBOARD_PLACEHOLDER_DIR = join(REPO_ROOT, 'lib', 'dashboard-placeholder');
-
-/**
- * The dashboard's Content-Security-Policy, the same as `convoy dev` sends: everything from the page's own
- * origin (the API is on it too), no inline script, inline styles only because uPlot sets them, images also
- * from data: and blob: URLs (charts), and no framing, <base> or form posts.
- */
-export const DASHBOARD_CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "img-src 'self' data: blob:",
-  "style-src 'self' 'unsafe-inline'",
-  "script-src 'self'",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
 
 /** The paths CloudFront sends to the HTTP API rather than to the bucket. */
 export const DASHBOARD_API_PATHS = ['/v1/*', '/mcp'] as const;
@@ -94,8 +79,9 @@ export interface ConvoyDashboardProps {
  * The deployed dashboard: a private bucket holding the built single-page app, behind a CloudFront distribution
  * that reads it through origin access control and forwards the API's paths (`/v1/*`, `/mcp`) to the HTTP API,
  * uncached and with every viewer header but Host (so `Authorization` too). The app and the API thus share one
- * origin, which needs no CORS. Every response carries HSTS, nosniff, frame DENY, no referrer and
- * {@link DASHBOARD_CONTENT_SECURITY_POLICY}.
+ * origin, which needs no CORS. Every response carries HSTS, nosniff, frame DENY, no referrer and the
+ * Content-Security-Policy `convoy dev` sends too (`DASHBOARD_CSP`, functions/local/static-files.ts): no inline
+ * script, inline styles only because uPlot sets them.
  *
  * Two bucket deployments copy the build: the content-hashed files under assets/ first, cached for a year as
  * immutable, then the rest (index.html) with `no-cache`, after which the distribution is invalidated. Old
@@ -154,7 +140,7 @@ export class ConvoyDashboard extends Construct {
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
-        contentSecurityPolicy: { contentSecurityPolicy: DASHBOARD_CONTENT_SECURITY_POLICY, override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: DASHBOARD_CSP, override: true },
       },
     });
 

@@ -12,6 +12,7 @@ import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-
 import { ensureTable } from '../functions/adapters/dynamodb/table-definition.js';
 import { MAX_BODY_BYTES } from '../functions/handlers/http/api.js';
 import { type DevInfo, freePort, postJson, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
+import { percentile } from './harness.js';
 
 /**
  * Issue #3: 100 simulated agents sending heartbeats and transitions to `convoy dev` for 10 s, against
@@ -152,10 +153,6 @@ function cpuProbe(convoyPid: number, javaPid: number | undefined): () => CpuSnap
     };
   };
 }
-
-/** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: readonly number[], q: number) =>
-  sorted.length === 0 ? Number.NaN : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);
 
 interface Sample {
   readonly kind: string;

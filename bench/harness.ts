@@ -51,3 +51,7 @@ export function report(title: string, lines: readonly (Measurement | Target)[]):
   }
   return ok;
 }
+
+/** Nearest-rank percentile of sorted values (NaN for none). */
+export const percentile = (sorted: readonly number[], q: number): number =>
+  sorted.length === 0 ? Number.NaN : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { type DevInfo, freePort, postJson, stopChild, tail, untilReady } from './convoy-child.js';
+import { percentile } from './harness.js';
 
 /**
  * Issue #13: 50 agents, each looping next_task → report_progress → update_task(done) through MCP over
@@ -36,10 +37,6 @@ const plan = (project: string, tasks = TASKS) => ({
     },
   ],
 });
-
-/** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: readonly number[], q: number) =>
-  sorted.length === 0 ? Number.NaN : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);
 
 interface LoopResult {
   readonly done: number;

@@ -16,6 +16,7 @@ import {
   startJiraServer,
 } from '../test/support/jira-server.js';
 import { type DevInfo, freePort, postJson, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
+import { percentile } from './harness.js';
 
 /**
  * Issue #4: GitHub webhooks through `convoy dev`, with JIRA played by the spec-validating local
@@ -396,8 +397,6 @@ function outOfOrder(requests: readonly RecordedRequest[]): string[] {
 /* Reporting                                                                                       */
 /* ---------------------------------------------------------------------------------------------- */
 
-const percentile = (sorted: readonly number[], q: number) =>
-  sorted.length === 0 ? Number.NaN : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const line = (name: string, text: string, verdict = '') =>
   console.log(`  ${name.padEnd(44)} ${text}${verdict}`);

@@ -82,11 +82,7 @@ export async function claimTask(
         }`,
       );
     return withRetries(ports, async () => {
-      const context = await ports.store.getTaskContext(
-        project,
-        [definition.id, ...definition.dependsOn],
-        phase.id,
-      );
+      const context = await contextOf(ports, project, definition, phase.id);
       const state = stateOf(context.tasks, definition.id, stored.appliedAt);
       const held = heldBy(state, agent);
       if (held) return held(stored, context.tasks, context.phase?.status);
@@ -143,11 +139,7 @@ export async function claimTask(
       for (const state of states.values()) {
         if (state.claim?.agent === agent && state.status === 'in_progress') {
           const found = requireTask(stored.plan, state.id);
-          const context = await ports.store.getTaskContext(
-            project,
-            [state.id, ...found.task.dependsOn],
-            found.phase.id,
-          );
+          const context = await contextOf(ports, project, found.task, found.phase.id);
           return claimedResult(
             stored,
             stateOf(context.tasks, state.id, stored.appliedAt),
@@ -222,6 +214,10 @@ function attemptOrder<T>(candidates: readonly T[], agents: number): T[] {
   }
   return [...candidates.slice(0, 1), ...window].slice(0, CANDIDATES_PER_READ);
 }
+
+/** A task with its predecessors and its phase, read in one pass. */
+const contextOf = (ports: CoordinationPorts, project: string, definition: TaskDefinition, phase: string) =>
+  ports.store.getTaskContext(project, [definition.id, ...definition.dependsOn], phase);
 
 /** The answer for a task the agent already holds: the same claim again, for a retried claim. */
 function heldBy(state: TaskState, agent: string) {
@@ -467,11 +463,7 @@ export async function releaseTask(
   const stored = await requirePlan(ports, project);
   const { task: definition, phase } = requireTask(stored.plan, input.task);
   return withRetries(ports, async () => {
-    const context = await ports.store.getTaskContext(
-      project,
-      [definition.id, ...definition.dependsOn],
-      phase.id,
-    );
+    const context = await contextOf(ports, project, definition, phase.id);
     const state = stateOf(context.tasks, definition.id, stored.appliedAt);
     const view = (task: TaskState) =>
       taskView(

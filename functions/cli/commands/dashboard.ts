@@ -34,6 +34,36 @@ export function openInBrowser(url: string, platform: NodeJS.Platform = process.p
   }
 }
 
+/**
+ * The signed-in dashboard URL of the convoy dev that `stateDir/dev.json` names; an Error saying what
+ * to do when none runs or its admin token cannot be read.
+ */
+export async function localDashboardUrl(stateDir = '.convoy'): Promise<string> {
+  let dev: { url?: string; project?: string; tokensFile?: string; pid?: number };
+  try {
+    dev = JSON.parse(await readFile(join(stateDir, 'dev.json'), 'utf8'));
+  } catch {
+    throw new Error(
+      `no running convoy dev found in ${join(stateDir, 'dev.json')}; start one with \`npm start\` or \`convoy dev\``,
+    );
+  }
+  if (!dev.url || (typeof dev.pid === 'number' && !isAlive(dev.pid)))
+    throw new Error(
+      `the convoy dev that ${join(stateDir, 'dev.json')} names${dev.pid ? ` (pid ${dev.pid})` : ''} is not running; start it with \`npm start\` or \`convoy dev\``,
+    );
+  let admin: string | undefined;
+  try {
+    admin = (JSON.parse(await readFile(dev.tokensFile ?? '', 'utf8')) as { admin?: string }).admin;
+  } catch {
+    admin = undefined;
+  }
+  if (!admin)
+    throw new Error(
+      `cannot read the admin token from ${dev.tokensFile ?? 'tokens.json'}; open ${dev.url}/ and paste a token`,
+    );
+  return dashboardUrl(dev.url, admin, dev.project);
+}
+
 export const dashboardCommand: Command = {
   name: 'dashboard',
   summary: 'Open the web dashboard of the running convoy dev, signed in with its admin token',
@@ -49,35 +79,13 @@ export const dashboardCommand: Command = {
   },
   async run({ positionals, values }, io) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
-    const style = styler(io.color);
-    let dev: { url?: string; project?: string; tokensFile?: string; pid?: number };
+    let url: string;
     try {
-      dev = JSON.parse(await readFile(join('.convoy', 'dev.json'), 'utf8'));
-    } catch {
-      io.stderr(
-        `${style('red', 'error:')} no running convoy dev found in .convoy/dev.json; start one with \`npm start\` or \`convoy dev\`\n`,
-      );
+      url = await localDashboardUrl();
+    } catch (error) {
+      io.stderr(`${styler(io.color)('red', 'error:')} ${(error as Error).message}\n`);
       return EXIT.failed;
     }
-    if (!dev.url || (typeof dev.pid === 'number' && !isAlive(dev.pid))) {
-      io.stderr(
-        `${style('red', 'error:')} the convoy dev that .convoy/dev.json names${dev.pid ? ` (pid ${dev.pid})` : ''} is not running; start it with \`npm start\` or \`convoy dev\`\n`,
-      );
-      return EXIT.failed;
-    }
-    let admin: string | undefined;
-    try {
-      admin = (JSON.parse(await readFile(dev.tokensFile ?? '', 'utf8')) as { admin?: string }).admin;
-    } catch {
-      admin = undefined;
-    }
-    if (!admin) {
-      io.stderr(
-        `${style('red', 'error:')} cannot read the admin token from ${dev.tokensFile ?? 'tokens.json'}; open ${dev.url}/ and paste a token\n`,
-      );
-      return EXIT.failed;
-    }
-    const url = dashboardUrl(dev.url, admin, dev.project);
     io.stdout(`${url}\n`);
     if (!values['no-open']) openInBrowser(url);
     return EXIT.ok;

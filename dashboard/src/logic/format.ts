@@ -55,7 +55,7 @@ export const STATUS_ICON: Record<string, string> = {
   in_progress: '◐',
   in_review: '◑',
   done: '●',
-  blocked: '⛔',
+  blocked: '⊘',
   active: '▶',
   idle: '⏸',
   down: '✖',

@@ -43,8 +43,9 @@ export interface GraphLayout {
   readonly phases: { readonly id: string; x: number; y: number; width: number; height: number }[];
 }
 
-export const NODE_WIDTH = 168;
 export const NODE_HEIGHT = 52;
+/** Wide enough for the task id in the node's 13px font, with its status mark and star. */
+export const nodeWidth = (id: string) => Math.max(120, Math.ceil(id.length * 8 + 44));
 
 /**
  * The critical path: the analysis's when the plan route gives one, else every task without slack
@@ -58,8 +59,20 @@ export function criticalSet(
   return new Set(tasks.filter((task) => task.slackDays === 0).map((task) => task.id));
 }
 
-/** Lays the task DAG out left to right with dagre; edges point from a dependency to its dependant. */
-export function layoutGraph(tasks: readonly GraphTaskInput[], critical: ReadonlySet<string>): GraphLayout {
+/**
+ * Lays the task DAG out left to right with dagre; edges point from a dependency to its dependant. An
+ * edge is critical when it joins two consecutive tasks of `path` (the analysis's critical path), or,
+ * without a path, two critical tasks.
+ */
+export function layoutGraph(
+  tasks: readonly GraphTaskInput[],
+  critical: ReadonlySet<string>,
+  path?: readonly string[],
+): GraphLayout {
+  const pathEdges =
+    path && path.length > 0 ? new Set(path.slice(1).map((id, i) => `${path[i]}->${id}`)) : null;
+  const isCriticalEdge = (from: string, to: string) =>
+    pathEdges ? pathEdges.has(`${from}->${to}`) : critical.has(from) && critical.has(to);
   const graph = new Graph({ compound: true });
   graph.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 48, marginx: 16, marginy: 16 });
   graph.setDefaultEdgeLabel(() => ({}));
@@ -67,7 +80,7 @@ export function layoutGraph(tasks: readonly GraphTaskInput[], critical: Readonly
   const phaseIds = [...new Set(tasks.map((task) => task.phase))];
   for (const phase of phaseIds) graph.setNode(`phase:${phase}`, { label: phase, paddingTop: 24 });
   for (const task of tasks) {
-    graph.setNode(task.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+    graph.setNode(task.id, { width: nodeWidth(task.id), height: NODE_HEIGHT });
     graph.setParent(task.id, `phase:${task.phase}`);
   }
   for (const task of tasks)
@@ -87,14 +100,14 @@ export function layoutGraph(tasks: readonly GraphTaskInput[], critical: Readonly
       critical: critical.has(task.id),
       x: placed.x,
       y: placed.y,
-      width: NODE_WIDTH,
+      width: nodeWidth(task.id),
       height: NODE_HEIGHT,
     };
   });
   const edges: GraphEdge[] = graph.edges().map((edge: { v: string; w: string }) => ({
     from: edge.v,
     to: edge.w,
-    critical: critical.has(edge.v) && critical.has(edge.w),
+    critical: isCriticalEdge(edge.v, edge.w),
     points: ((graph.edge(edge) as { points?: { x: number; y: number }[] }).points ?? []).map((p) => ({
       x: p.x,
       y: p.y,

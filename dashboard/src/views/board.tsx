@@ -87,10 +87,9 @@ function Card(props: { card: BoardCard; site: string | undefined }) {
         <strong>{task.id}</strong> <span>{task.title}</span>
       </div>
       <div class="card-meta">
-        <span class="who" title={claimed ? 'holds a claim' : 'assigned by the plan'}>
-          <span aria-hidden="true">{claimed ? '🔒 ' : '👤 '}</span>
-          {who ?? 'unassigned'}
-          {claimed ? <span class="visually-hidden"> (claimed)</span> : null}
+        <span class="who" data-claimed={claimed ? 'true' : 'false'}>
+          {claimed ? 'claimed by ' : who ? 'agent ' : ''}
+          <strong>{who ?? 'unassigned'}</strong>
         </span>
         {task.jira ? (
           link ? (
@@ -105,7 +104,7 @@ function Card(props: { card: BoardCard; site: string | undefined }) {
       </div>
       {task.blocked ? (
         <p class="blocked-reason">
-          <span aria-hidden="true">⛔ </span>
+          <span aria-hidden="true">⊘ </span>
           <strong>Blocked:</strong> {task.reason ?? 'no reason given'}
         </p>
       ) : null}

@@ -16,7 +16,8 @@ export function GraphView() {
   const analysis = plan.data?.analysis ?? plan.data?.schedule;
   const inputs: GraphTaskInput[] = tasks.data?.tasks ?? [];
   const layout = useMemo(
-    () => (inputs.length > 0 ? layoutGraph(inputs, criticalSet(inputs, analysis)) : null),
+    () =>
+      inputs.length > 0 ? layoutGraph(inputs, criticalSet(inputs, analysis), analysis?.criticalPath) : null,
     [tasks.data, analysis],
   );
   const chosen = selected ? neighbours(inputs, selected) : null;
@@ -66,8 +67,9 @@ export function GraphView() {
                 viewBox="0 0 10 10"
                 refX="9"
                 refY="5"
-                markerWidth="6"
-                markerHeight="6"
+                markerWidth="8"
+                markerHeight="8"
+                markerUnits="userSpaceOnUse"
                 orient="auto"
               >
                 <path d="M0,0 L10,5 L0,10 z" class="arrow" />

@@ -58,6 +58,14 @@ describe('the plan graph', () => {
       'docs->release': false,
     });
     for (const edge of layout.edges) expect(edge.points.length).toBeGreaterThanOrEqual(2);
+    // With the analysis's path, only its consecutive tasks make a critical edge.
+    const withPath = layoutGraph(tasks, criticalSet(tasks, { criticalPath: ['design', 'api'] }), [
+      'design',
+      'api',
+    ]);
+    expect(withPath.edges.filter((e) => e.critical).map((e) => `${e.from}->${e.to}`)).toEqual([
+      'design->api',
+    ]);
     const p1 = layout.phases.find((p) => p.id === 'p1');
     for (const id of ['design', 'api', 'docs']) {
       const n = node(id) as { x: number; y: number };

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { Loading, Problem, StatusBadge, View } from '../components/ui.js';
 import { useProjectData } from '../live.js';
-import { STATUS_ICON } from '../logic/format.js';
+import { STATUS_ICON, STATUS_LABEL } from '../logic/format.js';
 import { criticalSet, type GraphTaskInput, layoutGraph, neighbours } from '../logic/graph.js';
 import type { PlanResponse, TaskView } from '../types.js';
 
@@ -102,10 +102,10 @@ export function GraphView() {
                 data-critical={node.critical ? 'true' : 'false'}
                 data-slack={node.slackDays ?? ''}
                 transform={`translate(${node.x - node.width / 2},${node.y - node.height / 2})`}
-                tabIndex={0}
+                tabindex={0}
                 role="button"
                 aria-pressed={node.id === selected}
-                aria-label={`${node.id}, ${node.status.replace('_', ' ')}${node.blocked ? ', blocked' : ''}${node.critical ? ', on the critical path' : ''}${node.slackDays !== null ? `, slack ${node.slackDays} days` : ''}`}
+                aria-label={`${node.id}${node.critical ? ' ★' : ''} ${slackText(node.slackDays)}: ${STATUS_LABEL[node.status] ?? node.status}${node.blocked ? ', blocked' : ''}${node.critical ? ', on the critical path' : ''}`}
                 onClick={() => setSelected(node.id === selected ? null : node.id)}
                 onKeyDown={(event) => {
                   if (event.key === 'Enter' || event.key === ' ') {
@@ -116,11 +116,10 @@ export function GraphView() {
               >
                 <rect width={node.width} height={node.height} rx={6} />
                 <text x={8} y={20} class="node-id">
-                  {STATUS_ICON[node.blocked ? 'blocked' : node.status]} {node.id}
-                  {node.critical ? ' ★' : ''}
+                  {`${STATUS_ICON[node.blocked ? 'blocked' : node.status]} ${node.id}${node.critical ? ' ★' : ''} `}
                 </text>
                 <text x={8} y={40} class="node-meta">
-                  {node.slackDays !== null ? `slack ${Number(node.slackDays.toFixed(2))}d` : ''}
+                  {slackText(node.slackDays)}
                 </text>
               </g>
             ))}
@@ -130,3 +129,6 @@ export function GraphView() {
     </View>
   );
 }
+
+/** `slack 1.5d`: working days the task can slip without moving the finish; empty when unknown. */
+const slackText = (days: number | null) => (days === null ? '' : `slack ${Number(days.toFixed(2))}d`);

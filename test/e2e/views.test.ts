@@ -120,7 +120,11 @@ describe('every view', () => {
         // Act
         const violations = await axeViolations(page);
         await screenshot(page, view);
-        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        const scrollWidth = await page.evaluate(
+          () =>
+            (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+              .documentElement.scrollWidth,
+        );
 
         // Assess
         expect(summary(violations), `${viewport.width} px`).toEqual([]);

@@ -62,6 +62,10 @@ export interface ForecastResponse {
   readonly p95?: ForecastPercentile;
   readonly method?: string;
   readonly forecast?: ForecastResponse;
+  /** The plan's own finish, from its estimates alone. */
+  readonly baselineFinish?: string;
+  /** Working days the P50 finish is after the baseline (negative: before). */
+  readonly varianceDays?: number;
   readonly burndown?: BurndownSeries;
 }
 

@@ -46,6 +46,15 @@ export function ProgressView() {
           ) : (
             <p>{forecast.reason ?? 'No forecast can be made yet.'}</p>
           )}
+          {forecastAnswer.data?.baselineFinish ? (
+            <p>
+              Planned finish {forecastAnswer.data.baselineFinish}
+              {forecastAnswer.data.varianceDays !== undefined
+                ? `; P50 is ${Math.abs(forecastAnswer.data.varianceDays)} working day${Math.abs(forecastAnswer.data.varianceDays) === 1 ? '' : 's'} ${forecastAnswer.data.varianceDays >= 0 ? 'later' : 'earlier'}`
+                : ''}
+              .
+            </p>
+          ) : null}
           {forecast.method ? <p class="sub">{forecast.method}</p> : null}
         </section>
       ) : null}

@@ -133,19 +133,39 @@ export interface LeaseDetail {
 
 /**
  * Someone asked for a lease that overlaps another holder's: refused (409), or taken anyway by the
- * resource's owner (`overridden`), who always may. Every agent of the plan should hear of it.
+ * resource's owner (`overridden`), who always may (`source` absent or `lease`). Or a push or pull
+ * request (`source`) changed files of a resource that another agent holds an exclusive lease on, or
+ * that another agent owns while the one who changed it holds no lease on it. Every agent of the plan
+ * should hear of the first; both agents and the owner hear of the second.
  */
 export interface ResourceConflictDetail {
   readonly project: string;
   readonly resource?: string;
+  /** The globs asked for (a lease), or the changed paths that fall in the resource (a change; the first 20). */
   readonly paths: readonly string[];
-  /** Who asked, as the audit trail names actors. */
+  /** Who asked or changed, as the audit trail names actors (`agent:coder-b`). */
   readonly requestedBy: string;
-  /** The lease it collided with, its holder and task. */
-  readonly lease: string;
-  readonly holder: string;
+  /** The lease it collided with, its holder and task; absent when a change collided with an owner, not a lease. */
+  readonly lease?: string;
+  readonly holder?: string;
   readonly task?: string;
   readonly overridden: boolean;
+  /** What raised it: a lease request (also when absent), a push, or a pull request's files. */
+  readonly source?: 'lease' | 'push' | 'pull_request';
+  /** The repository of the push or pull request. */
+  readonly repository?: string;
+  /** The head commit of the push (its full SHA). */
+  readonly commit?: string;
+  /** The pull request's number. */
+  readonly pr?: number;
+  /** The branch changed. */
+  readonly branch?: string;
+  /** The agent id that changed the resource's files. */
+  readonly changedBy?: string;
+  /** The agent id that owns the resource in the plan. */
+  readonly owner?: string;
+  /** How many changed paths fall in the resource (`paths` holds the first 20). */
+  readonly changedPaths?: number;
   readonly at: string;
 }
 
@@ -342,7 +362,10 @@ const KEYS: { readonly [T in DomainEventType]: (detail: DomainEventDetails[T]) =
   'lease.acquired': (d) => [d.lease],
   'lease.released': (d) => [d.lease],
   'lease.expired': (d) => [d.lease],
-  'resource.conflict': (d) => [d.lease, d.requestedBy, d.at],
+  'resource.conflict': (d) =>
+    d.source === 'push' || d.source === 'pull_request'
+      ? [d.resource ?? d.lease ?? '', d.requestedBy, d.commit ?? `pr-${d.pr ?? 0}`, d.at]
+      : [d.lease ?? '', d.requestedBy, d.at],
 };
 
 /**

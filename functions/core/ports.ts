@@ -375,6 +375,22 @@ export interface IssueTracker {
   createIssue(issue: NewIssue): Promise<{ key: string; created: boolean }>;
 }
 
+/**
+ * The files a pull request changes, as GitHub lists them (`pulls.listFiles`, Octokit adapter). Only
+ * their paths: a renamed file counts under both names.
+ */
+export interface PullRequestFiles {
+  /**
+   * The paths of the pull request's files, at most `max` (GitHub itself lists at most 3,000), and
+   * whether there were more; `undefined` when no GitHub token is configured, so nothing can be listed.
+   * Throws `IntegrationError` when GitHub refuses or fails.
+   */
+  list(
+    pull: { readonly owner: string; readonly repo: string; readonly number: number },
+    max: number,
+  ): Promise<{ readonly paths: readonly string[]; readonly truncated: boolean } | undefined>;
+}
+
 /** Runs one outbox command against the tracker; the entry tells which project (and so which site) it is for. */
 export type CommandRunner = (command: OutboxCommand, entry: OutboxEntry) => Promise<void>;
 

@@ -17,6 +17,7 @@ import type {
   EscalationStore,
   GateStore,
   IdempotencyStore,
+  PullRequestFiles,
   RunOnce,
   TokenStore,
   WorkQueue,
@@ -46,6 +47,8 @@ export interface Dependencies extends CoordinationPorts {
   readonly githubQueue?: WorkQueue<GithubDelivery>;
   /** Integration credentials; never logged. */
   readonly secrets: () => Promise<Secrets>;
+  /** Lists pull requests' files (the GitHub worker); default: Octokit with `CONVOY_GITHUB_TOKEN`. */
+  readonly pullRequestFiles?: PullRequestFiles;
   /** The key API tokens are sealed with (functions/handlers/token-key.ts); never logged. */
   readonly tokenKey?: TokenKey;
 }

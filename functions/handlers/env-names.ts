@@ -44,4 +44,6 @@ export const SECRET_NAMES = [
   'CONVOY_JIRA_WEBHOOK_SECRET',
   'CONVOY_SLACK_BOT_TOKEN',
   'CONVOY_SLACK_SIGNING_SECRET',
+  // Lists a pull request's files for conflict detection (the GitHub worker only); optional.
+  'CONVOY_GITHUB_TOKEN',
 ] as const;

@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { OctokitPullRequestFiles } from '../adapters/github/pull-request-files.js';
 import {
   type GithubDelivery,
   type GithubPorts,
@@ -50,12 +51,17 @@ export const makeGithubWorkerHandler = (deps: HandlerDependencies) =>
   }).use(injectLambdaContext(deps.logger));
 
 // A delivery only changes tasks and queues JIRA and Slack commands in the outbox: the worker needs
-// neither the JIRA nor the Slack client, so its bundle holds neither.
+// neither the JIRA nor the Slack client, so its bundle holds neither. It holds Octokit, for PR files.
 export const handler = fromEnvironment(makeGithubWorkerHandler);
 
 function githubPorts(deps: HandlerDependencies): GithubPorts {
   if (!deps.outbox) throw new ConfigError('the GitHub worker needs the outbox its JIRA commands go to');
-  return { ...deps, outbox: deps.outbox };
+  // A pull request's files come from GitHub's API with CONVOY_GITHUB_TOKEN (read per listing, so a
+  // rotated token is picked up); without one, pull requests are not checked for conflicts.
+  const pullRequestFiles =
+    deps.pullRequestFiles ??
+    new OctokitPullRequestFiles({ token: async () => (await deps.secrets()).CONVOY_GITHUB_TOKEN });
+  return { ...deps, outbox: deps.outbox, pullRequestFiles };
 }
 
 /** A queued message as the webhook wrote it, or what is wrong with it. */

@@ -1,4 +1,9 @@
-import type { EscalationAction, EscalationPostNotice, Notice } from '../../core/integrations/model.js';
+import type {
+  ChangeConflictNotice,
+  EscalationAction,
+  EscalationPostNotice,
+  Notice,
+} from '../../core/integrations/model.js';
 import type { ChatMessage } from '../../core/ports.js';
 import { formatInstant, formatInstantsIn } from '../../core/reports/dates.js';
 import {
@@ -77,6 +82,7 @@ export function noticeMessage(notice: Notice, options: NoticeMessageOptions = {}
       return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
     }
     case 'resource-conflict': {
+      if ('source' in notice) return changeConflictMessage(notice, when);
       const held = `${escapeSlackText(notice.holder)} holds it${notice.task ? ` for ${escapeSlackText(notice.task)}` : ''} until ${escapeSlackText(when(notice.expiresAt))}`;
       const text = notice.overridden
         ? `:warning: Resource conflict on *${escapeSlackText(notice.what)}*: its owner ${escapeSlackText(notice.requestedBy)} took a lease over it; ${held}.`
@@ -229,4 +235,21 @@ function gateMessage(
     ],
   });
   return { text: truncateSlackText(slackTextToPlain(text), SLACK_LIMITS.fallbackText), blocks };
+}
+
+/** A push or pull request into another agent's leased or owned resource: who, what, and who goes first. */
+function changeConflictMessage(notice: ChangeConflictNotice, when: (iso: string) => string): ChatMessage {
+  const change =
+    notice.source === 'push'
+      ? `pushed ${notice.commit ? `${notice.commit.slice(0, 7)} ` : ''}to ${notice.repository}`
+      : `opened or updated PR #${notice.pr ?? '?'} in ${notice.repository}`;
+  const into = notice.holder
+    ? `${escapeSlackText(notice.holder)} holds an exclusive lease on it${notice.task ? ` for ${escapeSlackText(notice.task)}` : ''}${notice.expiresAt ? ` until ${escapeSlackText(when(notice.expiresAt))}` : ''}`
+    : `it is ${escapeSlackText(notice.owner)}'s and ${escapeSlackText(notice.changedBy)} holds no lease on it`;
+  const shown = notice.paths.slice(0, 5).map((path) => `\`${escapeSlackText(path.slice(0, 200))}\``);
+  const more = notice.changedPaths > shown.length ? ` and ${notice.changedPaths - shown.length} more` : '';
+  // A link only to a plain https address: `|` or `>` would end Slack's link syntax early.
+  const link = notice.url && /^https:\/\/[^\s<>|]+$/.test(notice.url) ? ` <${notice.url}|view>` : '';
+  const text = `:warning: Resource conflict on *${escapeSlackText(notice.resource.name)}* (${escapeSlackText(notice.resource.id)}): ${escapeSlackText(notice.changedBy)} ${escapeSlackText(change)}, changing ${shown.join(', ')}${more}; ${into}. The owner, ${escapeSlackText(notice.owner)}, takes precedence.${link}`;
+  return { text: slackTextToPlain(text), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
 }

@@ -12,6 +12,8 @@ export const BUILTIN_AGENT_DOWN_RULE = 'agent-down';
 export const CLEARING_EVENTS: Readonly<Record<string, string>> = {
   'agent.down': 'agent.up',
   'task.blocked': 'task.unblocked',
+  // A conflict a push or PR raised ends when someone records that it is resolved (subject: the resource).
+  'resource.conflict': 'resource.conflict_resolved',
 };
 
 /** Where the subject of a built-in event is found when the event has no `subject`. */

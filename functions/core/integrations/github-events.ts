@@ -10,8 +10,9 @@ import { auditEvent } from '../coordination/records.js';
 import { ConflictError } from '../errors.js';
 import { shortHash } from '../hash.js';
 import type { Plan, TaskStatus } from '../plan/index.js';
-import type { Outbox } from '../ports.js';
+import type { Outbox, PullRequestFiles } from '../ports.js';
 import { toWellFormed } from '../unicode.js';
+import { detectConflicts, pullRequestChanges, pushChanges } from './conflicts.js';
 import { extractIssueKeys, parseSmartCommits } from './issue-keys.js';
 import type { GithubNotice, JiraCommand } from './model.js';
 
@@ -36,6 +37,8 @@ export const githubDeliverySchema = z.object({
 
 export interface GithubPorts extends CoordinationPorts {
   readonly outbox: Outbox;
+  /** Lists a pull request's files for conflict detection; without it, pull requests are not checked. */
+  readonly pullRequestFiles?: PullRequestFiles;
 }
 
 export interface GithubOutcome {
@@ -177,8 +180,11 @@ const firstLine = (text: string) => text.split('\n')[0]?.trim() ?? '';
 export const GITHUB_EVENTS = (): string[] => Object.keys(HANDLERS);
 
 const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
-  async push({ payload, plan, index, jira, activity, repository }) {
+  async push({ payload, plan, index, jira, activity, repository, ports, delivery }) {
     const project = plan.project.id;
+    // Who changed which resource's files: a conflict with another agent's lease or resource (#15).
+    const changes = pushChanges(payload, repository, delivery.id);
+    if (changes) await detectConflicts(ports, plan, changes);
     for (const commit of list(payload.commits).map(obj)) {
       const message = str(commit.message);
       const sha = str(commit.id).slice(0, 7);
@@ -224,6 +230,9 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
     const keys = index.keysIn([title, str(obj(pr.head).ref), str(pr.body)].join('\n'));
     const tasks = keys.flatMap((key) => (index.byKey.has(key) ? [index.byKey.get(key) as string] : []));
     const closed = action === 'closed';
+    // The PR's files against the resources and leases (#15): listed once per delivery, when a token is set.
+    const changes = await pullRequestChanges(ports, payload, repository, context.delivery);
+    if (changes) await detectConflicts(ports, plan, changes);
     // Every key, in the plan or not, gets its link to the PR; the globalId makes a relink an update.
     await jira(
       project,

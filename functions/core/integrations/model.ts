@@ -81,6 +81,7 @@ export type TaskNotice =
       readonly expiresAt: string;
       readonly overridden: boolean;
     }
+  | ChangeConflictNotice
   | {
       readonly type: 'task-handed-off';
       readonly project: string;
@@ -90,6 +91,35 @@ export type TaskNotice =
       readonly checklist: Readonly<Record<string, boolean>>;
       readonly notes?: string;
     };
+
+/**
+ * A push or pull request by one agent changed files of a resource another agent holds an exclusive
+ * lease on, or owns: both agents' channels and the owner's hear of it.
+ */
+export interface ChangeConflictNotice {
+  readonly type: 'resource-conflict';
+  readonly project: string;
+  /** `push` or `pull_request`: a change, not a lease request. */
+  readonly source: 'push' | 'pull_request';
+  /** The resource's id and name. */
+  readonly resource: { readonly id: string; readonly name: string };
+  /** The agent that changed the files. */
+  readonly changedBy: string;
+  /** The agent whose exclusive lease the change went into, its task and expiry. */
+  readonly holder?: string;
+  readonly task?: string;
+  readonly expiresAt?: string;
+  /** The agent that owns the resource; it takes precedence. */
+  readonly owner: string;
+  readonly repository: string;
+  /** The head commit's SHA (a push) or the PR's number. */
+  readonly commit?: string;
+  readonly pr?: number;
+  readonly url?: string;
+  /** The first changed paths in the resource, and how many there are in all. */
+  readonly paths: readonly string[];
+  readonly changedPaths: number;
+}
 
 /** What the team hears about GitHub activity. */
 export type GithubNotice =

@@ -111,6 +111,7 @@ const FOLLOWED: ReadonlySet<DomainEvent['type']> = new Set([
   'agent.up',
   'metrics.recorded',
   'event.recorded',
+  'resource.conflict',
 ]);
 
 async function runFollowers(ports: ReactivePorts, event: DomainEvent): Promise<void> {
@@ -147,6 +148,9 @@ async function runFollowers(ports: ReactivePorts, event: DomainEvent): Promise<v
         new Map<string, MetricPoint>(event.detail.metrics.map((point) => [point.name, { ...point }])),
       );
       return;
+    case 'resource.conflict':
+      await escalateEvents(ports, event.project, [conflictEvent(event)]);
+      return;
     case 'event.recorded': {
       const { type, subject, note, data, at } = event.detail;
       await escalateEvents(ports, event.project, [
@@ -182,6 +186,11 @@ async function relevant(ports: ReactivePorts, event: DomainEvent): Promise<boole
       return listensFor(plan, [event.type]);
     case 'event.recorded':
       return listensFor(plan, [event.detail.type]);
+    case 'resource.conflict':
+      // A refused lease collided with nothing; a push or PR into another agent's files did.
+      return (
+        event.detail.source !== undefined && event.detail.source !== 'lease' && listensFor(plan, [event.type])
+      );
     default:
       return true;
   }
@@ -213,4 +222,26 @@ function blockerEvents(event: DomainEventOf<'task.changed'>): EscalationEvent[] 
     ];
   if (detail.unblocked) return [{ type: 'task.unblocked', subject: detail.task, at: detail.at, data }];
   return [];
+}
+
+/**
+ * The escalation event of a conflict a change raised: about its resource (what a
+ * `resource.conflict_resolved` event names to end it) and the agent that changed it.
+ */
+function conflictEvent(event: DomainEventOf<'resource.conflict'>): EscalationEvent {
+  const { detail } = event;
+  const subject = detail.resource ?? `lease:${detail.lease ?? ''}`;
+  const other = detail.holder ?? (detail.owner === undefined ? undefined : `agent:${detail.owner}`);
+  return {
+    type: 'resource.conflict',
+    subject,
+    at: detail.at,
+    note: `${detail.requestedBy} changed ${detail.changedPaths ?? detail.paths.length} path(s) of ${subject}${other ? ` (${other}'s)` : ''}`,
+    data: {
+      ...(detail.changedBy !== undefined ? { agent: detail.changedBy } : {}),
+      ...(detail.owner !== undefined ? { owner: detail.owner } : {}),
+      ...(detail.holder !== undefined ? { holder: detail.holder } : {}),
+      paths: detail.paths,
+    },
+  };
 }

@@ -57,6 +57,8 @@ export const LIMITS = {
   maxGlobLength: 200,
   /** An agent's `lease`: at most 24h. */
   maxLeaseMinutes: 24 * 60,
+  /** The GitHub logins of an agent (`agents[].github`). */
+  maxGithubLogins: 10,
 } as const;
 
 /** The task lifecycle's statuses, in order (docs/plan-format.md). Here, not in schema.ts, so reading them loads no zod schema. */

@@ -178,9 +178,20 @@ function checkPeople({ root, declared, issues, refer }: Checking): void {
       });
     }
   }
+  // A GitHub login is one agent's: a push by it must name one agent. Logins are case-insensitive.
+  const logins = new Map<string, string>();
   for (const [agent, i] of records(root.agents)) {
     refer(['agents', i, 'owner'], agent.owner, 'person', declared.people);
     refer(['agents', i, 'backup'], agent.backup, 'person', declared.people);
+    for (const [login, l] of strings(agent.github)) {
+      const holder = logins.get(login.toLowerCase());
+      if (holder !== undefined)
+        issues.push({
+          path: ['agents', i, 'github', l],
+          message: `GitHub login "${login}" already belongs to agent "${holder}"; a login belongs to one agent`,
+        });
+      else logins.set(login.toLowerCase(), String(agent.id));
+    }
   }
   for (const [resource, i] of records(root.resources))
     refer(['resources', i, 'owner'], resource.owner, 'agent', declared.agents);

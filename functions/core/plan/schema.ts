@@ -201,6 +201,12 @@ export const personSchema = z
   })
   .transform(named);
 
+/** A GitHub login: 1–39 characters, letters, digits and single hyphens, no hyphen first or last. */
+const githubLogin = z.string().regex(/^(?=.{1,39}$)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$/, {
+  error: (issue) =>
+    `invalid GitHub login ${quoted(issue.input)}: 1 to 39 letters, digits or single hyphens, not starting or ending with a hyphen`,
+});
+
 export const agentSchema = z
   .strictObject({
     id: id('agent id'),
@@ -210,6 +216,17 @@ export const agentSchema = z
     owner: id('person id').describe('Person who answers for this agent.'),
     backup: id('person id').optional().describe('Person who takes over when the agent is down.'),
     channel: slackChannel.optional().describe("Slack channel for this agent's updates."),
+    github: z
+      .array(githubLogin)
+      .min(1, { error: 'needs at least one GitHub login (leave github out when the agent has none)' })
+      .max(LIMITS.maxGithubLogins, {
+        error: (issue) =>
+          `too many GitHub logins: ${(issue.input as unknown[]).length}, at most ${LIMITS.maxGithubLogins}`,
+      })
+      .optional()
+      .describe(
+        "GitHub logins this agent pushes as: a push or pull request by one of them is the agent's (conflict detection).",
+      ),
     heartbeat: wallClock(true)
       .optional()
       .describe('Expected heartbeat interval (wall clock); two missed intervals in a row = agent.down.'),

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { STATUS_ICON, STATUS_LABEL } from '../logic/format.js';
 
@@ -50,4 +51,27 @@ export function StatusBadge(props: { status: string; label?: string }) {
       {props.label ?? STATUS_LABEL[props.status] ?? props.status.replace(/[_-]/g, ' ')}
     </span>
   );
+}
+
+/**
+ * Scrolls to the element the URL's fragment names (`/board#task-api`, from a Needs attention link)
+ * once the view has drawn it, and highlights it; only once per fragment.
+ */
+export function useHashTarget(ready: boolean): void {
+  const done = useRef<string | null>(null);
+  useEffect(() => {
+    const raw = location.hash.slice(1);
+    if (!ready || !raw || done.current === location.hash) return;
+    let decoded = raw;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      // not percent-encoded
+    }
+    const element = document.getElementById(raw) ?? document.getElementById(decoded);
+    if (!element) return;
+    done.current = location.hash;
+    element.scrollIntoView({ block: 'center' });
+    element.classList.add('targeted');
+  });
 }

@@ -1,4 +1,4 @@
-import { Loading, Problem, StatusBadge, View } from '../components/ui.js';
+import { Loading, Problem, StatusBadge, useHashTarget, View } from '../components/ui.js';
 import { useLive, useProjectData } from '../live.js';
 import { ago } from '../logic/format.js';
 import type { StatusView } from '../types.js';
@@ -13,6 +13,7 @@ export function AgentsView() {
   const status = useProjectData<StatusView>('/status');
   const plan = useProjectData<PlanAgents>('/plan', { live: false });
   const people = new Map((plan.data?.plan?.agents ?? []).map((agent) => [agent.id, agent]));
+  useHashTarget(status.data !== undefined);
   return (
     <View name="agents" title="Agents" busy={status.loading}>
       <Loading loading={status.loading && !status.data} what="the agents" />

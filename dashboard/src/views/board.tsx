@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Loading, Problem, StatusBadge, View } from '../components/ui.js';
+import { Loading, Problem, StatusBadge, useHashTarget, View } from '../components/ui.js';
 import { useLive, useProjectData } from '../live.js';
 import { type BoardCard, buildBoard, COLUMNS, columnTotals, type Grouping } from '../logic/board.js';
 import { jiraUrl, STATUS_LABEL, span } from '../logic/format.js';
@@ -14,6 +14,7 @@ export function BoardView() {
   const site = plan.data?.plan?.integrations?.jira?.site;
   const lanes = status.data ? buildBoard(status.data, grouping, now) : [];
   const totals = columnTotals(lanes);
+  useHashTarget(status.data !== undefined);
   return (
     <View
       name="board"

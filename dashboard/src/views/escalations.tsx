@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { projectPath } from '../api.js';
 import { ActionButton } from '../components/action.js';
-import { Loading, Problem, StatusBadge, View } from '../components/ui.js';
+import { Loading, Problem, StatusBadge, useHashTarget, View } from '../components/ui.js';
 import { useLive, useProjectData } from '../live.js';
 import { formatTime, span } from '../logic/format.js';
 import type { EscalationsPage } from '../types.js';
@@ -17,6 +17,7 @@ export function EscalationsView() {
   const { project, now } = useLive();
   const [filter, setFilter] = useState<(typeof FILTERS)[number][0]>('open');
   const page = useProjectData<EscalationsPage>(`/escalations?status=${filter}&limit=50`);
+  useHashTarget(page.data !== undefined);
   return (
     <View
       name="escalations"

@@ -1,6 +1,6 @@
 import { projectPath } from '../api.js';
 import { ActionButton } from '../components/action.js';
-import { Loading, Problem, StatusBadge, View } from '../components/ui.js';
+import { Loading, Problem, StatusBadge, useHashTarget, View } from '../components/ui.js';
 import { useLive, useProjectData } from '../live.js';
 import { formatTime } from '../logic/format.js';
 import type { AuditEvent, EventsPage, StatusGate, StatusView } from '../types.js';
@@ -13,6 +13,7 @@ export function GatesView() {
   const history = [...(decided.data?.events ?? []), ...(evaluated.data?.events ?? [])].sort((a, b) =>
     b.at.localeCompare(a.at),
   );
+  useHashTarget(status.data !== undefined);
   return (
     <View name="gates" title="Gates" busy={status.loading}>
       <Loading loading={status.loading && !status.data} what="the gates" />

@@ -23,14 +23,16 @@ const path = (rest: string) => `/v1/plans/${e2e.project}${rest}`;
 beforeAll(async () => {
   // A convoy under way, so that every view has something to show: work started, done and blocked, a
   // gate waiting for a decision, an open escalation and a metric's values.
-  const admin = (method: string, rest: string, body?: unknown) =>
-    e2e.api(method, path(rest), body === undefined ? {} : { body });
+  const admin = async (method: string, rest: string, body?: unknown) => {
+    const answer = await e2e.api(method, path(rest), body === undefined ? {} : { body });
+    if (answer.status >= 300)
+      throw new Error(`${method} ${rest}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  };
   for (const to of ['in_progress', 'done'])
     await admin('POST', '/tasks/grpc-proto-design/transitions', { to });
   await admin('POST', '/tasks/ai-prediction-caching/transitions', { to: 'in_progress' });
-  await admin('POST', '/tasks/bridge-oracle-design/transitions', {
-    to: 'blocked',
-    note: 'waiting for the oracle vendor’s API keys',
+  await admin('POST', '/tasks/bridge-oracle-design/blocker', {
+    reason: 'waiting for the oracle vendor’s API keys',
   });
   for (const value of [62, 58, 55]) await admin('POST', '/metrics', { name: 'coverage.integration', value });
   await admin('POST', '/gates/sprint-20/evaluate');

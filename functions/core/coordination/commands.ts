@@ -27,6 +27,7 @@ import type {
   OutboxWrite,
   Pause,
 } from '../ports.js';
+import { assertMayOverride, verifyDone, withVerification } from './evidence.js';
 import { assertClaimedBeforeStart, assertHoldsLease, withoutTaskLeases } from './fencing.js';
 import {
   describeChecklist,
@@ -385,10 +386,23 @@ export interface TaskResult {
   readonly phases: Record<string, PhaseState['status']>;
 }
 
-/** Moves a task along its lifecycle; 409 (ConflictError) with the reason when the rules forbid it. */
+/**
+ * Moves a task along its lifecycle; 409 (ConflictError) with the reason when the rules forbid it. A
+ * move to done of a task that needs evidence is refused (409 listing what is missing) unless the
+ * evidence is there or its owner or an admin overrides with a note (core/coordination/evidence.ts).
+ */
 export async function transitionTask(
   ports: CoordinationPorts,
-  input: { project: string; task: string; to: TaskStatus; note?: string; lease?: string; actor: Actor },
+  input: {
+    project: string;
+    task: string;
+    to: TaskStatus;
+    note?: string;
+    lease?: string;
+    /** The owner's or an admin's move to done without (all) its evidence; needs a note. */
+    override?: boolean;
+    actor: Actor;
+  },
 ): Promise<TaskResult> {
   const { project, actor } = input;
   const stored = await requirePlan(ports, project);
@@ -399,6 +413,7 @@ export async function transitionTask(
     const states = context.tasks;
     const task = states.get(taskDef.id) ?? initialTask(taskDef.id, stored.appliedAt);
     assertMayActOnTask(stored.plan, actor, taskDef, task, 'move task');
+    assertMayOverride(stored.plan, actor, taskDef, workingAgent(taskDef, task), input);
     if (task.status !== input.to) {
       assertHoldsLease(task, actor, input.lease, taskDef.agent);
       assertClaimedBeforeStart(task, actor, taskDef.agent, input.to);
@@ -420,6 +435,10 @@ export async function transitionTask(
     if (check.outcome === 'forbidden') throw new ConflictError(check.reason);
     if (check.outcome === 'unchanged') return { task, changed: false, from: task.status, published: [] };
     const at = ports.clock.now().toISOString();
+    const verification =
+      input.to === 'done'
+        ? await verifyDone(ports.store, { ...input, plan: stored.plan, task: taskDef, state: task, at })
+        : undefined;
     // Finishing a task lifts its blocker: a done task cannot be blocked, and would otherwise stay so.
     const unblocks = input.to === 'done' && task.blocked;
     // A task that is done (or reopened to todo by an admin) is nobody's claim any more; the leases its
@@ -430,7 +449,7 @@ export async function transitionTask(
       task.status,
       at,
     );
-    const next = endsClaim ? withoutClaim(moved) : moved;
+    const next = withVerification(endsClaim ? withoutClaim(moved) : moved, verification);
     const leaseChange =
       endsClaim && taskDef.touches.length > 0
         ? await taskLeasesEnded(ports, project, taskDef.id, task.claim as TaskClaim, actor, at)
@@ -479,6 +498,7 @@ export async function transitionTask(
             to: input.to,
             ...(agent !== undefined ? { agent } : {}),
             ...(unblocks ? { unblocked: task.blockedReason ?? true } : {}),
+            ...(verification ? { verification } : {}),
           },
         }),
         ...(leaseChange?.events ?? []),

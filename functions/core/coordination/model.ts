@@ -33,8 +33,44 @@ export interface TaskState {
   readonly claim?: TaskClaim;
   /** The agent that last claimed the task; kept after it is done or released, so the trail reads well. */
   readonly assignee?: string;
+  /** How the task's move to done was verified (its evidence, or who overrode it); only while done. */
+  readonly verification?: Verification;
+  /**
+   * What GitHub said about the pull requests naming the task (the newest few), kept only for tasks
+   * whose evidence needs them (`pr-merged`, `checks-passed`).
+   */
+  readonly pullRequests?: readonly PullRequestEvidence[];
   /** Incremented by every write; conditional writes compare it. */
   readonly version: number;
+}
+
+/**
+ * How a done task was verified: every piece of its evidence (as read: "PR #42 merged", "CI green on
+ * abc1234", "handoff h-… confirmed", "coverage.unit 84 ≥ 80"), or an override by its owner or an
+ * admin, with the note and what was missing then.
+ */
+export type Verification =
+  | { readonly by: 'evidence'; readonly items: readonly string[]; readonly at: string }
+  | {
+      readonly by: 'override';
+      readonly actor: string;
+      readonly note: string;
+      readonly missing: readonly string[];
+      readonly at: string;
+    };
+
+/** A pull request naming a task, as GitHub reported it. */
+export interface PullRequestEvidence {
+  /** owner/name. */
+  readonly repo: string;
+  readonly number: number;
+  /** The PR's head commit: the checks that count ran on it. */
+  readonly headSha: string;
+  readonly merged: boolean;
+  /** When Convoy last heard about it. */
+  readonly at: string;
+  /** The latest conclusion of each check suite or workflow (by name) on the head commit. */
+  readonly checks?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -2,8 +2,9 @@ import { NotFoundError } from '../errors.js';
 import { analysePlan, type Plan, type TaskStatus } from '../plan/index.js';
 import { didYouMean } from '../plan/suggest.js';
 import type { CoordinationStore } from '../ports.js';
+import { requiredEvidence } from './evidence.js';
 import { definition } from './lifecycle.js';
-import type { Actor, PhaseState, TaskState } from './model.js';
+import type { Actor, PhaseState, TaskState, Verification } from './model.js';
 import { requirePlan } from './records.js';
 
 type TaskDefinition = Plan['phases'][number]['tasks'][number];
@@ -43,6 +44,10 @@ export interface TaskView {
   readonly slackDays?: number;
   /** From the plan's schedule: the working day it can start on at the earliest. */
   readonly earliestStart?: number;
+  /** What must be there before it is done (its `evidence`, else the plan's `definitionOfDone`). */
+  readonly evidence?: readonly string[];
+  /** Done: how that was verified, by its evidence or by whose override. */
+  readonly verification?: Verification;
 }
 
 /** A task's state; a task nobody touched yet has none and is todo. */
@@ -140,6 +145,7 @@ export function taskView(
   }));
   const claim = state.claim;
   const holderSees = claim !== undefined && viewer.kind === 'agent' && viewer.id === claim.agent;
+  const evidence = requiredEvidence(plan, task);
   return {
     id: task.id,
     title: task.title,
@@ -164,6 +170,8 @@ export function taskView(
     ...(task.jira !== undefined ? { jira: task.jira } : {}),
     touches: task.touches,
     ...(schedule ? { slackDays: schedule.slackDays, earliestStart: schedule.earliestStart } : {}),
+    ...(evidence.length > 0 ? { evidence } : {}),
+    ...(state.verification ? { verification: state.verification } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import type { Plan, TaskStatus } from '../plan/index.js';
 import type { Outbox, PullRequestFiles } from '../ports.js';
 import { toWellFormed } from '../unicode.js';
 import { detectConflicts, pullRequestChanges, pushChanges } from './conflicts.js';
+import { checkEvidenceOf, type EvidenceContext, pullRequestEvidence } from './github-evidence.js';
 import { extractIssueKeys, parseSmartCommits } from './issue-keys.js';
 import type { GithubNotice, JiraCommand } from './model.js';
 
@@ -157,7 +158,17 @@ export async function handleGithubDelivery(
   };
   for (const plan of stored) {
     outcome.projects.push(plan.project);
-    await handler({ ...context, plan: plan.plan, index: taskIndex(plan.plan) });
+    const index = taskIndex(plan.plan);
+    // What the delivery says as evidence for done (#15): the tasks it names that need it.
+    const evidence = {
+      ports,
+      plan: plan.plan,
+      appliedAt: plan.appliedAt,
+      repository,
+      keysIn: index.keysIn,
+      move: context.move,
+    };
+    await handler({ ...context, plan: plan.plan, index, evidence });
   }
   return outcome;
 }
@@ -169,6 +180,7 @@ type Context = {
   repository: string;
   plan: Plan;
   index: ReturnType<typeof taskIndex>;
+  evidence: EvidenceContext;
   jira(project: string, commands: JiraCommand[]): Promise<void>;
   activity(project: string, task: string, type: string, note: string): Promise<void>;
   move(project: string, task: string, to: TaskStatus, why: string): Promise<boolean>;
@@ -248,6 +260,8 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
         },
       })),
     );
+    // First the PR as evidence (#15): a merge with everything else there moves its tasks to done.
+    await pullRequestEvidence(context.evidence, pr);
     const why = `PR #${number} ${closed ? (merged ? 'merged' : 'closed') : action.replaceAll('_', ' ')}`;
     for (const task of tasks) {
       if (
@@ -328,6 +342,13 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
       branch: str(run.head_branch),
       url: str(run.html_url),
     });
+    await checkEvidenceOf(context.evidence, {
+      sha: str(run.head_sha),
+      name: str(run.name),
+      conclusion: str(run.conclusion),
+      branch: str(run.head_branch),
+      pullRequests: run.pull_requests,
+    });
   },
 
   async check_suite(context) {
@@ -339,6 +360,13 @@ const HANDLERS: Record<string, (context: Context) => Promise<void>> = {
       name: str(obj(suite.app).name) || 'checks',
       branch: str(suite.head_branch),
       url: str(suite.url),
+    });
+    await checkEvidenceOf(context.evidence, {
+      sha: str(suite.head_sha),
+      name: str(obj(suite.app).name) || 'checks',
+      conclusion: str(suite.conclusion),
+      branch: str(suite.head_branch),
+      pullRequests: suite.pull_requests,
     });
   },
 

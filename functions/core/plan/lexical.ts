@@ -57,9 +57,19 @@ export const LIMITS = {
   maxGlobLength: 200,
   /** An agent's `lease`: at most 24h. */
   maxLeaseMinutes: 24 * 60,
+  /** The entries of a task's `evidence` or the plan's `definitionOfDone`. */
+  maxEvidence: 10,
   /** The GitHub logins of an agent (`agents[].github`). */
   maxGithubLogins: 10,
 } as const;
+
+/** The entries of `tasks[].evidence` and `definitionOfDone` that are not metric conditions (docs/plan-format.md). */
+export const EVIDENCE_KINDS = ['pr-merged', 'checks-passed', 'handoff'] as const;
+
+/** An evidence entry: one of EVIDENCE_KINDS, or a metric condition (CONDITION_PATTERN). */
+export const EVIDENCE_PATTERN = new RegExp(
+  `^(?:${EVIDENCE_KINDS.join('|')}|${CONDITION_PATTERN.source.slice(1, -1)})$`,
+);
 
 /** The task lifecycle's statuses, in order (docs/plan-format.md). Here, not in schema.ts, so reading them loads no zod schema. */
 export const TASK_STATUSES = ['todo', 'in_progress', 'in_review', 'done'] as const;

@@ -4,6 +4,8 @@ import {
   DATE_PATTERN,
   DURATION_PATTERN,
   EVENT_TYPE_PATTERN,
+  EVIDENCE_KINDS,
+  EVIDENCE_PATTERN,
   GITHUB_REPO_PATTERN,
   GLOB_PATTERN,
   globProblem,
@@ -161,6 +163,34 @@ const condition = pattern(
     },
   );
 
+/** The evidence a task needs before it is done (docs/plan-format.md, "Evidence for done"). */
+const evidence = z
+  .array(
+    pattern(
+      EVIDENCE_PATTERN,
+      'evidence',
+      `one of ${EVIDENCE_KINDS.join(', ')}, or a metric condition like "coverage.unit >= 80"`,
+      LIMITS.maxNameLength + 100,
+    ).refine(
+      (value) =>
+        !CONDITION_PATTERN.test(value) || Math.abs(parseCondition(value).value) <= LIMITS.maxConditionValue,
+      {
+        error: (issue) =>
+          `the number of condition ${quoted(issue.input)} is out of range: at most ${LIMITS.maxConditionValue} (2^53 − 1) in magnitude`,
+      },
+    ),
+  )
+  .max(LIMITS.maxEvidence, {
+    error: (issue) =>
+      `too many evidence entries: ${(issue.input as unknown[]).length}, at most ${LIMITS.maxEvidence}`,
+  })
+  .refine((entries) => new Set(entries).size === entries.length, {
+    error: (issue) => {
+      const entries = issue.input as string[];
+      return `evidence ${quoted(entries.find((entry, index) => entries.indexOf(entry) !== index))} is listed twice`;
+    },
+  });
+
 const eventType = pattern(
   EVENT_TYPE_PATTERN,
   'event type',
@@ -264,6 +294,11 @@ export const taskSchema = z
     jira: pattern(JIRA_KEY_PATTERN, 'JIRA issue key', 'an upper-case key like PAY-102').optional(),
     touches: idList('resource id').describe('Shared resources this task changes.'),
     deliverables: z.array(text()).default([]),
+    evidence: evidence
+      .optional()
+      .describe(
+        "What must be there before the task is done: pr-merged, checks-passed, handoff, or a metric condition. Default: the plan's definitionOfDone; [] needs none.",
+      ),
   })
   .transform((task) => ({ ...task, title: task.title ?? task.id }));
 
@@ -430,6 +465,9 @@ export const planSchema = z.strictObject({
     .array(text(LIMITS.maxTextLength, 1))
     .default([])
     .describe('Checklist confirmed when a task is handed off or done.'),
+  definitionOfDone: evidence
+    .optional()
+    .describe("The evidence every task needs before it is done, unless the task lists its own 'evidence'."),
   resources: z
     .array(
       z

@@ -13,6 +13,7 @@ import {
   progressSummary,
 } from './sections.js';
 import { code, days, percent, plural } from './text.js';
+import { unverifiedSection } from './verification.js';
 
 /** CI conclusions that count as failures, as the GitHub integration counts them. */
 const FAILED_BUILDS = new Set(['failure', 'timed_out', 'startup_failure']);
@@ -199,5 +200,8 @@ export function buildDailyReport(ctx: ReportContext): ReportDocument {
     { id: 'events', heading: 'Since the last report', blocks: [happenings(index)] },
     { id: 'escalations', heading: 'Open escalations', blocks: [escalationsBlock(index)] },
   ];
+  // Done claims without their evidence (#15): only when there are any.
+  const unverified = unverifiedSection(index);
+  if (unverified) sections.push(unverified);
   return documentFrame(index, 'report', sections);
 }

@@ -26,6 +26,7 @@ import {
   pushTo,
 } from './sections.js';
 import { agentName, code, joinRich, plural, relativeWorkingDays, strong, taskText } from './text.js';
+import { unverifiedSection, verificationText } from './verification.js';
 
 /** How many ready tasks the standup lists per agent: what it will pick up next, not its backlog. */
 const NEXT_TASKS = 3;
@@ -146,7 +147,7 @@ function agentSection(
       ? listItem([strong(`Finished since ${since}:`), ' nothing'])
       : listItem(
           [strong(`Finished since ${since}:`)],
-          finished.map((view) => taskText(view)),
+          finished.map((view) => [...taskText(view), ...verificationText(view)]),
         ),
     working.length === 0
       ? listItem([strong('In progress:'), ' nothing'])
@@ -253,10 +254,12 @@ export function buildStandup(ctx: ReportContext): ReportDocument {
   };
   const unassigned = unassignedSection(index);
   const leases = leasesSection(index);
+  const unverified = unverifiedSection(index);
   return documentFrame(index, 'standup', [
     summary,
     ...agentSections,
     ...(unassigned ? [unassigned] : []),
+    ...(unverified ? [unverified] : []),
     ...(leases ? [leases] : []),
     prSection,
   ]);

@@ -64,7 +64,12 @@ export const heartbeatBody = z.strictObject({
   note: note.optional(),
 });
 
-export const transitionBody = z.strictObject({ to: z.enum(TASK_STATUSES), note: note.optional() });
+export const transitionBody = z.strictObject({
+  to: z.enum(TASK_STATUSES),
+  note: note.optional(),
+  /** The owner's or an admin's move to done without (all) its evidence; the note says why (docs/api.md). */
+  override: z.boolean().optional(),
+});
 
 export const blockerBody = z.strictObject({ reason: z.string().trim().min(1, 'give a reason').max(4000) });
 

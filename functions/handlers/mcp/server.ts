@@ -394,11 +394,13 @@ export function buildMcpServer(
       title: 'Move a task',
       description:
         'Moves a task along its lifecycle (todo → in_progress → in_review → done; cancelled). Once a task is ' +
-        'claimed, pass the lease id next_task gave you.',
+        'claimed, pass the lease id next_task gave you. A task whose plan asks for evidence (a merged PR, green ' +
+        'checks, a handoff, a metric) is done only with it: the refusal says what is missing and where it comes ' +
+        'from. Its owner or an admin may override with override: true and a note saying why.',
       input: updateTaskInput,
       output: taskResult,
-      run: ({ task, to, note, lease }: z.output<typeof updateTaskInput>) =>
-        transitionTask(deps, { ...scope, task, to, ...optional({ note, lease }) }),
+      run: ({ task, to, note, lease, override }: z.output<typeof updateTaskInput>) =>
+        transitionTask(deps, { ...scope, task, to, ...optional({ note, lease, override }) }),
     },
     report_progress: {
       title: 'Report progress',

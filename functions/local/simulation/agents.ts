@@ -5,6 +5,7 @@ import {
   setBlocker,
   transitionTask,
 } from '../../core/coordination/commands.js';
+import { EvidenceMissingError } from '../../core/coordination/evidence.js';
 import type { Actor, ProjectSnapshot } from '../../core/coordination/model.js';
 import { ConflictError, LeaseLostError } from '../../core/errors.js';
 import { type Plan, workingMinutes } from '../../core/plan/index.js';
@@ -105,6 +106,27 @@ export class SimulatedAgents {
       )?.id;
   }
 
+  /** The agent's owner moves the task to done by override, naming the evidence a simulation lacks. */
+  private async override(task: string, agent: string, error: EvidenceMissingError): Promise<boolean> {
+    const owner = this.plan.agents.find((candidate) => candidate.id === agent)?.owner;
+    if (!owner) return false;
+    const note = `simulated: no ${error.details.map((entry) => entry.evidence).join(', ')} in a simulation`;
+    try {
+      await transitionTask(this.ports, {
+        project: this.plan.project.id,
+        task,
+        to: 'done',
+        override: true,
+        note: note.slice(0, 1000),
+        actor: { kind: 'person', id: owner },
+      });
+      return true;
+    } catch (failed) {
+      if (failed instanceof ConflictError) return false;
+      throw failed;
+    }
+  }
+
   /** One round of every agent, on the state at its start. */
   async round(snapshot: ProjectSnapshot): Promise<void> {
     // The heartbeats of agents that are up touch nothing but their own agent's record: they go out
@@ -139,6 +161,9 @@ export class SimulatedAgents {
           await transitionTask(this.ports, { project, task, to, actor, ...(lease ? { lease } : {}) });
           return true;
         } catch (error) {
+          // No GitHub, handoffs or metrics stand behind a simulated task: its owner closes it by override,
+          // and the reports list it among the unverified done claims.
+          if (error instanceof EvidenceMissingError) return this.override(task, agent.id, error);
           if (error instanceof ConflictError || error instanceof LeaseLostError) return false;
           throw error;
         }

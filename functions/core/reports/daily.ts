@@ -12,6 +12,7 @@ import {
   paragraph,
   progressSummary,
 } from './sections.js';
+import { openConflictsSection } from './conflicts.js';
 import { code, days, percent, plural } from './text.js';
 import { unverifiedSection } from './verification.js';
 
@@ -203,5 +204,8 @@ export function buildDailyReport(ctx: ReportContext): ReportDocument {
   // Done claims without their evidence (#15): only when there are any.
   const unverified = unverifiedSection(index);
   if (unverified) sections.push(unverified);
+  // Pushes into another agent's leased or owned files, still unresolved (#15).
+  const conflicts = openConflictsSection(index);
+  if (conflicts) sections.push(conflicts);
   return documentFrame(index, 'report', sections);
 }

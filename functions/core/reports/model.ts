@@ -1,5 +1,6 @@
 import type { AuditEvent, Handoff, MetricPoint, ProjectSnapshot, StoredPlan } from '../coordination/model.js';
 import type { ProjectStatus } from '../coordination/status.js';
+import type { OpenConflict } from '../integrations/conflicts.js';
 import type { Plan } from '../plan/index.js';
 import type { BurndownSeries } from './burndown.js';
 
@@ -31,6 +32,8 @@ export interface ReportContext {
    * version applied. Default: the current plan, so re-planning moves the baseline.
    */
   readonly baselinePlan?: Plan;
+  /** The conflicts a push or PR raised that are still open (standup and report; see integrations/conflicts.ts). */
+  readonly openConflicts?: readonly OpenConflict[];
 }
 
 /** A piece of inline text. Renderers escape strings for their markup; the other kinds are markup. */

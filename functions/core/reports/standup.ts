@@ -25,6 +25,7 @@ import {
   prText,
   pushTo,
 } from './sections.js';
+import { openConflictsSection } from './conflicts.js';
 import { agentName, code, joinRich, plural, relativeWorkingDays, strong, taskText } from './text.js';
 import { unverifiedSection, verificationText } from './verification.js';
 
@@ -254,6 +255,7 @@ export function buildStandup(ctx: ReportContext): ReportDocument {
   };
   const unassigned = unassignedSection(index);
   const leases = leasesSection(index);
+  const conflicts = openConflictsSection(index);
   const unverified = unverifiedSection(index);
   return documentFrame(index, 'standup', [
     summary,
@@ -261,6 +263,7 @@ export function buildStandup(ctx: ReportContext): ReportDocument {
     ...(unassigned ? [unassigned] : []),
     ...(unverified ? [unverified] : []),
     ...(leases ? [leases] : []),
+    ...(conflicts ? [conflicts] : []),
     prSection,
   ]);
 }

@@ -3,6 +3,7 @@ import type { AuditEvent, MetricPoint } from '../coordination/model.js';
 import { computeStatus } from '../coordination/status.js';
 import { NotFoundError } from '../errors.js';
 import { summarizeEscalation } from '../escalations/service.js';
+import { openConflicts } from '../integrations/conflicts.js';
 import type { Plan } from '../plan/index.js';
 import type { ReportContext, ReportKind } from '../reports/model.js';
 import { instantsAt, localTime, previousFireTime } from '../schedules/index.js';
@@ -49,7 +50,9 @@ export async function loadReportContext(
   const historyStart = new Date(now.getTime() - HISTORY_DAYS * DAY_MS).toISOString();
   // Read together: only the metric histories wait for the snapshot, which names the metrics.
   const reading = ports.store.snapshot(project);
-  const [snapshot, events, handoffs, histories, unresolved] = await Promise.all([
+  // Open conflicts are older than the period at times: the standup and the report read them apart.
+  const needsConflicts = input.kind === undefined || input.kind === 'standup' || input.kind === 'report';
+  const [snapshot, events, handoffs, histories, unresolved, conflicts] = await Promise.all([
     reading,
     eventsSince(ports, project, since.toISOString()),
     needsHandoffs ? ports.store.listHandoffs(project, historyStart) : [],
@@ -63,6 +66,7 @@ export async function loadReportContext(
         )
       : [],
     input.escalations ? undefined : ports.escalations?.unresolvedEscalations(project),
+    needsConflicts ? openConflicts(ports, project, now) : undefined,
   ]);
   if (!snapshot) throw new NotFoundError(`project ${project} has no plan`);
   const escalations =
@@ -77,6 +81,7 @@ export async function loadReportContext(
     events,
     handoffs,
     metricHistory: new Map<string, readonly MetricPoint[]>(histories),
+    ...(conflicts ? { openConflicts: conflicts } : {}),
   };
 }
 

@@ -159,7 +159,7 @@ async function setUp() {
 describe('evidence for done', () => {
   it("refuses an agent's done with 409 listing what is missing, then a merged PR with green checks moves the task to done", async () => {
     // Prepare
-    const { repo, move, view } = await setUp();
+    const { project, repo, move, view } = await setUp();
     await move('api', { to: 'in_progress' });
 
     // Act
@@ -169,6 +169,7 @@ describe('evidence for done', () => {
     const beforeMerge = await view('api');
     await deliver('pull_request', pullRequest(repo, 'closed', 'PAY-1', true));
     const after = await view('api');
+    const status = await api.call<{ tasks: Record<string, unknown>[] }>('GET', `/v1/plans/${project}/status`);
 
     // Assess
     expect(refused.status).toBe(409);
@@ -185,6 +186,7 @@ describe('evidence for done', () => {
       items: ['PR #2 merged', 'CI green on ec26c3e'],
       at: expect.any(String),
     });
+    expect(status.body.tasks.find((entry) => entry.id === 'api')?.verification).toEqual(after.verification);
   });
 
   it('keeps a merged PR whose checks have not passed out of done, and a green workflow run afterwards finishes it', async () => {
@@ -227,7 +229,10 @@ describe('evidence for done', () => {
       owner,
     );
     const task = await view('api');
-    const standup = await api.call<Record<string, unknown>>('GET', `/v1/plans/${project}/reports/standup?format=json`);
+    const standup = await api.call<Record<string, unknown>>(
+      'GET',
+      `/v1/plans/${project}/reports/standup?format=json`,
+    );
 
     // Assess
     expect(byAgent.status).toBe(403);

@@ -4,7 +4,15 @@ import type { EscalationSummary } from '../escalations/service.js';
 import type { GateOverview } from '../gates/service.js';
 import { TASK_STATUSES, wallClockMillis, workingMinutes } from '../plan/lexical.js';
 import type { TaskStatus } from '../plan/schema.js';
-import type { AuditEvent, LeaseMode, PhaseStatus, ProjectSnapshot, Risk, TaskState } from './model.js';
+import type {
+  AuditEvent,
+  LeaseMode,
+  PhaseStatus,
+  ProjectSnapshot,
+  Risk,
+  TaskState,
+  Verification,
+} from './model.js';
 
 export type AgentStatus = 'active' | 'idle' | 'down';
 
@@ -66,6 +74,8 @@ export interface ProjectStatus {
     blocked: boolean;
     reason: string | null;
     updatedAt: string;
+    /** A done task of a plan that asks for evidence: how it was verified, or whose override (#15). */
+    verification?: Verification;
   }[];
   readonly metrics: Record<string, { value: number; at: string }>;
   /** The resource leases in force (expired ones left out), soonest to expire first. */
@@ -256,6 +266,7 @@ export function computeStatus(
       blocked: state.blocked,
       reason: state.blockedReason ?? null,
       updatedAt: state.updatedAt,
+      ...(state.verification ? { verification: state.verification } : {}),
     })),
     metrics: Object.fromEntries(
       [...snapshot.metrics]

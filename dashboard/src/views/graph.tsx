@@ -2,7 +2,15 @@ import { useMemo, useState } from 'preact/hooks';
 import { Loading, Problem, StatusBadge, View } from '../components/ui.js';
 import { useProjectData } from '../live.js';
 import { STATUS_ICON, STATUS_LABEL } from '../logic/format.js';
-import { criticalSet, type GraphTaskInput, layoutGraph, neighbours } from '../logic/graph.js';
+import {
+  criticalSet,
+  type GraphTaskInput,
+  initialPhase,
+  layoutGraph,
+  neighbours,
+  phaseSubset,
+  WHOLE_GRAPH_LIMIT,
+} from '../logic/graph.js';
 import type { PlanResponse, TaskView } from '../types.js';
 
 /**
@@ -15,15 +23,44 @@ export function GraphView() {
   const [selected, setSelected] = useState<string | null>(null);
   const analysis = plan.data?.analysis ?? plan.data?.schedule;
   const inputs: GraphTaskInput[] = tasks.data?.tasks ?? [];
-  const layout = useMemo(
-    () =>
-      inputs.length > 0 ? layoutGraph(inputs, criticalSet(inputs, analysis), analysis?.criticalPath) : null,
-    [tasks.data, analysis],
-  );
+  const phases = [...new Set(inputs.map((task) => task.phase))];
+  // undefined until the reader picks: then the default follows the plan's size.
+  const [picked, setPicked] = useState<string | null | undefined>(undefined);
+  const phase = picked === undefined ? initialPhase(inputs) : picked;
+  const layout = useMemo(() => {
+    const shown = phaseSubset(inputs, phase);
+    return shown.length > 0
+      ? layoutGraph(shown, criticalSet(inputs, analysis), analysis?.criticalPath)
+      : null;
+  }, [tasks.data, analysis, phase]);
   const chosen = selected ? neighbours(inputs, selected) : null;
   const chosenTask = inputs.find((task) => task.id === selected);
   return (
-    <View name="graph" title="Plan graph" busy={tasks.loading}>
+    <View
+      name="graph"
+      title="Plan graph"
+      busy={tasks.loading}
+      actions={
+        phases.length > 1 ? (
+          <label class="phase-pick">
+            Phase{' '}
+            <select
+              value={phase ?? ''}
+              onChange={(event) => setPicked((event.currentTarget as HTMLSelectElement).value || null)}
+            >
+              <option value="">
+                All phases{inputs.length > WHOLE_GRAPH_LIMIT ? ` (${inputs.length} tasks: slow)` : ''}
+              </option>
+              {phases.map((id) => (
+                <option key={id} value={id}>
+                  {id}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null
+      }
+    >
       <Loading loading={tasks.loading && !tasks.data} what="the plan graph" />
       <Problem error={tasks.error} />
       <p class="legend">
@@ -96,7 +133,7 @@ export function GraphView() {
               // biome-ignore lint/a11y/useSemanticElements: an SVG group cannot be an HTML <button>; it takes focus and Enter/Space like one
               <g
                 key={node.id}
-                class={`node status-${node.status}${node.critical ? ' critical' : ''}${node.id === selected ? ' selected' : ''}`}
+                class={`node status-${node.status}${node.critical ? ' critical' : ''}${node.ghost ? ' ghost' : ''}${node.id === selected ? ' selected' : ''}`}
                 data-task-id={node.id}
                 data-status={node.status}
                 data-critical={node.critical ? 'true' : 'false'}
@@ -119,7 +156,9 @@ export function GraphView() {
                   {`${STATUS_ICON[node.blocked ? 'blocked' : node.status]} ${node.id}${node.critical ? ' ★' : ''} `}
                 </text>
                 <text x={8} y={40} class="node-meta">
-                  {slackText(node.slackDays)}
+                  {node.ghost
+                    ? `${slackText(node.slackDays)} (phase ${node.phase})`
+                    : slackText(node.slackDays)}
                 </text>
               </g>
             ))}

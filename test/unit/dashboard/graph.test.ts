@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   criticalSet,
   type GraphTaskInput,
+  initialPhase,
   layoutGraph,
   neighbours,
+  phaseSubset,
+  WHOLE_GRAPH_LIMIT,
 } from '../../../dashboard/src/logic/graph.js';
 
 const tasks: GraphTaskInput[] = [
@@ -87,5 +90,29 @@ describe('the plan graph', () => {
     expect(api.dependsOn.map((t) => t.id)).toEqual(['design']);
     expect(api.unblocks.map((t) => t.id)).toEqual(['release']);
     expect(neighbours(tasks, 'nope')).toEqual({ waitsFor: [], dependsOn: [], unblocks: [] });
+  });
+});
+
+describe('a large plan graph', () => {
+  const many: GraphTaskInput[] = Array.from({ length: WHOLE_GRAPH_LIMIT + 1 }, (_, i) => ({
+    id: `t${i}`,
+    title: `T${i}`,
+    phase: i < 100 ? 'p1' : 'p2',
+    status: i < 100 ? 'done' : 'todo',
+    blocked: false,
+    dependsOn: i === 0 ? [] : [{ id: `t${i - 1}` }],
+  }));
+
+  it('opens on the first phase with work left, and on every task when the plan is small', () => {
+    expect(initialPhase(many)).toBe('p2');
+    expect(initialPhase(tasks)).toBeNull();
+  });
+
+  it('shows one phase with the tasks of other phases it waits for, as context without their own dependencies', () => {
+    const shown = phaseSubset(many, 'p2');
+    expect(shown[0]).toMatchObject({ id: 't99', ghost: true, dependsOn: [] });
+    expect(shown.slice(1).every((task) => task.phase === 'p2' && !task.ghost)).toBe(true);
+    expect(shown).toHaveLength(1 + (WHOLE_GRAPH_LIMIT + 1 - 100));
+    expect(phaseSubset(tasks, null)).toEqual(tasks);
   });
 });

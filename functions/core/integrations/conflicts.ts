@@ -352,8 +352,8 @@ export function findConflicts(
 export const conflictKey = (subject: string, a: string, b: string) => `${subject}|${[a, b].sort().join('+')}`;
 
 /**
- * Detects and records the conflicts of one change in one project: each not already open is written
- * (audit event, domain event, Slack notices) in one transaction, then followed (escalation rules).
+ * Detects and records the conflicts of one change in one project: those not already open are written
+ * (audit events, domain events, Slack notices) a few per transaction, then followed (escalation rules).
  * Resolves to the conflicts raised.
  */
 export async function detectConflicts(
@@ -373,38 +373,78 @@ export async function detectConflicts(
   const openKeys = new Set(
     open.map((conflict) => conflictKey(conflict.subject, conflict.changedBy, conflict.other)),
   );
-  const raised: FoundConflict[] = [];
-  for (const conflict of found) {
+  const fresh = found.filter((conflict) => {
     const key = conflictKey(conflict.subject, conflict.changedBy, conflict.other);
-    if (openKeys.has(key)) continue;
-    // Two deliveries at once (a push and its PR's synchronize) must not both raise it: the first to
-    // claim the key under the latest resolution of the subject does.
-    if (ports.idempotency) {
-      const generation = resolutions.get(conflict.subject) ?? resolutions.get('') ?? '-';
-      const claimKey = `conflict:${project}:${key}:${generation}`;
-      const claim = await ports.idempotency.claim(claimKey, change.delivery, now, 60);
-      if (claim.state !== 'new') continue;
-      try {
-        await record(ports, plan, change, conflict, now);
-      } catch (error) {
-        await ports.idempotency.release(claimKey);
-        throw error;
-      }
-      await ports.idempotency.complete(claimKey, change.delivery, true, now, CONFLICT_WINDOW_MS / 1000);
-    } else await record(ports, plan, change, conflict, now);
+    if (openKeys.has(key)) return false;
     openKeys.add(key);
-    raised.push(conflict);
+    return true;
+  });
+  // Two deliveries at once (a push and its PR's synchronize) must not both raise one: the first to
+  // claim its key under the latest resolution of its subject does. Claims run together.
+  const claimKey = (conflict: FoundConflict) =>
+    `conflict:${project}:${conflictKey(conflict.subject, conflict.changedBy, conflict.other)}:${
+      resolutions.get(conflict.subject) ?? resolutions.get('') ?? '-'
+    }`;
+  const idempotency = ports.idempotency;
+  const raised = idempotency
+    ? (
+        await Promise.all(
+          fresh.map(async (conflict) =>
+            (await idempotency.claim(claimKey(conflict), change.delivery, now, 60)).state === 'new'
+              ? [conflict]
+              : [],
+          ),
+        )
+      ).flat()
+    : fresh;
+  try {
+    // A few conflicts per transaction (each is an audit event, a domain event and up to three posts).
+    for (let i = 0; i < raised.length; i += CONFLICTS_PER_COMMIT)
+      await record(ports, plan, change, raised.slice(i, i + CONFLICTS_PER_COMMIT), now);
+  } catch (error) {
+    if (idempotency) await Promise.all(raised.map((conflict) => idempotency.release(claimKey(conflict))));
+    throw error;
   }
+  if (idempotency)
+    await Promise.all(
+      raised.map((conflict) =>
+        idempotency.complete(claimKey(conflict), change.delivery, true, now, CONFLICT_WINDOW_MS / 1000),
+      ),
+    );
   return raised;
 }
 
+/** Conflicts written in one transaction: 5 items each at most, well inside DynamoDB's 100. */
+const CONFLICTS_PER_COMMIT = 15;
+
+/** The audit event, domain event and Slack posts of conflicts, in one transaction; then followed. */
 async function record(
+  ports: ConflictPorts,
+  plan: Plan,
+  change: ChangeSet,
+  conflicts: readonly FoundConflict[],
+  now: Date,
+): Promise<void> {
+  const written = conflicts.map((conflict) => conflictRecords(ports, plan, change, conflict, now));
+  const published = written.map((records) => records.event);
+  await ports.store.commit(plan.project.id, {
+    events: written.map((records) => records.audit),
+    ...queued(
+      ports,
+      written.flatMap((records) => records.posts),
+    ),
+    published,
+  });
+  await ports.follow?.(published);
+}
+
+function conflictRecords(
   ports: ConflictPorts,
   plan: Plan,
   change: ChangeSet,
   conflict: FoundConflict,
   now: Date,
-): Promise<void> {
+) {
   const project = plan.project.id;
   const at = now.toISOString();
   const shown = conflict.paths.slice(0, SHOWN_PATHS);
@@ -467,12 +507,11 @@ async function record(
     paths: shown,
     changedPaths: conflict.paths.length,
   };
-  await ports.store.commit(project, {
-    events: [audit],
-    ...queued(ports, conflictNotices(ports, plan, conflict, `resource-conflict:${event.id}`, notice)),
-    published: [event],
-  });
-  await ports.follow?.([event]);
+  return {
+    audit,
+    event,
+    posts: conflictNotices(ports, plan, conflict, `resource-conflict:${event.id}`, notice),
+  };
 }
 
 /** One Slack post per channel among the agent's, the other agent's and the owner's (each falls back to the plan's). */

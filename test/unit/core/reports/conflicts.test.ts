@@ -38,9 +38,9 @@ const CONFLICTS: OpenConflict[] = [
   },
 ];
 
-const conflictsText = (doc: ReportDocument) => {
-  const found = doc.sections.find((section) => section.id === 'conflicts');
-  return found ? renderMarkdown({ ...doc, sections: [found] }) : undefined;
+const conflictsText = (doc: ReportDocument | undefined) => {
+  const found = doc?.sections.find((section) => section.id === 'conflicts');
+  return doc && found ? renderMarkdown({ ...doc, sections: [found] }) : undefined;
 };
 
 describe('open conflicts in the reports', () => {

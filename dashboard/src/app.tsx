@@ -102,7 +102,7 @@ function Shell(props: { signed: Signed; onSignOut: () => void; onProject: (proje
       <header class="top">
         <span class="brand">Convoy</span>
         {props.signed.isAdmin && props.signed.projects.length > 1 ? (
-          <label class="project">
+          <label class="project" data-project={props.signed.project}>
             Project{' '}
             <select
               value={props.signed.project}

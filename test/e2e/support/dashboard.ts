@@ -2,29 +2,17 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type DevRuntime, startDev } from '../../../functions/local/dev-runtime.js';
 import { tempDir } from '../../support/temp.js';
+import { launchChromium } from './chromium.js';
+
+export { CHROMIUM_ARGS, CHROMIUM_PATH, launchChromium } from './chromium.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 /** Where screenshots go; git ignores it. */
 export const ARTIFACTS = join(ROOT, 'test-artifacts');
-
-/** Debian's chromium (`.ci/run` installs it), or another build named by CHROMIUM_PATH: never a downloaded one. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-
-/** Headless Chromium as the tests and the dashboard benchmark drive it. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
-}
 
 export const WIDE = { width: 1280, height: 900 } as const;
 export const NARROW = { width: 390, height: 844 } as const;

@@ -113,6 +113,34 @@ export const makeApiReadHandler = (deps: HandlerDependencies) =>
             };
           },
         },
+        'GET /v1/whoami': {
+          access: 'project',
+          async run({ token }, deps) {
+            // Who the token is, and for a person what the plan lets them steer: the gates they approve and
+            // the agents they own or back up (the dashboard shows its buttons from this; the routes still check).
+            const plan = token.project ? (await deps.store.currentPlan(token.project))?.plan : undefined;
+            const subject = token.subject;
+            return {
+              status: 200,
+              body: {
+                role: token.role,
+                tokenId: token.id,
+                ...(token.project ? { project: token.project } : {}),
+                ...(subject ? { subject } : {}),
+                ...(plan && token.role === 'person' && subject
+                  ? {
+                      approves: plan.gates
+                        .filter((gate) => gate.approvers.includes(subject))
+                        .map((g) => g.id),
+                      steers: plan.agents
+                        .filter((agent) => agent.owner === subject || agent.backup === subject)
+                        .map((agent) => agent.id),
+                    }
+                  : {}),
+              },
+            };
+          },
+        },
         'GET /v1/projects': {
           access: 'admin',
           async run(_request, deps) {

@@ -55,6 +55,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/plans/{project}/forecast', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/metrics/{name}', handler: 'api-read' },
   { method: 'GET', path: '/v1/projects', handler: 'api-read' },
+  { method: 'GET', path: '/v1/whoami', handler: 'api-read' },
   { method: 'GET', path: '/v1/plans/{project}/gates', handler: 'api-read' },
   { method: 'POST', path: '/v1/plans/{project}/gates/{gate}/evaluate', handler: 'api-write' },
   { method: 'POST', path: '/v1/plans/{project}/gates/{gate}/decision', handler: 'api-write' },

@@ -252,6 +252,27 @@ describe('the read routes of the dashboard', () => {
     expect(byAdmin).toMatchObject({ status: 200, body: { projects: [PROJECT] } });
     expect(byPerson).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
   });
+
+  it('GET /v1/whoami: who a token is, and for a person what the plan lets them steer', async () => {
+    // Act
+    const person = await api.call<Record<string, unknown>>('GET', '/v1/whoami', { token: pm });
+    const anAgent = await api.call<Record<string, unknown>>('GET', '/v1/whoami', { token: agent });
+    const admin = await api.call<Record<string, unknown>>('GET', '/v1/whoami');
+    const nobody = await api.call('GET', '/v1/whoami', { token: 'cvy_0000000000000000_nope' });
+
+    // Assess
+    expect(person).toMatchObject({
+      status: 200,
+      body: { role: 'person', subject: 'pm', project: PROJECT, approves: [], steers: ['alpha'] },
+    });
+    expect(anAgent).toMatchObject({
+      status: 200,
+      body: { role: 'agent', subject: 'alpha', project: PROJECT },
+    });
+    expect(anAgent.body).not.toHaveProperty('steers');
+    expect(admin).toMatchObject({ status: 200, body: { role: 'admin' } });
+    expect(nobody.status).toBe(401);
+  });
 });
 
 describe('what a person does from the dashboard', () => {

@@ -1,5 +1,5 @@
 import { ApiError, api, session } from './api.js';
-import type { ProjectsResponse } from './types.js';
+import type { ProjectsResponse, WhoamiResponse } from './types.js';
 
 /** The projects an admin token sees, or null for a token that is not an admin's (or an older server). */
 async function projectsOf(token: string): Promise<string[] | null> {
@@ -23,6 +23,17 @@ async function isAdminToken(token: string, project: string, projects: string[] |
   }
 }
 
+/** The project an agent or person token belongs to (`GET /v1/whoami`), or undefined (an older server). */
+async function projectOfToken(token: string): Promise<string | undefined> {
+  try {
+    return (await api<WhoamiResponse>('/v1/whoami', { token })).project;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401)
+      throw new Error(`That token was refused: ${error.message}`);
+    return undefined;
+  }
+}
+
 export interface Signed {
   readonly token: string;
   readonly project: string;
@@ -41,7 +52,7 @@ export async function signIn(token: string, project: string | null): Promise<Sig
   } catch (error) {
     throw new Error(`That token was refused: ${(error as Error).message}`);
   }
-  const chosen = project || projects?.[0];
+  const chosen = project || projects?.[0] || (await projectOfToken(token));
   if (!chosen)
     throw new Error(
       projects === null

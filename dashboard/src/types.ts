@@ -75,6 +75,16 @@ export interface MetricHistory {
   readonly points: readonly { readonly value: number; readonly at: string }[];
 }
 
+/** `GET /v1/whoami`: who a token is; for a person, the gates they approve and the agents they steer. */
+export interface WhoamiResponse {
+  readonly role: 'admin' | 'agent' | 'person';
+  readonly tokenId: string;
+  readonly project?: string;
+  readonly subject?: string;
+  readonly approves?: readonly string[];
+  readonly steers?: readonly string[];
+}
+
 /** `GET /v1/projects` (admin). */
 export interface ProjectsResponse {
   readonly projects: readonly (string | { readonly id: string; readonly name?: string })[];

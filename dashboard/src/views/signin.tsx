@@ -3,8 +3,9 @@ import { normalizeToken } from '../logic/session.js';
 import { type Signed, signIn } from '../signin-flow.js';
 
 /**
- * Sign-in: paste a person or admin token (kept in this tab's sessionStorage only). The project may
- * be left empty for an admin token: the first project is chosen, and the header switches between them.
+ * Sign-in: paste a person or admin token (kept in this tab's sessionStorage only). The project may be
+ * left empty: a person token's own is asked of the API (`/v1/whoami`); for an admin token the first
+ * project is chosen, and the header switches between them.
  */
 export function SignIn(props: { message: string | null; onSignedIn: (signed: Signed) => void }) {
   const [token, setToken] = useState('');
@@ -55,7 +56,8 @@ export function SignIn(props: { message: string | null; onSignedIn: (signed: Sig
             onInput={(event) => setToken((event.currentTarget as HTMLInputElement).value)}
           />
           <label for="project">
-            Project <span class="hint">(optional for an admin token)</span>
+            Project{' '}
+            <span class="hint">(optional: a person token knows its own; an admin's opens the first)</span>
           </label>
           <input
             id="project"

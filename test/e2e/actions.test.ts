@@ -54,6 +54,8 @@ describe('the dashboard follows and steers the convoy', () => {
     await article(qa).getByRole('button', { name: 'Advance' }).click();
     const refusal = article(qa).locator('[role="alert"]');
     await refusal.waitFor();
+    // Read now: once the gate passes, the QA lead's page follows it live and the buttons go.
+    const refused = await refusal.textContent();
     const afterRefusal = await gate('sprint-20');
     await screenshots(lead, 'gates-awaiting-decision');
     await article(lead).getByRole('button', { name: 'Advance' }).click();
@@ -63,7 +65,7 @@ describe('the dashboard follows and steers the convoy', () => {
     // Assess
     expect(evaluated.status).toBe(202);
     expect(afterRefusal.status).toBe('awaiting-decision');
-    expect(await refusal.textContent()).toMatch(/Not allowed: .*qa-lead/);
+    expect(refused).toMatch(/Not allowed: .*qa-lead/);
     expect(await article(lead).getByRole('button', { name: 'Advance' }).count()).toBe(0);
     expect(await gate('sprint-20')).toMatchObject({
       status: 'passed',

@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_TABLE_NAME, ensureTable } from '../adapters/dynamodb/table-definition.js';
+import { OctokitPullRequestFiles } from '../adapters/github/pull-request-files.js';
 import { type ApplyResult, applyPlan } from '../core/coordination/commands.js';
 import { ConvoyError } from '../core/errors.js';
 import { resumeGates } from '../core/gates/service.js';
@@ -274,9 +275,13 @@ async function startLocalServices(
       { clock, log, stream: table },
     );
     stops.push(() => workflows.stop());
+    // A pull request's files for conflict detection, listed with CONVOY_GITHUB_TOKEN when it is set.
+    const pullRequestFiles = new OctokitPullRequestFiles({
+      token: async () => (await deps.secrets()).CONVOY_GITHUB_TOKEN,
+    });
     const queue = new InProcessQueue<GithubDelivery>({
       consume: async (delivery) => {
-        await handleGithubDelivery((await deps.integrations()).github, delivery);
+        await handleGithubDelivery({ ...(await deps.integrations()).github, pullRequestFiles }, delivery);
       },
       onDeadLetter: (delivery, error) =>
         log(`github delivery ${delivery.id} (${delivery.event}) failed: ${(error as Error).message}`),

@@ -94,6 +94,7 @@ export interface ConvoyIntegrationsProps {
  *
  * - the `convoy/integrations` secret: a JSON object with one key per name in `SECRET_NAMES`
  *   (functions/handlers/secrets.ts), created with empty placeholders so no credential is ever in a template.
+ *   `CONVOY_GITHUB_TOKEN` in it is used by the `github-worker` alone, to list pull requests' files;
  *   Fill it in the primary region; replicas follow:
  *   `aws secretsmanager put-secret-value --secret-id convoy/integrations --secret-string file://secrets.json`;
  * - the GitHub deliveries queue, encrypted and TLS-only, with a dead-letter queue, and the `github-worker`

@@ -31,13 +31,12 @@ describe('the dashboard follows and steers the convoy', () => {
       token: e2e.dev.tokens.agents['grpc-agent'],
       body: { to: 'in_progress' },
     });
-    const started = Date.now();
-    await card('in_progress').waitFor({ timeout: 3_000 });
-    const shownAfterMs = Date.now() - started;
+    // Without a reload: how fast is bench/dashboard.bench.ts's to measure (target 3 s); a test only
+    // waits generously, so a loaded machine does not make it flaky.
+    await card('in_progress').waitFor({ timeout: 15_000 });
 
     // Assess
     expect(moved.status).toBe(200);
-    expect(shownAfterMs).toBeLessThan(3_000);
     expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(await card('in_progress').textContent()).toContain('grpc-agent');
   });

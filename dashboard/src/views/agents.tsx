@@ -19,68 +19,71 @@ export function AgentsView() {
       <Loading loading={status.loading && !status.data} what="the agents" />
       <Problem error={status.error} />
       {status.data ? (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Agents of {status.data.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Agent</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last heartbeat</th>
-                <th scope="col">Current task</th>
-                <th scope="col">Completion</th>
-                <th scope="col">Risk</th>
-                {people.size > 0 ? <th scope="col">Owner / backup</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {status.data.agents.map((agent) => (
-                <tr
-                  key={agent.id}
-                  id={`agent-${agent.id}`}
-                  data-agent-id={agent.id}
-                  data-status={agent.status}
-                >
-                  <th scope="row">
-                    {agent.name}
-                    <span class="sub">
-                      {agent.id} · {agent.kind === 'ai' ? 'AI' : 'human'}
-                    </span>
-                  </th>
-                  <td>
-                    <StatusBadge status={agent.status} />
-                  </td>
-                  <td>{ago(agent.lastHeartbeat, now)}</td>
-                  <td>
-                    {agent.currentTask ? (
-                      <a href={`/board#task-${agent.currentTask}`}>{agent.currentTask}</a>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
-                  <td>
-                    <progress max={100} value={agent.completion} aria-label={`${agent.name} completion`} />{' '}
-                    {Math.round(agent.completion)}%
-                    {agent.reportedCompletion !== null ? (
-                      <span class="sub">current task {agent.reportedCompletion}%</span>
-                    ) : null}
-                  </td>
-                  <td>
-                    <StatusBadge status={agent.risk} label={agent.risk} />
-                    {agent.blockers.length > 0 ? (
-                      <span class="sub">{agent.blockers.length} blocked</span>
-                    ) : null}
-                  </td>
-                  {people.size > 0 ? (
-                    <td>
-                      {people.get(agent.id)?.owner ?? '—'} / {people.get(agent.id)?.backup ?? '—'}
-                    </td>
-                  ) : null}
+        <>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a table that scrolls sideways on a narrow screen must be reachable by keyboard (axe: scrollable-region-focusable) */}
+          <section class="table-wrap" tabIndex={0} aria-label={`Agents of ${status.data.name}`}>
+            <table>
+              <caption class="visually-hidden">Agents of {status.data.name}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Agent</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Last heartbeat</th>
+                  <th scope="col">Current task</th>
+                  <th scope="col">Completion</th>
+                  <th scope="col">Risk</th>
+                  {people.size > 0 ? <th scope="col">Owner / backup</th> : null}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </thead>
+              <tbody>
+                {status.data.agents.map((agent) => (
+                  <tr
+                    key={agent.id}
+                    id={`agent-${agent.id}`}
+                    data-agent-id={agent.id}
+                    data-status={agent.status}
+                  >
+                    <th scope="row">
+                      {agent.name}
+                      <span class="sub">
+                        {agent.id} · {agent.kind === 'ai' ? 'AI' : 'human'}
+                      </span>
+                    </th>
+                    <td>
+                      <StatusBadge status={agent.status} />
+                    </td>
+                    <td>{ago(agent.lastHeartbeat, now)}</td>
+                    <td>
+                      {agent.currentTask ? (
+                        <a href={`/board#task-${agent.currentTask}`}>{agent.currentTask}</a>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                    <td>
+                      <progress max={100} value={agent.completion} aria-label={`${agent.name} completion`} />{' '}
+                      {Math.round(agent.completion)}%
+                      {agent.reportedCompletion !== null ? (
+                        <span class="sub">current task {agent.reportedCompletion}%</span>
+                      ) : null}
+                    </td>
+                    <td>
+                      <StatusBadge status={agent.risk} label={agent.risk} />
+                      {agent.blockers.length > 0 ? (
+                        <span class="sub">{agent.blockers.length} blocked</span>
+                      ) : null}
+                    </td>
+                    {people.size > 0 ? (
+                      <td>
+                        {people.get(agent.id)?.owner ?? '—'} / {people.get(agent.id)?.backup ?? '—'}
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+        </>
       ) : null}
     </View>
   );

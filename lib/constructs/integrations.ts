@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import {
   GITHUB_QUEUE_URL_ENV,
   JIRA_REQUESTS_PER_MINUTE_ENV,
-  SECRET_NAMES,
+  SECRET_TEMPLATE_NAMES,
   SECRETS_ARN_ENV,
 } from '../../functions/handlers/env-names.js';
 import type { HttpHandlerName } from '../../functions/handlers/routes.js';
@@ -210,10 +210,10 @@ function integrationsSecret(scope: Construct, props: ConvoyIntegrationsProps): I
       'Convoy GitHub, JIRA and Slack credentials (JSON). Fill with aws secretsmanager put-secret-value ' +
       'in the primary region; replicas follow',
     // Placeholders only. CloudFormation writes this value when the secret is created, and again only
-    // if the template's value changes (a new key in SECRET_NAMES): that deploy resets the credentials,
-    // which then have to be put again.
+    // if the template's value changes: so it keeps the keys it was first deployed with
+    // (SECRET_TEMPLATE_NAMES), and a later optional key is put by hand beside them.
     secretObjectValue: Object.fromEntries(
-      SECRET_NAMES.map((name) => [name, SecretValue.unsafePlainText('')]),
+      SECRET_TEMPLATE_NAMES.map((name) => [name, SecretValue.unsafePlainText('')]),
     ),
     replicaRegions: (props.secretReplicaRegions ?? []).map((region) => ({ region })),
   });

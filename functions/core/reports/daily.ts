@@ -1,4 +1,5 @@
 import { type BurndownSeries, buildBurndown } from './burndown.js';
+import { openConflictsSection } from './conflicts.js';
 import { indexContext, type ReportIndex } from './context.js';
 import { formatDay, formatInstant } from './dates.js';
 import type { Inline, ListItem, ReportBlock, ReportContext, ReportDocument, ReportSection } from './model.js';
@@ -12,7 +13,6 @@ import {
   paragraph,
   progressSummary,
 } from './sections.js';
-import { openConflictsSection } from './conflicts.js';
 import { code, days, percent, plural } from './text.js';
 import { unverifiedSection } from './verification.js';
 

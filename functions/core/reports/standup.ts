@@ -1,5 +1,6 @@
 import type { TaskClaim } from '../coordination/model.js';
 import type { Agent } from '../plan/index.js';
+import { openConflictsSection } from './conflicts.js';
 import {
   byPlannedStart,
   doneInPeriod,
@@ -25,7 +26,6 @@ import {
   prText,
   pushTo,
 } from './sections.js';
-import { openConflictsSection } from './conflicts.js';
 import { agentName, code, joinRich, plural, relativeWorkingDays, strong, taskText } from './text.js';
 import { unverifiedSection, verificationText } from './verification.js';
 

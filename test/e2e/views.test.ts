@@ -137,4 +137,24 @@ describe('every view', () => {
       }
     },
   );
+
+  it('keeps the Progress charts inside the page when the window narrows after they were drawn', async () => {
+    // Prepare: drawn at 1280 px.
+    const page = await e2e.signedIn(e2e.dev.tokens.admin, '/', WIDE);
+    await navigate(page, '/progress');
+    await page.waitForLoadState('networkidle');
+
+    // Act: the window narrows to a phone's width.
+    await page.setViewportSize(NARROW);
+    await page.waitForTimeout(500);
+    const scrollWidth = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document
+          .documentElement.scrollWidth,
+    );
+
+    // Assess
+    expect(scrollWidth).toBeLessThanOrEqual(NARROW.width);
+    await page.context().close();
+  });
 });

@@ -49,7 +49,20 @@ export function LineChart(props: {
       [props.x as number[], ...props.series.map((series) => series.values as (number | null)[])],
       element,
     );
-    return () => plot.destroy();
+    // A chart without a fixed width follows its container: a window narrowed (or a phone turned) after
+    // the chart was drawn would otherwise leave it wider than the page.
+    const observer =
+      props.width === undefined && typeof ResizeObserver !== 'undefined'
+        ? new ResizeObserver(() => {
+            const next = Math.max(240, Math.min(element.clientWidth || 640, 960));
+            if (next !== plot.width) plot.setSize({ width: next, height: plot.height });
+          })
+        : undefined;
+    observer?.observe(element);
+    return () => {
+      observer?.disconnect();
+      plot.destroy();
+    };
   }, [props.x, props.series, props.width, props.height, props.compact]);
   return (
     <figure class={props.compact ? 'chart compact' : 'chart'}>

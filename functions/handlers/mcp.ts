@@ -5,9 +5,9 @@ import { createMcpHandler } from '@modelcontextprotocol/server';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ForbiddenError, ValidationError } from '../core/errors.js';
 import { createDependencies, fromEnvironment, type HandlerDependencies } from './dependencies.js';
-import { MAX_BODY_BYTES } from './http/api.js';
+import { MAX_BODY_BYTES, readBody } from './http/api.js';
 import { authenticate, UnauthorizedError } from './http/auth.js';
-import { httpErrors, PayloadTooLargeError } from './http/errors.js';
+import { httpErrors } from './http/errors.js';
 import { MAX_NAME_LENGTH } from './http/schemas.js';
 import { buildMcpServer, type McpSession, TOOL_SETS, type ToolSet } from './mcp/server.js';
 
@@ -101,13 +101,7 @@ export const makeMcpHandler = (deps: McpDependencies) => {
           id: null,
         }),
       };
-    const rawBody = event.body
-      ? event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body
-      : '';
-    const bytes = Buffer.byteLength(rawBody);
-    if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(bytes, MAX_BODY_BYTES);
+    const rawBody = readBody(event);
     const headers = event.headers ?? {};
     let authenticated: Awaited<ReturnType<typeof authenticate>>;
     try {

@@ -13,6 +13,7 @@ import {
   requireAgent,
   requireTask,
   slackNotices,
+  taskChangedEvent,
   taskLeasesEnded,
   withCycleTimes,
   withoutClaim,
@@ -301,22 +302,7 @@ async function writeClaim(
       by: next.updatedBy,
       at,
     }),
-    ...(state.status !== next.status
-      ? [
-          domainEvent('task.changed', {
-            project,
-            task: definition.id,
-            phase,
-            agent,
-            version: next.version,
-            from: state.status,
-            to: next.status,
-            by: next.updatedBy,
-            blocked: next.blocked,
-            at,
-          }),
-        ]
-      : []),
+    ...(state.status !== next.status ? [taskChangedEvent(project, phase, agent, state.status, next)] : []),
     ...(leases?.taken ?? []).map((taken) =>
       domainEvent('lease.acquired', { project, ...leaseDetail(taken), at }),
     ),
@@ -555,18 +541,7 @@ async function writeRelease(
       by: next.updatedBy,
       at,
     }),
-    domainEvent('task.changed', {
-      project,
-      task: definition.id,
-      phase,
-      agent: claim.agent,
-      version: next.version,
-      from: state.status,
-      to: next.status,
-      by: next.updatedBy,
-      blocked: next.blocked,
-      at,
-    }),
+    taskChangedEvent(project, phase, claim.agent, state.status, next),
     ...(leases?.published ?? []),
   ];
   await ports.store.commit(project, {

@@ -470,20 +470,10 @@ export async function transitionTask(
     // The change, its audit event, its JIRA and Slack commands, the phase's done counter and its domain
     // event in one transaction: a crash after it loses none of them, and the publisher delivers the event.
     const published = [
-      domainEvent('task.changed', {
-        project,
-        task: taskDef.id,
-        phase: phase.id,
-        ...(agent !== undefined ? { agent } : {}),
-        version: next.version,
-        from: task.status,
-        to: next.status,
-        by: next.updatedBy,
-        blocked: next.blocked,
+      taskChangedEvent(project, phase.id, agent, task.status, next, {
         // Finishing a blocked task lifts its blocker: escalations about the blocker end with it.
         ...(unblocks ? { unblocked: true as const } : {}),
         ...(input.note ? { note: input.note } : {}),
-        at: next.updatedAt,
       }),
     ];
     await ports.store.commit(project, {
@@ -682,6 +672,33 @@ export function withCycleTimes(next: TaskState, from: TaskStatus, at: string): T
   return from === 'todo' && next.status === 'in_progress' ? { ...open, startedAt: at } : open;
 }
 
+/**
+ * `task.changed` for a task written as `next`, coming `from` a status (equal to its own when only the
+ * blocker changed): the one shape every use case that moves a task publishes.
+ */
+export function taskChangedEvent(
+  project: string,
+  phase: string,
+  agent: string | undefined,
+  from: TaskStatus,
+  next: TaskState,
+  extra: Pick<TaskChangedDetail, 'blockedReason' | 'unblocked' | 'note'> = {},
+): DomainEvent {
+  return domainEvent('task.changed', {
+    project,
+    task: next.id,
+    phase,
+    ...(agent !== undefined ? { agent } : {}),
+    version: next.version,
+    from,
+    to: next.status,
+    by: next.updatedBy,
+    blocked: next.blocked,
+    ...extra,
+    at: next.updatedAt,
+  });
+}
+
 /** A task state without its claim (the assignee stays). */
 export function withoutClaim(task: TaskState): TaskState {
   const { claim: _ended, ...rest } = task;
@@ -774,18 +791,8 @@ export async function setBlocker(
     );
     const phase = requireTask(stored.plan, taskDef.id).phase.id;
     const published = [
-      domainEvent('task.changed', {
-        project,
-        task: taskDef.id,
-        phase,
-        ...(agent !== undefined ? { agent } : {}),
-        version: next.version,
-        from: next.status,
-        to: next.status,
-        by: next.updatedBy,
-        blocked: next.blocked,
+      taskChangedEvent(project, phase, agent, next.status, next, {
         ...(next.blockedReason ? { blockedReason: next.blockedReason } : {}),
-        at: next.updatedAt,
       }),
     ];
     await ports.store.commit(project, {

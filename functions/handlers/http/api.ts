@@ -16,6 +16,21 @@ import { pathParams } from './schemas.js';
 /** Bodies above this are refused with 413 before anything is parsed. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * A request's body as text (API Gateway base64-encodes binary ones), refused with 413 over
+ * {@link MAX_BODY_BYTES} before anything parses it.
+ */
+export function readBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): string {
+  const body = event.body
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64').toString('utf8')
+      : event.body
+    : '';
+  const bytes = Buffer.byteLength(body);
+  if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(bytes, MAX_BODY_BYTES);
+  return body;
+}
+
 export interface ApiRequest {
   readonly event: APIGatewayProxyEventV2;
   readonly params: Readonly<Record<string, string>>;
@@ -254,13 +269,7 @@ export function apiHandler(
   return middy(async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const route = routes[event.routeKey];
     if (!route) throw new NotFoundError(`no route ${event.routeKey}`);
-    const rawBody = event.body
-      ? event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body
-      : '';
-    const bytes = Buffer.byteLength(rawBody);
-    if (bytes > MAX_BODY_BYTES) throw new PayloadTooLargeError(bytes, MAX_BODY_BYTES);
+    const rawBody = readBody(event);
     const headers = event.headers ?? {};
     const dependencies = deps();
     const { actor, record } = await authenticate(headers.authorization, dependencies);

@@ -114,7 +114,8 @@ export function attentionItems(
         detail: `${task.status.replace('_', ' ')}${task.holder ? `, ${task.holder}` : ''}`,
         href: `/board#task-${task.id}`,
       });
-    if (task.claim && Date.parse(task.claim.expiresAt) < now)
+    // A claim on a task the plan assigns to its holder never lapses: the monitor leaves it.
+    if (task.claim && task.claim.agent !== task.agent && Date.parse(task.claim.expiresAt) < now)
       push({
         key: `claim-expired:${task.id}`,
         kind: 'claim-expired',

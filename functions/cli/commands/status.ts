@@ -148,9 +148,12 @@ export function renderStatus(status: StatusView, style: (s: Style, t: string) =>
       const lapsed = claim.expiresAt <= status.generatedAt;
       out.push(
         `  ${task.id.padEnd(idWidth)}  ${claim.agent} · ${task.status} · since ${when(claim.at)} · ` +
-          (lapsed
-            ? style('red', `lease expired ${when(claim.expiresAt)}, about to be released`)
-            : `lease until ${when(claim.expiresAt)}`),
+          // A claim on a task the plan assigns to its holder never lapses (docs/api.md).
+          (claim.agent === task.agent
+            ? 'assigned by the plan'
+            : lapsed
+              ? style('red', `lease expired ${when(claim.expiresAt)}, about to be released`)
+              : `lease until ${when(claim.expiresAt)}`),
       );
     }
   }

@@ -852,8 +852,9 @@ export async function recordHeartbeat(
   const stored = await requirePlan(ports, input.project);
   assertMayActFor(stored.plan, input.actor, input.agent, 'send heartbeats');
   const agentDef = requireAgent(stored.plan, input.agent);
-  if (input.task !== undefined) {
-    const { task } = requireTask(stored.plan, input.task);
+  const named = input.task === undefined ? undefined : requireTask(stored.plan, input.task).task;
+  if (named !== undefined) {
+    const task = named;
     if (task.agent !== input.agent && !mayClaim(task, input.agent))
       throw new ValidationError(
         task.agent
@@ -864,9 +865,12 @@ export async function recordHeartbeat(
   const { project, agent, actor, ...heartbeat } = input;
   const at = ports.clock.now().toISOString();
   const recorded = await ports.store.recordHeartbeat(project, agent, { ...heartbeat, at });
-  // A heartbeat naming a task renews the agent's claim on it (a no-op when it holds none).
-  if (input.task !== undefined)
-    await ports.store.renewClaim(project, input.task, {
+  // A heartbeat naming a pool or open task renews the agent's claim on it (a no-op when it holds none).
+  // A claim on a task the plan assigns to this very agent never lapses (the monitor leaves it, and its
+  // lease id keeps working: nobody else may take the task), so renewing it would be a wasted write on
+  // the hottest request there is; a silent agent is the agent-down path's to handle.
+  if (named !== undefined && named.agent !== agent)
+    await ports.store.renewClaim(project, named.id, {
       agent,
       at,
       expiresAt: new Date(Date.parse(at) + leaseDuration(agentDef)).toISOString(),

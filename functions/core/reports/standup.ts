@@ -37,7 +37,7 @@ function workingText(index: ReportIndex, view: TaskView): Inline[] {
   const parts: Inline[] = [...taskText(view)];
   const details: string[] = [];
   const claim = view.state.claim;
-  if (claim) details.push(claimText(index, claim));
+  if (claim) details.push(claimText(index, claim, view.agent));
   if (view.state.status === 'in_review') details.push('in review');
   const agent = view.agent === undefined ? undefined : index.agentStatus.get(view.agent);
   if (agent?.currentTask === view.task.id && agent.reportedCompletion !== null)
@@ -51,8 +51,12 @@ function workingText(index: ReportIndex, view: TaskView): Inline[] {
   return parts;
 }
 
-/** `claimed by Coder A, lease until Thu 15 Jan 09:40 EST`: who holds the task, and until when. */
-function claimText(index: ReportIndex, claim: TaskClaim): string {
+/**
+ * `claimed by Coder A, lease until Thu 15 Jan 09:40 EST`: who holds the task, and until when. A claim
+ * on a task the plan assigns to its holder never lapses (nothing renews it): only who holds it.
+ */
+function claimText(index: ReportIndex, claim: TaskClaim, planAgent: string | undefined): string {
+  if (claim.agent === planAgent) return `claimed by ${agentName(index, claim.agent)}`;
   const until = formatInstant(claim.expiresAt, index.timeZone, index.ctx.now);
   const lapsed = Date.parse(claim.expiresAt) <= index.nowMs;
   return `claimed by ${agentName(index, claim.agent)}, ${lapsed ? `lease expired ${until}` : `lease until ${until}`}`;

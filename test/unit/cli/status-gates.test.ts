@@ -270,6 +270,19 @@ describe('renderStatus', () => {
     );
   });
 
+  it('gives no lease expiry for a claim on a task the plan assigns to its holder: it never lapses', () => {
+    const view = status();
+    const late = {
+      ...view,
+      generatedAt: '2026-12-07T14:21:00.000Z',
+      tasks: view.tasks.map((task) => (task.id === 'refunds-schema' ? { ...task, agent: 'coder-a' } : task)),
+    };
+    const text = renderStatus(late, plain);
+    expect(text).toContain(
+      '  refunds-schema  coder-a · in_progress · since Mon 7 Dec 08:40 EST · assigned by the plan\n',
+    );
+  });
+
   it('shows no claims or leases from a server that sends none', () => {
     const { leases: _leases, ...older } = status();
     const text = renderStatus(

@@ -122,6 +122,13 @@ describe('what needs attention', () => {
             status: 'in_progress',
             claim: { agent: 'beta', at: iso(-2 * HOUR), expiresAt: iso(-5 * 60_000) },
           }),
+          // The plan gives `b` to beta: its claim never lapses (heartbeats do not renew it).
+          task({
+            id: 'b',
+            agent: 'beta',
+            status: 'in_progress',
+            claim: { agent: 'beta', at: iso(-2 * HOUR), expiresAt: iso(-HOUR) },
+          }),
         ],
       }),
       NOW,

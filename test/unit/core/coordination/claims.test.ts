@@ -207,6 +207,31 @@ describe('fencing with the lease', () => {
 });
 
 describe('lease expiry and release', () => {
+  it('leaves a claim on a task the plan assigns to its agent alone: no renewal written, never released', async () => {
+    // Prepare: a3 claims `mine`, which the plan gives it (a3's lease is the default 30 minutes).
+    const claim = await claimTask(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
+    const claimed = (await ports.store.getTasks('pool', ['mine'])).get('mine');
+
+    // Act: heartbeats naming it for two hours, then the monitor.
+    for (let beat = 0; beat < 8; beat++) {
+      minutes(15);
+      await recordHeartbeat(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
+    }
+    const released = await expireClaims(ports, 'pool');
+    const done = await transitionTask(ports, {
+      project: 'pool',
+      task: 'mine',
+      to: 'done',
+      lease: claim.lease?.id,
+      actor: agent('a3'),
+    });
+
+    // Assess: the heartbeats wrote nothing on the task, the claim stayed and its lease still worked.
+    expect(claimed?.claim?.agent).toBe('a3');
+    expect(released).toEqual([]);
+    expect(done.task).toMatchObject({ status: 'done', version: (claimed?.version ?? 0) + 1 });
+  });
+
   it('renews a claim with heartbeats naming the task, and releases it when they stop', async () => {
     // Prepare: a1's lease is 20 minutes.
     const claim = await claimTask(ports, { project: 'pool', agent: 'a1', task: 'short', actor: agent('a1') });

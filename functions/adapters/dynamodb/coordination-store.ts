@@ -103,7 +103,7 @@ export class DynamoDbCoordinationStore
 
   async bumpChanges(project: string, n: number): Promise<void> {
     try {
-      await this.client.send(
+      const response = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.planPointer(project),
@@ -111,12 +111,16 @@ export class DynamoDbCoordinationStore
           // No plan, no counter: ADD would otherwise create a pointer without a plan.
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':n': n },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      // This container's pointer is now the stored one: requests keep it instead of reading it again
+      // (in convoy dev the publisher shares the API's store, and bumps several times a second).
+      this.pointers.set(project, { item: response.Attributes, readAt: Date.now() });
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      this.pointers.delete(project);
     }
-    this.pointers.delete(project);
   }
 
   /** The plan pointer, from this container's cache when it was read less than `maxAgeMs` ago. */
@@ -287,6 +291,11 @@ export class DynamoDbCoordinationStore
   }
 
   async countDone(project: string, phase: string, delta: number): Promise<number> {
+    // Only reading it (every transition to done asks): a consistent read, not a write of nothing.
+    if (delta === 0) {
+      const item = await this.get(keys.phaseDoneCount(project, phase));
+      return Number(item?.done ?? 0);
+    }
     const response = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -341,6 +350,7 @@ export class DynamoDbCoordinationStore
           ]
         : []),
       ...(change.agentsDown ?? []).map((mark) => ({ Update: this.downMark(project, mark.agent, mark) })),
+      ...(change.agentsUp ?? []).map((up) => ({ Update: this.upMark(project, up) })),
       ...(change.doneCounts ?? []).map(({ phase, delta }) => ({
         Update: {
           TableName: this.tableName,
@@ -446,8 +456,50 @@ export class DynamoDbCoordinationStore
   async recordHeartbeat(
     project: string,
     agent: string,
-    heartbeat: { at: string; task?: string; completion?: number; risk?: Risk; note?: string },
-  ): Promise<{ agent: AgentState; wasDownSince?: string }> {
+    heartbeat: Heartbeat,
+  ): Promise<{ agent: AgentState; down?: string }> {
+    const update = this.heartbeatUpdate(project, agent, heartbeat);
+    // SET and ADD in one UpdateItem: no read, so concurrent heartbeats all count. The item as it was
+    // before this very update gives the new state. Only a heartbeat at least as new as the stored one
+    // moves lastHeartbeatAt (and what it reports), and only while the agent is not marked down: bringing
+    // it back up is a change of its own, written with its consequences (`Change.agentsUp`).
+    let response: { Attributes?: Item | undefined };
+    try {
+      response = await this.client.send(
+        new UpdateCommand({
+          ...update,
+          ConditionExpression: '(attribute_not_exists(#at) OR #at <= :at) AND attribute_not_exists(#down)',
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      const stored = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const old = stored ? toAgent(unmarshall(stored)) : undefined;
+      // Marked down (and this heartbeat not older than its last one): nothing written; the caller brings
+      // it back up in one transaction with the event, the notice and the trail.
+      if (old?.downSince !== undefined && !(old.lastHeartbeatAt !== undefined && old.lastHeartbeatAt > heartbeat.at))
+        return { agent: old, down: old.downSince };
+      // A concurrent heartbeat stamped later got there first: this one still counts, but its older
+      // time and report do not overwrite the newer ones.
+      const counted = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.agent(project, agent),
+          UpdateExpression: 'ADD #count :one, #version :one',
+          ExpressionAttributeNames: { '#count': 'heartbeats', '#version': 'version' },
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { agent: toAgent(counted.Attributes ?? {}) };
+    }
+    return { agent: afterHeartbeat(response.Attributes ? toAgent(response.Attributes) : undefined, agent, heartbeat) };
+  }
+
+  /** The heartbeat's SET and ADD on the agent's item (its condition is the caller's). */
+  private heartbeatUpdate(project: string, agent: string, heartbeat: Heartbeat) {
     const names: Record<string, string> = {
       '#at': 'lastHeartbeatAt',
       '#id': 'id',
@@ -469,50 +521,27 @@ export class DynamoDbCoordinationStore
       values[`:${name}`] = value;
       sets.push(`#${name} = :${name}`);
     }
-    // SET, ADD and REMOVE in one UpdateItem: no read, so concurrent heartbeats all count. The item as
-    // it was before this very update tells whether the agent was down, and gives the new state. Only
-    // a heartbeat at least as new as the stored one moves lastHeartbeatAt (and what it reports).
-    let response: { Attributes?: Item | undefined };
-    try {
-      response = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.agent(project, agent),
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE #down ADD #count :one, #version :one`,
-          ConditionExpression: 'attribute_not_exists(#at) OR #at <= :at',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-    } catch (error) {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      // A concurrent heartbeat stamped later got there first: this one still counts, but its older
-      // time and report do not overwrite the newer ones.
-      const counted = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.agent(project, agent),
-          UpdateExpression: 'ADD #count :one, #version :one',
-          ExpressionAttributeNames: { '#count': 'heartbeats', '#version': 'version' },
-          ExpressionAttributeValues: { ':one': 1 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return { agent: toAgent(counted.Attributes ?? {}) };
-    }
-    const { downSince, ...before } = response.Attributes ? toAgent(response.Attributes) : ({} as AgentState);
-    const defined = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
     return {
-      agent: {
-        ...before,
-        ...defined,
-        id: agent,
-        lastHeartbeatAt: heartbeat.at,
-        heartbeats: (before.heartbeats ?? 0) + 1,
-        version: (before.version ?? 0) + 1,
-      },
-      ...(downSince ? { wasDownSince: downSince } : {}),
+      TableName: this.tableName,
+      Key: keys.agent(project, agent),
+      UpdateExpression: `SET ${sets.join(', ')} ADD #count :one, #version :one`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+  }
+
+  /**
+   * An agent back up, in a change's transaction: its heartbeat written and its down mark removed, only
+   * while the mark is still the one the caller saw (a concurrent heartbeat that brought it back wins)
+   * and the heartbeat is not older than the stored one.
+   */
+  private upMark(project: string, up: AgentUp) {
+    const update = this.heartbeatUpdate(project, up.agent, up.heartbeat);
+    return {
+      ...update,
+      UpdateExpression: update.UpdateExpression.replace(' ADD ', ' REMOVE #down ADD '),
+      ConditionExpression: '#down = :seen AND (attribute_not_exists(#at) OR #at <= :at)',
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':seen': up.downSince },
     };
   }
 

@@ -43,7 +43,9 @@ export async function deliverDomainEvents(
   if (events.length === 0) return 0;
   await ports.events.publish(events);
   await bumpChanges(ports, events);
+  const settledLater = settledByALaterEvent(events);
   for (const [index, event] of events.entries()) {
+    if (settledLater.has(index)) continue;
     try {
       await follow(ports, event);
     } catch (error) {
@@ -53,6 +55,29 @@ export async function deliverDomainEvents(
   }
   return events.length;
 }
+
+/**
+ * The tasks reaching done whose only follower settles their phase, when a later event of the batch
+ * settles the same phase: settling reads the phase's count as it is now, so settling once, for the
+ * last of them, settles it for all (a batch of 100 such events costs one read, not 100). Should that
+ * last one fail, the stream delivers again from it, and it settles for the ones before it then.
+ */
+function settledByALaterEvent(events: readonly DomainEvent[]): Set<number> {
+  const last = new Map<string, number>();
+  const superseded = new Set<number>();
+  for (const [index, event] of events.entries()) {
+    if (event.type !== 'task.changed' || !onlySettles(event)) continue;
+    const phase = `${event.project}\u0000${event.detail.phase}`;
+    const previous = last.get(phase);
+    if (previous !== undefined) superseded.add(previous);
+    last.set(phase, index);
+  }
+  return superseded;
+}
+
+/** A task reaching done that raises or lifts no blocker: following it only settles its phase. */
+const onlySettles = (event: DomainEventOf<'task.changed'>) =>
+  event.detail.to === 'done' && event.detail.from !== 'done' && blockerEvents(event).length === 0;
 
 /**
  * Moves each project's change counter by its events in the batch, which the dashboard polls

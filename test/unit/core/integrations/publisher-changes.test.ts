@@ -119,3 +119,29 @@ describe('the publisher moves the change counter the dashboard polls', () => {
     expect(await stores.store.changes('relay')).toEqual(before);
   });
 });
+
+describe('the publisher settles phases', () => {
+  it('reads a phase’s done count once per batch, for the last task of it that reached done', async () => {
+    // Prepare: both tasks of `build` done in two projects, their four events in one batch.
+    for (const project of ['relay', 'other'])
+      for (const task of ['api', 'docs']) {
+        await transitionTask(ports, { project, task, to: 'in_progress', actor: admin });
+        await transitionTask(ports, { project, task, to: 'done', actor: admin });
+      }
+    const counted: string[] = [];
+    const countDone = stores.store.countDone.bind(stores.store);
+    stores.store.countDone = async (project, phase, delta) => {
+      counted.push(`${project}/${phase}`);
+      return countDone(project, phase, delta);
+    };
+
+    // Act
+    const delivered = await deliverPending();
+
+    // Assess: every event delivered, one read per project's phase, and both phases passed.
+    expect(delivered).toBeGreaterThanOrEqual(8);
+    expect(counted.sort()).toEqual(['other/build', 'relay/build']);
+    for (const project of ['relay', 'other'])
+      expect((await stores.store.getPhase(project, 'build'))?.status).toBe('passed');
+  });
+});

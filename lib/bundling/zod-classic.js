@@ -1,8 +1,8 @@
 // zod/v4/classic/external.js, less what no Convoy code or dependency calls, for the Lambda bundles only.
 //
-// `import { z } from 'zod'` (Convoy's schemas, jira.js) makes `z` a namespace object holding every export
-// of zod, so esbuild keeps all of them: the 40-odd locales (265 KB minified; zod's core loads English
-// itself), the schema compiler `z.compile` (29 KB) and `z.fromJSONSchema` (12 KB). The bundles alias
+// `import { z } from 'zod'` (jira.js; Convoy writes `import * as z`, docs/architecture.md) makes `z` a
+// namespace object holding every export of zod, so esbuild keeps all of them: the 40-odd locales (265 KB
+// minified; zod's core loads English itself), the schema compiler `z.compile` (29 KB) and `z.fromJSONSchema` (12 KB). The bundles alias
 // 'zod' to ./zod.js (lib/constructs/bundling.ts), which re-exports this list; a name left out here is
 // undefined in a bundle, and test/unit/bundling.test.ts checks that exactly these are left out.
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CoordinationPorts, recordEvent, transitionTask } from '../coordination/commands.js';
 import type { Actor } from '../coordination/model.js';
 import { ConflictError } from '../errors.js';

@@ -1,7 +1,7 @@
 import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import { type ParseError as JsonError, parse as parseJson, printParseErrorCode } from 'jsonc-parser';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { horizonOverrun } from './analysis.js';
 import { LIMITS } from './lexical.js';
 import { checkReferences, formatPath, type Issue, type Path } from './references.js';

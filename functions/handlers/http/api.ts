@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type Actor, describeActor } from '../../core/coordination/model.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../core/errors.js';
 import { didYouMean } from '../../core/plan/suggest.js';

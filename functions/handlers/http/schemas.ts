@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RISKS } from '../../core/coordination/model.js';
 // Direct module imports keep the YAML parsers out of bundles that never read a plan file.
 import {

@@ -1,6 +1,6 @@
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { OnceOptions } from '../../core/ports.js';
 import { httpErrors } from './errors.js';
 

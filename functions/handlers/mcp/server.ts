@@ -1,5 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { claimTask, releaseTask } from '../../core/coordination/claims.js';
 import {
   recordHandoff,

@@ -2,11 +2,11 @@ import type {
   AgentState,
   AuditEvent,
   Handoff,
+  Heartbeat,
   LeaseSet,
   MetricPoint,
   PhaseState,
   ProjectSnapshot,
-  Risk,
   StoredPlan,
   TaskState,
 } from './coordination/model.js';
@@ -117,14 +117,16 @@ export interface CoordinationStore {
     renewal: { agent: string; at: string; expiresAt: string },
   ): Promise<boolean>;
   /**
-   * Records a heartbeat without reading first (counts always add up under concurrency) and clears
-   * the agent's down mark; `wasDownSince` says it had one.
+   * Records a heartbeat without reading first (counts always add up under concurrency): one write.
+   * An agent marked down is left as it is, nothing written: `down` says since when, `agent` is its
+   * stored state; bring it back up with `commit` and `Change.agentsUp`, in one transaction with the
+   * consequences of its return.
    */
   recordHeartbeat(
     project: string,
     agent: string,
-    heartbeat: { at: string; task?: string; completion?: number; risk?: Risk; note?: string },
-  ): Promise<{ agent: AgentState; wasDownSince?: string }>;
+    heartbeat: Heartbeat,
+  ): Promise<{ agent: AgentState; down?: string }>;
   /**
    * Marks an agent down unless it is already, or a heartbeat newer than `lastHeartbeatAt` arrived
    * meanwhile; false when it did not mark it.
@@ -161,6 +163,13 @@ export interface OutboxWrite {
   readonly command: OutboxCommand;
 }
 
+/** An agent marked down since `downSince` that sent `heartbeat` (see `Change.agentsUp`). */
+export interface AgentUp {
+  readonly agent: string;
+  readonly downSince: string;
+  readonly heartbeat: Heartbeat;
+}
+
 /** What `CoordinationStore.commit` writes in one transaction. */
 export interface Change {
   readonly tasks?: readonly VersionedWrite<TaskState>[];
@@ -177,6 +186,13 @@ export interface Change {
     readonly at: string;
     readonly lastHeartbeatAt: string;
   }[];
+  /**
+   * Brings agents marked down back up: writes each one's heartbeat (as `recordHeartbeat`) and removes
+   * its down mark, only if it is still down since `downSince` and the heartbeat is not older than its
+   * last one (a concurrent heartbeat that brought it back wins: the whole change fails with
+   * `VersionConflictError`).
+   */
+  readonly agentsUp?: readonly AgentUp[];
   /** Replaces the project's resource leases, if they are still at `expectedVersion` (see `getLeases`). */
   readonly leases?: VersionedWrite<LeaseSet>;
   /** Moves the done counters of phases (see `countDone`) with the tasks that moved them. */

@@ -719,7 +719,7 @@ export function describeStoreContract(name: string, create: () => Promise<Contra
         expect((await s.store.snapshot('demo'))?.agents.get('alpha')).toEqual(late.agent);
       });
 
-      it('marks an agent down once, not after a newer heartbeat, and its next heartbeat says since when', async () => {
+      it('marks an agent down once, not after a newer heartbeat, and records nothing of its next heartbeat but since when', async () => {
         // Prepare
         await s.store.recordHeartbeat('demo', 'alpha', { at: at(0) });
 
@@ -727,16 +727,70 @@ export function describeStoreContract(name: string, create: () => Promise<Contra
         const unknown = await s.store.markAgentDown('demo', 'beta', { at: at(30), lastHeartbeatAt: at(0) });
         const marked = await s.store.markAgentDown('demo', 'alpha', { at: at(30), lastHeartbeatAt: at(0) });
         const twice = await s.store.markAgentDown('demo', 'alpha', { at: at(31), lastHeartbeatAt: at(0) });
-        const back = await s.store.recordHeartbeat('demo', 'alpha', { at: at(40) });
-        const raced = await s.store.markAgentDown('demo', 'alpha', { at: at(50), lastHeartbeatAt: at(0) });
+        const back = await s.store.recordHeartbeat('demo', 'alpha', { at: at(40), completion: 50 });
+
+        // Assess: the heartbeat of a down agent writes nothing; bringing it back up is a change's.
+        expect([unknown, marked, twice]).toEqual([false, true, false]);
+        expect(back).toEqual({
+          agent: { id: 'alpha', lastHeartbeatAt: at(0), downSince: at(30), heartbeats: 1, version: 2 },
+          down: at(30),
+        });
+        await s.store.savePlan('demo', PLAN, 0, { at: T0, by: 'admin', event: event('plan.applied') });
+        expect((await s.store.snapshot('demo'))?.agents.get('alpha')).toEqual(back.agent);
+      });
+
+      it('brings a down agent back up with its heartbeat in a change, once, and leaves it down when the change is refused', async () => {
+        // Prepare
+        await s.store.recordHeartbeat('demo', 'alpha', { at: at(0), task: 'task-1a', note: 'starting' });
+        await s.store.markAgentDown('demo', 'alpha', { at: at(30), lastHeartbeatAt: at(0) });
+        const heartbeat = { at: at(40), completion: 50, risk: 'yellow' as const };
+        const change = (id: string) => ({
+          agentsUp: [{ agent: 'alpha', downSince: at(30), heartbeat }],
+          events: [event('agent.up', at(40), { subject: 'alpha' })],
+          published: [
+            domainEvent('agent.up', { project: 'demo', agent: 'alpha', downSince: at(30), at: id }),
+          ],
+        });
+
+        // Act: a change refused for another of its writes, then the change, then the same one raced.
+        const refused = await failure(
+          s.store.commit('demo', {
+            ...change(at(40)),
+            tasks: [{ next: task('task-1a', 1), expectedVersion: 7 }],
+          }),
+        );
+        const stillDown = await s.store.recordHeartbeat('demo', 'alpha', { at: at(41) });
+        const lost = await s.publishedEvent(`agent.up/demo/alpha/${at(30)}`);
+        await s.store.commit('demo', change(at(40)));
+        const raced = await failure(s.store.commit('demo', change(at(42))));
+        const older = await failure(
+          s.store.commit('demo', {
+            agentsUp: [{ agent: 'alpha', downSince: at(30), heartbeat: { at: at(35) } }],
+            events: [],
+          }),
+        );
+        const next = await s.store.recordHeartbeat('demo', 'alpha', { at: at(45) });
 
         // Assess
-        expect([unknown, marked, twice, raced]).toEqual([false, true, false, false]);
-        expect(back.wasDownSince).toBe(at(30));
-        expect(back.agent.downSince).toBeUndefined();
-        expect(back.agent.version).toBe(3);
-        const again = await s.store.recordHeartbeat('demo', 'alpha', { at: at(45) });
-        expect(again.wasDownSince).toBeUndefined();
+        expect(refused).toBeInstanceOf(VersionConflictError);
+        expect(stillDown.down).toBe(at(30));
+        expect(raced).toBeInstanceOf(VersionConflictError);
+        expect(older).toBeInstanceOf(VersionConflictError);
+        expect(next.down).toBeUndefined();
+        expect(next.agent).toEqual({
+          id: 'alpha',
+          lastHeartbeatAt: at(45),
+          currentTask: 'task-1a',
+          note: 'starting',
+          completion: 50,
+          risk: 'yellow',
+          heartbeats: 3,
+          version: 4,
+        });
+        expect(lost).toBeUndefined();
+        expect((await s.publishedEvent(`agent.up/demo/alpha/${at(30)}`))?.at).toBe(at(40));
+        const trail = await s.store.listEvents('demo', { type: 'agent.up', limit: 10 });
+        expect(trail.events).toHaveLength(1);
       });
     });
 

@@ -10,6 +10,7 @@ import { DynamoDbOutbox } from '../../functions/adapters/dynamodb/outbox.js';
 import {
   applyPlan,
   type CoordinationPorts,
+  recordHeartbeat,
   transitionTask,
 } from '../../functions/core/coordination/commands.js';
 import type { DomainEvent, DomainEventBus } from '../../functions/core/domain-events.js';
@@ -267,5 +268,55 @@ describe('the transactional outbox and its publisher', () => {
     expect(await ports.escalations?.unresolvedEscalations('relay')).toEqual([
       expect.objectContaining({ subject: 'build-gate', targets: ['pm'], occurrences: 1 }),
     ]);
+  });
+
+  it('keeps an agent down when the process stops bringing it back up, so its next heartbeat publishes agent.up once', async () => {
+    // Prepare: alpha was heard from, then marked down; the first process dies committing its return.
+    await recordHeartbeat(ports, { project: 'relay', agent: 'alpha', actor: admin });
+    const seen = (await ports.store.snapshot('relay'))?.agents.get('alpha')?.lastHeartbeatAt as string;
+    const downSince = new Date().toISOString();
+    await ports.store.markAgentDown('relay', 'alpha', { at: downSince, lastHeartbeatAt: seen });
+    const store = ports.store;
+    const dying = new Proxy(store, {
+      get(target, property) {
+        if (property === 'commit')
+          return async (...args: Parameters<typeof store.commit>) => {
+            if (args[1].agentsUp?.length) throw new Error('the process stopped');
+            return target.commit(...args);
+          };
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const stopped = await recordHeartbeat(
+      { ...ports, store: dying },
+      { project: 'relay', agent: 'alpha', actor: admin },
+    ).catch((error: Error) => error);
+    const afterCrash = (await ports.store.snapshot('relay'))?.agents.get('alpha');
+
+    // Act: the agent's next heartbeats reach a healthy process; a publisher delivers what was written.
+    const back = await recordHeartbeat(ports, { project: 'relay', agent: 'alpha', actor: admin });
+    await recordHeartbeat(ports, { project: 'relay', agent: 'alpha', actor: admin });
+    const bus = recordingBus();
+    const started = publisher(bus);
+    await started.publishOnce();
+    await started.publishOnce();
+
+    // Assess: nothing of the return was written by the dead process, and it is published once.
+    expect(stopped).toBeInstanceOf(Error);
+    expect(afterCrash).toMatchObject({ downSince, heartbeats: 1 });
+    expect(back).toMatchObject({ heartbeats: 2 });
+    expect(back.downSince).toBeUndefined();
+    expect(count(bus.ids, `agent.up/relay/alpha/${downSince}`)).toBe(1);
+    expect(bus.ids.filter((id) => id.startsWith('agent.up/'))).toHaveLength(1);
+    const trail = await ports.store.listEvents('relay', { type: 'agent.up', limit: 10 });
+    expect(trail.events).toEqual([expect.objectContaining({ subject: 'alpha', data: { downSince } })]);
+    const notices = (await ports.outbox.due(new Date(Date.now() + 60_000), 50)).map((entry) => entry.id);
+    expect(notices.filter((id) => id.includes('agent-up'))).toEqual([
+      `slack:agent-up:relay:alpha:${downSince}`,
+    ]);
+    const agent = (await ports.store.snapshot('relay'))?.agents.get('alpha');
+    expect(agent).toMatchObject({ heartbeats: 3 });
+    expect(agent?.downSince).toBeUndefined();
   });
 });

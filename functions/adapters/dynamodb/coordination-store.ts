@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -10,23 +11,26 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type {
-  AgentState,
-  AuditEvent,
-  Handoff,
-  LeaseSet,
-  MetricPoint,
-  PhaseState,
-  ProjectSnapshot,
-  ResourceLease,
-  Risk,
-  StoredPlan,
-  TaskState,
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  type AgentState,
+  type AuditEvent,
+  afterHeartbeat,
+  type Handoff,
+  type Heartbeat,
+  type LeaseSet,
+  type MetricPoint,
+  type PhaseState,
+  type ProjectSnapshot,
+  type ResourceLease,
+  type StoredPlan,
+  type TaskState,
 } from '../../core/coordination/model.js';
 import type { DomainEvent } from '../../core/domain-events.js';
 import { ValidationError, VersionConflictError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan/index.js';
 import type {
+  AgentUp,
   Change,
   ChartArchive,
   CoordinationStore,
@@ -479,7 +483,10 @@ export class DynamoDbCoordinationStore
       const old = stored ? toAgent(unmarshall(stored)) : undefined;
       // Marked down (and this heartbeat not older than its last one): nothing written; the caller brings
       // it back up in one transaction with the event, the notice and the trail.
-      if (old?.downSince !== undefined && !(old.lastHeartbeatAt !== undefined && old.lastHeartbeatAt > heartbeat.at))
+      if (
+        old?.downSince !== undefined &&
+        !(old.lastHeartbeatAt !== undefined && old.lastHeartbeatAt > heartbeat.at)
+      )
         return { agent: old, down: old.downSince };
       // A concurrent heartbeat stamped later got there first: this one still counts, but its older
       // time and report do not overwrite the newer ones.
@@ -495,7 +502,9 @@ export class DynamoDbCoordinationStore
       );
       return { agent: toAgent(counted.Attributes ?? {}) };
     }
-    return { agent: afterHeartbeat(response.Attributes ? toAgent(response.Attributes) : undefined, agent, heartbeat) };
+    return {
+      agent: afterHeartbeat(response.Attributes ? toAgent(response.Attributes) : undefined, agent, heartbeat),
+    };
   }
 
   /** The heartbeat's SET and ADD on the agent's item (its condition is the caller's). */

@@ -1,14 +1,15 @@
-import type {
-  AgentState,
-  AuditEvent,
-  Handoff,
-  LeaseSet,
-  MetricPoint,
-  PhaseState,
-  ProjectSnapshot,
-  Risk,
-  StoredPlan,
-  TaskState,
+import {
+  type AgentState,
+  type AuditEvent,
+  afterHeartbeat,
+  type Handoff,
+  type Heartbeat,
+  type LeaseSet,
+  type MetricPoint,
+  type PhaseState,
+  type ProjectSnapshot,
+  type StoredPlan,
+  type TaskState,
 } from '../../core/coordination/model.js';
 import type { DomainEvent } from '../../core/domain-events.js';
 import { UnprocessableError, ValidationError } from '../../core/errors.js';
@@ -185,6 +186,26 @@ export class MemoryCoordinationStore implements CoordinationStore {
           },
         }),
       ),
+      ...(change.agentsUp ?? []).map(
+        (up): Write => ({
+          item: `agent\n${project}\n${up.agent}`,
+          // A heartbeat that brought it back meanwhile wins, and an older one does not overwrite a newer.
+          holds: () => {
+            const agent = state.agents.get(up.agent);
+            return (
+              agent?.downSince === up.downSince &&
+              !(
+                agent.lastHeartbeatAt !== undefined && compareKeys(agent.lastHeartbeatAt, up.heartbeat.at) > 0
+              )
+            );
+          },
+          apply: () =>
+            state.agents.set(
+              up.agent,
+              afterHeartbeat(state.agents.get(up.agent), up.agent, copy(up.heartbeat)),
+            ),
+        }),
+      ),
       ...(change.published ?? []).map((event) => this.stream.put(event)),
       ...(change.doneCounts ?? []).map(
         ({ phase, delta }): Write => ({
@@ -256,32 +277,25 @@ export class MemoryCoordinationStore implements CoordinationStore {
 
   /**
    * Counts every heartbeat; only one at least as new as the stored one moves `lastHeartbeatAt` and
-   * what it reports, and clears the down mark.
+   * what it reports. An agent marked down is left as it is (see `Change.agentsUp`).
    */
   async recordHeartbeat(
     project: string,
     agent: string,
-    heartbeat: { at: string; task?: string; completion?: number; risk?: Risk; note?: string },
-  ): Promise<{ agent: AgentState; wasDownSince?: string }> {
+    heartbeat: Heartbeat,
+  ): Promise<{ agent: AgentState; down?: string }> {
     const agents = this.of(project).agents;
     const before = agents.get(agent);
-    const counted = { heartbeats: (before?.heartbeats ?? 0) + 1, version: (before?.version ?? 0) + 1 };
     if (before?.lastHeartbeatAt !== undefined && compareKeys(before.lastHeartbeatAt, heartbeat.at) > 0) {
       // A heartbeat stamped later got there first: this one counts, but does not overwrite it.
-      const next = { ...before, ...counted };
+      const next = { ...before, heartbeats: before.heartbeats + 1, version: before.version + 1 };
       agents.set(agent, next);
       return { agent: copy(next) };
     }
-    const { downSince, ...kept } = before ?? ({} as Partial<AgentState>);
-    const reported = copy({
-      currentTask: heartbeat.task,
-      completion: heartbeat.completion,
-      risk: heartbeat.risk,
-      note: heartbeat.note,
-    });
-    const next: AgentState = { ...kept, ...reported, id: agent, lastHeartbeatAt: heartbeat.at, ...counted };
+    if (before?.downSince !== undefined) return { agent: copy(before), down: before.downSince };
+    const next = afterHeartbeat(before, agent, copy(heartbeat));
     agents.set(agent, next);
-    return { agent: copy(next), ...(downSince ? { wasDownSince: downSince } : {}) };
+    return { agent: copy(next) };
   }
 
   async markAgentDown(

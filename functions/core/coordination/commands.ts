@@ -42,6 +42,7 @@ import {
   type Actor,
   type AgentState,
   type AuditEvent,
+  afterHeartbeat,
   describeActor,
   type Handoff,
   type LeaseSet,
@@ -862,9 +863,18 @@ export async function recordHeartbeat(
           : `task ${task.id} is not for agent ${input.agent}: its pool is ${(task.pool ?? []).join(', ')}`,
       );
   }
-  const { project, agent, actor, ...heartbeat } = input;
+  const { project, agent, actor, ...reported } = input;
   const at = ports.clock.now().toISOString();
-  const recorded = await ports.store.recordHeartbeat(project, agent, { ...heartbeat, at });
+  const heartbeat = { ...reported, at };
+  // One conditional write on the hottest request there is. An agent marked down is left as it is: its
+  // heartbeat, the end of its down mark, the trail, the notice and `agent.up` are one transaction, so a
+  // crash in between loses none of them (the agent stays down and its next heartbeat tries again). A
+  // concurrent heartbeat that brought it back first wins: this one starts over and is recorded plainly.
+  const { state, up } = await withRetries(ports, async () => {
+    const recorded = await ports.store.recordHeartbeat(project, agent, heartbeat);
+    if (recorded.down === undefined) return { state: recorded.agent, up: [] };
+    return { state: afterHeartbeat(recorded.agent, agent, heartbeat), up: await bringBackUp(recorded.down) };
+  });
   // A heartbeat naming a pool or open task renews the agent's claim on it (a no-op when it holds none).
   // A claim on a task the plan assigns to this very agent never lapses (the monitor leaves it, and its
   // lease id keeps working: nobody else may take the task), so renewing it would be a wasted write on
@@ -875,34 +885,36 @@ export async function recordHeartbeat(
       at,
       expiresAt: new Date(Date.parse(at) + leaseDuration(agentDef)).toISOString(),
     });
-  if (recorded.wasDownSince) {
-    // Heard from again: the agent is back up, and the trail says for how long it was gone; escalations
-    // about it being down follow the event.
-    const planned = stored.plan.agents.find((candidate) => candidate.id === agent);
-    const up = [domainEvent('agent.up', { project, agent, downSince: recorded.wasDownSince, at })];
+  // Escalations about it being down follow the event.
+  await ports.follow?.(up);
+  return state;
+
+  /** Heard from again: the agent is back up, and the trail says for how long it was gone. */
+  async function bringBackUp(downSince: string): Promise<DomainEvent[]> {
+    const published = [domainEvent('agent.up', { project, agent, downSince, at })];
     await ports.store.commit(project, {
+      agentsUp: [{ agent, downSince, heartbeat }],
       events: [
         auditEvent(ports, at, actor, {
           type: 'agent.up',
           subject: agent,
-          note: `${agent} is back after being down since ${recorded.wasDownSince}`,
-          data: { downSince: recorded.wasDownSince },
+          note: `${agent} is back after being down since ${downSince}`,
+          data: { downSince },
         }),
       ],
       ...queued(
         ports,
-        slackNotices(ports, stored.plan, agent, `agent-up:${project}:${agent}:${recorded.wasDownSince}`, {
+        slackNotices(ports, stored.plan, agent, `agent-up:${project}:${agent}:${downSince}`, {
           type: 'agent-up',
           project,
-          agent: { id: agent, name: planned?.name ?? agent },
-          downSince: recorded.wasDownSince,
+          agent: { id: agent, name: agentDef.name ?? agent },
+          downSince,
         }),
       ),
-      published: up,
+      published,
     });
-    await ports.follow?.(up);
+    return published;
   }
-  return recorded.agent;
 }
 
 /** How long a handoff's content is remembered: the same handoff sent again within it is recorded once. */

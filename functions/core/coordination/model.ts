@@ -132,6 +132,44 @@ export interface AgentState {
   readonly version: number;
 }
 
+/** What an agent reports with a heartbeat, stamped with when it arrived. */
+export interface Heartbeat {
+  readonly at: string;
+  readonly task?: string;
+  readonly completion?: number;
+  readonly risk?: Risk;
+  readonly note?: string;
+}
+
+/**
+ * An agent's state once `heartbeat` is written over `before` (its state before; none for an agent
+ * never heard from): what it reported replaces what it had, it counts one more heartbeat, and it is
+ * no longer down.
+ */
+export function afterHeartbeat(
+  before: AgentState | undefined,
+  agent: string,
+  heartbeat: Heartbeat,
+): AgentState {
+  const { downSince: _down, ...kept } = before ?? ({} as Partial<AgentState>);
+  const reported = Object.fromEntries(
+    Object.entries({
+      currentTask: heartbeat.task,
+      completion: heartbeat.completion,
+      risk: heartbeat.risk,
+      note: heartbeat.note,
+    }).filter(([, value]) => value !== undefined),
+  );
+  return {
+    ...kept,
+    ...reported,
+    id: agent,
+    lastHeartbeatAt: heartbeat.at,
+    heartbeats: (before?.heartbeats ?? 0) + 1,
+    version: (before?.version ?? 0) + 1,
+  };
+}
+
 export interface MetricPoint {
   readonly name: string;
   readonly value: number;

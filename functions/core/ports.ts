@@ -81,12 +81,15 @@ export interface CoordinationStore {
   snapshot(project: string): Promise<ProjectSnapshot | undefined>;
   getTasks(project: string, ids: readonly string[]): Promise<Map<string, TaskState>>;
   getPhase(project: string, id: string): Promise<PhaseState | undefined>;
-  /** Tasks and one phase in a single read: what a transition needs to check the lifecycle. */
+  /**
+   * Tasks and one phase in a single read: what a transition needs to check the lifecycle, with the
+   * phase's done count as it was then (see `countDone`; 0 when none is done).
+   */
   getTaskContext(
     project: string,
     taskIds: readonly string[],
     phase: string,
-  ): Promise<{ tasks: Map<string, TaskState>; phase?: PhaseState }>;
+  ): Promise<{ tasks: Map<string, TaskState>; phase?: PhaseState; done: number }>;
   /**
    * Adds `delta` to the count of a phase's tasks that are done and returns the new count: a cheap
    * hint of when the phase may be complete, verified against the tasks themselves before it passes.

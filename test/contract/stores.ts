@@ -298,7 +298,10 @@ export function describeStoreContract(name: string, create: () => Promise<Contra
         const context = await s.store.getTaskContext('demo', ['task-1b'], 'phase-1');
         expect(context.phase).toEqual(phase('phase-1', 2, { status: 'active' }));
         expect([...context.tasks.values()]).toEqual([task('task-1b', 1)]);
-        expect(await s.store.getTaskContext('demo', ['task-2a'], 'phase-2')).toEqual({ tasks: new Map() });
+        expect(await s.store.getTaskContext('demo', ['task-2a'], 'phase-2')).toEqual({
+          tasks: new Map(),
+          done: 0,
+        });
         const snapshot = await s.store.snapshot('demo');
         expect(snapshot?.tasks.get('task-1b')).toEqual(task('task-1b', 1));
         expect(snapshot?.phases.get('phase-1')?.status).toBe('active');
@@ -482,6 +485,7 @@ export function describeStoreContract(name: string, create: () => Promise<Contra
         expect((tooBig as Error).message).toMatch(/at most 100 items/);
         expect((await s.outbox.due(new Date(at(60)), 200)).map((entry) => entry.id)).toEqual(['first']);
         expect(await s.store.countDone('demo', 'phase-1', 0)).toBe(1);
+        expect((await s.store.getTaskContext('demo', ['task-1a'], 'phase-1')).done).toBe(1);
         expect((await s.store.snapshot('demo'))?.agents.get('alpha')?.downSince).toBe(at(30));
       });
 

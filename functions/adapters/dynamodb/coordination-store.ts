@@ -265,20 +265,23 @@ export class DynamoDbCoordinationStore
     project: string,
     taskIds: readonly string[],
     phase: string,
-  ): Promise<{ tasks: Map<string, TaskState>; phase?: PhaseState }> {
+  ): Promise<{ tasks: Map<string, TaskState>; phase?: PhaseState; done: number }> {
     const wanted = [...new Set(taskIds)];
-    if (wanted.length > 99) {
-      const [tasks, phaseState] = await Promise.all([
+    if (wanted.length > 98) {
+      const [tasks, phaseState, done] = await Promise.all([
         this.getTasks(project, wanted),
         this.getPhase(project, phase),
+        this.countDone(project, phase, 0),
       ]);
-      return { tasks, ...(phaseState ? { phase: phaseState } : {}) };
+      return { tasks, ...(phaseState ? { phase: phaseState } : {}), done };
     }
     const tasks = new Map<string, TaskState>();
     let phaseState: PhaseState | undefined;
+    let done = 0;
+    const doneKey = keys.phaseDoneCount(project, phase);
     let request: Record<string, { Keys: Key[]; ConsistentRead: boolean }> | undefined = {
       [this.tableName]: {
-        Keys: [...wanted.map((id) => keys.task(project, id)), keys.phase(project, phase)],
+        Keys: [...wanted.map((id) => keys.task(project, id)), keys.phase(project, phase), doneKey],
         ConsistentRead: true,
       },
     };
@@ -286,12 +289,13 @@ export class DynamoDbCoordinationStore
       const response = await this.client.send(new BatchGetCommand({ RequestItems: request }));
       for (const item of response.Responses?.[this.tableName] ?? []) {
         const sk = item.sk as string;
-        if (itemKind(sk) === 'phase') phaseState = toPhase(item);
+        if (sk === doneKey.sk) done = Number(item.done ?? 0);
+        else if (itemKind(sk) === 'phase') phaseState = toPhase(item);
         else tasks.set(idOf(sk), toTask(item));
       }
       request = response.UnprocessedKeys as typeof request;
     }
-    return { tasks, ...(phaseState ? { phase: phaseState } : {}) };
+    return { tasks, ...(phaseState ? { phase: phaseState } : {}), done };
   }
 
   async countDone(project: string, phase: string, delta: number): Promise<number> {

@@ -141,9 +141,13 @@ export class MemoryCoordinationStore implements CoordinationStore {
     project: string,
     taskIds: readonly string[],
     phase: string,
-  ): Promise<{ tasks: Map<string, TaskState>; phase?: PhaseState }> {
+  ): Promise<{ tasks: Map<string, TaskState>; phase?: PhaseState; done: number }> {
     const phaseState = await this.getPhase(project, phase);
-    return { tasks: await this.getTasks(project, taskIds), ...(phaseState ? { phase: phaseState } : {}) };
+    return {
+      tasks: await this.getTasks(project, taskIds),
+      ...(phaseState ? { phase: phaseState } : {}),
+      done: this.of(project).done.get(phase) ?? 0,
+    };
   }
 
   async countDone(project: string, phase: string, delta: number): Promise<number> {

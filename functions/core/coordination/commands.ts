@@ -388,6 +388,12 @@ export interface TaskResult {
 }
 
 /**
+ * How many other tasks of a phase may reach done between a transition's read and its commit while the
+ * answer still names the phase it completes; more, and only the publisher settles it (a moment later).
+ */
+const RACING_COMPLETIONS = 8;
+
+/**
  * Moves a task along its lifecycle; 409 (ConflictError) with the reason when the rules forbid it. A
  * move to done of a task that needs evidence is refused (409 listing what is missing) unless the
  * evidence is there or its owner or an admin overrides with a note (core/coordination/evidence.ts).
@@ -434,7 +440,8 @@ export async function transitionTask(
       predecessors,
     });
     if (check.outcome === 'forbidden') throw new ConflictError(check.reason);
-    if (check.outcome === 'unchanged') return { task, changed: false, from: task.status, published: [] };
+    if (check.outcome === 'unchanged')
+      return { task, changed: false, from: task.status, published: [], done: context.done };
     const at = ports.clock.now().toISOString();
     const verification =
       input.to === 'done'
@@ -501,20 +508,24 @@ export async function transitionTask(
       ...(outbox.length > 0 ? { outbox: { entries: outbox, now: ports.clock.now() } } : {}),
       published: [...published, ...(leaseChange?.published ?? [])],
     });
-    return { task: next, changed: true, from: task.status, published };
+    return { task: next, changed: true, from: task.status, published, done: context.done };
   });
   // Only a task reaching done can complete a phase (an admin reopening one leaves its phase as it is).
   // The publisher follows the task.changed event to settle the phases; settling here too (it is
-  // idempotent) lets the answer say which phases moved.
-  const moved = result.changed
-    ? await followTaskChange(ports, {
-        project,
-        phase: phase.id,
-        from: result.from,
-        to: result.task.status,
-        at: result.task.updatedAt,
-      })
-    : [];
+  // idempotent) lets the answer say which phases moved. Far from the phase's end (by the count read
+  // with the task, even if that many others finished meanwhile) there is nothing to settle, and the
+  // read it takes is left out of the request.
+  const nearEnd = result.done + 1 + RACING_COMPLETIONS >= phase.tasks.length;
+  const moved =
+    result.changed && nearEnd
+      ? await followTaskChange(ports, {
+          project,
+          phase: phase.id,
+          from: result.from,
+          to: result.task.status,
+          at: result.task.updatedAt,
+        })
+      : [];
   // A lifted blocker's escalations follow at once too (the publisher would a moment later); the phases
   // were settled just above, and following the event again would only settle them again.
   if (result.published.some((event) => event.type === 'task.changed' && event.detail.unblocked))

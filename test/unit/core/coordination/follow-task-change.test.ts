@@ -73,3 +73,45 @@ describe('followTaskChange', () => {
     expect(moved).toEqual([]);
   });
 });
+
+describe('a transition to done', () => {
+  it('reads its phase’s done count only near the phase’s end, and still names the phases it completes', async () => {
+    // Prepare: a phase of 12 tasks; reads of the done count are counted.
+    const { store } = memoryStores();
+    const counted: number[] = [];
+    const countDone = store.countDone.bind(store);
+    store.countDone = async (project, phase, delta) => {
+      counted.push(delta);
+      return countDone(project, phase, delta);
+    };
+    const wide = { store, clock: ports.clock, ids: timeOrderedIds };
+    const ids = Array.from({ length: 12 }, (_, n) => `t${n}`);
+    const parsed = parsePlan(
+      `version: 1
+project: { id: wide, timezone: UTC, start: 2026-03-02 }
+people: [{ id: pm }]
+agents: [{ id: alpha, owner: pm }]
+phases:
+  - id: build
+    tasks: [${ids.map((id) => `{ id: ${id}, agent: alpha, estimate: 1h }`).join(', ')}]
+`,
+      { file: 'wide.yaml' },
+    );
+    if (!parsed.ok) throw new Error('the test plan is invalid');
+    await applyPlan(wide, { project: 'wide', plan: parsed.plan, actor: admin });
+
+    // Act: every task done in turn, noting after which ones the count was read.
+    const readAfter: string[] = [];
+    let last: Awaited<ReturnType<typeof transitionTask>> | undefined;
+    for (const id of ids) {
+      await transitionTask(wide, { project: 'wide', task: id, to: 'in_progress', actor: admin });
+      const before = counted.length;
+      last = await transitionTask(wide, { project: 'wide', task: id, to: 'done', actor: admin });
+      if (counted.length > before) readAfter.push(id);
+    }
+
+    // Assess: the first three are more than 8 tasks from the end; the last one passes the phase.
+    expect(readAfter).toEqual(ids.slice(3));
+    expect(last?.phases).toEqual({ build: 'passed' });
+  });
+});

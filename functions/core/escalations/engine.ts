@@ -69,6 +69,9 @@ export function onMetrics(
     const point = latest.get(condition.metric);
     if (!point) continue;
     const existing = byKey.get(dedupKey(rule.id, condition.metric));
+    // A value older than the one the escalation last saw (an event delivered again after a newer one,
+    // a monitor's read overtaken by a post) decides nothing: the stored latest value moves only forward.
+    if (existing?.lastValueAt !== undefined && point.at < existing.lastValueAt) continue;
     if (holds(condition, point.value)) {
       if (!existing) {
         changes.push(

@@ -114,13 +114,22 @@ export async function runHeartbeatMonitor(ports: MonitorPorts, project: string):
     { name: 'tasks.blocked', value: blockedTasks(current) },
     { name: 'schedule.slip_days', value: scheduleSlipDays(plan, current, now) },
   ]);
-  // Conditions over the computed metrics, and the SLA ladder, every minute.
-  const latest = new Map(current.metrics);
-  for (const point of metrics) latest.set(point.name, point);
-  const measured = { ...current, metrics: latest };
+  // The computed metrics just written carry their `metrics.recorded` event (followed at once and by the
+  // publisher, like a posted metric): a change's consequences go through its events. What the clock
+  // alone moves is decided here, directly, every minute; the escalation writes carry their own events
+  // and notices in their own transaction (`saveEscalations`), and running the same decision twice (a
+  // tick and an event's follower) writes once (conditional on the escalation's version):
+  // - `when` rules over the latest values nothing rewrote: an escalation a person resolved while its
+  //   condition still holds opens again at the next check (docs/gates-and-escalations.md), and a plan
+  //   applied with a new or changed rule applies to values already stored; neither writes a metric,
+  //   so no event carries them;
+  // - the SLA ladder (levels climbing, reminders, snoozes ending, a down agent's reassignment after its
+  //   restartSla): time passing, nothing changed.
+  const written = new Set(metrics.map((point) => point.name));
+  const unchanged = new Map([...current.metrics].filter(([name]) => !written.has(name)));
   const escalations = [
-    ...(await escalateMetrics(ports, project, measured.metrics)),
-    ...(await escalateOverdue(ports, project, measured)),
+    ...(await escalateMetrics(ports, project, unchanged)),
+    ...(await escalateOverdue(ports, project, current)),
   ];
   return { project, down, metrics, escalations: escalations.length };
 }
@@ -186,7 +195,17 @@ async function refreshMetrics(
       return !latest || latest.value !== value || now.getTime() - Date.parse(latest.at) >= METRIC_REFRESH_MS;
     })
     .map(({ name, value }) => ({ name, value, at: now.toISOString() }));
-  if (points.length > 0) await ports.store.putMetrics(project, points);
+  if (points.length === 0) return points;
+  // The points and their event in one transaction: the `when` rules over them follow the event.
+  const published = [
+    domainEvent('metrics.recorded', {
+      project,
+      metrics: points.map(({ name, value, at }) => ({ name, value, at })),
+      at: now.toISOString(),
+    }),
+  ];
+  await ports.store.putMetrics(project, points, published);
+  await ports.follow?.(published);
   return points;
 }
 

@@ -59,6 +59,23 @@ describe('onMetrics', () => {
     expect(onMetrics(PLAN, [], point('coverage.unit', 10), at(0))).toEqual([]);
   });
 
+  it('decides nothing on a value older than the one its escalation last saw (an event delivered again late)', () => {
+    // Prepare: opened at 1.2M, then a newer 1.1M updated it.
+    const store = new MemoryEscalations();
+    store.apply(onMetrics(PLAN, [], point('tps', 1_200_000), at(0)));
+    store.apply(onMetrics(PLAN, store.unresolved(), point('tps', 1_100_000, 10 * MINUTE), at(10 * MINUTE)));
+
+    // Act: the first value again (redelivered), and an old value that would clear it.
+    const redelivered = onMetrics(PLAN, store.unresolved(), point('tps', 1_200_000), at(11 * MINUTE));
+    const stale = onMetrics(PLAN, store.unresolved(), point('tps', 1_900_000, 5 * MINUTE), at(11 * MINUTE));
+    const newer = onMetrics(PLAN, store.unresolved(), point('tps', 1_900_000, 11 * MINUTE), at(11 * MINUTE));
+
+    // Assess
+    expect(redelivered).toEqual([]);
+    expect(stale).toEqual([]);
+    expect(only(newer).kinds).toEqual(['resolved']);
+  });
+
   it('updates the open escalation instead of opening a second one while the condition holds (dedup)', () => {
     // Prepare
     const store = new MemoryEscalations();

@@ -31,6 +31,9 @@ export interface StreamPublisherOptions {
 /** Where reading a shard stands: after this sequence number, or from its start. */
 type Position = { readonly after: string } | { readonly start: true };
 
+/** How long the list of shards is reused before the stream is described again. */
+const SHARDS_FRESH_MS = 1_000;
+
 /**
  * The publisher of `convoy dev` and the tests: reads DynamoDB Local's stream of the table and hands
  * every domain event item to the same {@link deliverDomainEvents} the deployed publisher function
@@ -44,6 +47,13 @@ export class StreamPublisher {
   private readonly log: (line: string) => void;
   private readonly pollMs: number;
   private readonly positions = new Map<string, Position>();
+  /**
+   * The iterator the last read of each shard ended with, while it stands where that read left the
+   * shard: the next poll goes on from it, instead of asking for a new iterator each time (a quiet
+   * stream is polled ten times a second).
+   */
+  private readonly iterators = new Map<string, string>();
+  private shardList: { shards: Shard[]; readAt: number } | undefined;
   private readonly finished = new Set<string>();
   private arn: string | undefined;
   private loop: Promise<void> | undefined;
@@ -118,6 +128,14 @@ export class StreamPublisher {
 
   /** The stream's shards, parents before their children (a child holds the later records). */
   private async shards(): Promise<Shard[]> {
+    const now = Date.now();
+    if (this.shardList && now - this.shardList.readAt < SHARDS_FRESH_MS) return this.shardList.shards;
+    const shards = await this.describeShards();
+    this.shardList = { shards, readAt: now };
+    return shards;
+  }
+
+  private async describeShards(): Promise<Shard[]> {
     const shards: Shard[] = [];
     let start: string | undefined;
     do {
@@ -161,6 +179,42 @@ export class StreamPublisher {
   }
 
   private async readShard(shard: string): Promise<number> {
+    let iterator = this.iterators.get(shard) ?? (await this.iteratorAtPosition(shard));
+    this.iterators.delete(shard);
+    let delivered = 0;
+    while (iterator && !this.stopped) {
+      let page: Awaited<ReturnType<typeof this.getRecords>>;
+      try {
+        page = await this.getRecords(iterator);
+      } catch (error) {
+        // A kept iterator may have expired (after 15 minutes): the next poll starts from the position.
+        this.shardList = undefined;
+        throw error;
+      }
+      const records = page.Records ?? [];
+      if (records.length > 0) {
+        const outcome = await this.deliver(shard, records);
+        delivered += outcome.delivered;
+        // A failed delivery is read again, from where it stopped, on the next poll.
+        if (!outcome.complete) return delivered;
+      }
+      iterator = page.NextShardIterator;
+      if (!iterator) {
+        this.finished.add(shard);
+        // A closed shard has children: they are listed at the next poll.
+        this.shardList = undefined;
+      }
+      if (records.length === 0) break;
+    }
+    if (iterator && !this.stopped) this.iterators.set(shard, iterator);
+    return delivered;
+  }
+
+  private getRecords(iterator: string) {
+    return this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+  }
+
+  private async iteratorAtPosition(shard: string): Promise<string | undefined> {
     const position = await this.position(shard);
     const { ShardIterator } = await this.streams.send(
       new GetShardIteratorCommand({
@@ -171,22 +225,7 @@ export class StreamPublisher {
           : { ShardIteratorType: 'TRIM_HORIZON' }),
       }),
     );
-    let iterator = ShardIterator;
-    let delivered = 0;
-    while (iterator && !this.stopped) {
-      const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
-      const records = page.Records ?? [];
-      if (records.length > 0) {
-        const outcome = await this.deliver(shard, records);
-        delivered += outcome.delivered;
-        // A failed delivery is read again, from where it stopped, on the next poll.
-        if (!outcome.complete) return delivered;
-      }
-      iterator = page.NextShardIterator;
-      if (!iterator) this.finished.add(shard);
-      if (records.length === 0) break;
-    }
-    return delivered;
+    return ShardIterator;
   }
 
   /** Delivers the events of one page of records and moves the shard's position past what was delivered. */

@@ -15,10 +15,12 @@ export interface CommandArgs {
   readonly values: Record<string, string | boolean | undefined>;
 }
 
-/** One `convoy` subcommand: its help text and what it does. Returns the exit code. */
+/**
+ * One `convoy` subcommand: its help text and what it does. Returns the exit code. Its one-line summary
+ * is in the command table (functions/cli/index.ts), which lists the commands without importing them.
+ */
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   readonly details?: readonly string[];
   readonly options: Readonly<Record<string, OptionSpec>>;

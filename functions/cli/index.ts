@@ -1,39 +1,100 @@
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../core/plan/suggest.js';
 import type { Command } from './command.js';
-import { agentCommand } from './commands/agent.js';
-import { applyCommand } from './commands/apply.js';
-import { dashboardCommand } from './commands/dashboard.js';
-import { devCommand } from './commands/dev.js';
-import { escalationsCommand } from './commands/escalations.js';
-import { gatesCommand } from './commands/gates.js';
-import { mcpCommand } from './commands/mcp.js';
-import { planCommand } from './commands/plan.js';
-import { reportCommand } from './commands/report.js';
-import { scheduleCommand } from './commands/schedule.js';
-import { schemaCommand } from './commands/schema.js';
-import { simulateCommand } from './commands/simulate.js';
-import { statusCommand } from './commands/status.js';
-import { tokensCommand } from './commands/tokens.js';
-import { validateCommand } from './commands/validate.js';
 import { EXIT, type Io, processIo, styler, UsageError } from './io.js';
 
-export const COMMANDS: readonly Command[] = [
-  validateCommand,
-  planCommand,
-  scheduleCommand,
-  reportCommand,
-  simulateCommand,
-  devCommand,
-  dashboardCommand,
-  applyCommand,
-  statusCommand,
-  gatesCommand,
-  escalationsCommand,
-  tokensCommand,
-  mcpCommand,
-  agentCommand,
-  schemaCommand,
+/** A command as `convoy --help` lists it; its module is imported only when it runs or its help is asked for. */
+export interface CommandEntry {
+  readonly name: string;
+  /** One line, for `convoy --help` and at the top of the command's own help. */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+/**
+ * The commands, in the order `convoy --help` lists them. Each module is imported on demand so a command
+ * loads only what it uses: `convoy validate` starts without the local runtime, and `convoy dev` without
+ * the MCP client that only `convoy mcp` and `convoy agent` need (the CLI bundle is split into chunks,
+ * scripts/build-cli.mjs).
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'validate',
+    summary: 'Check plan files and report every problem with its file, line and field',
+    load: async () => (await import('./commands/validate.js')).validateCommand,
+  },
+  {
+    name: 'plan',
+    summary: "Analyse a plan's schedule: phases with dates, waves, the critical path, warnings",
+    load: async () => (await import('./commands/plan.js')).planCommand,
+  },
+  {
+    name: 'schedule',
+    summary: "Show when each of a plan's schedules runs next, in local time and UTC",
+    load: async () => (await import('./commands/schedule.js')).scheduleCommand,
+  },
+  {
+    name: 'report',
+    summary: 'Render a report (standup, sync, report, weekly) of a running Convoy to the terminal or a file',
+    load: async () => (await import('./commands/report.js')).reportCommand,
+  },
+  {
+    name: 'simulate',
+    summary: 'Replay N working days of a synthetic team and print what Convoy posts, day by day',
+    load: async () => (await import('./commands/simulate.js')).simulateCommand,
+  },
+  {
+    name: 'dev',
+    summary: 'Run Convoy locally: DynamoDB Local, the plan applied, the HTTP API on 127.0.0.1',
+    load: async () => (await import('./commands/dev.js')).devCommand,
+  },
+  {
+    name: 'dashboard',
+    summary: 'Open the web dashboard of the running convoy dev, signed in with its admin token',
+    load: async () => (await import('./commands/dashboard.js')).dashboardCommand,
+  },
+  {
+    name: 'apply',
+    summary: 'Validate a plan and apply it to a running Convoy; prints what changed',
+    load: async () => (await import('./commands/apply.js')).applyCommand,
+  },
+  {
+    name: 'status',
+    summary:
+      'Print the coordination status of a project: phases, gates, agents, claims, leases, blockers, metrics, escalations',
+    load: async () => (await import('./commands/status.js')).statusCommand,
+  },
+  {
+    name: 'gates',
+    summary: 'List the gates of a project with their latest decision, or decide one that waits',
+    load: async () => (await import('./commands/gates.js')).gatesCommand,
+  },
+  {
+    name: 'escalations',
+    summary: 'List the escalations of a project, or acknowledge, snooze, resolve or reassign one',
+    load: async () => (await import('./commands/escalations.js')).escalationsCommand,
+  },
+  {
+    name: 'tokens',
+    summary: 'List the API tokens of a project by id, or revoke one',
+    load: async () => (await import('./commands/tokens.js')).tokensCommand,
+  },
+  {
+    name: 'mcp',
+    summary:
+      'Serve MCP over stdio, forwarding to a running Convoy: for MCP clients that only start local processes',
+    load: async () => (await import('./commands/mcp.js')).mcpCommand,
+  },
+  {
+    name: 'agent',
+    summary: 'Act as an agent from a shell or a script: claim the next task, report progress, finish it',
+    load: async () => (await import('./commands/agent.js')).agentCommand,
+  },
+  {
+    name: 'schema',
+    summary: 'Print the JSON Schema of the plan format, for editor completion',
+    load: async () => (await import('./commands/schema.js')).schemaCommand,
+  },
 ];
 
 const VERSION = '0.1.0';
@@ -55,7 +116,7 @@ function mainHelp(): string {
   ].join('\n');
 }
 
-export function commandHelp(command: Command): string {
+export function commandHelp(entry: CommandEntry, command: Command): string {
   const options = Object.entries(command.options).map(([name, spec]) => [
     `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.value ? ` ${spec.value}` : ''}`,
     spec.description,
@@ -65,7 +126,7 @@ export function commandHelp(command: Command): string {
   return [
     `Usage: ${command.usage}`,
     '',
-    command.summary,
+    entry.summary,
     ...(command.details && command.details.length > 0 ? ['', ...command.details] : []),
     '',
     'Options:',
@@ -78,17 +139,17 @@ export function commandHelp(command: Command): string {
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    const topic = rest[0] && COMMANDS.find((command) => command.name === rest[0]);
-    io.stdout(topic ? commandHelp(topic) : mainHelp());
+    const topic = rest[0] ? COMMANDS.find((entry) => entry.name === rest[0]) : undefined;
+    io.stdout(topic ? commandHelp(topic, await topic.load()) : mainHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '-v' || name === '--version') {
     io.stdout(`convoy ${VERSION}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS.find((candidate) => candidate.name === name);
+  const entry = COMMANDS.find((candidate) => candidate.name === name);
   const style = styler(io.color);
-  if (!command) {
+  if (!entry) {
     const hint = didYouMean(
       name,
       COMMANDS.map((c) => c.name),
@@ -98,6 +159,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     );
     return EXIT.usage;
   }
+  const command = await entry.load();
   try {
     const options = Object.fromEntries(
       Object.entries(command.options).map(([key, spec]) => [
@@ -116,7 +178,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       strict: true,
     });
     if (values.help) {
-      io.stdout(commandHelp(command));
+      io.stdout(commandHelp(entry, command));
       return EXIT.ok;
     }
     return await command.run({ positionals, values }, io);

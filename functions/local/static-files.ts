@@ -64,8 +64,9 @@ export function isApiPath(pathname: string): boolean {
 
 /**
  * Where the built dashboard is: `dist/dashboard` of this package, from the sources
- * (functions/local → ../../dist/dashboard) or from the CLI bundle (dist/convoy.mjs → ./dashboard).
- * The first that holds an index.html; else the one a build would write.
+ * (functions/local → ../../dist/dashboard), from a chunk of the CLI bundle (dist/chunks → the same) or
+ * from its entry (dist/convoy.mjs → ./dashboard). The first that holds an index.html; else the one a
+ * build would write.
  */
 export function defaultDashboardDir(from: string = import.meta.url): string {
   const candidates = [

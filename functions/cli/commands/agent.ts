@@ -350,7 +350,6 @@ async function resolveAgentTarget(
 
 export const agentCommand: Command = {
   name: 'agent',
-  summary: 'Act as an agent from a shell or a script: claim the next task, report progress, finish it',
   usage:
     'convoy agent next [--task T] | start T | progress [T] [--completion N] [--risk R] [--note TEXT] | block T --reason TEXT | unblock T | handoff T --to T2[,T3] [--check ITEM]… [--all-checked] [--notes TEXT] | done T [--note TEXT] | release T  [--json]',
   details: [

@@ -17,7 +17,6 @@ const connection = {
 
 export const applyCommand: Command = {
   name: 'apply',
-  summary: 'Validate a plan and apply it to a running Convoy; prints what changed',
   usage: 'convoy apply FILE [--url URL] [--token TOKEN]',
   details: [
     'Re-applying a changed plan keeps the progress of every task that still exists.',

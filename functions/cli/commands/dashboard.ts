@@ -66,7 +66,6 @@ export async function localDashboardUrl(stateDir = '.convoy'): Promise<string> {
 
 export const dashboardCommand: Command = {
   name: 'dashboard',
-  summary: 'Open the web dashboard of the running convoy dev, signed in with its admin token',
   usage: 'convoy dashboard [--no-open]',
   details: [
     'Prints the dashboard URL of the convoy dev that .convoy/dev.json names, with its admin token in the',

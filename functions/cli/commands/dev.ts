@@ -7,7 +7,6 @@ import { EXIT, styler, UsageError } from '../io.js';
 
 export const devCommand: Command = {
   name: 'dev',
-  summary: 'Run Convoy locally: DynamoDB Local, the plan applied, the HTTP API on 127.0.0.1',
   usage: 'convoy dev [--plan FILE] [--port 3000] [--data DIR] [--clock-speed N] [--start today|YYYY-MM-DD]',
   details: [
     'State persists under --data (default .convoy/data), so a restart keeps every task, agent and event.',

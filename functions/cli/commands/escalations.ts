@@ -43,7 +43,6 @@ const PAGE_LIMIT = 200;
 
 export const escalationsCommand: Command = {
   name: 'escalations',
-  summary: 'List the escalations of a project, or acknowledge, snooze, resolve or reassign one',
   usage:
     'convoy escalations [list [--status S] [--limit N]] | ack ID | snooze ID --until ISO|2h | resolve ID | reassign ID  [--note TEXT] [--url URL] [--project ID] [--token TOKEN] [--json]',
   details: [

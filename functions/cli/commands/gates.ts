@@ -11,7 +11,6 @@ const DECISIONS = ['advance', 'hold'] as const;
 
 export const gatesCommand: Command = {
   name: 'gates',
-  summary: 'List the gates of a project with their latest decision, or decide one that waits',
   usage:
     'convoy gates [list] | decide GATE advance|hold [--note TEXT] | evaluate GATE  [--url URL] [--project ID] [--token TOKEN] [--json]',
   details: [

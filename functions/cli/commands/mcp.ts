@@ -36,8 +36,6 @@ function bridgeServer(remote: Client): Server {
 
 export const mcpCommand: Command = {
   name: 'mcp',
-  summary:
-    'Serve MCP over stdio, forwarding to a running Convoy: for MCP clients that only start local processes',
   usage: 'convoy mcp [--url URL] [--token TOKEN] [--project ID] [--tools core|all]',
   details: [
     'Starts an MCP server on stdin/stdout whose tools (next_task, update_task, report_progress, …) and',

@@ -10,7 +10,6 @@ import { EXIT, readUserFile, type Style, styler, UsageError } from '../io.js';
 
 export const planCommand: Command = {
   name: 'plan',
-  summary: "Analyse a plan's schedule: phases with dates, waves, the critical path, warnings",
   usage: 'convoy plan FILE [--json]',
   details: [
     'Computed from estimates alone, in working days of the project calendar (workdays minus holidays).',

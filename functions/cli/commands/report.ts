@@ -11,7 +11,6 @@ const KINDS = { standup: 'standup', sync: 'sync', report: 'report', weekly: 'wee
 
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'Render a report (standup, sync, report, weekly) of a running Convoy to the terminal or a file',
   usage:
     'convoy report standup|sync|report|weekly [--url URL] [--project ID] [--token TOKEN] [--out FILE.md] [--markdown]',
   details: [

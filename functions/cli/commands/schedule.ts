@@ -18,7 +18,6 @@ export interface ScheduleListing {
 
 export const scheduleCommand: Command = {
   name: 'schedule',
-  summary: "Show when each of a plan's schedules runs next, in local time and UTC",
   usage: 'convoy schedule FILE [--from ISO] [--count N] [--json]',
   details: [
     'Schedules run at their local time in the project time zone, on their days, never on non-working',

@@ -4,7 +4,6 @@ import { EXIT } from '../io.js';
 
 export const schemaCommand: Command = {
   name: 'schema',
-  summary: 'Print the JSON Schema of the plan format, for editor completion',
   usage: 'convoy schema > plan.schema.json',
   details: [
     'Generated from the same schema `convoy validate` uses.',

@@ -4,7 +4,6 @@ import { EXIT, styler, UsageError } from '../io.js';
 
 export const simulateCommand: Command = {
   name: 'simulate',
-  summary: 'Replay N working days of a synthetic team and print what Convoy posts, day by day',
   usage: 'convoy simulate FILE --days N [--seed S] [--verbose | --json]',
   details: [
     'Runs against fresh in-memory stores on a fast virtual clock: agents pick up ready tasks,',

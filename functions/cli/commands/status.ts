@@ -7,8 +7,6 @@ import { connection } from './apply.js';
 
 export const statusCommand: Command = {
   name: 'status',
-  summary:
-    'Print the coordination status of a project: phases, gates, agents, claims, leases, blockers, metrics, escalations',
   usage: 'convoy status [--url URL] [--project ID] [--token TOKEN] [--json]',
   details: [
     'Each gate shows its latest decision and what it waits for; each open escalation its level, the',

@@ -28,7 +28,6 @@ const STATUS_STYLE: Readonly<Record<ListedToken['status'], Style>> = {
 
 export const tokensCommand: Command = {
   name: 'tokens',
-  summary: 'List the API tokens of a project by id, or revoke one',
   usage:
     'convoy tokens [list] | revoke ID  [--url URL] [--project ID] [--token TOKEN] [--json]\n' +
     '       convoy tokens create-admin --region R [--table T] [--secret NAME|ARN | --key-file FILE]',

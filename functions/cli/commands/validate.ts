@@ -4,7 +4,6 @@ import { EXIT, readUserFile, styler, UsageError } from '../io.js';
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'Check plan files and report every problem with its file, line and field',
   usage: 'convoy validate FILE...',
   details: [
     'Exits 0 when every file is valid, 1 when any is not, 2 when called wrongly.',

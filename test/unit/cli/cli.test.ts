@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../../functions/cli/index.js';
 import { MINIMAL_PLAN } from '../../fixtures/plans.js';
 import { convoy } from '../../support/cli.js';
 import { tempDir } from '../../support/temp.js';
@@ -123,6 +124,20 @@ describe('convoy', () => {
       expect(help.stdout).toMatch(/^Usage: convoy \w+/);
       expect(help.stdout).toContain('-h, --help');
     }
+  });
+
+  it('gives each command listed its own help, from the module it loads on demand', async () => {
+    // Act
+    const helps = await Promise.all(COMMANDS.map((entry) => convoy(entry.name, '--help')));
+    const topics = await Promise.all(COMMANDS.map((entry) => convoy('help', entry.name)));
+
+    // Assess
+    COMMANDS.forEach((entry, i) => {
+      expect(helps[i]?.code).toBe(0);
+      expect(helps[i]?.stdout).toMatch(new RegExp(`^Usage: convoy ${entry.name}\\b`));
+      expect(helps[i]?.stdout).toContain(`\n\n${entry.summary}\n`);
+      expect(topics[i]?.stdout).toBe(helps[i]?.stdout);
+    });
   });
 
   it('suggests the closest command for a typo and exits 2', async () => {

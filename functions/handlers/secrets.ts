@@ -1,5 +1,10 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SECRET_NAMES } from './env-names.js';
+
+/**
+ * Powertools' Secrets Manager provider, imported where a secret is first read: `convoy dev`, whose
+ * secrets are environment variables and a key file, starts without it and the Secrets Manager client.
+ */
+export const secretsProvider = () => import('@aws-lambda-powertools/parameters/secrets');
 
 export type SecretName = (typeof SECRET_NAMES)[number];
 export type Secrets = Partial<Record<SecretName, string>>;
@@ -19,6 +24,7 @@ export interface SecretSource {
  */
 export async function loadSecrets(source: SecretSource): Promise<Secrets> {
   if (!source.secretsArn) return { ...source.localSecrets };
+  const { getSecret } = await secretsProvider();
   const stored =
     (await getSecret<Record<string, unknown>>(source.secretsArn, { transform: 'json', maxAge: 300 })) ?? {};
   const fromManager: Secrets = {};

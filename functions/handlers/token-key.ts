@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { TOKEN_KEY_ARN_ENV, TOKEN_KEY_FILE_ENV } from './env-names.js';
 import type { TokenKey } from './http/auth.js';
+import { secretsProvider } from './secrets.js';
 
 /** A key shorter than this is refused: 32 random characters carry well over 128 bits. */
 const MIN_KEY_CHARS = 32;
@@ -40,6 +40,7 @@ export function tokenKeyFrom(source: TokenKeySource): TokenKey {
   let fromFile: Promise<Uint8Array> | undefined;
   return async () => {
     if (arn) {
+      const { getSecret } = await secretsProvider();
       const value = await getSecret<string>(arn, { maxAge: KEY_CACHE_SECONDS });
       if (typeof value !== 'string') throw new Error(`${TOKEN_KEY_ARN_ENV}: the secret holds no string`);
       return keyOf(value, TOKEN_KEY_ARN_ENV);

@@ -52,7 +52,8 @@ export async function startLocalWorkflows(
     ...(clock ? { clock } : {}),
     log,
   });
-  await gates.ready();
+  // Not `gates.ready()`: the engine (aws-local-stepfunctions, the Lambda client, ajv, jsonata: about
+  // 12 MB resident) loads when the first gate starts, not with every `convoy dev` that runs none.
   // The followers of a change run at once for its answer, and again (idempotently) from the stream.
   deps = { ...base, workflow: gates, events: bus, follow: followNow(() => deps) };
   bus.subscribe(

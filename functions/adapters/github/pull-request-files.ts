@@ -1,4 +1,4 @@
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 import { IntegrationError } from '../../core/integrations/model.js';
 import type { PullRequestFiles } from '../../core/ports.js';
 
@@ -65,6 +65,8 @@ export class OctokitPullRequestFiles implements PullRequestFiles {
     const token = await this.options.token();
     if (!token) return undefined;
     if (this.client?.token !== token) {
+      // Imported on the first listing: `convoy dev` and the other handlers start without Octokit.
+      const { Octokit } = await import('@octokit/rest');
       this.client = {
         token,
         octokit: new Octokit({

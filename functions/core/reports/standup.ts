@@ -37,7 +37,7 @@ function workingText(index: ReportIndex, view: TaskView): Inline[] {
   const parts: Inline[] = [...taskText(view)];
   const details: string[] = [];
   const claim = view.state.claim;
-  if (claim) details.push(claimText(index, claim, view.agent));
+  if (claim) details.push(claimText(index, claim, view.task.agent));
   if (view.state.status === 'in_review') details.push('in review');
   const agent = view.agent === undefined ? undefined : index.agentStatus.get(view.agent);
   if (agent?.currentTask === view.task.id && agent.reportedCompletion !== null)

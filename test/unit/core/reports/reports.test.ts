@@ -202,6 +202,39 @@ describe('buildStandup', () => {
     expect(renderMarkdown(doc)).not.toContain('L0123456789abcdef');
   });
 
+  it('names the holder of a claim on a task the plan gives it, with no lease expiry: that claim never lapses', () => {
+    // Prepare: the bridge agent claimed its own task an hour before its lease would have run out.
+    const ctx = standupContext({
+      tasks: [
+        {
+          id: 'bridge-oracle-design',
+          status: 'in_progress',
+          blocked: false,
+          updatedAt: '2026-01-15T12:00:00.000Z',
+          startedAt: '2026-01-15T12:00:00.000Z',
+          updatedBy: 'agent:bridge-agent',
+          assignee: 'bridge-agent',
+          claim: {
+            agent: 'bridge-agent',
+            lease: 'L0123456789abcdef',
+            at: '2026-01-15T12:00:00.000Z',
+            expiresAt: '2026-01-15T13:00:00.000Z',
+          },
+          version: 3,
+        },
+      ],
+    });
+
+    // Act
+    const line = text(buildStandup(ctx), 'agent:bridge-agent');
+
+    // Assess
+    expect(line).toContain(
+      '`bridge-oracle-design` Design oracle consensus — claimed by Agent 4C: Cross-Chain Bridge + Oracle Consensus, 70% reported',
+    );
+    expect(line).not.toContain('lease');
+  });
+
   it('lists the resource leases in force with holder, what they cover, mode, task and expiry', () => {
     // Prepare: a shared lease of the gRPC agent on a resource for its task, an exclusive one of a person
     // on paths, and one that expired before the standup.

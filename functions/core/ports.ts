@@ -111,8 +111,9 @@ export interface CoordinationStore {
   /** The project's resource leases, expired ones included (read consistently). */
   getLeases(project: string): Promise<LeaseSet>;
   /**
-   * Moves the expiry of a task's claim to `expiresAt`, if `agent` still holds it and it has not expired
-   * at `at`: one conditional write, no read. False when the claim is gone, another's, or expired.
+   * Moves the expiry of a task's claim to `expiresAt`, if `agent` still holds it, lapsed or not (until
+   * the monitor releases it nobody else can take it): one conditional write, no read. False when the
+   * claim is gone or another's.
    */
   renewClaim(
     project: string,

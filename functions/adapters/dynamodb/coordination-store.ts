@@ -92,6 +92,8 @@ export class DynamoDbCoordinationStore
 
   /** Plan pointers read in the last second: every request reads one, and plans change rarely. */
   private readonly pointers = new Map<string, { item: Item | undefined; readAt: number }>();
+  /** Plans this container applied, per project: a change-counter bump racing one does not cache its pointer. */
+  private readonly applies = new Map<string, number>();
 
   async currentPlan(project: string): Promise<StoredPlan | undefined> {
     const item = await this.pointer(project, POINTER_CACHE_MS);
@@ -106,6 +108,7 @@ export class DynamoDbCoordinationStore
   }
 
   async bumpChanges(project: string, n: number): Promise<void> {
+    const applies = this.applies.get(project) ?? 0;
     try {
       const response = await this.client.send(
         new UpdateCommand({
@@ -119,8 +122,11 @@ export class DynamoDbCoordinationStore
         }),
       );
       // This container's pointer is now the stored one: requests keep it instead of reading it again
-      // (in convoy dev the publisher shares the API's store, and bumps several times a second).
-      this.pointers.set(project, { item: response.Attributes, readAt: Date.now() });
+      // (in convoy dev the publisher shares the API's store, and bumps several times a second); unless
+      // a plan was applied here meanwhile, which the pointer this write returned may predate.
+      if ((this.applies.get(project) ?? 0) === applies)
+        this.pointers.set(project, { item: response.Attributes, readAt: Date.now() });
+      else this.pointers.delete(project);
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
       this.pointers.delete(project);
@@ -196,6 +202,7 @@ export class DynamoDbCoordinationStore
       { Put: { TableName: this.tableName, Item: { ...keys.project(project), project, version } } },
     ]);
     this.pointers.delete(project);
+    this.applies.set(project, (this.applies.get(project) ?? 0) + 1);
     return { project, version, plan, appliedAt: meta.at, appliedBy: meta.by };
   }
 
@@ -436,7 +443,9 @@ export class DynamoDbCoordinationStore
           TableName: this.tableName,
           Key: keys.task(project, task),
           UpdateExpression: 'SET #claim.#expires = :expires ADD #version :one',
-          ConditionExpression: '#claim.#agent = :agent AND #claim.#expires > :at',
+          // Its holder renews a claim until the monitor releases it, lapsed or not: nobody else can have
+          // taken it meanwhile (core/coordination/fencing.ts).
+          ConditionExpression: '#claim.#agent = :agent',
           ExpressionAttributeNames: {
             '#claim': 'claim',
             '#agent': 'agent',
@@ -445,7 +454,6 @@ export class DynamoDbCoordinationStore
           },
           ExpressionAttributeValues: {
             ':agent': renewal.agent,
-            ':at': renewal.at,
             ':expires': renewal.expiresAt,
             ':one': 1,
           },

@@ -255,8 +255,7 @@ export class MemoryCoordinationStore implements CoordinationStore {
     const tasks = this.of(project).tasks;
     const current = tasks.get(task);
     // As the DynamoDB condition: the agent still holds the claim and has not expired (ISO strings compare).
-    if (!current?.claim || current.claim.agent !== renewal.agent || !(current.claim.expiresAt > renewal.at))
-      return false;
+    if (!current?.claim || current.claim.agent !== renewal.agent) return false;
     tasks.set(task, {
       ...current,
       claim: { ...current.claim, expiresAt: renewal.expiresAt },

@@ -187,7 +187,15 @@ export function clock(iso: string, now: Date = new Date()): string {
 const short = (lease: string) => (lease.length > 6 ? `${lease.slice(0, 6)}…` : lease);
 
 interface TaskAnswer {
-  readonly task?: { id?: string; title?: string; status?: string; blocked?: boolean; blockedReason?: string };
+  readonly task?: {
+    id?: string;
+    title?: string;
+    status?: string;
+    blocked?: boolean;
+    blockedReason?: string;
+    /** The agent the plan assigns the task to, if any. */
+    agent?: string;
+  };
   readonly changed?: boolean;
   readonly phases?: Record<string, string>;
   readonly lease?: { id: string; expiresAt: string };
@@ -219,8 +227,9 @@ export function describeResult(
         return /^nothing\b/i.test(reason) ? reason : `nothing ready: ${reason}`;
       }
       const title = answer.task.title && answer.task.title !== id ? ` "${answer.task.title}"` : '';
+      // A lease on a task the plan gives this agent never lapses (docs/agents.md): no expiry to show.
       const lease = answer.lease
-        ? ` (lease ${short(answer.lease.id)} until ${clock(answer.lease.expiresAt, now)})`
+        ? ` (lease ${short(answer.lease.id)} ${answer.task.agent === agent ? 'yours by the plan' : `until ${clock(answer.lease.expiresAt, now)}`})`
         : '';
       return `${ok} claimed ${id}${title}${lease}`;
     }

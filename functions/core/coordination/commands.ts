@@ -272,6 +272,7 @@ export async function applyPlan(
         by: describeActor(actor),
         event: applied,
       });
+      await renewTakenClaims(ports, project, current?.plan, plan, at);
     }
     const { phases } = await settlePhases(ports, project, actor);
     return {
@@ -283,6 +284,39 @@ export async function applyPlan(
       phases: statuses(phases.values()),
     };
   });
+}
+
+/**
+ * Heartbeats do not renew a claim on a task the plan assigns to its holder: it never lapses while the
+ * plan says so. A new plan that takes the task from that agent (to a pool, to anyone, to another
+ * agent) gives the claim a full lease from now, which the holder's heartbeats then renew; without it,
+ * the monitor would release at its next tick a task its holder is still working on.
+ */
+async function renewTakenClaims(
+  ports: CoordinationPorts,
+  project: string,
+  before: Plan | undefined,
+  after: Plan,
+  at: string,
+): Promise<void> {
+  const assigned = new Map<string, string>();
+  for (const phase of before?.phases ?? [])
+    for (const task of phase.tasks) if (task.agent !== undefined) assigned.set(task.id, task.agent);
+  const taken = after.phases
+    .flatMap((phase) => phase.tasks)
+    .filter((task) => assigned.has(task.id) && task.agent !== assigned.get(task.id))
+    .map((task) => task.id);
+  if (taken.length === 0) return;
+  for (const state of (await ports.store.getTasks(project, taken)).values()) {
+    const claim = state.claim;
+    if (!claim || claim.agent !== assigned.get(state.id)) continue;
+    const holder = after.agents.find((candidate) => candidate.id === claim.agent) ?? {};
+    await ports.store.renewClaim(project, state.id, {
+      agent: claim.agent,
+      at,
+      expiresAt: new Date(Date.parse(at) + leaseDuration(holder)).toISOString(),
+    });
+  }
 }
 
 /**

@@ -67,7 +67,8 @@ export interface ProjectStatus {
     reassignment: Reassignment | null;
     /**
      * The claim an agent holds on it (in progress or in review), without its lease id, which only the
-     * holder gets; null while nobody holds one. Past `expiresAt` the monitor releases the task.
+     * holder gets; null while nobody holds one. Past `expiresAt` the monitor releases the task, unless the
+     * plan assigns it to the holder: such a claim never lapses.
      */
     claim: StatusClaim | null;
     jira: string | null;

@@ -364,7 +364,8 @@ export function buildMcpServer(
       description:
         'Claims a task (the one named, or the next ready one: least slack first) and moves it to in_progress. ' +
         'Returns the task (deliverables, handoff checklist, what it unblocks) and a lease {id, expiresAt}: pass ' +
-        'the lease id to update_task, raise_blocker, clear_blocker and hand_off; report_progress renews it. ' +
+        'the lease id to update_task, raise_blocker, clear_blocker and hand_off; report_progress renews it. A ' +
+        'lease on a task the plan assigns to you never lapses: its expiresAt may pass, and it still holds. ' +
         'task is null when nothing is ready, with the reason.',
       input: nextTaskInput,
       output: claimOutput,

@@ -72,6 +72,19 @@ const transitioned = (id: string, status: string, changed = true, phases = {}) =
 });
 
 describe('convoy agent next', () => {
+  it('shows no lease expiry for a task the plan gives the agent: that lease never lapses', async () => {
+    // Prepare: a lease claimed two hours ago on alpha's own task.
+    const reply = claimed(new Date(Date.now() - 2 * 60 * 60 * 1000).toISOString());
+    replies.push({ ...reply, body: { ...reply.body, task: { ...reply.body.task, agent: 'alpha' } } });
+
+    // Act
+    const result = await convoy('agent', 'next', ...as());
+
+    // Assess
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toBe('✓ claimed api-auth "Auth endpoints" (lease L1A2B3… yours by the plan)\n');
+  });
+
   it('claims the next ready task, prints it with its lease, and remembers the lease (0600)', async () => {
     // Prepare
     const expiresAt = inAnHour();

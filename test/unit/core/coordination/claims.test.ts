@@ -232,6 +232,42 @@ describe('lease expiry and release', () => {
     expect(done.task).toMatchObject({ status: 'done', version: (claimed?.version ?? 0) + 1 });
   });
 
+  it('keeps a claim its holder works on when a new plan takes the task from it, heartbeats renewing it from then', async () => {
+    // Prepare: a3 claims `mine` (the plan's for it) and works on it for two hours without renewals.
+    const claim = await claimTask(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
+    for (let beat = 0; beat < 8; beat++) {
+      minutes(15);
+      await recordHeartbeat(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
+    }
+
+    // Act: the plan makes `mine` a pool task; the monitor ticks; a3 works on for another hour.
+    await applyPlan(ports, {
+      project: 'pool',
+      plan: validPlan(
+        PLAN.replace('{ id: mine, estimate: 1d, agent: a3 }', '{ id: mine, estimate: 1d, pool: [a1, a3] }'),
+      ),
+      actor: admin,
+    });
+    const released: string[] = [];
+    for (let beat = 0; beat < 4; beat++) {
+      released.push(...(await expireClaims(ports, 'pool')));
+      minutes(15);
+      await recordHeartbeat(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
+    }
+    released.push(...(await expireClaims(ports, 'pool')));
+    const done = await transitionTask(ports, {
+      project: 'pool',
+      task: 'mine',
+      to: 'done',
+      lease: claim.lease?.id,
+      actor: agent('a3'),
+    });
+
+    // Assess
+    expect(released).toEqual([]);
+    expect(done.task.status).toBe('done');
+  });
+
   it('renews a claim with heartbeats naming the task, and releases it when they stop', async () => {
     // Prepare: a1's lease is 20 minutes.
     const claim = await claimTask(ports, { project: 'pool', agent: 'a1', task: 'short', actor: agent('a1') });

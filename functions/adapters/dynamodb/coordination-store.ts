@@ -492,7 +492,10 @@ export class DynamoDbCoordinationStore
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
       const stored = (error as { Item?: Record<string, AttributeValue> }).Item;
-      const old = stored ? toAgent(unmarshall(stored)) : undefined;
+      // Without the item on the failure (an endpoint that ignores ReturnValuesOnConditionCheckFailure),
+      // read it: taking a down agent's heartbeat for a stale one would leave it down for good.
+      const found = stored ? unmarshall(stored) : await this.get(keys.agent(project, agent));
+      const old = found ? toAgent(found) : undefined;
       // Marked down (and this heartbeat not older than its last one): nothing written; the caller brings
       // it back up in one transaction with the event, the notice and the trail.
       if (

@@ -72,19 +72,22 @@ export function onMetrics(
     // A value older than the one the escalation last saw (an event delivered again after a newer one,
     // a monitor's read overtaken by a post) decides nothing: the stored latest value moves only forward.
     if (existing?.lastValueAt !== undefined && point.at < existing.lastValueAt) continue;
+    // A point stamped ahead of this clock (the API takes up to 5 minutes) counts as seen now, so that it
+    // cannot hold off the next, correctly stamped one.
+    const seenAt = [point.at, now.toISOString()].sort()[0] as string;
     if (holds(condition, point.value)) {
       if (!existing) {
         changes.push(
           openEscalation(plan, rule, condition.metric, now, conditionReason(condition, point.value), {
             kind: 'condition',
             lastValue: point.value,
-            lastValueAt: point.at,
+            lastValueAt: seenAt,
           }),
         );
       } else if (existing.lastValue !== point.value) {
         changes.push({
           kinds: ['updated'],
-          escalation: next(existing, { lastValue: point.value, lastValueAt: point.at }),
+          escalation: next(existing, { lastValue: point.value, lastValueAt: seenAt }),
           expectedVersion: existing.version,
           notices: [],
         });

@@ -76,6 +76,19 @@ describe('onMetrics', () => {
     expect(only(newer).kinds).toEqual(['resolved']);
   });
 
+  it('counts a value stamped ahead of the clock as seen now, so the next correct one still clears it', () => {
+    // Prepare: a sender whose clock runs 4 minutes fast opens the escalation.
+    const store = new MemoryEscalations();
+    store.apply(onMetrics(PLAN, [], point('tps', 1_200_000, 4 * MINUTE), at(0)));
+
+    // Act: a correctly stamped value a minute later clears the condition.
+    const cleared = onMetrics(PLAN, store.unresolved(), point('tps', 1_900_000, MINUTE), at(MINUTE));
+
+    // Assess
+    expect(only(store.all()).lastValueAt).toBe(at(0).toISOString());
+    expect(only(cleared).kinds).toEqual(['resolved']);
+  });
+
   it('updates the open escalation instead of opening a second one while the condition holds (dedup)', () => {
     // Prepare
     const store = new MemoryEscalations();

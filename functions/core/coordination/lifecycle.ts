@@ -68,13 +68,28 @@ export function checkTransition(context: TransitionContext): TransitionCheck {
   return { outcome: 'allowed' };
 }
 
+type Phase = Plan['phases'][number];
+type TaskDefinition = Phase['tasks'][number];
+
+/**
+ * Each plan's tasks by id, built once per plan object: a plan is never changed once parsed (a new
+ * version is a new object), and every request looks its tasks up, up to several times, in plans of
+ * thousands of tasks.
+ */
+const taskIndexes = new WeakMap<Plan, ReadonlyMap<string, { task: TaskDefinition; phase: Phase }>>();
+
 /** The task's definition and its phase in the plan. */
 export function definition(plan: Plan, taskId: string) {
-  for (const phase of plan.phases) {
-    const task = phase.tasks.find((candidate) => candidate.id === taskId);
-    if (task) return { task, phase };
+  let index = taskIndexes.get(plan);
+  if (!index) {
+    const built = new Map<string, { task: TaskDefinition; phase: Phase }>();
+    // The first phase naming a task wins, as a scan in plan order would find it.
+    for (const phase of plan.phases)
+      for (const task of phase.tasks) if (!built.has(task.id)) built.set(task.id, { task, phase });
+    index = built;
+    taskIndexes.set(plan, index);
   }
-  return undefined;
+  return index.get(taskId);
 }
 
 /**

@@ -207,16 +207,21 @@ describe('fencing with the lease', () => {
 });
 
 describe('lease expiry and release', () => {
+  /** a3 working on `mine`: a heartbeat naming it every 15 minutes, `beats` times. */
+  const workOnMine = async (beats: number) => {
+    for (let beat = 0; beat < beats; beat++) {
+      minutes(15);
+      await recordHeartbeat(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
+    }
+  };
+
   it('leaves a claim on a task the plan assigns to its agent alone: no renewal written, never released', async () => {
     // Prepare: a3 claims `mine`, which the plan gives it (a3's lease is the default 30 minutes).
     const claim = await claimTask(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
     const claimed = (await ports.store.getTasks('pool', ['mine'])).get('mine');
 
     // Act: heartbeats naming it for two hours, then the monitor.
-    for (let beat = 0; beat < 8; beat++) {
-      minutes(15);
-      await recordHeartbeat(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
-    }
+    await workOnMine(8);
     const released = await expireClaims(ports, 'pool');
     const done = await transitionTask(ports, {
       project: 'pool',
@@ -235,10 +240,7 @@ describe('lease expiry and release', () => {
   it('keeps a claim its holder works on when a new plan takes the task from it, heartbeats renewing it from then', async () => {
     // Prepare: a3 claims `mine` (the plan's for it) and works on it for two hours without renewals.
     const claim = await claimTask(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
-    for (let beat = 0; beat < 8; beat++) {
-      minutes(15);
-      await recordHeartbeat(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
-    }
+    await workOnMine(8);
 
     // Act: the plan makes `mine` a pool task; the monitor ticks; a3 works on for another hour.
     await applyPlan(ports, {
@@ -251,8 +253,7 @@ describe('lease expiry and release', () => {
     const released: string[] = [];
     for (let beat = 0; beat < 4; beat++) {
       released.push(...(await expireClaims(ports, 'pool')));
-      minutes(15);
-      await recordHeartbeat(ports, { project: 'pool', agent: 'a3', task: 'mine', actor: agent('a3') });
+      await workOnMine(1);
     }
     released.push(...(await expireClaims(ports, 'pool')));
     const done = await transitionTask(ports, {

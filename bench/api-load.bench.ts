@@ -1,5 +1,5 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import * as dynamodb from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../functions/adapters/dynamodb/table-definition.js';
 import { MAX_BODY_BYTES } from '../functions/handlers/http/api.js';
-import { type DevInfo, freePort, postJson, rssMb, stopChild, tail, untilReady } from './convoy-child.js';
+import { type DevInfo, postJson, rssMb, spawnConvoyDev, stopChild, tail } from './convoy-child.js';
 import { percentile } from './harness.js';
 
 /**
@@ -285,41 +285,17 @@ function apiClient(baseUrl: string) {
 
 const STEPS = ['in_progress', 'in_review', 'done'] as const;
 
-/** Starts `convoy dev` as a child process and resolves once /health answers and dev.json is written. */
-async function startConvoyDev(dir: string, planFile: string, logFile: string, recordFile: string) {
-  const port = await freePort();
-  const dataDir = join(dir, 'data');
-  const log = openSync(logFile, 'w');
-  const child = spawn(
-    process.execPath,
-    [
-      ...CHILD_NODE_ARGS,
-      '--import',
-      RECORDER,
-      CLI,
-      'dev',
-      '--plan',
-      planFile,
-      '--port',
-      String(port),
-      '--data',
-      dataDir,
-    ],
-    {
-      cwd: dir,
-      stdio: ['ignore', log, log],
-      env: { ...process.env, NO_COLOR: '1', CONVOY_BENCH_RECORD: recordFile },
-    },
-  );
-  closeSync(log);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  try {
-    return { child, exited, info: await untilReady(child, join(dir, '.convoy', 'dev.json'), logFile) };
-  } catch (error) {
-    await stopChild(child, exited);
-    throw error;
-  }
-}
+/** Starts `convoy dev` as `npm start` runs it (plus CONVOY_BENCH_NODE_ARGS), recording its DynamoDB calls. */
+const startConvoyDev = (dir: string, planFile: string, logFile: string, recordFile: string) =>
+  spawnConvoyDev({
+    cli: CLI,
+    recorder: RECORDER,
+    nodeArgs: CHILD_NODE_ARGS,
+    dir,
+    planFile,
+    logFile,
+    recordFile,
+  });
 
 /** The API load: each agent alternates a heartbeat and one step of its current task. */
 async function apiLoad(

@@ -1,9 +1,10 @@
 /** Running `convoy dev` as a child process, for the benchmarks that load it from outside. */
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -112,4 +113,52 @@ export function postJson(
     req.on('error', fail);
     req.end(body);
   });
+}
+
+/**
+ * Starts `convoy dev` on `planFile` in `dir` (data in `dir/data`, output in `logFile`) with the
+ * DynamoDB call recorder preloaded, and resolves once /health answers and dev.json is written; a
+ * child that fails to get ready is stopped.
+ */
+export async function spawnConvoyDev(options: {
+  readonly cli: string;
+  readonly recorder: string;
+  readonly dir: string;
+  readonly planFile: string;
+  readonly logFile: string;
+  readonly recordFile: string;
+  readonly nodeArgs?: readonly string[];
+}): Promise<{ child: ChildProcess; exited: Promise<void>; info: DevInfo }> {
+  const { dir, logFile } = options;
+  const port = await freePort();
+  const log = openSync(logFile, 'w');
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      '--import',
+      options.recorder,
+      options.cli,
+      'dev',
+      '--plan',
+      options.planFile,
+      '--port',
+      String(port),
+      '--data',
+      join(dir, 'data'),
+    ],
+    {
+      cwd: dir,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, NO_COLOR: '1', CONVOY_BENCH_RECORD: options.recordFile },
+    },
+  );
+  closeSync(log);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  try {
+    return { child, exited, info: await untilReady(child, join(dir, '.convoy', 'dev.json'), logFile) };
+  } catch (error) {
+    await stopChild(child, exited);
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/e2e/support/chromium.js';
-import { freePort, stopChild, untilReady } from './convoy-child.js';
+import { spawnConvoyDev, stopChild } from './convoy-child.js';
 import { type Measurement, report } from './harness.js';
 
 /**
@@ -68,31 +68,15 @@ async function startConvoyDev(dir: string): Promise<Dev> {
   await writeFile(planFile, JSON.stringify(plan()));
   const logFile = join(dir, 'convoy.log');
   const recordFile = join(dir, 'dynamodb.jsonl');
-  const log = openSync(logFile, 'w');
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      RECORDER,
-      CLI,
-      'dev',
-      '--plan',
-      planFile,
-      '--port',
-      String(await freePort()),
-      '--data',
-      join(dir, 'data'),
-    ],
-    {
-      cwd: dir,
-      stdio: ['ignore', log, log],
-      env: { ...process.env, NO_COLOR: '1', CONVOY_BENCH_RECORD: recordFile },
-    },
-  );
-  closeSync(log);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const { child, exited, info } = await spawnConvoyDev({
+    cli: CLI,
+    recorder: RECORDER,
+    dir,
+    planFile,
+    logFile,
+    recordFile,
+  });
   try {
-    const info = await untilReady(child, join(dir, '.convoy', 'dev.json'), logFile);
     const tokens = JSON.parse(await readFile(info.tokensFile, 'utf8')) as Dev['tokens'];
     return { url: info.url, tokens, recordFile, stop: () => stopChild(child, exited) };
   } catch (error) {

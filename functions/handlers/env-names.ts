@@ -34,24 +34,10 @@ export const LOG_LEVEL_ENV = 'POWERTOOLS_LOG_LEVEL';
 export const SERVICE_NAME_ENV = 'POWERTOOLS_SERVICE_NAME';
 
 /**
- * The integration credentials: environment variables locally, and the keys of the `SECRETS_ARN_ENV`
- * secret deployed.
- */
-export const SECRET_NAMES = [
-  'CONVOY_GITHUB_WEBHOOK_SECRET',
-  'CONVOY_JIRA_EMAIL',
-  'CONVOY_JIRA_API_TOKEN',
-  'CONVOY_JIRA_WEBHOOK_SECRET',
-  'CONVOY_SLACK_BOT_TOKEN',
-  'CONVOY_SLACK_SIGNING_SECRET',
-  // Lists a pull request's files for conflict detection (the GitHub worker only); optional.
-  'CONVOY_GITHUB_TOKEN',
-] as const;
-
-/**
  * The keys the deployed secret's template holds, as it was first deployed: CloudFormation writes the
  * template again whenever it changes, which would reset every credential in it. A key added later
- * (CONVOY_GITHUB_TOKEN) is read when present, and put by hand with put-secret-value; never add it here.
+ * (CONVOY_GITHUB_TOKEN) is read when present, and put by hand with put-secret-value; never add it here, but to
+ * {@link SECRET_NAMES}.
  */
 export const SECRET_TEMPLATE_NAMES = [
   'CONVOY_GITHUB_WEBHOOK_SECRET',
@@ -60,4 +46,14 @@ export const SECRET_TEMPLATE_NAMES = [
   'CONVOY_JIRA_WEBHOOK_SECRET',
   'CONVOY_SLACK_BOT_TOKEN',
   'CONVOY_SLACK_SIGNING_SECRET',
-] as const satisfies readonly (typeof SECRET_NAMES)[number][];
+] as const;
+
+/**
+ * The integration credentials: environment variables locally, and the keys of the `SECRETS_ARN_ENV`
+ * secret deployed.
+ */
+export const SECRET_NAMES = [
+  ...SECRET_TEMPLATE_NAMES,
+  // Lists a pull request's files for conflict detection (the GitHub worker only); optional.
+  'CONVOY_GITHUB_TOKEN',
+] as const;
